@@ -1,0 +1,139 @@
+import { z } from 'zod';
+
+/**
+ * A service's environment is parsed once, in main.ts, into a typed config object. A bad environment
+ * stops the process with one message that lists every bad key and why, so an operator fixes them all
+ * in one deploy instead of one per crash loop.
+ */
+export class ConfigError extends Error {
+  readonly issues: readonly ConfigIssue[];
+
+  constructor(issues: readonly ConfigIssue[]) {
+    super(
+      `invalid configuration (${issues.length} ${issues.length === 1 ? 'problem' : 'problems'}):\n` +
+        issues.map((i) => `  - ${i.key}: ${i.message}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+export interface ConfigIssue {
+  readonly key: string;
+  readonly message: string;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Parses `env` with `schema`; throws a ConfigError naming every bad key. Empty strings count as unset. */
+export function parseEnv<S extends z.ZodType>(schema: S, env: Env): z.output<S> {
+  const cleaned: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && value !== '') cleaned[key] = value;
+  }
+  const result = schema.safeParse(cleaned);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => ({
+      key: issue.path.map(String).join('.') || '(root)',
+      message: issue.message,
+    })),
+  );
+}
+
+/**
+ * Loads config in main.ts: on failure prints the ConfigError and exits 1 (the one place that exits),
+ * so a misconfigured pod fails fast and its log says exactly what to fix.
+ */
+export function loadConfigOrExit<S extends z.ZodType>(
+  schema: S,
+  env: Env,
+  exit: (code: number) => never = (code) => process.exit(code),
+): z.output<S> {
+  try {
+    return parseEnv(schema, env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(
+        JSON.stringify({ severity: 'CRITICAL', level: 60, msg: err.message, issues: err.issues }) + '\n',
+      );
+      return exit(1);
+    }
+    throw err;
+  }
+}
+
+// Small typed readers for env strings. Each gives a message that says what was expected.
+
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
+
+export const envBool = (defaultValue: boolean) =>
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((v) => TRUE.has(v) || FALSE.has(v), { message: 'expected true or false' })
+    .transform((v) => TRUE.has(v))
+    .optional()
+    .transform((v) => v ?? defaultValue);
+
+export const envInt = (defaultValue: number | undefined, opts: { min?: number; max?: number } = {}) => {
+  let n = z.coerce.number({ message: 'expected an integer' }).int({ message: 'expected an integer' });
+  if (opts.min !== undefined) n = n.min(opts.min, { message: `must be at least ${opts.min}` });
+  if (opts.max !== undefined) n = n.max(opts.max, { message: `must be at most ${opts.max}` });
+  return defaultValue === undefined ? n : n.default(defaultValue);
+};
+
+export const envNumber = (defaultValue: number, opts: { min?: number; max?: number } = {}) => {
+  let n = z.coerce.number({ message: 'expected a number' }).refine(Number.isFinite, {
+    message: 'expected a finite number',
+  });
+  if (opts.min !== undefined)
+    n = n.refine((v) => v >= opts.min!, { message: `must be at least ${opts.min}` });
+  if (opts.max !== undefined) n = n.refine((v) => v <= opts.max!, { message: `must be at most ${opts.max}` });
+  return n.default(defaultValue);
+};
+
+export const envPort = (defaultValue: number) => envInt(defaultValue, { min: 0, max: 65535 });
+
+export const envUrl = (protocols: readonly string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol.replace(/:$/, ''));
+      } catch {
+        return false;
+      }
+    },
+    { message: `expected a URL (${protocols.join(', ')})` },
+  );
+
+/** Comma-separated list, e.g. KAFKA_BROKERS=127.0.0.1:9092,127.0.0.2:9092. */
+export const envList = () =>
+  z.string().transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+export const logLevel = z
+  .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    message: 'expected one of fatal, error, warn, info, debug, trace, silent',
+  })
+  .default('info');
+
+/** Keys that every service shares; a service schema extends this. */
+export const baseServiceEnv = z.object({
+  HOST: z.string().default('0.0.0.0'),
+  LOG_LEVEL: logLevel,
+  SHUTDOWN_DELAY_MS: envInt(5000, { min: 0, max: 120_000 }),
+  SHUTDOWN_TIMEOUT_MS: envInt(10_000, { min: 0, max: 300_000 }),
+  DD_TRACE_ENABLED: envBool(false),
+  MAX_EVENT_LOOP_DELAY_MS: envInt(200, { min: 0 }),
+  REQUEST_TIMEOUT_MS: envInt(10_000, { min: 1 }),
+});
+
+export type BaseServiceConfig = z.output<typeof baseServiceEnv>;
+export { z };
