@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 // REDIS_URL, KAFKA_BROKERS).
 export default defineConfig({
   test: {
+    reporters: ['default', './scripts/vitest-summary-reporter.ts'],
     projects: [
       {
         extends: true,
