@@ -1,1 +1,17 @@
-export {};
+export {
+  buildService,
+  type BuildServiceOptions,
+  type LoadSheddingOptions,
+  type ServiceApp,
+} from './build-service.ts';
+export { Deadline, type DeadlineLike } from './deadline.ts';
+export { toErrorAnswer, type ErrorAnswer } from './error-handler.ts';
+export { AppError } from './errors.ts';
+export { createLogger, REDACT_PATHS, type LoggerSettings } from './logger.ts';
+export type { Readiness, ReadinessCheck, ReadinessReport } from './readiness.ts';
+export {
+  runService,
+  type ProcessEvents,
+  type RunningService,
+  type RunServiceOptions,
+} from './run-service.ts';

@@ -1,0 +1,10 @@
+/** Metric names shared by every service, defined once so dashboards and alerts match all of them. */
+
+/** Histogram by `method`, `route` (the route pattern, never the raw URL) and `status_code`. */
+export const HTTP_REQUEST_DURATION_SECONDS = 'http_request_duration_seconds';
+
+/** Counter by `reason` (eventLoopDelay, heapUsedBytes, rssBytes, healthCheck ...): requests shed with 503. */
+export const HTTP_REQUESTS_SHED_TOTAL = 'http_requests_shed_total';
+
+/** Histogram by `client` (upstream name), `method` and `outcome` (a status code or an error kind). */
+export const HTTP_CLIENT_REQUEST_DURATION_SECONDS = 'http_client_request_duration_seconds';

@@ -1,0 +1,294 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { BaseServiceConfig } from '@eta/config';
+import {
+  ErrorBody,
+  HTTP_REQUEST_DURATION_SECONDS,
+  HTTP_REQUESTS_SHED_TOTAL,
+  REQUEST_ID_HEADER,
+  REQUEST_TIMEOUT_HEADER,
+} from '@eta/contracts';
+import underPressure from '@fastify/under-pressure';
+import {
+  fastify,
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { DestinationStream } from 'pino';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { z } from 'zod';
+import { Deadline, inboundBudgetMs } from './deadline.ts';
+import { errorHandler } from './error-handler.ts';
+import { AppError } from './errors.ts';
+import { createLogger } from './logger.ts';
+import { createReadiness, type Readiness } from './readiness.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** `/readyz` checks; adapters add theirs when created. */
+    readiness: Readiness;
+    /** Register service metrics here; `/metrics` exposes this registry. */
+    metricsRegistry: Registry;
+  }
+  interface FastifyRequest {
+    /** When the answer is due; pass it to outbound calls so they give up when nobody waits any more. */
+    deadline: Deadline;
+  }
+  interface FastifyContextConfig {
+    /** Probe and metrics routes: no request log line, no latency sample, never shed. */
+    probe?: boolean;
+  }
+}
+
+export type ServiceApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+export interface LoadSheddingOptions {
+  /** Shed when heap in use exceeds this many bytes. Off when omitted. */
+  readonly maxHeapUsedBytes?: number;
+  /** Shed when resident memory exceeds this many bytes. Off when omitted. */
+  readonly maxRssBytes?: number;
+  /** Shed when event loop utilisation (0..1) exceeds this. Off when omitted. */
+  readonly maxEventLoopUtilization?: number;
+  /** Extra signal: shed while this returns false (for example a saturated connection pool). */
+  readonly healthCheck?: () => Promise<boolean> | boolean;
+  readonly healthCheckIntervalMs?: number;
+  /** How often pressure is sampled. Default 1000 ms. */
+  readonly sampleIntervalMs?: number;
+  /** Seconds in the `Retry-After` of a shed request. Default 1: saturation is usually brief. */
+  readonly retryAfterSeconds?: number;
+}
+
+export interface BuildServiceOptions {
+  /** The service name: logs, metrics, traces (conventions: one name everywhere). */
+  readonly name: string;
+  readonly config: BaseServiceConfig;
+  readonly version?: string;
+  /** Where log lines go; stdout when omitted. Tests pass a stream to read lines back. */
+  readonly logStream?: DestinationStream;
+  /** Load shedding beyond MAX_EVENT_LOOP_DELAY_MS from config. */
+  readonly loadShedding?: LoadSheddingOptions;
+  /** Per-check timeout for `/readyz`. Default 1000 ms, below the kubelet's 1 s probe timeout default. */
+  readonly readinessCheckTimeoutMs?: number;
+  /** Largest accepted request body. Default 1 MiB. */
+  readonly bodyLimit?: number;
+  /** Node's default process metrics (CPU, heap, GC, event loop lag). Default true. */
+  readonly defaultMetrics?: boolean;
+}
+
+/** Milliseconds suit an ETA service: most answers take single-digit ms, the budget is seconds. */
+const DURATION_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * Request ids are written into every log line and echoed to clients, so a caller's id is only taken when
+ * it is short and plain; anything else (log injection, megabyte headers) gets a fresh one.
+ */
+const SAFE_REQUEST_ID = /^[\w.:@+=/-]{1,128}$/;
+
+function requestIdOf(raw: IncomingMessage): string {
+  const given = raw.headers[REQUEST_ID_HEADER];
+  return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+const deadlineTimers = new WeakMap<FastifyRequest, NodeJS.Timeout>();
+
+function disarmDeadline(request: FastifyRequest): void {
+  const timer = deadlineTimers.get(request);
+  if (timer !== undefined) {
+    clearTimeout(timer);
+    deadlineTimers.delete(request);
+  }
+}
+
+/**
+ * Builds a Fastify instance with the suite's cross-cutting behaviour (logs, request ids, deadlines,
+ * errors, probes, metrics, load shedding). It does not listen: main.ts hands it to runService, tests
+ * use `inject`. Register routes on it after it resolves.
+ */
+export async function buildService(opts: BuildServiceOptions): Promise<ServiceApp> {
+  const { config } = opts;
+  const logger = createLogger({
+    name: opts.name,
+    level: config.LOG_LEVEL,
+    version: opts.version,
+    stream: opts.logStream,
+  });
+
+  const app = fastify({
+    loggerInstance: logger,
+    // Fastify's own two lines per request are replaced by one line in onResponse that probes skip.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    genReqId: requestIdOf,
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    // Fastify's own closing answer is not in our error form; the onRequest hook below answers instead.
+    return503OnClosing: false,
+    // Node's whole-request receive limit, a backstop for slow uploads behind the per-request deadline.
+    requestTimeout: config.REQUEST_TIMEOUT_MS + 1000,
+  }).withTypeProvider<ZodTypeProvider>() as unknown as ServiceApp;
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  const registry = new Registry();
+  if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const duration = new Histogram({
+    name: HTTP_REQUEST_DURATION_SECONDS,
+    help: 'Time from request arrival to the end of the response, by route pattern.',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: DURATION_BUCKETS_SECONDS,
+    registers: [registry],
+  });
+  const shed = new Counter({
+    name: HTTP_REQUESTS_SHED_TOTAL,
+    help: 'Requests answered 503 OVERLOADED by load shedding, by the pressure that triggered it.',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+
+  const readiness = createReadiness(opts.readinessCheckTimeoutMs ?? 1000, ({ name, err }) =>
+    app.log.warn({ err, check: name }, 'readiness check failed'),
+  );
+  app.decorate('readiness', readiness);
+  app.decorate('metricsRegistry', registry);
+  app.decorateRequest('deadline', null as unknown as Deadline);
+
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+    readiness.beginShutdown();
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+    if (closing) {
+      // A keep-alive connection may still bring requests while the server closes; tell the client to
+      // reconnect (to another pod) instead of reusing this socket.
+      reply.header('connection', 'close');
+      throw new AppError(503, 'SHUTTING_DOWN', 'server is shutting down; retry on another instance');
+    }
+    const budgetMs = inboundBudgetMs(request.headers[REQUEST_TIMEOUT_HEADER], config.REQUEST_TIMEOUT_MS);
+    request.deadline = new Deadline(Math.max(0, budgetMs));
+    if (budgetMs <= 0) {
+      throw new AppError(504, 'DEADLINE_EXCEEDED', 'the caller sent no time budget left for this request');
+    }
+    deadlineTimers.set(
+      request,
+      setTimeout(() => {
+        deadlineTimers.delete(request);
+        if (reply.sent || reply.raw.headersSent || request.raw.destroyed) return;
+        reply.send(
+          new AppError(504, 'DEADLINE_EXCEEDED', `no answer within the request's ${budgetMs} ms budget`),
+        );
+      }, budgetMs),
+    );
+  });
+
+  app.addHook('onRequestAbort', async (request) => disarmDeadline(request));
+
+  app.addHook('onResponse', async (request, reply) => {
+    disarmDeadline(request);
+    if (request.routeOptions.config.probe === true) return;
+    const route = request.routeOptions.url ?? '(unmatched)';
+    duration.observe(
+      { method: request.method, route, status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    request.log.info(
+      {
+        method: request.method,
+        route,
+        url: request.url,
+        statusCode: reply.statusCode,
+        responseTimeMs: Math.round(reply.elapsedTime * 100) / 100,
+      },
+      'request completed',
+    );
+  });
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.url.split('?')[0]?.slice(0, 200) ?? '';
+    return reply.code(404).send({ code: 'NOT_FOUND', message: `no route for ${request.method} ${path}` });
+  });
+
+  const shedding = opts.loadShedding ?? {};
+  const retryAfter = shedding.retryAfterSeconds ?? 1;
+  const healthCheck = shedding.healthCheck;
+  await app.register(underPressure, {
+    // 0 turns a threshold off, matching MAX_EVENT_LOOP_DELAY_MS=0.
+    maxEventLoopDelay: config.MAX_EVENT_LOOP_DELAY_MS,
+    maxHeapUsedBytes: shedding.maxHeapUsedBytes ?? 0,
+    maxRssBytes: shedding.maxRssBytes ?? 0,
+    maxEventLoopUtilization: shedding.maxEventLoopUtilization ?? 0,
+    sampleInterval: shedding.sampleIntervalMs ?? 1000,
+    ...(healthCheck
+      ? {
+          healthCheck: async () => healthCheck(),
+          healthCheckInterval: shedding.healthCheckIntervalMs ?? 1000,
+        }
+      : {}),
+    pressureHandler: async (request, reply, type) => {
+      // Probes must keep answering under load: a liveness failure would restart a merely busy pod and
+      // make the overload worse.
+      if (request.routeOptions.config.probe === true) return;
+      shed.inc({ reason: type });
+      reply.header('retry-after', String(retryAfter));
+      throw new AppError(503, 'OVERLOADED', 'server is overloaded; retry later');
+    },
+  });
+
+  const probe = { probe: true };
+  app.get(
+    '/livez',
+    { config: probe, schema: { response: { 200: z.object({ status: z.literal('ok') }) } } },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      config: probe,
+      schema: {
+        response: {
+          200: z.object({ status: z.literal('ok'), checks: z.record(z.string(), z.string()) }),
+          503: ErrorBody,
+        },
+      },
+    },
+    async (_request, reply) => {
+      if (readiness.shuttingDown) {
+        return reply.code(503).send({ code: 'SHUTTING_DOWN', message: 'server is shutting down' });
+      }
+      const report = await readiness.run();
+      if (report.shuttingDown) {
+        return reply.code(503).send({ code: 'SHUTTING_DOWN', message: 'server is shutting down' });
+      }
+      if (!report.ready) {
+        const names = report.failures.map((f) => f.path).join(', ');
+        return reply
+          .code(503)
+          .send({ code: 'NOT_READY', message: `not ready: ${names}`, details: [...report.failures] });
+      }
+      return { status: 'ok' as const, checks: report.checks };
+    },
+  );
+
+  app.get('/metrics', { config: probe }, async (_request, reply) => {
+    reply.header('content-type', registry.contentType);
+    return registry.metrics();
+  });
+
+  return app;
+}

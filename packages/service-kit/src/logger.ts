@@ -1,0 +1,66 @@
+import { pino, type DestinationStream, type Level, type Logger, type LoggerOptions } from 'pino';
+
+/**
+ * pino level -> Google Cloud Logging `severity`. Cloud Logging only colours, filters and alerts on
+ * `severity`; without it every line from a container is DEFAULT, so an ERROR would not page anyone.
+ */
+const SEVERITY: Record<Level, string> = {
+  trace: 'DEBUG',
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARNING',
+  error: 'ERROR',
+  fatal: 'CRITICAL',
+};
+
+/** Header names whose values are credentials; never written to logs, wherever a headers object appears. */
+const SECRET_HEADERS = [
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-api-key',
+  'x-auth-token',
+];
+
+// Explicit paths rather than deep wildcards: fast-redact compiles explicit paths into plain property
+// writes, while `**`-style matching would cost on every log line of a hot path.
+const HEADER_CONTAINERS = ['headers', 'req.headers', 'request.headers', 'res.headers', 'response.headers'];
+
+export const REDACT_PATHS: readonly string[] = [
+  ...HEADER_CONTAINERS.flatMap((c) => SECRET_HEADERS.map((h) => `${c}["${h}"]`)),
+  ...SECRET_HEADERS.map((h) => `*.headers["${h}"]`),
+  'password',
+  '*.password',
+];
+
+export interface LoggerSettings {
+  readonly name: string;
+  readonly level: string;
+  readonly version?: string | undefined;
+  /** Where lines go; stdout when omitted. Tests pass a stream to read lines back. */
+  readonly stream?: DestinationStream | undefined;
+}
+
+/**
+ * The suite's logger: JSON on stdout, `severity` and `message` as Cloud Logging expects them, ISO time,
+ * credentials redacted. main.ts may create one before buildService to log start-up problems in the same
+ * shape; buildService creates its own from the same settings.
+ */
+export function createLogger(settings: LoggerSettings): Logger {
+  const options: LoggerOptions = {
+    name: settings.name,
+    level: settings.level,
+    // Cloud Logging lifts `message` into the entry summary; `msg` would stay buried in jsonPayload.
+    messageKey: 'message',
+    // `time` as RFC 3339 is what Cloud Logging reads as the entry timestamp; epoch millis are not.
+    timestamp: pino.stdTimeFunctions.isoTime,
+    base: { service: settings.name, ...(settings.version ? { version: settings.version } : {}) },
+    formatters: {
+      level: (label, number) => ({ severity: SEVERITY[label as Level] ?? 'DEFAULT', level: number }),
+    },
+    redact: { paths: [...REDACT_PATHS], censor: '[REDACTED]' },
+    serializers: { err: pino.stdSerializers.err },
+  };
+  return settings.stream ? pino(options, settings.stream) : pino(options);
+}

@@ -1,0 +1,140 @@
+import type { ServiceApp } from './build-service.ts';
+
+/** Where termination signals and fatal process errors come from; `process` in production. */
+export interface ProcessEvents {
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  off(event: string, listener: (...args: unknown[]) => void): unknown;
+}
+
+export interface RunServiceOptions {
+  readonly port: number;
+  readonly host: string;
+  /**
+   * How long to keep serving after readiness fails, so the endpoint controller and every kube-proxy
+   * stop routing here before the listener closes (conventions: drain, then exit). SHUTDOWN_DELAY_MS.
+   */
+  readonly shutdownDelayMs: number;
+  /** Upper bound on `app.close()` (in-flight requests, adapters); exit 1 past it. SHUTDOWN_TIMEOUT_MS. */
+  readonly shutdownTimeoutMs: number;
+  /** Injected in tests so no real signal and no real exit are needed. */
+  readonly events?: ProcessEvents;
+  readonly exit?: (code: number) => void;
+}
+
+export interface RunningService {
+  /** `http://host:port` actually bound (port 0 in tests picks a free one). */
+  readonly url: string;
+  readonly port: number;
+  /** Starts the same drain as SIGTERM; resolves with the exit code once closed. */
+  shutdown(reason?: string): Promise<number>;
+  /** Resolves with the exit code passed to `exit` after the service stopped. */
+  readonly stopped: Promise<number>;
+}
+
+const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+/**
+ * Listens and owns the process lifecycle: on SIGTERM or SIGINT readiness fails at once, the service
+ * keeps serving for `shutdownDelayMs`, then `app.close()` drains in-flight requests and runs onClose
+ * hooks (adapters close there), and the process exits 0. A second signal exits 1 at once; an uncaught
+ * exception or unhandled rejection closes without the delay and exits 1.
+ */
+export async function runService(app: ServiceApp, opts: RunServiceOptions): Promise<RunningService> {
+  const events: ProcessEvents = opts.events ?? process;
+  const exit = opts.exit ?? ((code: number) => process.exit(code));
+  const log = app.log;
+
+  let resolveStopped: (code: number) => void = () => {};
+  const stopped = new Promise<number>((resolve) => {
+    resolveStopped = resolve;
+  });
+  let stopping: Promise<number> | undefined;
+  let exited = false;
+
+  function finish(code: number): void {
+    if (exited) return;
+    exited = true;
+    for (const [signal, listener] of signalListeners) events.off(signal, listener);
+    events.off('uncaughtException', onFatal);
+    events.off('unhandledRejection', onFatal);
+    resolveStopped(code);
+    exit(code);
+  }
+
+  async function closeWithin(timeoutMs: number): Promise<number> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    try {
+      const outcome = await Promise.race([app.close().then(() => 'closed' as const), timedOut]);
+      if (outcome === 'timeout') {
+        log.error({ timeoutMs }, 'shutdown timed out; exiting with requests or adapters still open');
+        return 1;
+      }
+      return 0;
+    } catch (err) {
+      log.error({ err }, 'error while closing');
+      return 1;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  function shutdown(reason = 'shutdown requested', { delayMs = opts.shutdownDelayMs, code = 0 } = {}) {
+    if (stopping) return stopping;
+    app.readiness.beginShutdown();
+    log.info(
+      { reason, delayMs, timeoutMs: opts.shutdownTimeoutMs },
+      'shutting down: readiness failed, draining',
+    );
+    stopping = (async () => {
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      const closeCode = await closeWithin(opts.shutdownTimeoutMs);
+      const exitCode = Math.max(code, closeCode);
+      log.info({ exitCode }, 'stopped');
+      finish(exitCode);
+      return exitCode;
+    })();
+    return stopping;
+  }
+
+  function onSignal(signal: NodeJS.Signals): void {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now without draining');
+      finish(1);
+      return;
+    }
+    void shutdown(signal);
+  }
+
+  function onFatal(err: unknown): void {
+    log.fatal({ err }, 'fatal error: closing and exiting');
+    if (stopping) {
+      finish(1);
+      return;
+    }
+    // The process state is unknown after an uncaught error: skip the drain delay, keep the close bound.
+    void shutdown('fatal error', { delayMs: 0, code: 1 });
+  }
+
+  const signalListeners = SIGNALS.map((signal) => [signal, () => onSignal(signal)] as const);
+  for (const [signal, listener] of signalListeners) events.on(signal, listener);
+  events.on('uncaughtException', onFatal);
+  events.on('unhandledRejection', onFatal);
+
+  try {
+    await app.listen({ port: opts.port, host: opts.host });
+  } catch (err) {
+    log.fatal({ err, port: opts.port, host: opts.host }, 'could not listen');
+    await closeWithin(opts.shutdownTimeoutMs);
+    finish(1);
+    throw err;
+  }
+
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : opts.port;
+  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  log.info({ port, host: opts.host }, 'listening');
+  return { url: `http://${host}:${port}`, port, shutdown: (reason) => shutdown(reason), stopped };
+}
