@@ -1,1 +1,31 @@
-export {};
+export { classifyError, type ErrorKind } from './errors.ts';
+export {
+  defaultConnections,
+  fmtMs,
+  formatSummary,
+  printSummary,
+  runLoad,
+  type EntryFigures,
+  type LoadOptions,
+  type LoadResult,
+} from './generator.ts';
+export { MicrosHistogram, type LatencyFigures } from './histogram.ts';
+export { busyMachineWarning, formatMachineInfo, machineInfo, type MachineInfo } from './machine.ts';
+export {
+  seededRandom,
+  weightedPicker,
+  type BuildContext,
+  type HttpMethod,
+  type MixEntry,
+  type RequestSpec,
+  type ResponseInfo,
+} from './mix.ts';
+export { SkipScenario, type ScenarioModule, type ScenarioOptions } from './scenario.ts';
+export {
+  freePort,
+  spawnService,
+  type ExitStatus,
+  type SpawnedService,
+  type SpawnServiceOptions,
+} from './spawn.ts';
+export { formatTable, printTable, type Cell } from './table.ts';

@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+
+export interface MachineInfo {
+  readonly hostname: string;
+  readonly cpuModel: string;
+  readonly cores: number;
+  /** CPUs this process may use (affinity), which can be fewer than `cores` in a container. */
+  readonly availableParallelism: number;
+  /** CPU quota of the container's cgroup in cores, or null when unlimited or unknown. */
+  readonly cgroupCpuLimit: number | null;
+  readonly memoryTotalMb: number;
+  readonly memoryFreeMb: number;
+  readonly node: string;
+  readonly os: string;
+  readonly arch: string;
+  /** 1, 5 and 15 minute load averages. */
+  readonly loadAverage: readonly [number, number, number];
+}
+
+/** Describes the machine a benchmark ran on: a figure without it cannot be compared with anything. */
+export function machineInfo(): MachineInfo {
+  const cpus = os.cpus();
+  const [l1 = 0, l5 = 0, l15 = 0] = os.loadavg();
+  const round2 = (n: number) => Math.round(n * 100) / 100;
+  return {
+    hostname: os.hostname(),
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    availableParallelism: os.availableParallelism(),
+    cgroupCpuLimit: cgroupCpuLimit(),
+    memoryTotalMb: Math.round(os.totalmem() / 2 ** 20),
+    memoryFreeMb: Math.round(os.freemem() / 2 ** 20),
+    node: process.version,
+    os: `${os.type()} ${os.release()}`,
+    arch: os.arch(),
+    loadAverage: [round2(l1), round2(l5), round2(l15)],
+  };
+}
+
+function cgroupCpuLimit(): number | null {
+  try {
+    // cgroup v2: "<quota> <period>" or "max <period>".
+    const [quota, period] = readFileSync('/sys/fs/cgroup/cpu.max', 'utf8').trim().split(/\s+/);
+    if (quota === undefined || period === undefined || quota === 'max') return null;
+    return Math.round((Number(quota) / Number(period)) * 100) / 100;
+  } catch {
+    return null;
+  }
+}
+
+export function formatMachineInfo(m: MachineInfo): string {
+  const limit = m.cgroupCpuLimit === null ? '' : `, cgroup limit ${m.cgroupCpuLimit} cores`;
+  return [
+    `machine: ${m.cpuModel}, ${m.cores} cores (${m.availableParallelism} usable${limit}), ` +
+      `${m.memoryTotalMb} MB RAM (${m.memoryFreeMb} MB free)`,
+    `         ${m.os} ${m.arch}, node ${m.node}, load average ${m.loadAverage.join(' / ')}`,
+  ].join('\n');
+}
+
+/**
+ * Returns a warning when the 1-minute load average says other work is running: on a busy machine
+ * the benchmark measures the neighbours as much as the code. Threshold: a quarter of the usable
+ * cores, but at least 0.5 (an idle Linux box hovers around 0-0.3).
+ */
+export function busyMachineWarning(m: MachineInfo): string | null {
+  const threshold = Math.max(0.5, m.availableParallelism * 0.25);
+  const l1 = m.loadAverage[0];
+  if (l1 <= threshold) return null;
+  return (
+    `the 1-minute load average is ${l1} on ${m.availableParallelism} usable cores (threshold ${threshold}): ` +
+    `other work is running, so these figures are only a sanity check, not a benchmark`
+  );
+}

@@ -1,0 +1,235 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { formatSummary, freePort, runLoad, type MixEntry } from '../lib/index.ts';
+import { json, startServer, type TestServer } from './helpers.ts';
+
+// Behaviour only, with generous bounds: these runs share a small machine with other work, so no
+// assertion says how fast anything is.
+
+let server: TestServer | null = null;
+afterEach(async () => {
+  await server?.close();
+  server = null;
+});
+
+const get = (name: string, path: string, weight = 1): MixEntry => ({ name, weight, build: () => ({ path }) });
+
+describe('runLoad', () => {
+  it('sends the scheduled number of requests, warm-up included but left out of the figures', async () => {
+    server = await startServer((_req, res, path) => path === '/ok' && json(res, 200, { ok: true }));
+    const r = await runLoad({
+      origin: server.origin,
+      mix: [get('a', '/ok', 3), get('b', '/ok', 1)],
+      rate: 100,
+      durationMs: 1000,
+      warmupMs: 300,
+    });
+
+    expect(r.scheduled).toBe(100);
+    expect(r.sent).toBe(100);
+    expect(r.ok).toBe(100);
+    expect(r.errors).toBe(0);
+    expect(r.latencyMs.count).toBe(100);
+    // 30 warm-up requests reached the server but are in no figure.
+    expect(server.hits.get('/ok')).toBe(130);
+    expect(r.achievedRate).toBeGreaterThan(50);
+    expect(r.achievedRate).toBeLessThanOrEqual(100);
+    const [a, b] = r.perEntry;
+    expect(a!.n + b!.n).toBe(100);
+    expect(a!.n).toBeGreaterThan(b!.n);
+  });
+
+  it('passes fresh data from each build call and the same data for the same seed', async () => {
+    const seen: string[] = [];
+    server = await startServer((req, res) => {
+      seen.push(req.url ?? '');
+      return json(res, 200, {});
+    });
+    const mix: MixEntry[] = [
+      {
+        name: 'eta',
+        weight: 1,
+        build: ({ i, random }) => ({ path: `/eta?i=${i}&lat=${random().toFixed(6)}` }),
+      },
+    ];
+    await runLoad({ origin: server.origin, mix, rate: 100, durationMs: 200, seed: 7 });
+    const first = [...seen].sort();
+    seen.length = 0;
+    await runLoad({ origin: server.origin, mix, rate: 100, durationMs: 200, seed: 7 });
+
+    expect(new Set(first).size).toBe(20);
+    expect([...seen].sort()).toEqual(first);
+  });
+
+  it('shows a 300 ms server stall in the high percentiles, counted from each scheduled time', async () => {
+    // Every request that arrives between 400 and 700 ms into the run is held until 700 ms.
+    let firstAt = 0;
+    server = await startServer((_req, res) => {
+      const now = performance.now();
+      if (firstAt === 0) firstAt = now;
+      const t = now - firstAt;
+      if (t >= 400 && t < 700) setTimeout(() => json(res, 200, {}), 700 - t);
+      else json(res, 200, {});
+      return true;
+    });
+    const r = await runLoad({ origin: server.origin, mix: [get('x', '/x')], rate: 200, durationMs: 1200 });
+
+    expect(r.ok).toBe(240);
+    // About 60 of 240 requests waited 0-300 ms each: the top 5% all sit inside the stall.
+    expect(r.latencyMs.max).toBeGreaterThanOrEqual(250);
+    expect(r.latencyMs.p99).toBeGreaterThanOrEqual(200);
+    expect(r.latencyMs.p95).toBeGreaterThanOrEqual(100);
+    expect(r.latencyMs.p50).toBeLessThan(100);
+  });
+
+  it('does not hide a stall of the generator itself: latency and scheduling lag both show it', async () => {
+    server = await startServer((_req, res) => json(res, 200, {}));
+    // Block this process (generator and server alike) for 300 ms in the middle of the run. A tool
+    // that timed requests from when it actually sent them would report only fast responses.
+    setTimeout(() => {
+      const until = performance.now() + 300;
+      while (performance.now() < until);
+    }, 400);
+    const r = await runLoad({ origin: server.origin, mix: [get('x', '/x')], rate: 200, durationMs: 1200 });
+
+    expect(r.sent).toBe(r.scheduled);
+    expect(r.ok).toBe(240);
+    expect(r.schedulingLagMs.max).toBeGreaterThanOrEqual(250);
+    expect(r.latencyMs.max).toBeGreaterThanOrEqual(250);
+    expect(r.latencyMs.p99).toBeGreaterThanOrEqual(200);
+    expect(r.warnings.some((w) => w.startsWith('generator fell behind'))).toBe(true);
+  });
+
+  it('classifies errors by kind and accounts for every scheduled request', async () => {
+    server = await startServer((_req, res, path) => {
+      if (path === '/ok') return json(res, 200, { ok: true });
+      if (path === '/shed') return json(res, 503, { code: 'overloaded' });
+      if (path === '/bad-body') return json(res, 200, { ok: false });
+      // '/hang' never answers.
+      return path === '/hang';
+    });
+    const r = await runLoad({
+      origin: server.origin,
+      mix: [get('ok', '/ok', 2), get('shed', '/shed'), get('hang', '/hang'), get('bad', '/bad-body')],
+      rate: 100,
+      durationMs: 800,
+      timeoutMs: 200,
+      check: (res) => (JSON.parse(res.body) as { ok?: boolean }).ok === true,
+    });
+
+    expect(r.scheduled).toBe(80);
+    expect(r.ok).toBeGreaterThan(0);
+    expect(r.errorsByKind.http_503).toBeGreaterThan(0);
+    expect(r.errorsByKind.timeout).toBeGreaterThan(0);
+    expect(r.errorsByKind.body_check).toBeGreaterThan(0);
+    const counted = Object.values(r.errorsByKind).reduce<number>((s, n) => s + (n ?? 0), 0);
+    expect(r.ok + counted).toBe(r.scheduled);
+    expect(r.errors).toBe(counted);
+    // Each kind comes from exactly its route.
+    const entry = (name: string) => r.perEntry.find((e) => e.name === name)!;
+    expect(entry('ok').errors).toBe(0);
+    expect(entry('shed').errors).toBe(r.errorsByKind.http_503);
+    expect(entry('hang').errors).toBe(r.errorsByKind.timeout);
+    expect(entry('bad').errors).toBe(r.errorsByKind.body_check);
+    expect(r.errorSamples.http_503).toContain('HTTP 503');
+    expect(r.errorSamples.body_check).toContain('"ok":false');
+    // Only successes are in the latency histogram.
+    expect(r.latencyMs.count).toBe(r.ok);
+  });
+
+  it('reports connect errors when nothing listens', async () => {
+    const port = await freePort();
+    const r = await runLoad({
+      origin: `http://127.0.0.1:${port}`,
+      mix: [get('x', '/x')],
+      rate: 50,
+      durationMs: 200,
+    });
+
+    expect(r.scheduled).toBe(10);
+    expect(r.ok).toBe(0);
+    expect(r.errorsByKind).toEqual({ connect: 10 });
+  });
+
+  it('counts requests beyond the in-flight cap as dropped instead of skipping them', async () => {
+    server = await startServer((_req, _res, path) => path === '/hang');
+    const r = await runLoad({
+      origin: server.origin,
+      mix: [get('hang', '/hang')],
+      rate: 100,
+      durationMs: 600,
+      timeoutMs: 300,
+      maxInFlight: 5,
+    });
+
+    expect(r.scheduled).toBe(60);
+    const dropped = r.errorsByKind.dropped_inflight_cap ?? 0;
+    const timedOut = r.errorsByKind.timeout ?? 0;
+    expect(dropped).toBeGreaterThan(0);
+    expect(timedOut).toBeGreaterThanOrEqual(5);
+    expect(dropped + timedOut).toBe(60);
+    expect(r.sent).toBe(timedOut);
+    expect(r.peakInFlight).toBeLessThanOrEqual(5);
+    expect(r.warnings.some((w) => w.includes('dropped_inflight_cap'))).toBe(true);
+  });
+
+  it('returns a JSON-ready object with every figure and a one-line summary', async () => {
+    server = await startServer((_req, res) => json(res, 200, {}));
+    const r = await runLoad({
+      origin: server.origin,
+      mix: [get('x', '/x')],
+      rate: 50,
+      durationMs: 200,
+      label: 'shape',
+    });
+    const copy = JSON.parse(JSON.stringify(r)) as Record<string, unknown>;
+
+    expect(Object.keys(copy).sort()).toEqual(
+      [
+        'achievedRate',
+        'completed',
+        'connections',
+        'durationMs',
+        'errorSamples',
+        'errors',
+        'errorsByKind',
+        'generatorEventLoopUtilization',
+        'label',
+        'latencyMs',
+        'maxInFlight',
+        'offeredRate',
+        'ok',
+        'origin',
+        'peakInFlight',
+        'perEntry',
+        'scheduled',
+        'schedulingLagMs',
+        'sent',
+        'startedAt',
+        'timeoutMs',
+        'warmupMs',
+        'warnings',
+      ].sort(),
+    );
+    expect(Object.keys(r.latencyMs).sort()).toEqual(
+      ['count', 'max', 'mean', 'min', 'p50', 'p90', 'p95', 'p99', 'p999'].sort(),
+    );
+    expect(r.latencyMs.p50).toBeLessThanOrEqual(r.latencyMs.p99);
+    expect(r.latencyMs.p99).toBeLessThanOrEqual(r.latencyMs.max);
+    expect(formatSummary(r)).toMatch(
+      /^\[shape\] rate=50\/s achieved=\d+\/s n=10 p50=[\d.]+ms p95=[\d.]+ms p99=[\d.]+ms p99\.9=[\d.]+ms max=[\d.]+ms errors=0 lag_p99=[\d.]+ms$/,
+    );
+  });
+
+  it('rejects options that cannot describe a run', async () => {
+    const mix = [get('x', '/x')];
+    await expect(runLoad({ origin: 'http://127.0.0.1:1', mix, rate: 0, durationMs: 100 })).rejects.toThrow(
+      /rate/,
+    );
+    await expect(runLoad({ origin: 'https://127.0.0.1:1', mix, rate: 1, durationMs: 100 })).rejects.toThrow(
+      /http/,
+    );
+    await expect(
+      runLoad({ origin: 'http://127.0.0.1:1', mix: [], rate: 1, durationMs: 100 }),
+    ).rejects.toThrow(/empty/);
+  });
+});
