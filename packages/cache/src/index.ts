@@ -1,1 +1,27 @@
-export {};
+export {
+  createTieredCache,
+  type Compute,
+  type ComputeMany,
+  type DeleteResult,
+  type InvalidationOptions,
+  type L1Options,
+  type TieredCache,
+  type TieredCacheOptions,
+} from './cache.ts';
+export { createBreaker, type BreakerOptions, type BreakerState, type CircuitBreaker } from './breaker.ts';
+export { jsonCodec, type Codec } from './codec.ts';
+export {
+  cacheEnv,
+  closeRedis,
+  createCacheRedis,
+  createCacheRedisClients,
+  fromEnv,
+  type CacheEnvConfig,
+  type CacheRedisClients,
+  type CacheRedisOptions,
+  type FromEnvOptions,
+} from './env.ts';
+export { computeExpiry, freshness, type Expiry, type ExpiryPolicy, type Freshness } from './expiry.ts';
+export type { L2TierOptions } from './l2.ts';
+export { silentLogger, type CacheLogger } from './logger.ts';
+export { breakerStateValue, cacheMetricNames, type CacheStats } from './metrics.ts';
