@@ -195,6 +195,13 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
     );
   });
 
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    // In-flight answers finished while closing must not leave a keep-alive socket behind: the server only
+    // finishes closing when every socket is gone, so an idle one would hold shutdown to its timeout.
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
+
   app.addHook('onRequestAbort', async (request) => disarmDeadline(request));
 
   app.addHook('onResponse', async (request, reply) => {

@@ -39,7 +39,7 @@ export class Deadline implements DeadlineLike {
    * so work nobody waits for any more stops. Created on first use: most requests never need one.
    */
   get signal(): AbortSignal {
-    this.#signal ??= AbortSignal.timeout(Math.max(0, this.#at - performance.now()));
+    this.#signal ??= AbortSignal.timeout(Math.max(0, Math.ceil(this.#at - performance.now())));
     return this.#signal;
   }
 }

@@ -69,7 +69,9 @@ export function toErrorAnswer(thrown: unknown): ErrorAnswer {
         message: thrown.message,
         ...(thrown.details ? { details: [...thrown.details] } : {}),
       },
-      unexpected: thrown.statusCode >= 500,
+      // Deliberate, even as a 5xx (OVERLOADED, DEADLINE_EXCEEDED): a stack per shed request would flood
+      // the log exactly when the process is busiest.
+      unexpected: false,
     };
   }
   if (hasZodFastifySchemaValidationErrors(thrown)) return validationAnswer(thrown);
@@ -94,6 +96,8 @@ export function errorHandler(thrown: unknown, request: FastifyRequest, reply: Fa
   const answer = toErrorAnswer(thrown);
   if (answer.unexpected) {
     request.log.error({ err: thrown, code: answer.body.code }, 'request failed');
+  } else if (answer.statusCode >= 500) {
+    request.log.warn({ code: answer.body.code, statusCode: answer.statusCode }, answer.body.message);
   } else {
     request.log.info({ code: answer.body.code, statusCode: answer.statusCode }, answer.body.message);
   }

@@ -15,3 +15,13 @@ export {
   type RunningService,
   type RunServiceOptions,
 } from './run-service.ts';
+export {
+  createHttpClient,
+  UpstreamError,
+  type HttpClient,
+  type HttpClientOptions,
+  type HttpMethod,
+  type HttpRequestOptions,
+  type HttpResponse,
+  type UpstreamErrorKind,
+} from './http-client.ts';

@@ -49,7 +49,6 @@ export interface LoggerSettings {
  */
 export function createLogger(settings: LoggerSettings): Logger {
   const options: LoggerOptions = {
-    name: settings.name,
     level: settings.level,
     // Cloud Logging lifts `message` into the entry summary; `msg` would stay buried in jsonPayload.
     messageKey: 'message',

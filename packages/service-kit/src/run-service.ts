@@ -135,6 +135,5 @@ export async function runService(app: ServiceApp, opts: RunServiceOptions): Prom
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : opts.port;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-  log.info({ port, host: opts.host }, 'listening');
   return { url: `http://${host}:${port}`, port, shutdown: (reason) => shutdown(reason), stopped };
 }
