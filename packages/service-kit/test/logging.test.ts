@@ -1,0 +1,92 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ServiceApp } from '../src/index.ts';
+import { testService } from './helpers.ts';
+
+let app: ServiceApp | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+describe('logs and request ids', () => {
+  it('echoes the caller request id and puts it on every log line of the request', async () => {
+    const built = await testService();
+    app = built.app;
+    app.get('/work', async (request) => {
+      request.log.info({ step: 'inside' }, 'doing work');
+      return { ok: true };
+    });
+    const res = await app.inject({ method: 'GET', url: '/work', headers: { 'x-request-id': 'req-abc.123' } });
+    expect(res.headers['x-request-id']).toBe('req-abc.123');
+    const lines = built.logs.lines.filter((l) => l['requestId'] === 'req-abc.123');
+    expect(lines.map((l) => l['message'])).toEqual(['doing work', 'request completed']);
+    expect(lines[1]).toMatchObject({ route: '/work', statusCode: 200, service: 'test-svc' });
+  });
+
+  it('generates a request id when none is sent, and replaces one that is unsafe to log', async () => {
+    const built = await testService();
+    app = built.app;
+    app.get('/work', async () => ({ ok: true }));
+    const fresh = await app.inject({ method: 'GET', url: '/work' });
+    expect(fresh.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    const unsafe = await app.inject({
+      method: 'GET',
+      url: '/work',
+      headers: { 'x-request-id': 'x"\n{"severity":"CRITICAL"}' },
+    });
+    expect(unsafe.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('writes a Cloud Logging severity on every line and an ISO timestamp', async () => {
+    const built = await testService({ env: { LOG_LEVEL: 'debug' } });
+    app = built.app;
+    app.log.debug('d');
+    app.log.info('i');
+    app.log.warn('w');
+    app.log.error('e');
+    app.log.fatal('f');
+    const mine = built.logs.lines.filter((l) => ['d', 'i', 'w', 'e', 'f'].includes(l['message'] as string));
+    expect(mine.map((l) => l['severity'])).toEqual(['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL']);
+    expect(new Date(mine[0]?.['time'] as string).toISOString()).toBe(mine[0]?.['time']);
+  });
+
+  it('redacts authorization, cookies and API keys wherever headers are logged', async () => {
+    const built = await testService();
+    app = built.app;
+    app.get('/work', async (request) => {
+      request.log.info({ headers: request.headers }, 'raw headers');
+      request.log.info({ req: { headers: request.headers } }, 'nested headers');
+      return { ok: true };
+    });
+    await app.inject({
+      method: 'GET',
+      url: '/work',
+      headers: {
+        authorization: 'Bearer s3cr3t',
+        cookie: 'sid=s3cr3t',
+        'x-api-key': 's3cr3t',
+        'x-store': 'ok',
+      },
+    });
+    const lines = built.logs.lines.filter((l) => String(l['message']).endsWith('headers'));
+    expect(lines).toHaveLength(2);
+    expect(JSON.stringify(lines)).not.toContain('s3cr3t');
+    expect(lines[0]).toMatchObject({
+      headers: {
+        authorization: '[REDACTED]',
+        cookie: '[REDACTED]',
+        'x-api-key': '[REDACTED]',
+        'x-store': 'ok',
+      },
+    });
+  });
+
+  it('keeps probes and metrics out of the request log', async () => {
+    const built = await testService();
+    app = built.app;
+    for (const url of ['/livez', '/readyz', '/metrics']) {
+      expect((await app.inject({ method: 'GET', url })).statusCode).toBe(200);
+    }
+    expect(built.logs.lines.filter((l) => l['message'] === 'request completed')).toEqual([]);
+  });
+});

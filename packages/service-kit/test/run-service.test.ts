@@ -1,0 +1,126 @@
+import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runService, type RunningService, type ServiceApp } from '../src/index.ts';
+import { testService } from './helpers.ts';
+
+let app: ServiceApp | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+async function get(url: string): Promise<{ status: number; body: unknown }> {
+  const res = await request(url, { headersTimeout: 10_000, bodyTimeout: 10_000 });
+  return { status: res.statusCode, body: await res.body.json() };
+}
+
+async function started(opts: { delayMs?: number; timeoutMs?: number } = {}): Promise<{
+  running: RunningService;
+  events: EventEmitter;
+  exits: number[];
+  release: () => void;
+  entered: Promise<void>;
+  closed: string[];
+}> {
+  const built = await testService();
+  app = built.app;
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let enter: () => void = () => {};
+  const entered = new Promise<void>((resolve) => {
+    enter = resolve;
+  });
+  app.get('/slow', async () => {
+    enter();
+    await gate;
+    return { done: true };
+  });
+  const closed: string[] = [];
+  app.addHook('onClose', async () => {
+    closed.push('adapters');
+  });
+  const events = new EventEmitter();
+  const exits: number[] = [];
+  const running = await runService(app, {
+    port: 0,
+    host: '127.0.0.1',
+    shutdownDelayMs: opts.delayMs ?? 200,
+    shutdownTimeoutMs: opts.timeoutMs ?? 10_000,
+    events,
+    exit: (code) => exits.push(code),
+  });
+  return { running, events, exits, release, entered, closed };
+}
+
+describe('runService graceful shutdown', () => {
+  it('fails /readyz at once on SIGTERM, finishes in-flight requests, closes adapters, exits 0', async () => {
+    const { running, events, exits, release, entered, closed } = await started({ delayMs: 300 });
+    expect(await get(`${running.url}/readyz`)).toEqual({ status: 200, body: { status: 'ok', checks: {} } });
+
+    const inFlight = get(`${running.url}/slow`);
+    await entered;
+    events.emit('SIGTERM');
+
+    expect(await get(`${running.url}/readyz`)).toEqual({
+      status: 503,
+      body: { code: 'SHUTTING_DOWN', message: 'server is shutting down' },
+    });
+    // Still serving during the delay: the load balancer may not have noticed yet.
+    expect((await get(`${running.url}/livez`)).status).toBe(200);
+    expect(exits).toEqual([]);
+
+    release();
+    expect(await inFlight).toEqual({ status: 200, body: { done: true } });
+    expect(await running.stopped).toBe(0);
+    expect(exits).toEqual([0]);
+    expect(closed).toEqual(['adapters']);
+    app = undefined;
+  });
+
+  it('waits for an in-flight request past the delay before exiting', async () => {
+    const { running, events, exits, release, entered } = await started({ delayMs: 0 });
+    const inFlight = get(`${running.url}/slow`);
+    await entered;
+    events.emit('SIGTERM');
+    await sleep(100);
+    expect(exits).toEqual([]);
+    release();
+    expect((await inFlight).status).toBe(200);
+    expect(await running.stopped).toBe(0);
+    app = undefined;
+  });
+
+  it('exits 1 at once on a second signal', async () => {
+    const { running, events, exits, release } = await started({ delayMs: 60_000 });
+    events.emit('SIGTERM');
+    events.emit('SIGINT');
+    expect(exits).toEqual([1]);
+    expect(await running.stopped).toBe(1);
+    release();
+  });
+
+  it('closes without the delay and exits 1 on an uncaught exception', async () => {
+    const { running, events, exits, release, closed } = await started({ delayMs: 60_000 });
+    release();
+    events.emit('uncaughtException', new Error('boom'));
+    expect(await running.stopped).toBe(1);
+    expect(exits).toEqual([1]);
+    expect(closed).toEqual(['adapters']);
+    app = undefined;
+  });
+
+  it('exits 1 when draining takes longer than the shutdown timeout', async () => {
+    const { running, events, exits, release, entered } = await started({ delayMs: 0, timeoutMs: 100 });
+    const inFlight = get(`${running.url}/slow`).catch(() => undefined);
+    await entered;
+    events.emit('SIGTERM');
+    expect(await running.stopped).toBe(1);
+    expect(exits).toEqual([1]);
+    release();
+    await inFlight;
+  });
+});
