@@ -1,0 +1,124 @@
+import { type HttpClient } from '@eta/service-kit';
+import { z } from 'zod';
+import { type FeatureSpec, type InferenceBackend, type ModelSignature } from '../domain/model.ts';
+import { type RemoteModel } from '../domain/registry.ts';
+
+/**
+ * A model served by another Open Inference Protocol server (KServe, Triton, MLServer, or another
+ * ml-proxy), over the kit's keep-alive client. The upstream's model metadata gives the signature;
+ * ml-proxy's own metadata additionally lists features under `parameters.features`, which the heuristic
+ * fallback uses to find its columns. Without it, columns are anonymous and null (NaN) is passed through
+ * for the upstream to judge.
+ */
+export interface RemoteModelOptions {
+  readonly client: HttpClient;
+  /** Model name on the upstream; defaults to ours. */
+  readonly upstreamModel: string;
+  /** Only this upstream version is exposed when set; otherwise every version the upstream lists. */
+  readonly version?: string | undefined;
+}
+
+const TensorMeta = z.object({
+  name: z.string(),
+  datatype: z.string(),
+  shape: z.array(z.number().int()),
+});
+
+const ModelMeta = z.object({
+  name: z.string(),
+  versions: z.array(z.string()).optional(),
+  platform: z.string().default(''),
+  inputs: z.array(TensorMeta).min(1),
+  outputs: z.array(TensorMeta).min(1),
+  parameters: z
+    .object({
+      features: z
+        .array(
+          z.object({
+            name: z.string(),
+            nullable: z.boolean().default(false),
+            unit: z.string().nullable().default(null),
+          }),
+        )
+        .optional(),
+    })
+    .optional(),
+});
+
+const InferAnswer = z.object({
+  outputs: z.array(z.object({ name: z.string(), data: z.array(z.unknown()) })),
+});
+
+const enc = encodeURIComponent;
+
+export function createRemoteModel(opts: RemoteModelOptions): RemoteModel {
+  const { client, upstreamModel } = opts;
+  return {
+    async describe() {
+      const res = await client.request({
+        method: 'GET',
+        path: `/v2/models/${enc(upstreamModel)}`,
+        schema: ModelMeta,
+      });
+      const meta = res.body;
+      const input = meta.inputs[0]!;
+      if (meta.inputs.length !== 1)
+        throw new Error(`upstream ${upstreamModel} takes ${meta.inputs.length} inputs; one is supported`);
+      if (input.datatype !== 'FP32')
+        throw new Error(`upstream ${upstreamModel} input is ${input.datatype}, not FP32`);
+      const declared = meta.parameters?.features;
+      const width = declared?.length ?? input.shape[1];
+      if (input.shape.length !== 2 || width === undefined || width < 1) {
+        throw new Error(`upstream ${upstreamModel} input shape [${input.shape.join(',')}] is not [-1, F]`);
+      }
+      const features: FeatureSpec[] =
+        declared ?? Array.from({ length: width }, (_, i) => ({ name: `x${i}`, nullable: true, unit: null }));
+      const signature: ModelSignature = {
+        input: { name: input.name, datatype: 'FP32', shape: [-1, width] },
+        features,
+        outputs: meta.outputs.map((o) => ({ name: o.name, datatype: 'FP32', shape: [-1] })),
+      };
+      const listed = meta.versions ?? [];
+      const versions = opts.version !== undefined ? [opts.version] : listed.length > 0 ? listed : ['1'];
+      return { versions, platform: meta.platform || 'remote', signature };
+    },
+
+    backend(version, signature): InferenceBackend {
+      const width = signature.features.length;
+      const path = `/v2/models/${enc(upstreamModel)}/versions/${enc(version)}/infer`;
+      return {
+        kind: 'remote',
+        async infer(input, rows, outputs, budget) {
+          const res = await client.request({
+            method: 'POST',
+            path,
+            // NaN serialises as null, which is how V2-over-JSON servers (and we) spell "unknown".
+            body: {
+              inputs: [
+                {
+                  name: signature.input.name,
+                  shape: [rows, width],
+                  datatype: 'FP32',
+                  data: Array.from(input),
+                },
+              ],
+              outputs: outputs.map((name) => ({ name })),
+            },
+            timeoutMs: Math.max(1, budget.remainingMs()),
+            schema: InferAnswer,
+          });
+          const result: Record<string, number[]> = {};
+          for (const out of res.body.outputs) {
+            const flat = out.data.flat(Infinity);
+            if (!flat.every((v) => typeof v === 'number'))
+              throw new Error(`upstream output ${out.name} is not numeric`);
+            result[out.name] = flat as number[];
+          }
+          return result;
+        },
+        // The client is shared by the model's versions and closed with the app.
+        close: () => Promise.resolve(),
+      };
+    },
+  };
+}

@@ -1,0 +1,381 @@
+import { checkGolden, parseGolden, type Golden } from './golden.ts';
+import { budgetOf, type InferenceBackend, type ModelSignature, signatureFromMetadata } from './model.ts';
+
+/** Ports: where versions come from and how a version becomes a backend. Implemented in adapters/. */
+export interface VersionListing {
+  readonly version: string;
+  /** Changes whenever any file of the version changes (mtime and size), so a rewritten version is retried. */
+  readonly fingerprint: string;
+}
+
+export interface VersionArtifacts {
+  readonly metadata: unknown;
+  /** undefined when the version has no golden.json. */
+  readonly golden: unknown;
+  readonly modelPath: string;
+}
+
+export interface ModelSource {
+  /** Versions present for `model`, in any order; [] when the model has no directory. */
+  listVersions(model: string): Promise<VersionListing[]>;
+  readVersion(model: string, version: string): Promise<VersionArtifacts>;
+}
+
+export interface ModelLoader {
+  readonly platform: string;
+  load(args: {
+    model: string;
+    version: string;
+    modelPath: string;
+    signature: ModelSignature;
+  }): Promise<InferenceBackend>;
+}
+
+/** A model served by a remote V2 server: its versions and signature are whatever the upstream reports. */
+export interface RemoteModel {
+  describe(): Promise<{ versions: string[]; platform: string; signature: ModelSignature }>;
+  backend(version: string, signature: ModelSignature): InferenceBackend;
+}
+
+export interface Logger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface RegistryEvents {
+  reload(model: string, version: string, outcome: 'success' | 'failure'): void;
+  versionsChanged(model: string, versions: readonly string[]): void;
+}
+
+/**
+ * One loaded version. In-flight calls hold a reference so that a version replaced by a hot reload is
+ * closed only after its last call finished: releasing an ONNX session under a running call would crash.
+ */
+export class LoadedVersion {
+  readonly model: string;
+  readonly version: string;
+  readonly platform: string;
+  readonly signature: ModelSignature;
+  readonly backend: InferenceBackend;
+  readonly fingerprint: string;
+  #inflight = 0;
+  #retired = false;
+  #closed: Promise<void> | undefined;
+
+  constructor(args: {
+    model: string;
+    version: string;
+    platform: string;
+    signature: ModelSignature;
+    backend: InferenceBackend;
+    fingerprint: string;
+  }) {
+    this.model = args.model;
+    this.version = args.version;
+    this.platform = args.platform;
+    this.signature = args.signature;
+    this.backend = args.backend;
+    this.fingerprint = args.fingerprint;
+  }
+
+  acquire(): void {
+    this.#inflight++;
+  }
+
+  release(): void {
+    this.#inflight--;
+    if (this.#retired && this.#inflight === 0) void this.#close();
+  }
+
+  /** Stops new use; closes once in-flight calls are done. */
+  retire(): Promise<void> {
+    this.#retired = true;
+    return this.#inflight === 0 ? this.#close() : Promise.resolve();
+  }
+
+  #close(): Promise<void> {
+    this.#closed ??= this.backend.close().catch(() => undefined);
+    return this.#closed;
+  }
+}
+
+export interface ModelDefinition {
+  readonly name: string;
+  /** When set, versions come from this upstream instead of the repository. */
+  readonly remote?: RemoteModel;
+  /** Input layout used by the heuristic while no trained version was ever seen (cold start). */
+  readonly coldStartSignature: ModelSignature;
+}
+
+export class ModelSlot {
+  readonly name: string;
+  readonly remote: RemoteModel | undefined;
+  readonly versions = new Map<string, LoadedVersion>();
+  /** version -> fingerprint that failed, so a broken version is not retried until its files change. */
+  readonly failed = new Map<string, string>();
+  /** True once the first load attempt finished, whatever its outcome. */
+  initialized = false;
+  /** True when a trained model exists (files in the repository, or a remote upstream). */
+  hasArtifacts = false;
+  /** Signature of the newest version ever loaded: the heuristic keeps reading the same columns after it goes. */
+  lastSignature: ModelSignature;
+  #sorted: readonly string[] = [];
+
+  constructor(def: ModelDefinition) {
+    this.name = def.name;
+    this.remote = def.remote;
+    this.lastSignature = def.coldStartSignature;
+  }
+
+  /** Ready version ids, oldest first (numeric where possible, like Triton's integer version folders). */
+  get versionIds(): readonly string[] {
+    return this.#sorted;
+  }
+
+  /** Ready when the first load finished and either a version serves or no trained model exists (cold start: heuristic). */
+  get ready(): boolean {
+    return this.initialized && (this.versions.size > 0 || !this.hasArtifacts);
+  }
+
+  set(version: LoadedVersion): LoadedVersion | undefined {
+    const previous = this.versions.get(version.version);
+    this.versions.set(version.version, version);
+    this.lastSignature = version.signature;
+    this.#resort();
+    return previous;
+  }
+
+  delete(version: string): LoadedVersion | undefined {
+    const previous = this.versions.get(version);
+    this.versions.delete(version);
+    this.#resort();
+    return previous;
+  }
+
+  /** Newest ready version not in `exclude`; falls back to the newest overall so candidates still serve when alone. */
+  latest(exclude: ReadonlySet<string> = EMPTY): LoadedVersion | undefined {
+    for (let i = this.#sorted.length - 1; i >= 0; i--) {
+      const id = this.#sorted[i]!;
+      if (!exclude.has(id)) return this.versions.get(id);
+    }
+    const newest = this.#sorted.at(-1);
+    return newest === undefined ? undefined : this.versions.get(newest);
+  }
+
+  #resort(): void {
+    this.#sorted = [...this.versions.keys()].sort(compareVersions);
+  }
+}
+
+const EMPTY: ReadonlySet<string> = new Set();
+
+export function compareVersions(a: string, b: string): number {
+  const na = Number(a);
+  const nb = Number(b);
+  if (Number.isFinite(na) && Number.isFinite(nb)) return na - nb;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export interface RegistryOptions {
+  readonly models: readonly ModelDefinition[];
+  readonly source: ModelSource;
+  readonly loader: ModelLoader;
+  readonly log: Logger;
+  readonly events: RegistryEvents;
+  /** Calls per batch size during warm-up, so the first real request does not pay for lazy allocations. */
+  readonly warmupRuns: number;
+  /** Refuse versions without golden.json. */
+  readonly requireGolden: boolean;
+  /** Largest batch a request may carry; warmed up too. */
+  readonly maxRows: number;
+}
+
+/**
+ * Keeps every configured model's versions loaded and current. `sync()` compares the repository with
+ * what is loaded: a new or changed version is loaded, warmed up and checked against its golden.json
+ * BEFORE it is swapped in (one Map assignment, so a request sees either the old or the new version,
+ * never a half-loaded one); a version that fails is refused, logged and counted, and whatever served
+ * before keeps serving.
+ */
+export class ModelRegistry {
+  readonly #opts: RegistryOptions;
+  readonly #slots = new Map<string, ModelSlot>();
+  #syncing: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(opts: RegistryOptions) {
+    this.#opts = opts;
+    for (const def of opts.models) this.#slots.set(def.name, new ModelSlot(def));
+  }
+
+  get(model: string): ModelSlot | undefined {
+    return this.#slots.get(model);
+  }
+
+  get slots(): IterableIterator<ModelSlot> {
+    return this.#slots.values();
+  }
+
+  /** Names of models not ready yet (empty when the service may take traffic). */
+  notReady(): string[] {
+    return [...this.#slots.values()].filter((s) => !s.ready).map((s) => s.name);
+  }
+
+  /** One pass over every model; concurrent callers share the pass in progress. */
+  sync(): Promise<void> {
+    this.#syncing ??= this.#syncAll().finally(() => {
+      this.#syncing = undefined;
+    });
+    return this.#syncing;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#syncing?.catch(() => undefined);
+    const all: Promise<void>[] = [];
+    for (const slot of this.#slots.values()) {
+      for (const v of slot.versions.values()) all.push(v.retire());
+    }
+    await Promise.all(all);
+  }
+
+  async #syncAll(): Promise<void> {
+    // One model at a time: loading and warming up is CPU work that competes with live traffic.
+    for (const slot of this.#slots.values()) {
+      if (this.#closed) return;
+      try {
+        if (slot.remote) await this.#syncRemote(slot, slot.remote);
+        else await this.#syncLocal(slot);
+      } catch (err) {
+        this.#opts.log.error({ err, model: slot.name }, 'model sync failed');
+      } finally {
+        slot.initialized = true;
+      }
+    }
+  }
+
+  async #syncLocal(slot: ModelSlot): Promise<void> {
+    const listings = (await this.#opts.source.listVersions(slot.name)).sort((a, b) =>
+      compareVersions(a.version, b.version),
+    );
+    slot.hasArtifacts = listings.length > 0 || slot.versions.size > 0;
+    let changed = false;
+    for (const listing of listings) {
+      if (this.#closed) return;
+      if (slot.versions.get(listing.version)?.fingerprint === listing.fingerprint) continue;
+      if (slot.failed.get(listing.version) === listing.fingerprint) continue;
+      changed = (await this.#loadVersion(slot, listing)) || changed;
+    }
+    const present = new Set(listings.map((l) => l.version));
+    for (const id of [...slot.versions.keys()]) {
+      // A version removed from disk is unloaded, but never the last one: an emptied directory (a bad
+      // sync, a mistaken delete) must not take the model down.
+      if (present.has(id) || slot.versions.size <= 1) continue;
+      void slot.delete(id)?.retire();
+      this.#opts.log.info(
+        { model: slot.name, version: id },
+        'model version removed from repository; unloaded',
+      );
+      changed = true;
+    }
+    if (changed) this.#opts.events.versionsChanged(slot.name, slot.versionIds);
+  }
+
+  async #loadVersion(slot: ModelSlot, listing: VersionListing): Promise<boolean> {
+    const { source, loader, log, events } = this.#opts;
+    const { version, fingerprint } = listing;
+    let backend: InferenceBackend | undefined;
+    const started = performance.now();
+    try {
+      const artifacts = await source.readVersion(slot.name, version);
+      const signature = signatureFromMetadata(artifacts.metadata);
+      const width = signature.features.length;
+      if (artifacts.golden === undefined && this.#opts.requireGolden) {
+        throw new Error(
+          'golden.json is missing; a version is only served after it reproduces its golden outputs',
+        );
+      }
+      const golden = artifacts.golden === undefined ? undefined : parseGolden(artifacts.golden, width);
+      backend = await loader.load({ model: slot.name, version, modelPath: artifacts.modelPath, signature });
+      await this.#warmUp(backend, signature, golden);
+      if (golden) {
+        const outputs = Object.keys(golden.expected);
+        const actual = await backend.infer(golden.input, golden.rows, outputs, budgetOf(30_000));
+        const mismatch = checkGolden(golden, actual);
+        if (mismatch !== undefined) throw new Error(`golden check failed: ${mismatch}`);
+      }
+      if (this.#closed) {
+        await backend.close();
+        return false;
+      }
+      const previous = slot.set(
+        new LoadedVersion({
+          model: slot.name,
+          version,
+          platform: loader.platform,
+          signature,
+          backend,
+          fingerprint,
+        }),
+      );
+      slot.failed.delete(version);
+      void previous?.retire();
+      events.reload(slot.name, version, 'success');
+      log.info(
+        { model: slot.name, version, features: width, ms: Math.round(performance.now() - started) },
+        previous ? 'model version reloaded' : 'model version loaded',
+      );
+      return true;
+    } catch (err) {
+      await backend?.close().catch(() => undefined);
+      slot.failed.set(version, fingerprint);
+      events.reload(slot.name, version, 'failure');
+      log.error(
+        { err, model: slot.name, version, serving: slot.versionIds },
+        'model version refused; previous versions keep serving',
+      );
+      return false;
+    }
+  }
+
+  async #warmUp(
+    backend: InferenceBackend,
+    signature: ModelSignature,
+    golden: Golden | undefined,
+  ): Promise<void> {
+    const width = signature.features.length;
+    const row = golden ? golden.input.subarray(0, width) : new Float32Array(width);
+    const outputs = signature.outputs.map((o) => o.name);
+    const budget = budgetOf(60_000);
+    const big = new Float32Array(this.#opts.maxRows * width);
+    for (let r = 0; r < this.#opts.maxRows; r++) big.set(row, r * width);
+    for (let i = 0; i < this.#opts.warmupRuns; i++) {
+      await backend.infer(row, 1, outputs, budget);
+      if (i % 10 === 0) await backend.infer(big, this.#opts.maxRows, outputs, budget);
+    }
+  }
+
+  async #syncRemote(slot: ModelSlot, remote: RemoteModel): Promise<void> {
+    slot.hasArtifacts = true;
+    const described = await remote.describe();
+    let changed = false;
+    for (const version of described.versions) {
+      if (slot.versions.has(version)) continue;
+      slot.set(
+        new LoadedVersion({
+          model: slot.name,
+          version,
+          platform: described.platform,
+          signature: described.signature,
+          backend: remote.backend(version, described.signature),
+          fingerprint: 'remote',
+        }),
+      );
+      this.#opts.events.reload(slot.name, version, 'success');
+      this.#opts.log.info({ model: slot.name, version }, 'remote model version available');
+      changed = true;
+    }
+    if (changed) this.#opts.events.versionsChanged(slot.name, slot.versionIds);
+  }
+}
