@@ -58,6 +58,11 @@ export interface TieredCacheOptions<V> {
   readonly now?: () => number;
   /** Injectable randomness for the jitter. */
   readonly random?: () => number;
+  /**
+   * How long close() waits for background refreshes and write-backs (default 5s). A refresh runs the
+   * caller's compute, which may hang; shutdown must not hang with it.
+   */
+  readonly closeTimeoutMs?: number;
   /** Runs last in close(), e.g. to quit Redis connections the caller created for this cache only. */
   readonly onClose?: () => Promise<void> | void;
 }
@@ -614,7 +619,16 @@ export function createTieredCache<V>(opts: TieredCacheOptions<V>): TieredCache<V
           await raceTimeout(inv.subscriber.unsubscribe(channel), opts.l2?.timeoutMs ?? 1000);
         }
       }
-      while (background.size > 0) await Promise.allSettled([...background]);
+      const drained = (async () => {
+        while (background.size > 0) await Promise.allSettled([...background]);
+      })();
+      await raceTimeout(drained, opts.closeTimeoutMs ?? 5_000);
+      if (background.size > 0) {
+        log.warn(
+          { cache: name, pending: background.size },
+          'cache closed with background work still running',
+        );
+      }
       detachMetrics();
       l1.clear();
       await opts.onClose?.();

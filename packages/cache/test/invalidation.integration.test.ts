@@ -1,0 +1,79 @@
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeRedis, createCacheRedis, createTieredCache, type TieredCache } from '../src/index.ts';
+import { deleteByPrefix, redisUrl, testPrefix } from './support/redis.ts';
+
+const prefix = testPrefix('invalidation');
+
+/** Two cache instances with their own connections stand in for two pods. */
+describe('cross-process L1 invalidation over pub/sub', () => {
+  const clients: Redis[] = [];
+  let a: TieredCache<string>;
+  let b: TieredCache<string>;
+
+  const pod = (pod: string): TieredCache<string> => {
+    const opts = { name: `invalidation-${pod}`, timeoutMs: 2_000, connectTimeoutMs: 2_000 };
+    const redis = createCacheRedis(redisUrl(), 'commands', opts);
+    const subscriber = createCacheRedis(redisUrl(), 'subscriber', opts);
+    clients.push(redis, subscriber);
+    return createTieredCache<string>({
+      name: 'eta',
+      ttlMs: 600_000,
+      l1: { maxEntries: 100, maxBytes: 100_000 },
+      l2: {
+        redis,
+        keyPrefix: prefix,
+        timeoutMs: 2_000,
+        breaker: { failureThreshold: 5, resetAfterMs: 1_000 },
+      },
+      invalidation: { subscriber },
+    });
+  };
+
+  beforeAll(async () => {
+    a = pod('a');
+    b = pod('b');
+    await Promise.all(clients.map((r) => new Promise((resolve) => r.once('ready', resolve))));
+    await Promise.all([a.ready(), b.ready()]);
+  });
+
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+    if (clients[0] !== undefined) await deleteByPrefix(clients[0], prefix);
+    await Promise.all(clients.map((r) => closeRedis(r)));
+  });
+
+  it('a delete in one process empties the other L1 within a second', async () => {
+    expect(await a.get('store:1', () => 'old')).toBe('old');
+    await a.settled();
+    expect(await b.get('store:1', () => 'b must read it from Redis')).toBe('old');
+    // b now answers from its own L1 (TTL 10 min), so only the invalidation can change its answer.
+    expect(await b.get('store:1', () => 'new')).toBe('old');
+
+    expect(await a.delete('store:1')).toEqual({ l2: true, published: true });
+    await expect.poll(() => b.get('store:1', () => 'new'), { timeout: 1_000, interval: 20 }).toBe('new');
+    expect(await a.get('store:1', () => 'a recomputes')).toBe('new');
+  });
+
+  it('set() replaces the value in every process', async () => {
+    await a.getMany(['store:2', 'store:3'], (keys) => new Map(keys.map((k) => [k, `v1-${k}`])));
+    await a.settled();
+    expect(await b.get('store:2', () => 'unexpected')).toBe('v1-store:2');
+    await a.set('store:2', 'v2');
+    await expect
+      .poll(() => b.get('store:2', () => 'unexpected'), { timeout: 1_000, interval: 20 })
+      .toBe('v2');
+  });
+
+  it('a process ignores its own messages (its fresh value survives its own broadcast)', async () => {
+    await a.set('store:4', 'mine');
+    // Pub/sub keeps per-channel order: once a hears b's later message, it has handled its own.
+    await a.get('probe', () => 'p');
+    await b.deleteMany(['probe']);
+    await expect.poll(() => a.get('probe', () => 'gone'), { timeout: 1_000, interval: 20 }).toBe('gone');
+    const before = a.stats().l1.hits;
+    expect(await a.get('store:4', () => 'recomputed')).toBe('mine');
+    expect(a.stats().l1.hits).toBe(before + 1);
+  });
+});
