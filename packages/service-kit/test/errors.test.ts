@@ -23,9 +23,6 @@ async function withRoutes(): Promise<ServiceApp> {
     { schema: { body: Quote, response: { 200: z.object({ etaSeconds: z.number().int() }) } } },
     async () => ({ etaSeconds: 600, internalNote: 'must not leak' }) as { etaSeconds: number },
   );
-  app.get('/boom', async () => {
-    throw new Error('db password=hunter2 at host 10.0.0.7');
-  });
   app.get('/conflict', async () => {
     throw new AppError(409, 'CONFLICT', 'store is paused', [{ path: 'storeId', message: 'paused' }]);
   });
