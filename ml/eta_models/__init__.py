@@ -1,0 +1,1 @@
+"""Reference delivery-time (ETA) models: data cleaning, training, ONNX export, evaluation."""

@@ -1,0 +1,231 @@
+"""Train, evaluate and export the reference ETA models.
+
+    python -m eta_models.train [--data PATH] [--models-dir DIR] [--reports-dir DIR]
+
+Exit status 1 if ONNX and LightGBM disagree by more than PARITY_TOL on any validation row, or if the
+golden vectors do not reproduce. Only models and aggregate metrics are written; no dataset rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+from . import data
+from . import features as F
+from . import golden as G
+from . import report
+from .metrics import quantile_metrics
+from .onnx_export import INPUT_NAME, OUTPUT_NAMES, build_model
+from .specs import MASK_AUGMENT_SHARE, QUANTILES, SEED, SPECS, VALIDATION_SHARE, ModelSpec
+
+PARITY_TOL = 1e-4
+GOLDEN_TOL = 1e-4
+
+
+def split(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded random split (not temporal: the 44 order dates are interleaved synthetic data, and the
+    published baselines use random splits too, so the figures are comparable)."""
+    order = np.random.default_rng(SEED).permutation(n)
+    n_val = int(round(VALIDATION_SHARE * n))
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def augment_missing(x: np.ndarray, y: np.ndarray, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Append a copy of MASK_AUGMENT_SHARE of the rows with weather, traffic or both set to NaN.
+
+    Appending (rather than blanking in place) keeps every original row's full information while still
+    teaching the trees a sensible path for 'no weather/traffic feed', which the raw data has too rarely
+    (~1.4%) and with odd targets."""
+    rng = np.random.default_rng(SEED + 1)
+    cols = [names.index(n) for n in F.MASKED_IN_TRAINING]
+    pick = rng.random(len(x)) < MASK_AUGMENT_SHARE
+    extra = x[pick].copy()
+    pattern = rng.integers(0, 3, size=len(extra))  # 0: first only, 1: second only, 2: both
+    extra[pattern != 1, cols[0]] = np.nan
+    extra[pattern != 0, cols[1]] = np.nan
+    return np.vstack([x, extra]), np.concatenate([y, y[pick]])
+
+
+def train_boosters(spec: ModelSpec, x: np.ndarray, y: np.ndarray) -> tuple[dict[str, lgb.Booster], dict]:
+    cat_idx = [spec.feature_names.index(c) for c in spec.categorical]
+    boosters, params_used = {}, {}
+    for out, alpha in QUANTILES.items():
+        params = {**spec.params, "alpha": alpha}
+        ds = lgb.Dataset(x, y, feature_name=spec.feature_names, categorical_feature=cat_idx, free_raw_data=True)
+        boosters[out] = lgb.train(params, ds, num_boost_round=spec.num_boost_round)
+        params_used[out] = {**params, "num_boost_round": spec.num_boost_round, "categorical_feature": list(spec.categorical)}
+    return boosters, params_used
+
+
+def lgb_predict(boosters: dict[str, lgb.Booster], x: np.ndarray) -> np.ndarray:
+    """LightGBM reference prediction with the same sort the ONNX graph applies; shape [N, 3]."""
+    raw = np.stack([boosters[o].predict(x) for o in OUTPUT_NAMES], axis=1)
+    return np.sort(raw, axis=1)
+
+
+def onnx_predict(session: ort.InferenceSession, x: np.ndarray) -> np.ndarray:
+    outs = session.run(list(OUTPUT_NAMES), {INPUT_NAME: np.ascontiguousarray(x, dtype=np.float32)})
+    return np.concatenate([o.reshape(-1, 1) for o in outs], axis=1).astype(np.float64)
+
+
+def session_for(model_bytes: bytes) -> ort.InferenceSession:
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    return ort.InferenceSession(model_bytes, sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+def _metrics_for(pred: np.ndarray, y: np.ndarray) -> dict:
+    return quantile_metrics(y, pred[:, 0], pred[:, 1], pred[:, 2])
+
+
+def _created(meta_path: Path, model_sha: str) -> str:
+    """Keep the original timestamp when a re-run reproduces the same bytes, so re-running the one command
+    leaves the committed artifacts unchanged."""
+    if meta_path.exists():
+        old = json.loads(meta_path.read_text())
+        if old.get("artifact", {}).get("sha256") == model_sha and old.get("created"):
+            return old["created"]
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=None,
+                    help=f"training CSV(.gz); default ${data.TRAIN_PATH_ENV} or {data.DEFAULT_TRAIN_PATH}")
+    ap.add_argument("--models-dir", type=Path, default=data.ML_DIR / "models")
+    ap.add_argument("--reports-dir", type=Path, default=data.ML_DIR / "reports")
+    args = ap.parse_args(argv)
+
+    path = (args.data or data.default_train_path()).resolve()
+    if not path.exists():
+        print(f"training data not found: {path} (set --data or ${data.TRAIN_PATH_ENV})", file=sys.stderr)
+        return 2
+    print(f"loading {path}", flush=True)
+    loaded = data.load_orders(path)
+    frame = loaded.frame
+    tr_idx, va_idx = split(len(frame))
+    y_all = frame[data.TARGET].to_numpy(np.float64)
+    provenance = {
+        "file": "shared/data/food-delivery-india/orders-train.csv.gz" if path == data.DEFAULT_TRAIN_PATH.resolve() else path.name,
+        "source": "Kaggle 'Food Delivery Dataset' (gauravmalik26) train.csv, 80% ID-hash subset; see shared/data/README.md",
+        "sha256_uncompressed": data.sha256_uncompressed(path),
+        "rows_read": loaded.rows_read,
+        "rows_dropped": loaded.rows_dropped,
+        "rows_used": len(frame),
+        "split": {"kind": "random", "seed": SEED, "validation_share": VALIDATION_SHARE,
+                  "train_rows": int(len(tr_idx)), "validation_rows": int(len(va_idx))},
+        "missing_augmentation": {"columns": list(F.MASKED_IN_TRAINING), "share_of_train_rows_appended": MASK_AUGMENT_SHARE,
+                                 "patterns": "weather only / traffic only / both, uniformly"},
+    }
+
+    failures: list[str] = []
+    results = []
+    for spec in SPECS:
+        names = spec.feature_names
+        x = frame[names].to_numpy(np.float32)
+        x_tr, y_tr = augment_missing(x[tr_idx], y_all[tr_idx], names)
+        x_va, y_va = x[va_idx], y_all[va_idx]
+        print(f"[{spec.name}] training 3 quantile boosters on {len(x_tr)} rows ({len(tr_idx)} + masked copies)", flush=True)
+        boosters, params_used = train_boosters(spec, x_tr, y_tr)
+
+        ref = lgb_predict(boosters, x_va)
+        x_va_unknown = x_va.copy()
+        for n in F.MASKED_IN_TRAINING:
+            x_va_unknown[:, names.index(n)] = np.nan
+        metrics = {
+            "validation": _metrics_for(ref, y_va),
+            "validation_weather_traffic_unknown": _metrics_for(lgb_predict(boosters, x_va_unknown), y_va),
+            "train": _metrics_for(lgb_predict(boosters, x[tr_idx]), y_all[tr_idx]),
+        }
+        crossing = float(np.mean(np.any(np.diff(np.stack([boosters[o].predict(x_va) for o in OUTPUT_NAMES], 1), axis=1) < 0, axis=1)))
+        metrics["validation"]["raw_quantile_crossing_share"] = round(crossing, 4)
+
+        model = build_model(
+            boosters, len(names),
+            doc=f"{spec.name} v{spec.version}: {spec.summary} Outputs are delivery minutes (p10<=p50<=p90).",
+            metadata={"name": spec.name, "version": spec.version, "features": ",".join(names)},
+        )
+        model_bytes = model.SerializeToString()
+        session = session_for(model_bytes)
+        got = onnx_predict(session, x_va)
+        parity = float(np.max(np.abs(got - ref)))
+        got_unknown = onnx_predict(session, x_va_unknown)
+        parity = max(parity, float(np.max(np.abs(got_unknown - lgb_predict(boosters, x_va_unknown)))))
+        print(f"[{spec.name}] validation {metrics['validation']}  parity max|onnx-lgb|={parity:.2e}", flush=True)
+        if not parity <= PARITY_TOL:
+            failures.append(f"{spec.name}: ONNX/LightGBM parity {parity:.3e} > {PARITY_TOL}")
+
+        golden_x = G.synthetic_vectors(spec.features)
+        golden_ref = lgb_predict(boosters, golden_x)
+        golden_out = onnx_predict(session, golden_x)
+        gpar = float(np.max(np.abs(golden_out - golden_ref)))
+        if not gpar <= PARITY_TOL:
+            failures.append(f"{spec.name}: golden ONNX/LightGBM parity {gpar:.3e} > {PARITY_TOL}")
+
+        out_dir = args.models_dir / spec.name / spec.version
+        out_dir.mkdir(parents=True, exist_ok=True)
+        model_sha = hashlib.sha256(model_bytes).hexdigest()
+        meta = {
+            "name": spec.name,
+            "version": spec.version,
+            "created": _created(out_dir / "metadata.json", model_sha),
+            "summary": spec.summary,
+            "framework": {"trainer": f"lightgbm {lgb.__version__}", "onnx": onnx.__version__,
+                          "opset": {"ai.onnx": 15, "ai.onnx.ml": 3}, "ir_version": model.ir_version,
+                          "checked_with": f"onnxruntime {ort.__version__}"},
+            "artifact": {"file": "model.onnx", "sha256": model_sha, "bytes": len(model_bytes)},
+            "input": {"name": INPUT_NAME, "dtype": "float32", "shape": [-1, len(names)],
+                      "missing_value": "NaN (only where feature.nullable is true)",
+                      "categorical_values": "send the integer code as a float (e.g. 2.0); unknown labels -> NaN where nullable"},
+            "features": [dict(index=i, **f.to_json(), lightgbm_categorical=f.name in spec.categorical)
+                         for i, f in enumerate(spec.features)],
+            "outputs": [{"name": o, "dtype": "float32", "shape": [-1, 1], "unit": "minutes",
+                         "meaning": f"{int(QUANTILES[o] * 100)}th percentile of delivery minutes"} for o in OUTPUT_NAMES],
+            "output_guarantees": "p10 <= p50 <= p90 per row (sorted in-graph by TopK); no clamping to a range",
+            "target": {"column": "Time_taken(min)", "unit": "minutes",
+                       "definition": "ambiguous in the source: order->delivery or pickup->delivery (see MODEL_CARD.md)"},
+            "training_data": provenance,
+            "metrics": metrics,
+            "parity": {"max_abs_diff_onnx_vs_lightgbm_validation": parity, "tolerance": PARITY_TOL},
+            "lightgbm_params": params_used,
+        }
+        golden = {
+            "model": spec.name, "version": spec.version, "model_sha256": model_sha,
+            "input": INPUT_NAME, "outputs": list(OUTPUT_NAMES), "tolerance": GOLDEN_TOL,
+            "note": "Synthetic feature vectors (not dataset rows). null means NaN. Expected values come from onnxruntime.",
+            "cases": G.cases_json(spec.features, golden_x, golden_out),
+        }
+        (out_dir / "model.onnx").write_bytes(model_bytes)
+        (out_dir / "metadata.json").write_text(json.dumps(meta, indent=2, allow_nan=False) + "\n")
+        (out_dir / "golden.json").write_text(json.dumps(golden, indent=2, allow_nan=False) + "\n")
+        (out_dir / "MODEL_CARD.md").write_text(report.model_card(spec, meta))
+        # Re-verify what was written, exactly as a serving proxy would.
+        problems = G.verify(out_dir)
+        failures += [f"{spec.name}: {p}" for p in problems]
+        results.append(meta)
+
+    args.reports_dir.mkdir(parents=True, exist_ok=True)
+    summary = report.evaluation_summary(results, provenance)
+    (args.reports_dir / "evaluation.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
+    (args.reports_dir / "evaluation.md").write_text(report.evaluation_markdown(summary))
+    if failures:
+        for f in failures:
+            print(f"FAIL {f}", file=sys.stderr)
+        return 1
+    print("ok: models, golden vectors and reports written; parity within tolerance")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
