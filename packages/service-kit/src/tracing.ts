@@ -11,7 +11,7 @@ export interface TracingConfig {
 
 export interface TracingOptions {
   /** The service name (conventions: one name everywhere); DD_SERVICE overrides it. */
-  readonly service: string;
+  readonly service?: string;
   readonly version?: string;
 }
 
@@ -22,7 +22,7 @@ let started = false;
  * loaded (it costs start-up time and memory). Returns whether tracing runs. The agent address and the
  * environment come from dd-trace's own variables (DD_AGENT_HOST, DD_ENV ...), set by the chart.
  */
-export async function startTracing(config: TracingConfig, opts: TracingOptions): Promise<boolean> {
+export async function startTracing(config: TracingConfig, opts: TracingOptions = {}): Promise<boolean> {
   if (!config.DD_TRACE_ENABLED) return false;
   if (started) return true;
   // ESM imports are not seen by require hooks; this registers dd-trace's loader hook for them. The
@@ -30,8 +30,9 @@ export async function startTracing(config: TracingConfig, opts: TracingOptions):
   const loaderHook: string = 'dd-trace/register.js';
   await import(loaderHook);
   const { default: tracer } = await import('dd-trace');
+  const service = process.env['DD_SERVICE'] ?? opts.service;
   tracer.init({
-    service: process.env['DD_SERVICE'] ?? opts.service,
+    ...(service ? { service } : {}),
     ...(opts.version ? { version: opts.version } : {}),
     // Adds dd.trace_id / dd.span_id to pino lines so a log line links to its trace.
     logInjection: true,
