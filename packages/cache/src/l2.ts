@@ -94,6 +94,10 @@ export class L2Tier {
       for (const w of writes) pipeline.set(this.#prefix + w.key, w.payload, 'PX', Math.max(1, w.ttlMs));
       const results = (await pipeline.exec()) ?? [];
       const failed = results.filter(([err]) => err !== null);
+      // exec() resolves even when every command in it timed out or lost its connection; that is a
+      // transport failure the breaker must see, not a partial success that would reset it.
+      const transport = failed.find(([err]) => err?.name !== 'ReplyError');
+      if (transport !== undefined) throw transport[0];
       if (failed.length > 0) {
         this.#counters.errors += failed.length;
         this.#log.warn(
