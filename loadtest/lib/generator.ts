@@ -87,9 +87,13 @@ const DRAIN_SWEEP_MS = 5;
 // After the last deadline, anything still held by the client is cut off so a run always ends.
 const DRAIN_GRACE_MS = 1000;
 
-/** Connections for a rate: Little's law at a pessimistic 20 ms per request, within [16, 512]. */
+/**
+ * Connections for a rate: Little's law at a pessimistic 50 ms per request, within [64, 1024]. The
+ * client opens them only when all open ones are busy, so a generous cap costs nothing on a fast
+ * server and keeps a slow one from being shielded by a queue inside the client.
+ */
 export function defaultConnections(rate: number): number {
-  return Math.min(512, Math.max(16, Math.ceil(rate * 0.02)));
+  return Math.min(1024, Math.max(64, Math.ceil(rate * 0.05)));
 }
 
 /**
@@ -336,8 +340,11 @@ class Run {
       return;
     }
     this.#outstanding++;
-    if (this.#outstanding > this.#peakInFlight) this.#peakInFlight = this.#outstanding;
-    if (measured) this.#sent++;
+    if (measured) {
+      this.#sent++;
+      // Warm-up is left out here too: a cold server's first hundred milliseconds say nothing about the run.
+      if (this.#outstanding > this.#peakInFlight) this.#peakInFlight = this.#outstanding;
+    }
     this.#fifo.push(pending);
     this.#lastDeadline = pending.deadline;
     const options: Dispatcher.DispatchOptions = {
@@ -542,9 +549,8 @@ export function formatSummary(r: LoadResult): string {
   );
 }
 
-/** Prints the summary line and any warnings; warnings go to stderr so they survive `| tail`. */
+/** Prints the summary line and its warnings right under it, on the same stream so they stay together. */
 export function printSummary(r: LoadResult, out: (line: string) => void = console.log): void {
   out(formatSummary(r));
-  for (const w of r.warnings)
-    process.stderr.write(`WARNING${r.label === null ? '' : ` [${r.label}]`}: ${w}\n`);
+  for (const w of r.warnings) out(`WARNING${r.label === null ? '' : ` [${r.label}]`}: ${w}`);
 }

@@ -51,16 +51,20 @@ export class MicrosHistogram {
       return { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0 };
     }
     const ms = (us: number) => Math.round(us) / 1000;
+    // A percentile is its bucket's upper edge, which can lie above the largest value actually
+    // recorded; clamping keeps p99 <= max, as a reader expects.
+    const max = h.maxValue;
+    const at = (p: number) => ms(Math.min(h.getValueAtPercentile(p), max));
     return {
       count: h.totalCount,
       min: ms(h.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : h.minNonZeroValue),
       mean: ms(h.mean),
-      p50: ms(h.getValueAtPercentile(50)),
-      p90: ms(h.getValueAtPercentile(90)),
-      p95: ms(h.getValueAtPercentile(95)),
-      p99: ms(h.getValueAtPercentile(99)),
-      p999: ms(h.getValueAtPercentile(99.9)),
-      max: ms(h.maxValue),
+      p50: at(50),
+      p90: at(90),
+      p95: at(95),
+      p99: at(99),
+      p999: at(99.9),
+      max: ms(max),
     };
   }
 }

@@ -102,8 +102,14 @@ export async function spawnService(opts: SpawnServiceOptions): Promise<SpawnedSe
   const stop = async (): Promise<ExitStatus> => {
     if (exitStatus === null) {
       child.kill('SIGTERM');
-      const timeout = sleep(opts.stopTimeoutMs ?? 15_000, 'timeout' as const);
-      if ((await Promise.race([exited.then(() => 'exited' as const), timeout])) === 'timeout') {
+      // Cancelled once the child is gone: a pending timer would keep the caller alive for its full length.
+      const cancel = new AbortController();
+      const timeout = sleep(opts.stopTimeoutMs ?? 15_000, 'timeout' as const, {
+        signal: cancel.signal,
+      }).catch(() => 'cancelled' as const);
+      const first = await Promise.race([exited.then(() => 'exited' as const), timeout]);
+      cancel.abort();
+      if (first === 'timeout') {
         killed = true;
         child.kill('SIGKILL');
         await exited;

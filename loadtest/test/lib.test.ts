@@ -135,3 +135,15 @@ describe('machineInfo', () => {
     expect(busyMachineWarning({ ...base, loadAverage: [1.7, 0.5, 0.2] })).toMatch(/load average is 1.7/);
   });
 });
+
+describe('regression: p99 was reported above max', () => {
+  it('never reports a percentile above the largest recorded value', () => {
+    const h = new MicrosHistogram();
+    // 4997 µs shares a bucket with 4996-4999: the raw percentile would say 4999, above the max.
+    for (let i = 0; i < 100; i++) h.recordMs(4.997);
+    const f = h.figures();
+    expect(f.max).toBe(4.997);
+    expect(f.p99).toBe(4.997);
+    expect(f.p999).toBe(4.997);
+  });
+});

@@ -1,8 +1,11 @@
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { spawnService } from '../lib/index.ts';
 
+const run = promisify(execFile);
 const fixture = fileURLToPath(new URL('./fixtures/ready-server.ts', import.meta.url));
 
 const alive = (pid: number) => {
@@ -45,4 +48,14 @@ describe('spawnService', () => {
     expect(status).toEqual({ code: null, signal: 'SIGKILL', killed: true });
     expect(alive(svc.pid)).toBe(false);
   });
+});
+
+describe('regression: pnpm bench hung for the stop timeout after its last scenario', () => {
+  it('lets the parent exit as soon as the service has stopped, not after stopTimeoutMs', async () => {
+    // The parent stops a service with a 60 s stop timeout and then has nothing left to do: it must
+    // exit on its own well before those 60 s (a leftover timer used to keep it alive).
+    const parent = fileURLToPath(new URL('./fixtures/stop-then-exit.ts', import.meta.url));
+    const { stdout } = await run(process.execPath, [parent, fixture], { timeout: 30_000 });
+    expect(stdout).toContain('stopped code=0');
+  }, 40_000);
 });
