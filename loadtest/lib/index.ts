@@ -29,3 +29,12 @@ export {
   type SpawnServiceOptions,
 } from './spawn.ts';
 export { formatTable, printTable, type Cell } from './table.ts';
+export {
+  listScenarios,
+  runBench,
+  SCENARIO_SUFFIX,
+  UnknownScenarioError,
+  type BenchOptions,
+  type BenchReport,
+  type ScenarioOutcome,
+} from './runner.ts';
