@@ -551,6 +551,8 @@ export function createTieredCache<V>(opts: TieredCacheOptions<V>): TieredCache<V
         else fetch.push(key);
       }
       if (stale.length > 0) refreshMany(stale, computeMissing);
+      // All answered from L1: skip the promise plumbing below (the common case for a warm cache).
+      if (fetch.length === 0 && joined.length === 0) return found;
       const batch = fetch.length > 0 ? startBatch(fetch, computeMissing, policy.staleMs > 0) : undefined;
       const [batchOut, joinedOut] = await Promise.all([
         batch,
