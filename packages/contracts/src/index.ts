@@ -5,3 +5,4 @@ export {
   HTTP_REQUEST_DURATION_SECONDS,
   HTTP_REQUESTS_SHED_TOTAL,
 } from './metrics.ts';
+export * from './geo.ts';

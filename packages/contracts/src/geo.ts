@@ -1,0 +1,272 @@
+import { z } from 'zod';
+
+/**
+ * The Geo service's public contract: HTTP bodies of `/v1/regions/lookup`, `/v1/features` and
+ * `/v1/features/batch`, and the Redis key and value of the live per-dong statistics that the event
+ * pipeline writes and Geo reads. Geo validates requests AND its own responses with these schemas, so a
+ * client that parses with them gets exactly what the server promised.
+ */
+
+/** Points per `/v1/features/batch` call; a larger batch is a 400, split it. */
+export const GEO_MAX_BATCH = 500;
+
+// ---------------------------------------------------------------------------------------------------
+// Coordinates
+
+const required = (expected: string) => (issue: { input: unknown }) =>
+  issue.input === undefined ? 'is required' : `expected ${expected}`;
+
+/** WGS84 degrees. NaN and ±Infinity are rejected by z.number() itself. */
+export const Latitude = z
+  .number({ error: required('a number (degrees)') })
+  .min(-90, { error: 'latitude must be within [-90, 90]' })
+  .max(90, { error: 'latitude must be within [-90, 90]' });
+
+export const Longitude = z
+  .number({ error: required('a number (degrees)') })
+  .min(-180, { error: 'longitude must be within [-180, 180]' })
+  .max(180, { error: 'longitude must be within [-180, 180]' });
+
+export const LatLng = z.object(
+  { lat: Latitude, lng: Longitude },
+  { error: required('an object { lat, lng }') },
+);
+export type LatLng = z.infer<typeof LatLng>;
+
+/**
+ * A query-string degree value. Plain decimal notation only: `Number()` would also take '' (as 0), hex and
+ * whitespace, and a coordinate silently read as 0 is a wrong answer rather than a 400.
+ */
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+const queryDegrees = (schema: typeof Latitude | typeof Longitude) =>
+  z
+    .string({ error: required('a decimal number (degrees)') })
+    .regex(DECIMAL, { error: 'expected a decimal number (degrees)' })
+    .transform(Number)
+    .pipe(schema);
+
+// ---------------------------------------------------------------------------------------------------
+// Regions
+
+export const REGION_CLASSES = ['metropolitan', 'urban', 'semi-urban'] as const;
+export const RegionClass = z.enum(REGION_CLASSES);
+export type RegionClass = z.infer<typeof RegionClass>;
+
+export const GuRef = z.object({
+  /** 5-digit code, e.g. `11140` (중구). */
+  code: z.string(),
+  name: z.string(),
+});
+export type GuRef = z.infer<typeof GuRef>;
+
+export const DongRef = z.object({
+  /** 10-digit administrative code (행정기관코드, admdongkor's adm_cd2), e.g. `1114055000` (명동). */
+  code: z.string(),
+  name: z.string(),
+  /** The model's City-type feature, assigned from foodDensity (services/geo/README.md). */
+  regionClass: RegionClass,
+  /** Estimated food/drink shops within 500 m of a typical point of the dong. */
+  foodDensity: z.number(),
+});
+export type DongRef = z.infer<typeof DongRef>;
+
+/** H3 cells of the point at resolutions 7, 8 and 9, for every valid point (H3 is global). */
+export const H3Cells = z.object({ r7: z.string(), r8: z.string(), r9: z.string() });
+export type H3Cells = z.infer<typeof H3Cells>;
+
+/** Where a point is. Outside Seoul there is no gu or dong; the H3 cells are still given. */
+export const RegionBlock = z.discriminatedUnion('inServiceArea', [
+  z.object({ inServiceArea: z.literal(true), gu: GuRef, dong: DongRef, h3: H3Cells }),
+  z.object({ inServiceArea: z.literal(false), h3: H3Cells }),
+]);
+export type RegionBlock = z.infer<typeof RegionBlock>;
+
+export const LookupQuery = z.object({ lat: queryDegrees(Latitude), lng: queryDegrees(Longitude) });
+export type LookupQuery = z.infer<typeof LookupQuery>;
+export const LookupResponse = RegionBlock;
+export type LookupResponse = z.infer<typeof LookupResponse>;
+
+// ---------------------------------------------------------------------------------------------------
+// Live per-dong statistics (Redis)
+
+/**
+ * Redis key of one dong's live statistics: `geo:live:dong:<10-digit dong code>`, a JSON string matching
+ * LiveDongStats. `namespace` (default none) lets several environments or test runs share one Redis.
+ */
+export const LIVE_DONG_KEY_PREFIX = 'geo:live:dong:';
+export function liveDongKey(dongCode: string, namespace = ''): string {
+  return `${namespace}${LIVE_DONG_KEY_PREFIX}${dongCode}`;
+}
+
+/**
+ * How long a written value lives in Redis. Writers refresh every dong at least every minute or so; when
+ * they stop, the values vanish and Geo says `no-data` instead of serving an old picture as live.
+ */
+export const LIVE_DONG_TTL_MS = 15 * 60_000;
+
+export const DONG_CODE_PATTERN = /^\d{10}$/;
+
+export const LiveDongStats = z.object({
+  /** Mean minutes from order to delivery over deliveries completed in the last 20 minutes; null with none. */
+  avgDeliveryMinutes20m: z.number().nonnegative().nullable(),
+  /** Deliveries the mean is over (its sample size: a mean of 1 is noise). */
+  deliveries20m: z.number().int().nonnegative(),
+  /** Orders accepted and not yet delivered whose destination is in the dong. */
+  ordersInFlight: z.number().int().nonnegative(),
+  /** When the writer computed these figures (RFC 3339 with offset); Geo reports the age from it. */
+  updatedAt: z.iso.datetime({ offset: true }),
+});
+export type LiveDongStats = z.infer<typeof LiveDongStats>;
+
+/** The part of an ioredis client the writer needs, so this package does not depend on ioredis. */
+export interface LiveStatsRedis {
+  set(key: string, value: string, px: 'PX', ttlMs: number): Promise<unknown>;
+}
+
+export interface WriteLiveDongStatsOptions {
+  readonly ttlMs?: number;
+  readonly namespace?: string;
+}
+
+/**
+ * Writes one dong's live statistics where Geo reads them. Validates first, so a bad writer fails loudly
+ * at its own end rather than making Geo answer `no-data` for a value it cannot read.
+ */
+export async function writeLiveDongStats(
+  redis: LiveStatsRedis,
+  dongCode: string,
+  stats: LiveDongStats,
+  opts: WriteLiveDongStatsOptions = {},
+): Promise<void> {
+  if (!DONG_CODE_PATTERN.test(dongCode)) throw new TypeError(`dong code must be 10 digits, got ${dongCode}`);
+  const value = LiveDongStats.parse(stats);
+  const ttlMs = opts.ttlMs ?? LIVE_DONG_TTL_MS;
+  if (!Number.isInteger(ttlMs) || ttlMs < 1) throw new RangeError(`ttlMs must be a positive integer`);
+  await redis.set(liveDongKey(dongCode, opts.namespace), JSON.stringify(value), 'PX', ttlMs);
+}
+
+/**
+ * Why a live block is empty:
+ * - `no-data`: nothing written for this dong (yet, or the writer stopped and the key expired);
+ * - `stale`: a value exists but is older than the server's limit (`ageSeconds` says how old);
+ * - `no-redis`: this Geo runs without Redis (REDIS_URL unset), so it has no live figures at all;
+ * - `redis-unavailable`: Redis is configured but did not answer in time; Geo answers without it;
+ * - `outside-service-area`: the point is in no dong.
+ */
+export const LIVE_UNAVAILABLE_REASONS = [
+  'no-data',
+  'stale',
+  'no-redis',
+  'redis-unavailable',
+  'outside-service-area',
+] as const;
+export const LiveUnavailableReason = z.enum(LIVE_UNAVAILABLE_REASONS);
+export type LiveUnavailableReason = z.infer<typeof LiveUnavailableReason>;
+
+export const LiveDongFeatures = z.discriminatedUnion('available', [
+  z.object({
+    available: z.literal(true),
+    avgDeliveryMinutes20m: z.number().nullable(),
+    deliveries20m: z.number().int(),
+    ordersInFlight: z.number().int(),
+    updatedAt: z.string(),
+    /** Seconds since updatedAt when this answer was made (0 if the writer's clock is ahead). */
+    ageSeconds: z.number(),
+  }),
+  z.object({
+    available: z.literal(false),
+    reason: LiveUnavailableReason,
+    /** Only with `stale`. */
+    ageSeconds: z.number().optional(),
+  }),
+]);
+export type LiveDongFeatures = z.infer<typeof LiveDongFeatures>;
+
+// ---------------------------------------------------------------------------------------------------
+// Pair features
+
+export const FeaturesRequest = z.object({ origin: LatLng, destination: LatLng });
+export type FeaturesRequest = z.infer<typeof FeaturesRequest>;
+
+export const PairFeatures = z.object({
+  /** Great-circle (haversine) distance in metres. */
+  distanceM: z.number(),
+  /**
+   * Estimated road distance in metres: distanceM × a circuity factor falling with distance (1.45 at 0 m to
+   * 1.18 from 20 km), plus 700 m when the ends are on opposite banks of the Han river. Not routed.
+   */
+  roadDistanceM: z.number(),
+  /** Initial bearing origin → destination, degrees clockwise from north, in [0, 360). */
+  bearingDeg: z.number(),
+  origin: RegionBlock,
+  destination: RegionBlock,
+  sameDong: z.boolean(),
+  sameGu: z.boolean(),
+  crossesHanRiver: z.boolean(),
+  /** Live statistics of the dong at each end. */
+  live: z.object({ origin: LiveDongFeatures, destination: LiveDongFeatures }),
+});
+export type PairFeatures = z.infer<typeof PairFeatures>;
+export const FeaturesResponse = PairFeatures;
+export type FeaturesResponse = z.infer<typeof FeaturesResponse>;
+
+/**
+ * One shared end and up to GEO_MAX_BATCH other ends, answered in order: either `{ origin, destinations }`
+ * (a store and its customers) or `{ destination, origins }` (a customer and a list of stores). Items are
+ * checked one by one, so one bad point is answered in its place instead of failing the whole list.
+ */
+const batchPoints = z
+  .array(z.unknown())
+  .max(GEO_MAX_BATCH, { error: `a batch holds at most ${GEO_MAX_BATCH} points; split it` });
+
+export const FeaturesBatchRequest = z
+  .object({
+    origin: LatLng.optional(),
+    destination: LatLng.optional(),
+    origins: batchPoints.optional(),
+    destinations: batchPoints.optional(),
+  })
+  .superRefine((b, ctx) => {
+    const shapeA = b.origin !== undefined && b.destinations !== undefined;
+    const shapeB = b.destination !== undefined && b.origins !== undefined;
+    if (shapeA === shapeB) {
+      ctx.addIssue({
+        code: 'custom',
+        path: b.origin !== undefined ? ['destinations'] : b.destination !== undefined ? ['origins'] : [],
+        message: 'send either { origin, destinations: [...] } or { destination, origins: [...] }',
+      });
+    }
+  });
+export type FeaturesBatchRequest = z.infer<typeof FeaturesBatchRequest>;
+
+export const GeoItemError = z.object({
+  code: z.string(),
+  message: z.string(),
+  /** Where in the request body, dotted like VALIDATION_ERROR paths: `body.destinations.3.lat`. */
+  field: z.string(),
+});
+export type GeoItemError = z.infer<typeof GeoItemError>;
+
+export const FeaturesBatchItem = z.union([
+  z.object({ index: z.number().int(), features: PairFeatures }),
+  z.object({ index: z.number().int(), error: GeoItemError }),
+]);
+export type FeaturesBatchItem = z.infer<typeof FeaturesBatchItem>;
+
+export const FeaturesBatchResponse = z.object({
+  /** Which end of every pair the single point of the request is. */
+  sharedEnd: z.enum(['origin', 'destination']),
+  /** One per point, in request order; `index` is the point's position in the request list. */
+  results: z.array(FeaturesBatchItem),
+  /** How many items carry an error instead of features. */
+  errors: z.number().int(),
+});
+export type FeaturesBatchResponse = z.infer<typeof FeaturesBatchResponse>;
+
+// ---------------------------------------------------------------------------------------------------
+// Metrics
+
+/** Gauge: 1 while the live-statistics Redis answers, 0 while it does not; absent without REDIS_URL. */
+export const GEO_LIVE_REDIS_UP = 'geo_live_redis_up';
+/** Counter by `outcome` (available, no-data, stale, redis-unavailable, invalid): live lookups per dong. */
+export const GEO_LIVE_LOOKUPS_TOTAL = 'geo_live_lookups_total';
