@@ -1,0 +1,133 @@
+import {
+  ErrorBody,
+  FeaturesBatchRequest,
+  FeaturesBatchResponse,
+  FeaturesRequest,
+  FeaturesResponse,
+  LatLng,
+  type FeaturesBatchItem,
+  type LiveDongFeatures,
+  type PairFeatures,
+} from '@eta/contracts';
+import type { ServiceApp } from '@eta/service-kit';
+import type {
+  GeoIndex,
+  LatLng as DomainLatLng,
+  PairFeatures as DomainPair,
+  RegionBlock as DomainRegion,
+} from '../domain/index.ts';
+import { toHttpError } from '../errors.ts';
+import type { LiveStore } from '../live/live-store.ts';
+import { toRegion } from './regions.ts';
+
+export interface FeatureRoutesDeps {
+  readonly index: GeoIndex;
+  readonly live: LiveStore;
+}
+
+const OUTSIDE: LiveDongFeatures = Object.freeze({ available: false, reason: 'outside-service-area' });
+
+function liveOf(r: DomainRegion, live: ReadonlyMap<string, LiveDongFeatures>): LiveDongFeatures {
+  if (r.dong === undefined) return OUTSIDE;
+  // read() answers every code it was given; the fallback only keeps the type honest.
+  return live.get(r.dong.code) ?? OUTSIDE;
+}
+
+function toPair(f: DomainPair, live: ReadonlyMap<string, LiveDongFeatures>): PairFeatures {
+  return {
+    distanceM: f.distanceM,
+    roadDistanceM: f.roadDistanceM,
+    bearingDeg: f.bearingDeg,
+    origin: toRegion(f.origin),
+    destination: toRegion(f.destination),
+    sameDong: f.sameDong,
+    sameGu: f.sameGu,
+    crossesHanRiver: f.crossesHanRiver,
+    live: { origin: liveOf(f.origin, live), destination: liveOf(f.destination, live) },
+  };
+}
+
+function addDong(codes: Set<string>, r: DomainRegion): void {
+  if (r.dong !== undefined) codes.add(r.dong.code);
+}
+
+/** `origin.lat` from a zod issue path, for an item's `field`. */
+function issuePath(path: readonly PropertyKey[]): string {
+  return path.map(String).join('.');
+}
+
+export function registerFeatureRoutes(app: ServiceApp, deps: FeatureRoutesDeps): void {
+  const { index, live } = deps;
+
+  app.post(
+    '/v1/features',
+    { schema: { body: FeaturesRequest, response: { 200: FeaturesResponse, 400: ErrorBody } } },
+    async (request) => {
+      let f: DomainPair;
+      try {
+        f = index.features(request.body.origin, request.body.destination);
+      } catch (err) {
+        throw toHttpError(err, 'body');
+      }
+      const codes = new Set<string>();
+      addDong(codes, f.origin);
+      addDong(codes, f.destination);
+      return toPair(f, await live.read([...codes]));
+    },
+  );
+
+  app.post(
+    '/v1/features/batch',
+    { schema: { body: FeaturesBatchRequest, response: { 200: FeaturesBatchResponse, 400: ErrorBody } } },
+    async (request) => {
+      const body = request.body;
+      // The schema guarantees exactly one of the two shapes.
+      const sharedEnd = body.origin !== undefined ? ('origin' as const) : ('destination' as const);
+      const shared = (body.origin ?? body.destination)!;
+      const listName = sharedEnd === 'origin' ? 'destinations' : 'origins';
+      const points = (sharedEnd === 'origin' ? body.destinations : body.origins) ?? [];
+
+      // Items are checked one at a time so a bad one is answered in its place; only the good ones reach
+      // the domain, which looks the shared point up once for all of them.
+      const results = new Array<FeaturesBatchItem>(points.length);
+      const valid: DomainLatLng[] = [];
+      const validAt: number[] = [];
+      let errors = 0;
+      for (let i = 0; i < points.length; i++) {
+        const parsed = LatLng.safeParse(points[i]);
+        if (parsed.success) {
+          valid.push(parsed.data);
+          validAt.push(i);
+          continue;
+        }
+        const issue = parsed.error.issues[0];
+        const field = ['body', listName, String(i), ...(issue ? [issuePath(issue.path)] : [])]
+          .filter((s) => s !== '')
+          .join('.');
+        results[i] = {
+          index: i,
+          error: { code: 'VALIDATION_ERROR', message: `${field}: ${issue?.message ?? 'invalid'}`, field },
+        };
+        errors++;
+      }
+
+      let pairs: DomainPair[];
+      try {
+        pairs = index.featuresBatch(shared, valid, sharedEnd);
+      } catch (err) {
+        throw toHttpError(err, 'body');
+      }
+      const codes = new Set<string>();
+      for (const p of pairs) {
+        addDong(codes, p.origin);
+        addDong(codes, p.destination);
+      }
+      const liveByDong = await live.read([...codes]);
+      for (let k = 0; k < pairs.length; k++) {
+        const i = validAt[k]!;
+        results[i] = { index: i, features: toPair(pairs[k]!, liveByDong) };
+      }
+      return { sharedEnd, results, errors };
+    },
+  );
+}

@@ -1,0 +1,22 @@
+import { baseServiceEnv, loadConfigOrExit } from '@eta/config';
+import { startTracing } from '@eta/service-kit/tracing';
+
+// The only module that touches process. dd-trace must patch ioredis and fastify before they load, and
+// config.ts reaches ioredis through @eta/cache's env fragment, so only the tracing switch is read before
+// tracing starts; the whole environment is parsed (once, every bad key listed) right after.
+const tracing = loadConfigOrExit(baseServiceEnv.pick({ DD_TRACE_ENABLED: true }), process.env);
+const version = process.env['APP_VERSION'];
+await startTracing(tracing, { service: 'geo', ...(version ? { version } : {}) });
+
+const { configSchema } = await import('./config.ts');
+const config = loadConfigOrExit(configSchema, process.env);
+const { buildApp } = await import('./app.ts');
+const { runService } = await import('@eta/service-kit');
+
+const app = await buildApp(config);
+await runService(app, {
+  port: config.PORT,
+  host: config.HOST,
+  shutdownDelayMs: config.SHUTDOWN_DELAY_MS,
+  shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+});
