@@ -1,9 +1,13 @@
 // What the service kit costs per request: the same route and handler served by bare Fastify and by
 // buildService, each in its own process (the generator must not share an event loop with the server
 // it measures), driven at fixed open-loop rates. Goal: the kit adds at most 20% at p99.
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
 import {
   fmtMs,
+  formatMachineInfo,
+  machineInfo,
   printSummary,
   printTable,
   runLoad,
@@ -78,6 +82,8 @@ export async function run(opts: ScenarioOptions): Promise<ServiceKitFigures> {
       kitSkipped = `service-kit server did not start: ${err instanceof Error ? err.message : String(err)}`;
       process.stderr.write(`SKIPPED kit side: ${kitSkipped}\n`);
     }
+
+    await sameAnswers(servers);
 
     const runs: (LoadResult & { variant: Variant })[] = [];
     for (const [r, rate] of RATES.entries()) {
@@ -155,4 +161,31 @@ export async function run(opts: ScenarioOptions): Promise<ServiceKitFigures> {
       if (status.code !== 0) process.stderr.write(`${svc.name} exited with ${JSON.stringify(status)}\n`);
     }
   }
+}
+
+/** Both sides must give the same answer to the same request, or the comparison means nothing. */
+async function sameAnswers(servers: ReadonlyMap<Variant, SpawnedService>): Promise<void> {
+  const path = '/eta?storeId=s-1&lat=37.5&lng=127.0';
+  const bodies = new Map<Variant, string>();
+  for (const [variant, svc] of servers) {
+    const res = await request(svc.origin + path);
+    const body = await res.body.text();
+    if (res.statusCode !== 200) throw new Error(`${variant} answered ${res.statusCode} to ${path}: ${body}`);
+    bodies.set(variant, body);
+  }
+  const [first, ...rest] = [...bodies.values()];
+  if (rest.some((b) => JSON.stringify(JSON.parse(b)) !== JSON.stringify(JSON.parse(first!)))) {
+    throw new Error(`the servers answer differently: ${JSON.stringify(Object.fromEntries(bodies))}`);
+  }
+}
+
+// Standalone: `node loadtest/scenarios/service-kit.bench.ts` (BENCH_QUICK=1 for a short run).
+if (import.meta.main) {
+  const machine = machineInfo();
+  console.log(formatMachineInfo(machine));
+  await run({
+    quick: process.env.BENCH_QUICK === '1',
+    machine,
+    root: dirname(dirname(dirname(fileURLToPath(import.meta.url)))),
+  });
 }
