@@ -73,7 +73,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<MlPr
   });
 
   // The gauge reads the registry only when scraped, after it exists.
-  const metrics = createMetrics(app.metricsRegistry, () => models);
+  const metrics = createMetrics(app.metricsRegistry, () => models, app.log);
 
   const clients: HttpClient[] = [];
   const definitions: ModelDefinition[] = config.MODELS.map((name) => {
@@ -98,7 +98,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<MlPr
   const models: ModelRegistry = new ModelRegistry({
     models: definitions,
     source: deps.source ?? createFsModelSource(config.MODEL_REPOSITORY),
-    loader: deps.loader ?? createOnnxLoader({ intraOpThreads: config.ORT_INTRA_OP_THREADS }),
+    loader:
+      deps.loader ??
+      createOnnxLoader({ intraOpThreads: config.ORT_INTRA_OP_THREADS, execution: config.ORT_EXECUTION }),
     log: app.log,
     events: { ...metrics.events, versionsChanged: () => {} },
     warmupRuns: config.WARMUP_RUNS,

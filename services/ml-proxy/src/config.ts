@@ -84,6 +84,8 @@ export const configSchema = baseServiceEnv
     MODEL_DEADLINE_MS: envInt(50, { min: 1, max: 60_000 }),
     FALLBACK_ENABLED: envBool(true),
     ORT_INTRA_OP_THREADS: envInt(1, { min: 1, max: 64 }),
+    /** `thread`: each model version in its own worker thread; `inline`: on the event loop. */
+    ORT_EXECUTION: z.enum(['thread', 'inline'], { message: 'expected thread or inline' }).default('thread'),
     MAX_BATCH_ROWS: envInt(1000, { min: 1, max: 100_000 }),
     WARMUP_RUNS: envInt(20, { min: 0, max: 10_000 }),
     REQUIRE_GOLDEN: envBool(true),

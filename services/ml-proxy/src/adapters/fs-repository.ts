@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ModelSource, type VersionArtifacts, type VersionListing } from '../domain/registry.ts';
@@ -43,7 +44,11 @@ export function createFsModelSource(root: string): ModelSource {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       }
-      return { metadata, golden, modelPath: join(dir, MODEL_FILE) };
+      // Hashed here so a corrupt or half-copied file is refused before ONNX Runtime parses it.
+      const modelSha256 = createHash('sha256')
+        .update(await readFile(join(dir, MODEL_FILE)))
+        .digest('hex');
+      return { metadata, golden, modelPath: join(dir, MODEL_FILE), modelSha256 };
     },
   };
 }

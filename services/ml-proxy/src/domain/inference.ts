@@ -1,6 +1,6 @@
 import { deadlineExceeded, notFound, unavailable } from './errors.ts';
 import { HEURISTIC_VERSION, runHeuristic } from './heuristic.ts';
-import { budgetOf, type InferenceResult } from './model.ts';
+import { budgetOf, type InferenceResult, type ModelSignature } from './model.ts';
 import { type LoadedVersion, type ModelRegistry, type ModelSlot } from './registry.ts';
 import {
   type CanarySpec,
@@ -34,6 +34,8 @@ export interface InferenceObserver {
     outcome: 'ok' | 'error' | 'deadline',
   ): void;
   fallback(model: string, reason: FallbackReason): void;
+  /** A backend call failed (not: was late); the heuristic or an error answered instead. */
+  backendError(model: string, version: string, err: unknown): void;
   shadow(model: string, version: string, comparisons: readonly ShadowComparison[]): void;
   shadowError(model: string, version: string): void;
 }
@@ -136,7 +138,7 @@ export class InferenceService {
       const tensor = validateTensor(slot.lastSignature, request.inputs, request.outputs, this.#o.maxRows);
       if (target.reason) this.#o.observer.fallback(model, target.reason);
       const result = runHeuristic(slot.lastSignature, tensor.data, tensor.rows, tensor.outputs);
-      return respond(model, HEURISTIC_VERSION, id, tensor, result, target.reason);
+      return respond(model, HEURISTIC_VERSION, id, slot.lastSignature, tensor, result, target.reason);
     }
 
     const version = target.version;
@@ -147,6 +149,7 @@ export class InferenceService {
       result = await this.#call(version, tensor, budget);
     } catch (err) {
       const reason: FallbackReason = err instanceof DeadlineError ? 'deadline' : 'backend_error';
+      if (reason === 'backend_error') this.#o.observer.backendError(model, version.version, err);
       if (!policy.fallback) {
         if (reason === 'deadline')
           throw deadlineExceeded(`model '${model}' missed its ${budget} ms deadline`);
@@ -154,11 +157,11 @@ export class InferenceService {
       }
       this.#o.observer.fallback(model, reason);
       const fallback = runHeuristic(version.signature, tensor.data, tensor.rows, tensor.outputs);
-      return respond(model, HEURISTIC_VERSION, id, tensor, fallback, reason);
+      return respond(model, HEURISTIC_VERSION, id, version.signature, tensor, fallback, reason);
     }
 
     this.#maybeShadow(slot, policy, version, tensor, result);
-    return respond(model, version.version, id, tensor, result, undefined);
+    return respond(model, version.version, id, version.signature, tensor, result, undefined);
   }
 
   #choose(
@@ -287,16 +290,20 @@ function respond(
   model: string,
   version: string,
   id: string | undefined,
+  signature: ModelSignature,
   tensor: ValidatedTensor,
   result: InferenceResult,
   fallback: FallbackReason | undefined,
 ): InferResponse {
-  const outputs: OutputTensor[] = tensor.outputs.map((name) => ({
-    name,
-    datatype: 'FP32',
-    shape: [tensor.rows],
-    data: Array.from(result[name]!),
-  }));
+  const outputs: OutputTensor[] = tensor.outputs.map((name) => {
+    const declared = signature.outputs.find((o) => o.name === name)?.shape ?? [-1];
+    return {
+      name,
+      datatype: 'FP32',
+      shape: declared.map((d) => (d === -1 ? tensor.rows : d)),
+      data: Array.from(result[name]!),
+    };
+  });
   return {
     model_name: model,
     model_version: version,

@@ -21,6 +21,8 @@ export interface FeatureSpec {
   /** Whether NaN ("unknown", sent as JSON null) is a value the model was trained on. */
   readonly nullable: boolean;
   readonly unit: string | null;
+  /** Categorical features: the only codes the model knows; anything else is refused. */
+  readonly codes?: readonly number[];
 }
 
 export interface ModelSignature {
@@ -65,43 +67,80 @@ export function budgetOf(ms: number): CallBudget {
 
 export type InferenceResult = Readonly<Record<string, ArrayLike<number>>>;
 
-/** metadata.json written next to each model.onnx by ml/ (see ml/eta_models). Unknown keys are kept out. */
+/** metadata.json written next to each model.onnx by ml/ (see ml/eta_models/features.py). Unknown keys are ignored. */
 const FeatureJson = z.object({
   name: z.string().min(1),
   nullable: z.boolean().default(false),
   unit: z.string().nullable().default(null),
+  encoding: z.record(z.string(), z.number()).optional(),
 });
 
 const TensorJson = z.object({
   name: z.string().min(1),
   datatype: z.string().optional(),
+  dtype: z.string().optional(),
   shape: z.array(z.number().int()).optional(),
 });
 
 export const MetadataJson = z.object({
   features: z.array(FeatureJson).min(1),
+  input: TensorJson.optional(),
   inputs: z.array(TensorJson).optional(),
-  input_name: z.string().optional(),
   outputs: z.array(z.union([z.string(), TensorJson])).optional(),
-  platform: z.string().optional(),
+  artifact: z
+    .object({
+      sha256: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/)
+        .optional(),
+    })
+    .optional(),
 });
 export type MetadataJson = z.output<typeof MetadataJson>;
 
 export const DEFAULT_INPUT_NAME = 'features';
 export const DEFAULT_OUTPUTS = ['p10', 'p50', 'p90'] as const;
 
+const FP32 = new Set(['FP32', 'float32']);
+
 /** Builds the serving signature from metadata.json; throws with a readable message when it is unusable. */
 export function signatureFromMetadata(raw: unknown): ModelSignature {
   const meta = MetadataJson.parse(raw);
-  const inputName = meta.inputs?.[0]?.name ?? meta.input_name ?? DEFAULT_INPUT_NAME;
-  const declared = meta.inputs?.[0]?.datatype;
-  if (declared !== undefined && declared !== 'FP32' && declared !== 'float32') {
+  const input = meta.input ?? meta.inputs?.[0];
+  const inputName = input?.name ?? DEFAULT_INPUT_NAME;
+  const declared = input?.datatype ?? input?.dtype;
+  if (declared !== undefined && !FP32.has(declared)) {
     throw new Error(`input ${inputName} has datatype ${declared}; only FP32 is supported`);
   }
-  const outputNames = (meta.outputs ?? [...DEFAULT_OUTPUTS]).map((o) => (typeof o === 'string' ? o : o.name));
+  const width = meta.features.length;
+  if (input?.shape !== undefined && (input.shape.length !== 2 || input.shape[1] !== width)) {
+    throw new Error(`input shape [${input.shape.join(',')}] does not match the ${width} listed features`);
+  }
+  const outputs = (meta.outputs ?? [...DEFAULT_OUTPUTS]).map((o): TensorSpec => {
+    const spec = typeof o === 'string' ? { name: o } : o;
+    const type = spec.datatype ?? spec.dtype;
+    if (type !== undefined && !FP32.has(type))
+      throw new Error(`output ${spec.name} has datatype ${type}; only FP32 is supported`);
+    // One value per row: [-1] or [-1, 1] (the reference models declare the latter).
+    const shape = spec.shape ?? [-1];
+    if (shape[0] !== -1 || shape.slice(1).some((d) => d !== 1)) {
+      throw new Error(`output ${spec.name} has shape [${shape.join(',')}]; one value per row is supported`);
+    }
+    return { name: spec.name, datatype: 'FP32', shape };
+  });
   return {
-    input: { name: inputName, datatype: 'FP32', shape: [-1, meta.features.length] },
-    features: meta.features,
-    outputs: outputNames.map((name) => ({ name, datatype: 'FP32', shape: [-1] })),
+    input: { name: inputName, datatype: 'FP32', shape: [-1, width] },
+    features: meta.features.map((f) => ({
+      name: f.name,
+      nullable: f.nullable,
+      unit: f.unit,
+      ...(f.encoding ? { codes: Object.values(f.encoding) } : {}),
+    })),
+    outputs,
   };
+}
+
+/** The model file's expected SHA-256 when metadata.json records one. */
+export function artifactDigest(raw: unknown): string | undefined {
+  return MetadataJson.parse(raw).artifact?.sha256;
 }

@@ -1,5 +1,11 @@
 import { checkGolden, parseGolden, type Golden } from './golden.ts';
-import { budgetOf, type InferenceBackend, type ModelSignature, signatureFromMetadata } from './model.ts';
+import {
+  artifactDigest,
+  budgetOf,
+  type InferenceBackend,
+  type ModelSignature,
+  signatureFromMetadata,
+} from './model.ts';
 
 /** Ports: where versions come from and how a version becomes a backend. Implemented in adapters/. */
 export interface VersionListing {
@@ -13,6 +19,8 @@ export interface VersionArtifacts {
   /** undefined when the version has no golden.json. */
   readonly golden: unknown;
   readonly modelPath: string;
+  /** SHA-256 of the model file as found on disk. */
+  readonly modelSha256: string;
 }
 
 export interface ModelSource {
@@ -290,6 +298,12 @@ export class ModelRegistry {
     try {
       const artifacts = await source.readVersion(slot.name, version);
       const signature = signatureFromMetadata(artifacts.metadata);
+      const expectedDigest = artifactDigest(artifacts.metadata);
+      if (expectedDigest !== undefined && expectedDigest !== artifacts.modelSha256) {
+        throw new Error(
+          `model file SHA-256 ${artifacts.modelSha256} does not match metadata (${expectedDigest}): corrupt or partly copied`,
+        );
+      }
       const width = signature.features.length;
       if (artifacts.golden === undefined && this.#opts.requireGolden) {
         throw new Error(

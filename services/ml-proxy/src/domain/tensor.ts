@@ -91,13 +91,18 @@ export function validateTensor(
 }
 
 function toFloat(signature: ModelSignature, value: unknown, row: number, col: number): number {
-  if (typeof value === 'number') {
-    if (Math.abs(value) <= FLOAT32_MAX) return value;
-    throw badRequest(
-      `value at row ${row}, column ${col} (${signature.features[col]!.name}) is out of FP32 range`,
-    );
-  }
   const feature = signature.features[col]!;
+  if (typeof value === 'number') {
+    if (!(Math.abs(value) <= FLOAT32_MAX)) {
+      throw badRequest(`value at row ${row}, column ${col} (${feature.name}) is out of FP32 range`);
+    }
+    if (feature.codes !== undefined && !feature.codes.includes(value)) {
+      throw badRequest(
+        `value at row ${row}, column ${col} (${feature.name}) is ${value}; the codes are ${feature.codes.join(', ')}`,
+      );
+    }
+    return value;
+  }
   if (value === null) {
     if (feature.nullable) return Number.NaN;
     throw badRequest(

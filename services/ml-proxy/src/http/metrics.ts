@@ -21,6 +21,7 @@ export const METRICS = {
 export function createMetrics(
   registry: Registry,
   models: () => ModelRegistry | undefined,
+  log: { warn(obj: object, msg: string): void },
 ): { observer: InferenceObserver; events: Omit<RegistryEvents, 'versionsChanged'> } {
   const duration = new Histogram({
     name: METRICS.inferenceDuration,
@@ -93,6 +94,9 @@ export function createMetrics(
       },
       fallback(model, reason) {
         fallbacks.inc({ model, reason });
+      },
+      backendError(model, version, err) {
+        log.warn({ err, model, version }, 'model backend call failed');
       },
       shadow(model, version, results) {
         comparisons.inc({ model, version });

@@ -1,0 +1,107 @@
+import { cp, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseEnv } from '@eta/config';
+import { type AppDeps, buildApp, type MlProxyApp } from '../src/app.ts';
+import { type Config, configSchema, DEFAULT_MODEL_REPOSITORY } from '../src/config.ts';
+import { parseGolden } from '../src/domain/golden.ts';
+import { signatureFromMetadata } from '../src/domain/model.ts';
+
+export const MODELS = ['eta-rough', 'eta-precise'] as const;
+
+/** The committed reference models are the fixtures: tests serve exactly what production serves. */
+export const REFERENCE_REPOSITORY = DEFAULT_MODEL_REPOSITORY;
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return parseEnv(configSchema, {
+    LOG_LEVEL: 'silent',
+    MODEL_REPOSITORY: REFERENCE_REPOSITORY,
+    MODEL_POLL_INTERVAL_SECONDS: '0',
+    WARMUP_RUNS: '2',
+    MAX_BATCH_ROWS: '1000',
+    ...env,
+  });
+}
+
+export async function startApp(env: Record<string, string> = {}, deps: AppDeps = {}): Promise<MlProxyApp> {
+  const app = await buildApp(testConfig(env), deps);
+  await app.mlProxy.loaded;
+  return app;
+}
+
+/** A private copy of the reference repository (version 1 of each model) that a test may change. */
+export async function tempRepository(): Promise<{
+  root: string;
+  /** Publishes `files` as a new version the way operators should: fill a temp folder, then rename. */
+  publish(model: string, version: string, edit?: (dir: string) => Promise<void>): Promise<void>;
+  cleanup(): Promise<void>;
+}> {
+  const root = await mkdtemp(join(tmpdir(), 'ml-proxy-repo-'));
+  for (const model of MODELS)
+    await cp(join(REFERENCE_REPOSITORY, model, '1'), join(root, model, '1'), { recursive: true });
+  return {
+    root,
+    async publish(model, version, edit) {
+      const staging = join(root, model, `.tmp-${version}`);
+      await cp(join(REFERENCE_REPOSITORY, model, '1'), staging, { recursive: true });
+      if (edit) await edit(staging);
+      await rename(staging, join(root, model, version));
+    },
+    cleanup: () => rm(root, { recursive: true, force: true }),
+  };
+}
+
+export interface Fixture {
+  readonly width: number;
+  readonly features: readonly { name: string; nullable: boolean }[];
+  /** Valid rows (from golden.json, whose inputs the exporter generated within the feature ranges); NaN as null. */
+  readonly rows: (number | null)[][];
+  /** golden.json's expected outputs for `rows`, and its tolerance. */
+  readonly expected: Readonly<Record<string, readonly number[]>>;
+  readonly tolerance: number;
+  /** Declared output shape with the batch dimension as `n` rows. */
+  outputShape(n: number): number[];
+}
+
+export async function fixture(model: string): Promise<Fixture> {
+  const dir = join(REFERENCE_REPOSITORY, model, '1');
+  const signature = signatureFromMetadata(JSON.parse(await readFile(join(dir, 'metadata.json'), 'utf8')));
+  const width = signature.features.length;
+  const golden = parseGolden(JSON.parse(await readFile(join(dir, 'golden.json'), 'utf8')), width);
+  const rows: (number | null)[][] = [];
+  for (let r = 0; r < golden.rows; r++) {
+    rows.push(
+      Array.from(golden.input.subarray(r * width, (r + 1) * width), (v) => (Number.isNaN(v) ? null : v)),
+    );
+  }
+  return {
+    width,
+    features: signature.features,
+    rows,
+    expected: golden.expected,
+    tolerance: golden.atol,
+    outputShape: (n) => signature.outputs[0]!.shape.map((d) => (d === -1 ? n : d)),
+  };
+}
+
+export function inferBody(fx: Fixture, rows = 1, extra: Record<string, unknown> = {}) {
+  const data: (number | null)[] = [];
+  for (let r = 0; r < rows; r++) data.push(...fx.rows[r % fx.rows.length]!);
+  return { inputs: [{ name: 'features', shape: [rows, fx.width], datatype: 'FP32', data }], ...extra };
+}
+
+/** Reads one sample from a Prometheus text exposition; 0 when absent. */
+export async function metricValue(
+  app: MlProxyApp,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const text = await app.metricsRegistry.metrics();
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
+      total += Number(line.split(' ').at(-1));
+  }
+  return total;
+}
