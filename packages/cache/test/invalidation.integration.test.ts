@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeRedis, createCacheRedis, createTieredCache, type TieredCache } from '../src/index.ts';
@@ -11,8 +12,10 @@ describe('cross-process L1 invalidation over pub/sub', () => {
   let a: TieredCache<string>;
   let b: TieredCache<string>;
 
+  const run = randomUUID().slice(0, 8);
   const pod = (pod: string): TieredCache<string> => {
-    const opts = { name: `invalidation-${pod}`, timeoutMs: 2_000, connectTimeoutMs: 2_000 };
+    // A unique connection name, so this test can find (and kill) its own subscriber in CLIENT LIST.
+    const opts = { name: `invalidation-${pod}-${run}`, timeoutMs: 2_000, connectTimeoutMs: 2_000 };
     const redis = createCacheRedis(redisUrl(), 'commands', opts);
     const subscriber = createCacheRedis(redisUrl(), 'subscriber', opts);
     clients.push(redis, subscriber);
@@ -75,5 +78,24 @@ describe('cross-process L1 invalidation over pub/sub', () => {
     const before = a.stats().l1.hits;
     expect(await a.get('store:4', () => 'recomputed')).toBe('mine');
     expect(a.stats().l1.hits).toBe(before + 1);
+  });
+
+  it('after its subscriber reconnects, a process drops its whole L1: invalidations sent meanwhile are lost', async () => {
+    await a.getMany(['store:5', 'store:6'], (keys) => new Map(keys.map((k) => [k, `v-${k}`])));
+    expect(a.stats().l1Entries).toBeGreaterThan(0);
+    const admin = clients[0]!;
+    const list = String(await admin.client('LIST'));
+    const id = /id=(\d+) [^\n]*name=invalidation-a-[^ ]*-cache-sub/.exec(list)?.[1];
+    expect(id).toBeDefined();
+    await admin.client('KILL', 'ID', id!);
+    await expect.poll(() => a.stats().l1Entries, { timeout: 10_000 }).toBe(0);
+    // Back to normal: the resubscribed process hears deletes again.
+    await a.get('store:7', () => 'v');
+    await expect
+      .poll(async () => (await b.delete('store:7')).published && (await a.get('store:7', () => 'w')), {
+        timeout: 10_000,
+        interval: 100,
+      })
+      .toBe('w');
   });
 });
