@@ -112,7 +112,8 @@ describe('runLoad', () => {
       mix: [get('ok', '/ok', 2), get('shed', '/shed'), get('hang', '/hang'), get('bad', '/bad-body')],
       rate: 100,
       durationMs: 800,
-      timeoutMs: 200,
+      // Long enough that only the route that never answers can time out, even on a busy machine.
+      timeoutMs: 500,
       check: (res) => (JSON.parse(res.body) as { ok?: boolean }).ok === true,
     });
 
