@@ -26,7 +26,7 @@ export function spyLoader(inner: ModelLoader = createOnnxLoader({ intraOpThreads
   return { loader, calls, startCounting: () => (live = true) };
 }
 
-describe('V2 REST protocol', () => {
+describe('V2 REST protocol', { timeout: 30_000 }, () => {
   let app: MlProxyApp;
   let precise: Fixture;
   const spy = spyLoader();
@@ -35,7 +35,7 @@ describe('V2 REST protocol', () => {
     precise = await fixture('eta-precise');
     app = await startApp({}, { loader: spy.loader });
     spy.startCounting();
-  });
+  }, 60_000);
   afterAll(() => app.close());
 
   const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
@@ -214,7 +214,7 @@ describe('V2 REST protocol', () => {
   });
 });
 
-describe('not ready while models load', () => {
+describe('not ready while models load', { timeout: 30_000 }, () => {
   it('answers 503 on readiness and infer until every model is warm', async () => {
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => (release = resolve));
