@@ -387,6 +387,12 @@ class Run {
     if (p.settled) return;
     const end = performance.now();
     this.#completed += p.measured ? 1 : 0;
+    // Sweeps run once per tick (up to 1/rate apart at low rates): a response that beat the sweep
+    // but not the deadline is still a timeout, so no success is ever slower than timeoutMs.
+    if (end > p.deadline) {
+      this.#settle(p, 'timeout', end, `response after the ${this.timeoutMs} ms deadline`);
+      return;
+    }
     if (p.status < 200 || p.status > 299) {
       this.#settle(
         p,

@@ -234,3 +234,24 @@ describe('runLoad', () => {
     ).rejects.toThrow(/empty/);
   });
 });
+
+describe('regression: at low rates a response after the deadline counted as a success', () => {
+  it('counts a response later than timeoutMs as a timeout even when no sweep ran in between', async () => {
+    // At 2 req/s the generator wakes every 500 ms; the response comes 250 ms after a 100 ms deadline.
+    server = await startServer((_req, res) => {
+      setTimeout(() => json(res, 200, {}), 350);
+      return true;
+    });
+    const r = await runLoad({
+      origin: server.origin,
+      mix: [get('slow', '/slow')],
+      rate: 2,
+      durationMs: 1000,
+      timeoutMs: 100,
+    });
+
+    expect(r.scheduled).toBe(2);
+    expect(r.ok).toBe(0);
+    expect(r.errorsByKind).toEqual({ timeout: 2 });
+  });
+});
