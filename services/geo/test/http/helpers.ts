@@ -1,0 +1,43 @@
+import { Writable } from 'node:stream';
+import { parseEnv } from '@eta/config';
+import { buildApp, type AppDeps, type GeoApp } from '../../src/app.ts';
+import { configSchema, type Config } from '../../src/config.ts';
+import { DEFAULT_DATA_DIR, loadGeoIndex, type GeoIndex } from '../../src/domain/index.ts';
+
+/** Known places (WGS84), checked against the dong layer in the domain tests. */
+export const PLACES = {
+  cityHall: { lat: 37.5663, lng: 126.9779 },
+  hongikStation: { lat: 37.5572, lng: 126.9245 },
+  jamsilStation: { lat: 37.5133, lng: 127.1001 },
+  busanStation: { lat: 35.1151, lng: 129.0422 },
+} as const;
+
+let shared: Promise<GeoIndex> | undefined;
+/** One index per test file: loading is the slow part of building an app, and the index is immutable. */
+export function geoIndex(): Promise<GeoIndex> {
+  shared ??= loadGeoIndex(DEFAULT_DATA_DIR);
+  return shared;
+}
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return parseEnv(configSchema, { LOG_LEVEL: 'warn', ...env });
+}
+
+/** Log lines are kept, so a failing test can print them, and otherwise dropped. */
+export function logSink(): { stream: Writable; lines: string[] } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  return { stream, lines };
+}
+
+export async function testApp(
+  env: Record<string, string> = {},
+  deps: Omit<AppDeps, 'index' | 'logStream'> = {},
+): Promise<GeoApp> {
+  return buildApp(testConfig(env), { ...deps, index: await geoIndex(), logStream: logSink().stream });
+}
