@@ -1,0 +1,233 @@
+// What inference costs: per-row cost of each reference model in process (batch 1, 16, 50), then the
+// ml-proxy HTTP service in its own process driven by the open-loop generator at fixed rates.
+// Goals: <= 50 µs per row in process at batch 1; one-row infer p99 <= 2 ms at 1,000 rps; 50-row infer
+// p99 <= 3 ms at 200 rps. Latencies on a shared machine are indicative; compare runs on one machine.
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { request } from 'undici';
+import {
+  fmtMs,
+  formatMachineInfo,
+  machineInfo,
+  printSummary,
+  printTable,
+  runLoad,
+  SkipScenario,
+  spawnService,
+  type LoadResult,
+  type MixEntry,
+  type ScenarioOptions,
+} from '@eta/loadtest/lib';
+
+const GOALS = { usPerRowBatch1: 50, oneRowP99Ms: 2, fiftyRowP99Ms: 3 } as const;
+
+interface RowCost {
+  readonly model: string;
+  readonly execution: 'inline' | 'thread';
+  readonly batch: number;
+  readonly calls: number;
+  readonly usPerCall: number;
+  readonly usPerRow: number;
+}
+
+interface Load {
+  readonly label: string;
+  readonly model: string;
+  readonly rows: number;
+  readonly rate: number;
+  readonly goalP99Ms: number | null;
+}
+
+const LOADS: readonly Load[] = [
+  { label: 'eta-precise 1 row', model: 'eta-precise', rows: 1, rate: 1000, goalP99Ms: GOALS.oneRowP99Ms },
+  { label: 'eta-precise 1 row', model: 'eta-precise', rows: 1, rate: 3000, goalP99Ms: null },
+  { label: 'eta-rough 50 rows', model: 'eta-rough', rows: 50, rate: 200, goalP99Ms: GOALS.fiftyRowP99Ms },
+];
+
+export interface MlProxyFigures {
+  readonly rowCost: readonly RowCost[];
+  readonly runs: readonly (LoadResult & { readonly load: Load })[];
+}
+
+interface Fixture {
+  readonly width: number;
+  readonly rows: readonly (number | null)[][];
+  readonly distance: number;
+  readonly hour: number;
+}
+
+/** Valid rows from golden.json; each request varies distance and hour so nothing can be cached. */
+async function fixture(root: string, model: string): Promise<Fixture> {
+  const dir = join(root, 'ml', 'models', model, '1');
+  const meta = JSON.parse(await readFile(join(dir, 'metadata.json'), 'utf8')) as {
+    features: { name: string }[];
+  };
+  const golden = JSON.parse(await readFile(join(dir, 'golden.json'), 'utf8')) as {
+    cases: { features: (number | null)[] }[];
+  };
+  const names = meta.features.map((f) => f.name);
+  return {
+    width: names.length,
+    rows: golden.cases.map((c) => c.features),
+    distance: names.indexOf('distance_km'),
+    hour: names.indexOf('hour_of_day'),
+  };
+}
+
+function mixFor(load: Load, fx: Fixture): MixEntry[] {
+  return [
+    {
+      name: load.label,
+      weight: 1,
+      build: ({ i, random }) => {
+        const data: (number | null)[] = [];
+        for (let r = 0; r < load.rows; r++) {
+          const row = [...fx.rows[(i + r) % fx.rows.length]!];
+          if (fx.distance >= 0) row[fx.distance] = Math.round(random() * 150) / 10;
+          if (fx.hour >= 0) row[fx.hour] = Math.floor(random() * 24);
+          data.push(...row);
+        }
+        return {
+          method: 'POST',
+          path: `/v2/models/${load.model}/infer`,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            id: `b-${i}`,
+            inputs: [{ name: 'features', shape: [load.rows, fx.width], datatype: 'FP32', data }],
+          }),
+        };
+      },
+    },
+  ];
+}
+
+export async function run(opts: ScenarioOptions): Promise<MlProxyFigures> {
+  const durationMs = opts.quick ? 2000 : 10_000;
+  const warmupMs = opts.quick ? 500 : 2000;
+  const entry = join(opts.root, 'services', 'ml-proxy', 'src', 'main.ts');
+  const rowCostModule = join(opts.root, 'services', 'ml-proxy', 'bench', 'row-cost.ts');
+  try {
+    await readFile(join(opts.root, 'ml', 'models', 'eta-precise', '1', 'metadata.json'));
+  } catch {
+    throw new SkipScenario('reference models not found under ml/models');
+  }
+
+  // In process: the adapter the service uses, loaded from the service's own bench module.
+  const { measureRowCost } = (await import(pathToFileURL(rowCostModule).href)) as {
+    measureRowCost(o: { models: string[]; batches: number[]; cellMs: number }): Promise<RowCost[]>;
+  };
+  const rowCost = await measureRowCost({
+    models: ['eta-rough', 'eta-precise'],
+    batches: [1, 16, 50],
+    cellMs: opts.quick ? 200 : 1500,
+  });
+  console.log('\nml-proxy: inference cost in process (ONNX Runtime, 1 intra-op thread)');
+  printTable(
+    rowCost.map((r) => ({
+      model: r.model,
+      execution: r.execution,
+      batch: r.batch,
+      'µs/call': r.usPerCall.toFixed(1),
+      'µs/row': r.usPerRow.toFixed(2),
+      [`goal <= ${GOALS.usPerRowBatch1} µs/row`]:
+        r.batch === 1 && r.execution === 'inline'
+          ? r.usPerRow <= GOALS.usPerRowBatch1
+            ? 'met'
+            : 'MISSED'
+          : '',
+    })),
+  );
+
+  // Over HTTP: the service in its own process, production defaults (worker-thread sessions, info logs).
+  const logLevel = process.env.BENCH_ML_PROXY_LOG_LEVEL ?? 'info';
+  const svc = await spawnService({
+    entry,
+    name: 'ml-proxy',
+    env: { LOG_LEVEL: logLevel, SHUTDOWN_DELAY_MS: '0', MODEL_POLL_INTERVAL_SECONDS: '0' },
+    stdout: 'ignore',
+    readyTimeoutMs: 60_000,
+  });
+  const runs: (LoadResult & { load: Load })[] = [];
+  try {
+    const fixtures = new Map<string, Fixture>();
+    for (const load of LOADS) {
+      if (!fixtures.has(load.model)) fixtures.set(load.model, await fixture(opts.root, load.model));
+    }
+    await answersFromModel(svc.origin, fixtures);
+    for (const load of LOADS) {
+      const result = await runLoad({
+        origin: svc.origin,
+        mix: mixFor(load, fixtures.get(load.model)!),
+        rate: load.rate,
+        durationMs,
+        warmupMs,
+        timeoutMs: 2000,
+        label: `${load.label}@${load.rate}`,
+        // A heuristic answer would be fast and wrong: only the model's own answers count as ok.
+        check: (res) => res.body.includes('"model_version":"1"') && !res.body.includes('"fallback"'),
+      });
+      printSummary(result);
+      runs.push({ ...result, load });
+    }
+  } finally {
+    const status = await svc.stop();
+    if (status.code !== 0) process.stderr.write(`ml-proxy exited with ${JSON.stringify(status)}\n`);
+  }
+
+  console.log(
+    `\nml-proxy over HTTP: ${durationMs / 1000}s per rate after ${warmupMs / 1000}s warm-up, LOG_LEVEL=${logLevel}` +
+      (opts.quick ? ' (BENCH_QUICK: sanity check only)' : ''),
+  );
+  printTable(
+    runs.map((x) => ({
+      request: x.load.label,
+      rate: x.offeredRate,
+      achieved: Math.round(x.achievedRate),
+      p50: fmtMs(x.latencyMs.p50),
+      p95: fmtMs(x.latencyMs.p95),
+      p99: fmtMs(x.latencyMs.p99),
+      max: fmtMs(x.latencyMs.max),
+      errors: x.errors,
+      goal:
+        x.load.goalP99Ms === null
+          ? ''
+          : `p99 <= ${x.load.goalP99Ms}ms: ${x.latencyMs.p99 <= x.load.goalP99Ms ? 'met' : 'MISSED'}`,
+    })),
+  );
+  return { rowCost, runs };
+}
+
+/**
+ * The service must answer from the trained model before its latency means anything. A few retries:
+ * right after start the kit may still shed (its event-loop sample can include the model load).
+ */
+async function answersFromModel(origin: string, fixtures: ReadonlyMap<string, Fixture>): Promise<void> {
+  for (const [model, fx] of fixtures) {
+    let last = '';
+    for (let attempt = 0; ; attempt++) {
+      const res = await request(`${origin}/v2/models/${model}/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          inputs: [{ name: 'features', shape: [1, fx.width], datatype: 'FP32', data: fx.rows[0] }],
+        }),
+      });
+      last = `${res.statusCode} ${await res.body.text()}`;
+      if (last.startsWith('200 ') && !last.includes('"fallback"')) break;
+      if (attempt >= 20) throw new Error(`ml-proxy did not answer ${model} from the model: ${last}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+// Standalone: `node loadtest/scenarios/ml-proxy.bench.ts` (BENCH_QUICK=1 for a short run).
+if (import.meta.main) {
+  const machine = machineInfo();
+  console.log(formatMachineInfo(machine));
+  await run({
+    quick: process.env.BENCH_QUICK === '1',
+    machine,
+    root: dirname(dirname(dirname(fileURLToPath(import.meta.url)))),
+  });
+}

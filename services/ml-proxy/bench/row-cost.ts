@@ -1,0 +1,83 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createOnnxLoader } from '../src/adapters/onnx.ts';
+import { DEFAULT_MODEL_REPOSITORY } from '../src/config.ts';
+import { parseGolden } from '../src/domain/golden.ts';
+import { budgetOf, signatureFromMetadata } from '../src/domain/model.ts';
+
+/**
+ * Per-row inference cost in process, through the same ONNX adapter the service uses: `inline` is the
+ * runtime alone, `thread` adds the worker-thread hop the service takes by default. Used by
+ * loadtest/scenarios/ml-proxy.bench.ts; runnable alone: `node services/ml-proxy/bench/row-cost.ts`.
+ */
+export interface RowCost {
+  readonly model: string;
+  readonly execution: 'inline' | 'thread';
+  readonly batch: number;
+  readonly calls: number;
+  readonly usPerCall: number;
+  readonly usPerRow: number;
+}
+
+export async function measureRowCost(opts: {
+  models: readonly string[];
+  batches: readonly number[];
+  /** Wall time spent per (model, execution, batch) cell. */
+  cellMs: number;
+  repository?: string;
+}): Promise<RowCost[]> {
+  const root = opts.repository ?? DEFAULT_MODEL_REPOSITORY;
+  const results: RowCost[] = [];
+  for (const model of opts.models) {
+    const dir = join(root, model, '1');
+    const signature = signatureFromMetadata(JSON.parse(await readFile(join(dir, 'metadata.json'), 'utf8')));
+    const width = signature.features.length;
+    const golden = parseGolden(JSON.parse(await readFile(join(dir, 'golden.json'), 'utf8')), width);
+    const outputs = signature.outputs.map((o) => o.name);
+    for (const execution of ['inline', 'thread'] as const) {
+      const backend = await createOnnxLoader({ intraOpThreads: 1, execution }).load({
+        model,
+        version: '1',
+        modelPath: join(dir, 'model.onnx'),
+        signature,
+      });
+      try {
+        for (const batch of opts.batches) {
+          // Golden rows repeated: valid feature vectors, so tree paths are realistic rather than all-zero.
+          const input = new Float32Array(batch * width);
+          for (let r = 0; r < batch; r++) {
+            const src = r % golden.rows;
+            input.set(golden.input.subarray(src * width, (src + 1) * width), r * width);
+          }
+          const budget = budgetOf(60_000);
+          for (let i = 0; i < 200; i++) await backend.infer(input, batch, outputs, budget);
+          let calls = 0;
+          const started = performance.now();
+          while (performance.now() - started < opts.cellMs) {
+            for (let i = 0; i < 50; i++) await backend.infer(input, batch, outputs, budget);
+            calls += 50;
+          }
+          const us = ((performance.now() - started) * 1000) / calls;
+          results.push({ model, execution, batch, calls, usPerCall: us, usPerRow: us / batch });
+        }
+      } finally {
+        await backend.close();
+      }
+    }
+  }
+  return results;
+}
+
+if (import.meta.main) {
+  const rows = await measureRowCost({
+    models: ['eta-rough', 'eta-precise'],
+    batches: [1, 16, 50],
+    cellMs: 1000,
+  });
+  for (const r of rows) {
+    console.log(
+      `${r.model.padEnd(12)} ${r.execution.padEnd(6)} batch ${String(r.batch).padStart(3)}: ` +
+        `${r.usPerCall.toFixed(1)} µs/call, ${r.usPerRow.toFixed(2)} µs/row`,
+    );
+  }
+}
