@@ -6,3 +6,4 @@ export {
   HTTP_REQUESTS_SHED_TOTAL,
 } from './metrics.ts';
 export * from './geo.ts';
+export * from './stores.ts';
