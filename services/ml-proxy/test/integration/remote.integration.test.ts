@@ -1,0 +1,149 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MlProxyApp } from '../../src/app.ts';
+import { type Fixture, fixture, inferBody, startApp } from '../helpers.ts';
+
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+
+/** A real ml-proxy process on a port of its own choosing, serving the reference models: the V2 upstream. */
+async function startUpstream(): Promise<{ origin: string; child: ChildProcess; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [MAIN], {
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      SHUTDOWN_DELAY_MS: '0',
+      WARMUP_RUNS: '2',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const origin = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`upstream did not start:\n${output}`)), 60_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`upstream exited with ${code}:\n${output}`)));
+  });
+  // Listening comes before the models are warm: wait for V2 readiness.
+  for (let i = 0; ; i++) {
+    const res = await request(`${origin}/v2/health/ready`);
+    await res.body.dump();
+    if (res.statusCode === 200) break;
+    if (i > 600) throw new Error('upstream never became ready');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    origin,
+    child,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function upstreamRows(origin: string): Promise<number> {
+  const res = await request(`${origin}/metrics`);
+  const text = await res.body.text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('ml_proxy_inference_rows_total{') && l.includes('model="eta-precise"'))
+    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+}
+
+describe('remote V2 backend against a real upstream ml-proxy process', () => {
+  let upstream: Awaited<ReturnType<typeof startUpstream>>;
+  let app: MlProxyApp;
+  let fx: Fixture;
+
+  beforeAll(async () => {
+    fx = await fixture('eta-precise');
+    upstream = await startUpstream();
+    app = await startApp({
+      MODEL_SETTINGS: JSON.stringify({
+        'eta-precise': { remote: { url: upstream.origin, timeoutMs: 2000 }, deadlineMs: 2000 },
+      }),
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await upstream?.stop();
+  });
+
+  it('is ready and describes the upstream model, features included', async () => {
+    expect((await app.inject('/v2/health/ready')).statusCode).toBe(200);
+    const meta = (await app.inject('/v2/models/eta-precise')).json();
+    expect(meta).toMatchObject({
+      name: 'eta-precise',
+      versions: ['1'],
+      platform: 'onnxruntime_onnx',
+      inputs: [{ name: 'features', datatype: 'FP32', shape: [-1, fx.width] }],
+    });
+    expect(meta.parameters.features.map((f: { name: string }) => f.name)).toEqual(
+      fx.features.map((f) => f.name),
+    );
+  });
+
+  it('forwards the whole batch in one upstream call and answers what the upstream answers', async () => {
+    const before = await upstreamRows(upstream.origin);
+    const body = inferBody(fx, 5);
+    const viaProxy = await app.inject({ method: 'POST', url: '/v2/models/eta-precise/infer', payload: body });
+    expect(viaProxy.statusCode).toBe(200);
+    const direct = await request(`${upstream.origin}/v2/models/eta-precise/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const directBody = (await direct.body.json()) as { outputs: { name: string; data: number[] }[] };
+    expect(viaProxy.json()).toMatchObject({ model_name: 'eta-precise', model_version: '1' });
+    expect(viaProxy.json().parameters).toBeUndefined();
+    for (const out of directBody.outputs) {
+      const mine = viaProxy.json().outputs.find((o: { name: string }) => o.name === out.name);
+      expect(mine.data).toEqual(out.data);
+    }
+    // Golden row 0 reproduced end to end through two services.
+    const p50 = viaProxy.json().outputs.find((o: { name: string }) => o.name === 'p50').data[0];
+    expect(Math.abs(p50 - fx.expected['p50']![0]!)).toBeLessThanOrEqual(fx.tolerance);
+    expect((await upstreamRows(upstream.origin)) - before).toBe(10);
+  });
+
+  it('forwards a pinned version; refuses a bad tensor locally without calling the upstream', async () => {
+    const pinned = await app.inject({
+      method: 'POST',
+      url: '/v2/models/eta-precise/versions/1/infer',
+      payload: inferBody(fx, 1),
+    });
+    expect(pinned.json()).toMatchObject({ model_version: '1' });
+    const before = await upstreamRows(upstream.origin);
+    const bad = inferBody(fx, 1);
+    bad.inputs[0]!.shape = [1, fx.width + 1];
+    const res = await app.inject({ method: 'POST', url: '/v2/models/eta-precise/infer', payload: bad });
+    expect(res.statusCode).toBe(400);
+    expect(await upstreamRows(upstream.origin)).toBe(before);
+  });
+
+  it('answers from the heuristic, marked, once the upstream is gone', async () => {
+    await upstream.stop();
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v2/models/eta-precise/infer',
+      payload: inferBody(fx, 2),
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      model_version: 'heuristic',
+      parameters: { fallback: true, reason: 'backend_error' },
+    });
+  });
+});
