@@ -1,0 +1,152 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  createEventBus,
+  defineTopic,
+  type EventBus,
+  EventValidationError,
+  type IncomingEvent,
+} from '../src/index.ts';
+
+const OrderPlaced = defineTopic(
+  'orders.placed',
+  z.object({ orderId: z.string().min(1), storeId: z.string(), placedAt: z.iso.datetime() }),
+);
+const order = (n: number) => ({
+  key: `o-${n}`,
+  value: { orderId: `o-${n}`, storeId: 's-1', placedAt: '2025-01-01T12:00:00Z' },
+});
+
+describe('in-process EventBus', () => {
+  let bus: EventBus;
+  afterEach(async () => {
+    await bus?.close();
+  });
+
+  it('delivers every event to every group, in publish order, with key and value intact', async () => {
+    bus = createEventBus();
+    const seen: Record<string, IncomingEvent<{ orderId: string }>[]> = { a: [], b: [] };
+    for (const groupId of ['a', 'b']) {
+      const sub = bus.subscriber({ groupId });
+      sub.subscribe(OrderPlaced, (e) => {
+        seen[groupId]!.push(e);
+      });
+      await sub.start();
+    }
+    await bus.publish(OrderPlaced, [order(1), order(2)]);
+    await bus.publish(OrderPlaced, order(3));
+    await bus.idle();
+    for (const groupId of ['a', 'b']) {
+      expect(seen[groupId]!.map((e) => [e.key, e.value.orderId, e.offset])).toEqual([
+        ['o-1', 'o-1', '0'],
+        ['o-2', 'o-2', '1'],
+        ['o-3', 'o-3', '2'],
+      ]);
+    }
+  });
+
+  it('never runs a handler on the publisher’s stack', async () => {
+    bus = createEventBus();
+    const sub = bus.subscriber({ groupId: 'g' });
+    let handled = 0;
+    sub.subscribe(OrderPlaced, () => {
+      handled += 1;
+    });
+    await sub.start();
+    const publishing = bus.publish(OrderPlaced, order(1));
+    expect(handled).toBe(0);
+    await publishing;
+    await bus.idle();
+    expect(handled).toBe(1);
+  });
+
+  it('redelivers an event whose handler threw before delivering the next one', async () => {
+    bus = createEventBus({ retryDelayMs: 1 });
+    const attempts: string[] = [];
+    const sub = bus.subscriber({ groupId: 'g' });
+    let failuresLeft = 2;
+    sub.subscribe(OrderPlaced, (e) => {
+      attempts.push(e.key!);
+      if (e.key === 'o-1' && failuresLeft-- > 0) throw new Error('downstream down');
+    });
+    await sub.start();
+    await bus.publish(OrderPlaced, [order(1), order(2)]);
+    await bus.idle();
+    expect(attempts).toEqual(['o-1', 'o-1', 'o-1', 'o-2']);
+  });
+
+  it('rejects an invalid event at publish, sending nothing of its batch', async () => {
+    bus = createEventBus();
+    const got: string[] = [];
+    const sub = bus.subscriber({ groupId: 'g' });
+    sub.subscribe(OrderPlaced, (e) => {
+      got.push(e.key!);
+    });
+    await sub.start();
+    const bad = { key: 'o-9', value: { orderId: '', storeId: 's', placedAt: 'yesterday' } };
+    const err = await bus.publish(OrderPlaced, [order(1), bad]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EventValidationError);
+    expect((err as EventValidationError).code).toBe('EVENT_INVALID');
+    expect((err as Error).message).toMatch(/event 1 .*orderId.*placedAt/);
+    await expect(bus.publish(OrderPlaced, { key: '', value: order(1).value })).rejects.toThrow(/key/);
+    await bus.idle();
+    expect(got).toEqual([]);
+  });
+
+  it('hands handlers a JSON copy, as the wire would', async () => {
+    bus = createEventBus();
+    const Sample = defineTopic('sample', z.object({ at: z.string(), n: z.number() }).strict());
+    const sub = bus.subscriber({ groupId: 'g' });
+    const got: unknown[] = [];
+    sub.subscribe(Sample, (e) => {
+      got.push(e.value);
+    });
+    await sub.start();
+    const value = { at: 'x', n: 1 };
+    await bus.publish(Sample, { key: 'k', value });
+    await bus.idle();
+    expect(got).toEqual([value]);
+    expect(got[0]).not.toBe(value);
+  });
+
+  it('holds events published before start() and delivers them after', async () => {
+    bus = createEventBus();
+    const sub = bus.subscriber({ groupId: 'g' });
+    const got: string[] = [];
+    sub.subscribe(OrderPlaced, (e) => {
+      got.push(e.key!);
+    });
+    await bus.publish(OrderPlaced, order(1));
+    await bus.idle();
+    expect(got).toEqual([]);
+    await sub.start();
+    await bus.idle();
+    expect(got).toEqual(['o-1']);
+  });
+
+  it('refuses misuse with clear errors', async () => {
+    bus = createEventBus();
+    const sub = bus.subscriber({ groupId: 'g' });
+    expect(() => bus.subscriber({ groupId: 'g' })).toThrow(/already has a subscriber/);
+    await expect(sub.start()).rejects.toThrow(/subscribe to at least one topic/);
+    expect(() => defineTopic('bad/topic', z.string())).toThrow(TypeError);
+    await bus.close();
+    await expect(bus.publish(OrderPlaced, order(1))).rejects.toThrow(/closed/);
+  });
+
+  it('close() stops a handler that keeps failing', async () => {
+    bus = createEventBus({ retryDelayMs: 60_000 });
+    const sub = bus.subscriber({ groupId: 'g' });
+    let calls = 0;
+    sub.subscribe(OrderPlaced, () => {
+      calls += 1;
+      throw new Error('always');
+    });
+    await sub.start();
+    await bus.publish(OrderPlaced, order(1));
+    await new Promise((r) => setTimeout(r, 20));
+    await bus.close();
+    await bus.idle();
+    expect(calls).toBe(1);
+  });
+});
