@@ -6,4 +6,5 @@ export {
   HTTP_REQUESTS_SHED_TOTAL,
 } from './metrics.ts';
 export * from './geo.ts';
+export * from './estimates.ts';
 export * from './stores.ts';

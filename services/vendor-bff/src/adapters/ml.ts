@@ -1,0 +1,248 @@
+/**
+ * The ML proxy client (KServe V2 over HTTP) and the guard on the models' feature layouts.
+ *
+ * The vectors are built by domain/features.ts. Before a model's answers are used, its metadata
+ * (`GET /v2/models/<name>/versions/<v>`: input, outputs, feature names, order and nullability) is compared
+ * with that layout, for every version the proxy serves; a version that disagrees makes the process unready
+ * and its answers are never used. An answer from a version not checked yet (a hot reload on the proxy)
+ * starts a check and is treated as a failure until the check passes, so shifted columns are never served.
+ */
+import { createBreaker, type CircuitBreaker } from '@eta/cache';
+import { createHttpClient, type HttpClient } from '@eta/service-kit';
+import type { Registry } from 'prom-client';
+import { z } from 'zod';
+import type { Config } from '../config.ts';
+import type { ModelAnswer, ModelPort } from '../domain/estimate.ts';
+import {
+  DependencyFailure,
+  guardedCall,
+  type Budget,
+  type CallObserver,
+  type GuardOptions,
+} from '../domain/fallback.ts';
+import {
+  layoutDisagreements,
+  MODEL_INPUT_NAME,
+  MODEL_LAYOUTS,
+  type FeatureRow,
+  type ModelName,
+} from '../domain/features.ts';
+import type { Quantiles } from '../domain/estimate-policy.ts';
+import { classifyUpstream } from './geo-ml-calls.ts';
+
+const Metadata = z.object({
+  name: z.string(),
+  versions: z.array(z.string()),
+  inputs: z.array(z.object({ name: z.string(), datatype: z.string(), shape: z.array(z.number()) })),
+  outputs: z.array(z.object({ name: z.string() })),
+  parameters: z.object({ features: z.array(z.object({ name: z.string(), nullable: z.boolean() })) }),
+});
+
+const InferAnswer = z.object({
+  model_version: z.string(),
+  parameters: z.object({ fallback: z.boolean().optional(), reason: z.string().optional() }).optional(),
+  outputs: z.array(z.object({ name: z.string(), data: z.array(z.number()) })),
+});
+
+export type LayoutStatus =
+  /** Not checked yet, or the proxy could not be asked: answers are not used, readiness is not blocked. */
+  | { readonly state: 'unknown'; readonly reason: string }
+  | { readonly state: 'ok'; readonly versions: readonly string[] }
+  /** A served version disagrees with this code's vectors: not ready. */
+  | { readonly state: 'mismatch'; readonly version: string; readonly problems: readonly string[] };
+
+export interface MlClient extends ModelPort {
+  /** Checks every model's layout now (start-up, the refresh timer and tests call it). */
+  checkLayouts(): Promise<void>;
+  /** The models' layout state, for readiness and logs. */
+  layouts(): ReadonlyMap<ModelName, LayoutStatus>;
+  /** Resolves when the first check of every model finished, whatever its outcome. */
+  readonly firstCheck: Promise<void>;
+  readonly breakers: ReadonlyMap<ModelName, CircuitBreaker>;
+  close(): Promise<void>;
+}
+
+export interface MlClientDeps {
+  readonly registry: Registry;
+  readonly observer: CallObserver;
+  readonly log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  readonly onBreakerChange?: (model: ModelName, to: string, from: string) => void;
+}
+
+export function createMlClient(config: Config, models: readonly ModelName[], deps: MlClientDeps): MlClient {
+  const http: HttpClient = createHttpClient({
+    name: 'ml-proxy',
+    origin: config.ML_PROXY_URL,
+    timeoutMs: config.ML_TIMEOUT_MS,
+    connections: config.ML_CONNECTIONS,
+    metricsRegistry: deps.registry,
+  });
+  // One breaker per model: a slow eta-precise must not stop the eta-rough calls that stand in for it.
+  const breakers = new Map<ModelName, CircuitBreaker>();
+  const guards = new Map<ModelName, GuardOptions>();
+  for (const model of models) {
+    const breaker = createBreaker({
+      failureThreshold: config.BREAKER_FAILURES,
+      resetAfterMs: config.BREAKER_RESET_MS,
+      ...(deps.onBreakerChange
+        ? { onStateChange: (to, from) => deps.onBreakerChange?.(model, to, from) }
+        : {}),
+    });
+    breakers.set(model, breaker);
+    guards.set(model, {
+      dependency: 'ml-proxy',
+      breaker,
+      observer: deps.observer,
+      minBudgetMs: config.DEPENDENCY_MIN_BUDGET_MS,
+      retryConnect: config.DEPENDENCY_RETRY,
+      classify: classifyUpstream,
+    });
+  }
+
+  const status = new Map<ModelName, LayoutStatus>(
+    models.map((m) => [m, { state: 'unknown', reason: 'not checked yet' }]),
+  );
+  /** Versions whose layout was compared and agreed, per model. */
+  const agreed = new Map<ModelName, Set<string>>(models.map((m) => [m, new Set<string>()]));
+  let checking: Promise<void> | undefined;
+
+  const metadataTimeoutMs = Math.max(config.ML_TIMEOUT_MS, 1_000);
+
+  async function checkModel(model: ModelName): Promise<void> {
+    let versions: string[];
+    const fetched: [string, z.output<typeof Metadata>][] = [];
+    try {
+      const top = await http.request({
+        method: 'GET',
+        path: `/v2/models/${model}`,
+        timeoutMs: metadataTimeoutMs,
+        schema: Metadata,
+      });
+      versions = top.body.versions;
+      for (const v of versions) {
+        const res = await http.request({
+          method: 'GET',
+          path: `/v2/models/${model}/versions/${encodeURIComponent(v)}`,
+          timeoutMs: metadataTimeoutMs,
+          schema: Metadata,
+        });
+        fetched.push([v, res.body]);
+      }
+    } catch (err) {
+      // Unreachable proxy: keep what was known. The ladder answers meanwhile, and readiness is not held
+      // hostage by a dependency this process can serve without.
+      const prev = status.get(model);
+      if (prev?.state !== 'ok' && prev?.state !== 'mismatch') {
+        status.set(model, { state: 'unknown', reason: `metadata unavailable: ${(err as Error).message}` });
+      }
+      deps.log.warn({ err, model }, 'could not read model metadata from the ML proxy');
+      return;
+    }
+    const ok = new Set<string>();
+    for (const [version, meta] of fetched) {
+      const problems = layoutDisagreements(model, {
+        inputs: meta.inputs,
+        outputs: meta.outputs,
+        features: meta.parameters.features,
+      });
+      if (problems.length > 0) {
+        agreed.set(model, ok);
+        status.set(model, { state: 'mismatch', version, problems });
+        deps.log.error(
+          { model, version, problems },
+          'served model layout disagrees with the feature vectors this BFF builds; not ready',
+        );
+        return;
+      }
+      ok.add(version);
+    }
+    agreed.set(model, ok);
+    status.set(model, { state: 'ok', versions: [...ok] });
+  }
+
+  function checkLayouts(): Promise<void> {
+    checking ??= Promise.all(models.map(checkModel))
+      .then(() => undefined)
+      .finally(() => {
+        checking = undefined;
+      });
+    return checking;
+  }
+
+  const firstCheck = checkLayouts();
+  const refresh = setInterval(() => void checkLayouts(), config.MODEL_LAYOUT_REFRESH_SECONDS * 1000);
+  // The refresh must never keep a draining process alive.
+  refresh.unref();
+
+  async function infer(model: ModelName, rows: readonly FeatureRow[], budget: Budget): Promise<ModelAnswer> {
+    const guard = guards.get(model);
+    if (guard === undefined) throw new Error(`model ${model} is not configured for this role`);
+    if (agreed.get(model)?.size === 0) {
+      deps.observer.observe('ml-proxy', model, 'layout', 0);
+      throw new DependencyFailure('ml-proxy', 'layout', `${model}: no served version with a checked layout`);
+    }
+    const width = MODEL_LAYOUTS[model].length;
+    return guardedCall(guard, model, budget, async (b) => {
+      const res = await http.request({
+        method: 'POST',
+        path: `/v2/models/${model}/infer`,
+        body: {
+          inputs: [
+            { name: MODEL_INPUT_NAME, shape: [rows.length, width], datatype: 'FP32', data: rows.flat() },
+          ],
+        },
+        deadline: b,
+        schema: InferAnswer,
+      });
+      const body = res.body;
+      if (body.parameters?.fallback === true) {
+        throw new DependencyFailure(
+          'ml-proxy',
+          'model-fallback',
+          `${model}: the proxy answered with its heuristic (${body.parameters.reason ?? 'no reason'})`,
+        );
+      }
+      if (!agreed.get(model)?.has(body.model_version)) {
+        void checkLayouts();
+        throw new DependencyFailure(
+          'ml-proxy',
+          'layout',
+          `${model}: version ${body.model_version} not checked yet`,
+        );
+      }
+      const col = (name: string) => body.outputs.find((o) => o.name === name)?.data;
+      const p10 = col('p10');
+      const p50 = col('p50');
+      const p90 = col('p90');
+      if (
+        !p10 ||
+        !p50 ||
+        !p90 ||
+        p50.length !== rows.length ||
+        p10.length !== rows.length ||
+        p90.length !== rows.length
+      ) {
+        throw new DependencyFailure(
+          'ml-proxy',
+          'bad-body',
+          `${model}: outputs do not match ${rows.length} rows`,
+        );
+      }
+      const out: Quantiles[] = new Array<Quantiles>(rows.length);
+      for (let i = 0; i < rows.length; i++) out[i] = { p10: p10[i]!, p50: p50[i]!, p90: p90[i]! };
+      return { version: body.model_version, rows: out };
+    });
+  }
+
+  return {
+    infer,
+    checkLayouts,
+    layouts: () => status,
+    firstCheck,
+    breakers,
+    close: async () => {
+      clearInterval(refresh);
+      await http.close();
+    },
+  };
+}

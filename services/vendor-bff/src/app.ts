@@ -1,0 +1,159 @@
+import type { TieredCache } from '@eta/cache';
+import { fromEnv } from '@eta/cache';
+import { buildService, type BuildServiceOptions, type ServiceApp } from '@eta/service-kit';
+import {
+  createDbStoreSource,
+  createStoreViewCache,
+  openDatabase,
+  type Database,
+} from './adapters/db/index.ts';
+import { createGeoClient } from './adapters/geo.ts';
+import { createMlClient } from './adapters/ml.ts';
+import type { Config, Role } from './config.ts';
+import { createStoreCatalog } from './domain/catalog.ts';
+import { EstimateService, type CachedRough, type RoughCachePort } from './domain/estimate.ts';
+import type { ModelName } from './domain/features.ts';
+import type { StoreCatalog } from './domain/stores.ts';
+import { registerPreciseRoutes, registerRoughRoutes } from './http/estimates.ts';
+import { createEstimateMetrics } from './http/metrics.ts';
+
+export const SERVICE_NAME = 'vendor-bff';
+
+export interface AppDeps {
+  readonly logStream?: BuildServiceOptions['logStream'];
+  /**
+   * The store catalogue. Tests of the estimate logic pass an in-memory one; without it the app opens the
+   * database (DATABASE_URL, or embedded PGlite seeded with the demo stores) and reads it through the cache.
+   */
+  readonly catalog?: StoreCatalog;
+  /** The image's version (APP_VERSION), for logs. */
+  readonly version?: string;
+  /** Wall clock for estimates (busy-mode expiry, time features); tests move it. */
+  readonly now?: () => Date;
+}
+
+/** Which route groups a role serves. `all` is every role in one process (local runs, tests). */
+export function routesOf(role: Role): { precise: boolean; rough: boolean; admin: boolean } {
+  return {
+    precise: role === 'precise' || role === 'all',
+    rough: role === 'rough' || role === 'all',
+    admin: role === 'admin' || role === 'all',
+  };
+}
+
+/** The models a role calls: eta-rough is also the precise path's stand-in when eta-precise fails. */
+export function modelsOf(role: Role): ModelName[] {
+  const r = routesOf(role);
+  if (r.precise) return ['eta-precise', 'eta-rough'];
+  return r.rough ? ['eta-rough'] : [];
+}
+
+/**
+ * Builds the BFF for its ROLE: each role registers only its own routes (here, explicitly; no autoload) and
+ * adds readiness checks only for what it uses. Never listens.
+ */
+export async function buildApp(config: Config, deps: AppDeps = {}): Promise<ServiceApp> {
+  const role = config.ROLE;
+  const app = await buildService({
+    // Conventions: one name everywhere, roles add -<role>.
+    name: role === 'all' ? SERVICE_NAME : `${SERVICE_NAME}-${role}`,
+    config,
+    ...(deps.version ? { version: deps.version } : {}),
+    ...(deps.logStream ? { logStream: deps.logStream } : {}),
+  });
+  const routes = routesOf(role);
+
+  if (routes.precise || routes.rough) {
+    const catalog = deps.catalog ?? (await openCatalog(app, config));
+    const metrics = createEstimateMetrics(app.metricsRegistry, role);
+    const geo = createGeoClient(config, {
+      registry: app.metricsRegistry,
+      observer: metrics.observer,
+      onBreakerChange: (to, from) => app.log.warn({ dependency: 'geo', to, from }, 'breaker changed state'),
+    });
+    metrics.watchBreaker('geo', geo.breaker);
+    const ml = createMlClient(config, modelsOf(role), {
+      registry: app.metricsRegistry,
+      observer: metrics.observer,
+      log: app.log,
+      onBreakerChange: (model, to, from) =>
+        app.log.warn({ dependency: 'ml-proxy', model, to, from }, 'breaker changed state'),
+    });
+    for (const [model, breaker] of ml.breakers) metrics.watchBreaker(`ml-proxy/${model}`, breaker);
+
+    // Ready once the layouts were checked (whatever the outcome), and never while a served model
+    // disagrees with the vectors built here. Geo and an unreachable ML proxy do not hold readiness: the
+    // fallback ladder answers without them, and an unready BFF would answer nobody.
+    app.readiness.add('model-layouts', async () => {
+      await ml.firstCheck;
+      const bad = [...ml.layouts()].filter(([, s]) => s.state === 'mismatch');
+      if (bad.length > 0) throw new Error(`model layout mismatch: ${bad.map(([m]) => m).join(', ')}`);
+    });
+
+    let roughCache: TieredCache<CachedRough> | undefined;
+    if (routes.rough) {
+      roughCache = fromEnv<CachedRough>(config, {
+        name: 'rough-estimates',
+        // The key carries the time bucket, so an entry is never asked for after its bucket: no stale grace.
+        ttlMs: config.ROUGH_TIME_BUCKET_MINUTES * 60_000,
+        staleMs: 0,
+        l1: { maxEntries: config.ROUGH_CACHE_MAX_ENTRIES, maxBytes: config.ROUGH_CACHE_MAX_BYTES },
+        registry: app.metricsRegistry,
+        log: app.log,
+      });
+      const cache = roughCache;
+      app.readiness.add('rough-cache', () => cache.ready());
+    }
+    const noCache: RoughCachePort = { getMany: async () => new Map() };
+
+    const service = new EstimateService({
+      catalog,
+      geo,
+      ml,
+      roughCache: roughCache ?? noCache,
+      settings: {
+        budgetMs: config.ESTIMATE_BUDGET_MS,
+        reserveMs: config.ESTIMATE_RESERVE_MS,
+        roughResolution: config.ROUGH_H3_RESOLUTION,
+        roughBucketMinutes: config.ROUGH_TIME_BUCKET_MINUTES,
+        defaultRider: {
+          vehicleType: config.DEFAULT_VEHICLE_TYPE,
+          vehicleCondition: config.DEFAULT_VEHICLE_CONDITION,
+        },
+      },
+      log: app.log,
+      ...(deps.now ? { now: deps.now } : {}),
+    });
+
+    app.addHook('onClose', async () => {
+      await Promise.all([geo.close(), ml.close(), roughCache?.close()]);
+    });
+
+    if (routes.precise) registerPreciseRoutes(app, { service, metrics });
+    if (routes.rough) registerRoughRoutes(app, { service, metrics });
+  }
+  // routes.admin: the store-owner admin API arrives with its own issue; until then an admin process
+  // serves the probes and metrics only.
+
+  return app;
+}
+
+/** Database -> store source -> tiered cache -> catalogue, each closed in onClose in reverse order. */
+async function openCatalog(app: ServiceApp, config: Config): Promise<StoreCatalog> {
+  const db: Database = await openDatabase(config, app.log, { applicationName: SERVICE_NAME });
+  const cache = createStoreViewCache(config, { registry: app.metricsRegistry, log: app.log });
+  const catalog = createStoreCatalog({
+    source: createDbStoreSource(db),
+    cache,
+    log: app.log,
+    distributed: config.CACHE_REDIS_URL !== undefined,
+  });
+  // No database check: after start the catalogue answers from its cache and last-known copies while
+  // Postgres is away, and an estimate pod taken out of the Service would answer nobody.
+  app.readiness.add('catalog', () => catalog.ready());
+  app.addHook('onClose', async () => {
+    await cache.close();
+    await db.close();
+  });
+  return catalog;
+}

@@ -1,0 +1,59 @@
+import { cacheEnv } from '@eta/cache';
+import { baseServiceEnv, envBool, envInt, envPort, envUrl, z } from '@eta/config';
+import { VehicleType } from '@eta/contracts';
+import { databaseEnv } from './adapters/db/env.ts';
+
+/** Which routes one process serves (one image, three Deployments; `all` for local runs and tests). */
+export const ROLES = ['precise', 'rough', 'admin', 'all'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Bucket lengths that divide an hour, so a bucket never straddles two values of the hour feature. */
+const BUCKET_MINUTES = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60];
+
+export const configSchema = baseServiceEnv
+  .extend(cacheEnv.shape)
+  .extend(databaseEnv.shape)
+  .extend({
+    PORT: envPort(8080),
+    ROLE: z.enum(ROLES, { message: `expected one of ${ROLES.join(', ')}` }).default('all'),
+    /** Defaults are the local dev ports (scripts/dev.ts); the chart sets the in-cluster Services. */
+    GEO_URL: envUrl(['http', 'https']).default('http://127.0.0.1:8081'),
+    ML_PROXY_URL: envUrl(['http', 'https']).default('http://127.0.0.1:8082'),
+
+    /**
+     * Time for all dependency calls of one estimate; the request's own deadline (REQUEST_TIMEOUT_MS or the
+     * caller's x-request-timeout-ms) cuts it further. Past it the ladder answers without the dependencies.
+     */
+    ESTIMATE_BUDGET_MS: envInt(250, { min: 1, max: 10_000 }),
+    /** Kept back from the request's deadline to build and send the answer. */
+    ESTIMATE_RESERVE_MS: envInt(5, { min: 0, max: 1_000 }),
+    /** Per Geo call. Geo answers in about a millisecond; more than this is an outage, not a slow answer. */
+    GEO_TIMEOUT_MS: envInt(50, { min: 1, max: 10_000 }),
+    /** Per ML proxy call; the proxy's own model deadline (MODEL_DEADLINE_MS, 50) should be below it. */
+    ML_TIMEOUT_MS: envInt(80, { min: 1, max: 10_000 }),
+    /** Below this many ms of budget a dependency call is not started. */
+    DEPENDENCY_MIN_BUDGET_MS: envInt(3, { min: 0, max: 1_000 }),
+    /** Retry a call once after a connection failure (never after a timeout). */
+    DEPENDENCY_RETRY: envBool(true),
+    /** Consecutive failures that open a dependency's breaker, and how long it stays open. */
+    BREAKER_FAILURES: envInt(5, { min: 1, max: 1_000 }),
+    BREAKER_RESET_MS: envInt(5_000, { min: 10, max: 600_000 }),
+    GEO_CONNECTIONS: envInt(32, { min: 1, max: 1_024 }),
+    ML_CONNECTIONS: envInt(32, { min: 1, max: 1_024 }),
+    /** How often the served models' feature layouts are re-checked against this code's. */
+    MODEL_LAYOUT_REFRESH_SECONDS: envInt(30, { min: 1, max: 3_600 }),
+
+    /** H3 resolution of the rough cache key's destination cell (8: cells of about 0.7 km²). */
+    ROUGH_H3_RESOLUTION: envInt(8, { min: 5, max: 11 }),
+    ROUGH_TIME_BUCKET_MINUTES: envInt(15, { min: 1, max: 60 }).refine((m) => BUCKET_MINUTES.includes(m), {
+      message: `must divide 60 (${BUCKET_MINUTES.join(', ')})`,
+    }),
+    ROUGH_CACHE_MAX_ENTRIES: envInt(200_000, { min: 1 }),
+    ROUGH_CACHE_MAX_BYTES: envInt(64 * 1024 * 1024, { min: 1 }),
+
+    /** Assumed for a precise request without a rider: Seoul's delivery fleet is overwhelmingly motorcycles. */
+    DEFAULT_VEHICLE_TYPE: VehicleType.default('motorcycle'),
+    DEFAULT_VEHICLE_CONDITION: envInt(2, { min: 0, max: 3 }),
+  });
+
+export type Config = z.output<typeof configSchema>;

@@ -1,0 +1,35 @@
+/**
+ * The rough path's cache key: (store, H3 cell of the destination, time bucket). Every customer in a cell
+ * during a bucket shares one estimate, computed for the cell's centre so the cached value does not depend
+ * on which customer happened to miss first. loadtest/scenarios/bff-granularity.bench.ts imports this file
+ * to measure what the resolution costs in accuracy and buys in hit ratio.
+ */
+import { cellToLatLng, latLngToCell } from 'h3-js';
+
+export interface RoughCell {
+  readonly cell: string;
+  readonly centre: { readonly lat: number; readonly lng: number };
+}
+
+export function roughCell(lat: number, lng: number, resolution: number): RoughCell {
+  const cell = latLngToCell(lat, lng, resolution);
+  const [cLat, cLng] = cellToLatLng(cell);
+  return { cell, centre: { lat: cLat, lng: cLng } };
+}
+
+/**
+ * Buckets are aligned to wall-clock minutes since the epoch; with a length that divides 60 (config enforces
+ * it) a bucket never straddles an hour, so the model's hour feature is the same for all of it.
+ */
+export function timeBucket(at: Date, bucketMinutes: number): number {
+  return Math.floor(at.getTime() / (bucketMinutes * 60_000));
+}
+
+/** The start of a bucket, for the time features of the estimate cached under it. */
+export function bucketStart(bucket: number, bucketMinutes: number): Date {
+  return new Date(bucket * bucketMinutes * 60_000);
+}
+
+export function roughCacheKey(storeId: number, cell: string, bucket: number): string {
+  return `${storeId}:${cell}:${bucket}`;
+}

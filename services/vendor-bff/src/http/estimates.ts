@@ -1,0 +1,62 @@
+/**
+ * The estimate routes, schema-first: request AND response bodies are @eta/contracts' schemas, so the
+ * answer is exactly what the contract promises (a bug shows as a 500 here, never as a wrong body there).
+ */
+import {
+  ErrorBody,
+  PreciseEstimateRequest,
+  PreciseEstimateResponse,
+  RoughEstimateRequest,
+  RoughEstimateResponse,
+} from '@eta/contracts';
+import { AppError, type ServiceApp } from '@eta/service-kit';
+import type { EstimateService } from '../domain/estimate.ts';
+import { EstimateError } from '../errors.ts';
+import type { EstimateMetrics } from './metrics.ts';
+
+export interface EstimateRouteDeps {
+  readonly service: EstimateService;
+  readonly metrics: EstimateMetrics;
+}
+
+const errors = { 400: ErrorBody, 404: ErrorBody, 422: ErrorBody, 504: ErrorBody };
+
+/** EstimateError -> the kit's one error form, naming the field like a validation error would. */
+function toAppError(err: unknown): unknown {
+  if (!(err instanceof EstimateError)) return err;
+  return new AppError(err.statusCode, err.code, err.message, [{ path: err.field, message: err.message }]);
+}
+
+export function registerPreciseRoutes(app: ServiceApp, deps: EstimateRouteDeps): void {
+  app.post(
+    '/v1/estimates/precise',
+    { schema: { body: PreciseEstimateRequest, response: { 200: PreciseEstimateResponse, ...errors } } },
+    async (request) => {
+      try {
+        const answer = await deps.service.precise(request.body, request.deadline);
+        deps.metrics.countEstimate('precise', answer.source, answer.degraded);
+        return answer;
+      } catch (err) {
+        throw toAppError(err);
+      }
+    },
+  );
+}
+
+export function registerRoughRoutes(app: ServiceApp, deps: EstimateRouteDeps): void {
+  app.post(
+    '/v1/estimates/rough',
+    { schema: { body: RoughEstimateRequest, response: { 200: RoughEstimateResponse, ...errors } } },
+    async (request) => {
+      try {
+        const estimates = await deps.service.rough(request.body, request.deadline);
+        for (const e of estimates) {
+          if ('source' in e) deps.metrics.countEstimate('rough', e.source, e.degraded);
+        }
+        return { estimates };
+      } catch (err) {
+        throw toAppError(err);
+      }
+    },
+  );
+}
