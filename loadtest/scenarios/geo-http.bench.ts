@@ -1,0 +1,209 @@
+/**
+ * The Geo service over HTTP, as callers see it: `POST /v1/features` with a fresh random Seoul pair on
+ * every request, driven open-loop at 2,000 and 5,000 requests per second against the real service
+ * (services/geo/src/main.ts) in its own process. Also: time from process start to ready, and heap after
+ * load (from the service's /metrics).
+ *
+ *   node loadtest/scenarios/geo-http.bench.ts        (standalone; BENCH_QUICK=1 for a short run)
+ *   pnpm bench geo-http                              (as one scenario of the suite)
+ *
+ * With REDIS_URL set, Geo reads live statistics through its L1 cache over that Redis, as in production;
+ * without it Geo answers `live: no-redis` and the figure is the geo work alone. Goal (services/geo
+ * README): p99 <= 2 ms at 2,000 rps. Figures are printed and returned; nothing here asserts on speed.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import {
+  fmtMs,
+  formatMachineInfo,
+  machineInfo,
+  printSummary,
+  printTable,
+  runLoad,
+  spawnService,
+  type LoadResult,
+  type MixEntry,
+  type ScenarioOptions,
+  type SpawnedService,
+} from '../lib/index.ts';
+
+const RATES = [2000, 5000] as const;
+const GOAL = { rate: 2000, p99Ms: 2 } as const;
+
+/** Seoul's bounding box (dong layer extent); about 60 % of its area is inside the city. */
+const BBOX = { minLat: 37.428, maxLat: 37.702, minLng: 126.764, maxLng: 127.184 } as const;
+
+export interface GeoHttpFigures {
+  readonly durationMs: number;
+  readonly warmupMs: number;
+  readonly logLevel: string;
+  readonly redis: boolean;
+  readonly startup: {
+    /** Per start: spawn to the `Server listening` log line (the service is ready when it listens). */
+    readonly listeningMs: readonly number[];
+    /** Per start: spawn to the first 200 from /readyz, as the spawner polls it (every 100 ms). */
+    readonly readyProbeMs: readonly number[];
+    readonly medianListeningMs: number;
+  };
+  readonly runs: readonly (LoadResult & { readonly heapUsedMbAfter: number; readonly rssMbAfter: number })[];
+  readonly goal: { readonly rate: number; readonly p99Ms: number; readonly met: boolean | null };
+}
+
+const coord = (random: () => number) => ({
+  lat: Number((BBOX.minLat + random() * (BBOX.maxLat - BBOX.minLat)).toFixed(6)),
+  lng: Number((BBOX.minLng + random() * (BBOX.maxLng - BBOX.minLng)).toFixed(6)),
+});
+
+// A new pair every request: no layer can answer from a per-request cache (the live L1 is per dong,
+// which is the production behaviour).
+const mix: readonly MixEntry[] = [
+  {
+    name: 'features',
+    weight: 1,
+    build: ({ random }) => ({
+      method: 'POST',
+      path: '/v1/features',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ origin: coord(random), destination: coord(random) }),
+    }),
+  },
+];
+
+function geoEnv(logLevel: string): Record<string, string> {
+  return {
+    LOG_LEVEL: logLevel,
+    SHUTDOWN_DELAY_MS: '0',
+    ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+  };
+}
+
+/** Starts Geo with its log captured and reads when it began listening; stops it again. */
+async function measureStartup(entry: string): Promise<{ listeningMs: number; readyProbeMs: number }> {
+  const startedAt = Date.now();
+  const svc = await spawnService({ entry, name: 'geo (start-up)', env: geoEnv('info') });
+  const readyProbeMs = Date.now() - startedAt;
+  try {
+    for (const line of svc.output().split('\n')) {
+      if (!line.includes('Server listening')) continue;
+      const time = (JSON.parse(line) as { time?: string }).time;
+      if (time !== undefined) return { listeningMs: Date.parse(time) - startedAt, readyProbeMs };
+    }
+    throw new Error(`no "Server listening" line in the output:\n${svc.output()}`);
+  } finally {
+    await svc.stop();
+  }
+}
+
+async function memoryMb(origin: string): Promise<{ heapUsedMb: number; rssMb: number }> {
+  const res = await request(`${origin}/metrics`);
+  const text = await res.body.text();
+  const read = (name: string) => {
+    const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+    return m ? Math.round((Number(m[1]) / 2 ** 20) * 10) / 10 : Number.NaN;
+  };
+  return { heapUsedMb: read('nodejs_heap_size_used_bytes'), rssMb: read('process_resident_memory_bytes') };
+}
+
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? Number.NaN;
+};
+
+export async function run(opts: ScenarioOptions): Promise<GeoHttpFigures> {
+  const durationMs = opts.quick ? 2000 : 10_000;
+  const warmupMs = opts.quick ? 500 : 2000;
+  // Production's level: one line per request, sent to /dev/null so formatting is counted, shipping not.
+  const logLevel = process.env.BENCH_GEO_LOG_LEVEL ?? 'info';
+  const entry = join(opts.root, 'services/geo/src/main.ts');
+
+  const starts = [];
+  for (let i = 0; i < (opts.quick ? 1 : 3); i++) starts.push(await measureStartup(entry));
+
+  let svc: SpawnedService | undefined;
+  const runs: (LoadResult & { heapUsedMbAfter: number; rssMbAfter: number })[] = [];
+  try {
+    svc = await spawnService({ entry, name: 'geo', env: geoEnv(logLevel), stdout: 'ignore' });
+    for (const rate of RATES) {
+      const result = await runLoad({
+        origin: svc.origin,
+        mix,
+        rate,
+        durationMs,
+        warmupMs,
+        timeoutMs: 2000,
+        label: `geo@${rate}`,
+        check: (res) => res.body.includes('"distanceM"'),
+      });
+      printSummary(result);
+      const mem = await memoryMb(svc.origin);
+      runs.push({ ...result, heapUsedMbAfter: mem.heapUsedMb, rssMbAfter: mem.rssMb });
+    }
+  } finally {
+    const status = await svc?.stop();
+    if (status !== undefined && status.code !== 0)
+      process.stderr.write(`geo exited with ${JSON.stringify(status)}\n`);
+  }
+
+  const atGoal = runs.find((r) => r.offeredRate === GOAL.rate);
+  const figures: GeoHttpFigures = {
+    durationMs,
+    warmupMs,
+    logLevel,
+    redis: process.env.REDIS_URL !== undefined && process.env.REDIS_URL !== '',
+    startup: {
+      listeningMs: starts.map((s) => s.listeningMs),
+      readyProbeMs: starts.map((s) => s.readyProbeMs),
+      medianListeningMs: median(starts.map((s) => s.listeningMs)),
+    },
+    runs,
+    goal: {
+      ...GOAL,
+      met: atGoal === undefined ? null : atGoal.latencyMs.p99 <= GOAL.p99Ms && atGoal.errors === 0,
+    },
+  };
+
+  console.log(
+    `\ngeo-http: POST /v1/features, random pairs in Seoul's bbox, ${durationMs / 1000}s per rate after ` +
+      `${warmupMs / 1000}s warm-up, LOG_LEVEL=${logLevel}, live statistics ${figures.redis ? 'from Redis' : 'off (no REDIS_URL)'}` +
+      (opts.quick ? ' (BENCH_QUICK: sanity check only)' : ''),
+  );
+  printTable(
+    runs.map((x) => ({
+      rate: x.offeredRate,
+      achieved: Math.round(x.achievedRate),
+      p50: fmtMs(x.latencyMs.p50),
+      p95: fmtMs(x.latencyMs.p95),
+      p99: fmtMs(x.latencyMs.p99),
+      'p99.9': fmtMs(x.latencyMs.p999),
+      max: fmtMs(x.latencyMs.max),
+      errors: x.errors,
+      'lag p99': fmtMs(x.schedulingLagMs.p99),
+      'heap MB after': x.heapUsedMbAfter,
+      'rss MB after': x.rssMbAfter,
+    })),
+  );
+  console.log(
+    `start-up: spawn -> listening (ready) ${figures.startup.listeningMs.join(', ')} ms ` +
+      `(median ${figures.startup.medianListeningMs} ms); first 200 from /readyz as polled every 100 ms: ` +
+      `${figures.startup.readyProbeMs.join(', ')} ms`,
+  );
+  if (atGoal !== undefined) {
+    console.log(
+      `goal: p99 ${fmtMs(atGoal.latencyMs.p99)} <= ${GOAL.p99Ms}ms at ${GOAL.rate} rps: ` +
+        (figures.goal.met ? 'met' : 'MISSED'),
+    );
+  }
+  return figures;
+}
+
+// Standalone: `node loadtest/scenarios/geo-http.bench.ts` (BENCH_QUICK=1 for a short run).
+if (import.meta.main) {
+  const machine = machineInfo();
+  console.log(formatMachineInfo(machine));
+  await run({
+    quick: process.env.BENCH_QUICK === '1',
+    machine,
+    root: dirname(dirname(dirname(fileURLToPath(import.meta.url)))),
+  });
+}
