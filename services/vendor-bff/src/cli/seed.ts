@@ -8,7 +8,10 @@ import { createDatabase, databaseEnv, runMigrations, seedStores } from '../adapt
 
 const log = createLogger({ name: 'vendor-bff-seed', level: process.env['LOG_LEVEL'] ?? 'info' });
 const config = loadConfigOrExit(databaseEnv, process.env);
+// pnpm forwards a literal `--` (`pnpm seed -- --count 100`); both spellings are accepted.
+const argv = process.argv.slice(2).filter((a) => a !== '--');
 const { values } = parseArgs({
+  args: argv,
   options: { count: { type: 'string' }, seed: { type: 'string' } },
   strict: true,
 });
