@@ -28,7 +28,7 @@ import {
   type SpawnedService,
 } from '../lib/index.ts';
 
-const RATES = [2000, 5000] as const;
+const DEFAULT_RATES = [2000, 5000];
 const GOAL = { rate: 2000, p99Ms: 2 } as const;
 
 /** Seoul's bounding box (dong layer extent); about 60 % of its area is inside the city. */
@@ -46,8 +46,19 @@ export interface GeoHttpFigures {
     readonly readyProbeMs: readonly number[];
     readonly medianListeningMs: number;
   };
-  readonly runs: readonly (LoadResult & { readonly heapUsedMbAfter: number; readonly rssMbAfter: number })[];
+  readonly runs: readonly (LoadResult & ServerFigures)[];
   readonly goal: { readonly rate: number; readonly p99Ms: number; readonly met: boolean | null };
+}
+
+export interface ServerFigures {
+  readonly heapUsedMbAfter: number;
+  readonly rssMbAfter: number;
+  /**
+   * Server CPU time over warm-up and measured window divided by the requests offered in them: unlike the
+   * latencies it hardly depends on what else the machine runs, so it compares across busy runs. Only
+   * meaningful when the server kept up (no errors).
+   */
+  readonly serverCpuUsPerRequest: number;
 }
 
 const coord = (random: () => number) => ({
@@ -95,14 +106,25 @@ async function measureStartup(entry: string): Promise<{ listeningMs: number; rea
   }
 }
 
-async function memoryMb(origin: string): Promise<{ heapUsedMb: number; rssMb: number }> {
+interface Scrape {
+  readonly heapUsedMb: number;
+  readonly rssMb: number;
+  readonly cpuSeconds: number;
+}
+
+async function scrape(origin: string): Promise<Scrape> {
   const res = await request(`${origin}/metrics`);
   const text = await res.body.text();
   const read = (name: string) => {
     const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-    return m ? Math.round((Number(m[1]) / 2 ** 20) * 10) / 10 : Number.NaN;
+    return m ? Number(m[1]) : Number.NaN;
   };
-  return { heapUsedMb: read('nodejs_heap_size_used_bytes'), rssMb: read('process_resident_memory_bytes') };
+  const mb = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
+  return {
+    heapUsedMb: mb(read('nodejs_heap_size_used_bytes')),
+    rssMb: mb(read('process_resident_memory_bytes')),
+    cpuSeconds: read('process_cpu_seconds_total'),
+  };
 }
 
 const median = (xs: readonly number[]) => {
@@ -121,10 +143,12 @@ export async function run(opts: ScenarioOptions): Promise<GeoHttpFigures> {
   for (let i = 0; i < (opts.quick ? 1 : 3); i++) starts.push(await measureStartup(entry));
 
   let svc: SpawnedService | undefined;
-  const runs: (LoadResult & { heapUsedMbAfter: number; rssMbAfter: number })[] = [];
+  const rates = (process.env.BENCH_GEO_RATES ?? '').split(',').filter(Boolean).map(Number);
+  const runs: (LoadResult & ServerFigures)[] = [];
   try {
     svc = await spawnService({ entry, name: 'geo', env: geoEnv(logLevel), stdout: 'ignore' });
-    for (const rate of RATES) {
+    for (const rate of rates.length > 0 ? rates : DEFAULT_RATES) {
+      const before = await scrape(svc.origin);
       const result = await runLoad({
         origin: svc.origin,
         mix,
@@ -136,8 +160,14 @@ export async function run(opts: ScenarioOptions): Promise<GeoHttpFigures> {
         check: (res) => res.body.includes('"distanceM"'),
       });
       printSummary(result);
-      const mem = await memoryMb(svc.origin);
-      runs.push({ ...result, heapUsedMbAfter: mem.heapUsedMb, rssMbAfter: mem.rssMb });
+      const after = await scrape(svc.origin);
+      const offered = (rate * (warmupMs + durationMs)) / 1000;
+      runs.push({
+        ...result,
+        heapUsedMbAfter: after.heapUsedMb,
+        rssMbAfter: after.rssMb,
+        serverCpuUsPerRequest: Math.round(((after.cpuSeconds - before.cpuSeconds) * 1e6) / offered),
+      });
     }
   } finally {
     const status = await svc?.stop();
@@ -179,6 +209,7 @@ export async function run(opts: ScenarioOptions): Promise<GeoHttpFigures> {
       max: fmtMs(x.latencyMs.max),
       errors: x.errors,
       'lag p99': fmtMs(x.schedulingLagMs.p99),
+      'server CPU us/req': x.errors === 0 ? x.serverCpuUsPerRequest : '-',
       'heap MB after': x.heapUsedMbAfter,
       'rss MB after': x.rssMbAfter,
     })),
