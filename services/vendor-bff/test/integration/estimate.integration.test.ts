@@ -1,0 +1,496 @@
+// The estimate path against the real chain: Geo and the ML proxy run as their own processes (port 0), the
+// stores come through the real data layer (Postgres when DATABASE_URL is set, embedded PGlite otherwise),
+// and faults are injected by a pass-through proxy in front of the real ML proxy (delay, refuse, rewrite the
+// metadata) or by pointing at a port nothing listens on. No part of Geo or the ML proxy is imitated.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { cacheEnv, silentLogger } from '@eta/cache';
+import { parseEnv } from '@eta/config';
+import type { ServiceApp } from '@eta/service-kit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createDatabase,
+  createDbStoreSource,
+  createStoreViewCache,
+  databaseEnv,
+  insertSeedStores,
+  runMigrations,
+  type Database,
+} from '../../src/adapters/db/index.ts';
+import { buildApp } from '../../src/app.ts';
+import { configSchema } from '../../src/config.ts';
+import { createStoreCatalog } from '../../src/domain/catalog.ts';
+import type { SettingsValues } from '../../src/domain/settings.ts';
+import type { Store, StoreCatalog } from '../../src/domain/stores.ts';
+import { BUSAN, GANGNAM, GWANGMYEONG, store } from '../domain/estimate-fixtures.ts';
+
+const servicesDir = fileURLToPath(new URL('../../../', import.meta.url));
+
+// ---------------------------------------------------------------------------------------------------
+// Processes
+
+interface Proc {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `services/<name>/src/main.ts` on port 0 and resolves with its URL once /readyz answers 200. */
+async function startService(name: string, env: Record<string, string> = {}): Promise<Proc> {
+  const child: ChildProcess = spawn(process.execPath, ['src/main.ts'], {
+    cwd: `${servicesDir}${name}`,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', SHUTDOWN_DELAY_MS: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20_000)));
+  child.stderr?.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20_000)));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  };
+  const until = Date.now() + 60_000;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`${name} exited early:\n${output}`);
+    const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+    if (m?.[1]) {
+      const res = await fetch(`${m[1]}/readyz`).catch(() => undefined);
+      if (res?.status === 200) return { url: m[1], stop };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await stop();
+  throw new Error(`${name} not ready in time:\n${output}`);
+}
+
+type Fault =
+  | { readonly kind: 'pass' }
+  /** Holds matching requests this long before forwarding them. */
+  | { readonly kind: 'delay'; readonly ms: number; readonly path: RegExp }
+  /** Drops the connection of every request, like a crashed process behind a live address. */
+  | { readonly kind: 'refuse' }
+  /** Serves the model's metadata with its first two features swapped (a model with another layout). */
+  | { readonly kind: 'swap-features'; readonly model: string };
+
+interface FaultProxy {
+  readonly url: string;
+  fault: Fault;
+  close(): Promise<void>;
+}
+
+async function faultProxy(target: string): Promise<FaultProxy> {
+  const to = new URL(target);
+  const state: { fault: Fault } = { fault: { kind: 'pass' } };
+  const server: Server = createHttpServer((req, res) => {
+    const fault = state.fault;
+    if (fault.kind === 'refuse') {
+      req.socket.destroy();
+      return;
+    }
+    const forward = () => {
+      const up = httpRequest(
+        { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers },
+        (upRes) => {
+          const swap =
+            fault.kind === 'swap-features' &&
+            req.url?.startsWith(`/v2/models/${fault.model}`) &&
+            req.method === 'GET';
+          if (!swap) {
+            res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+            upRes.pipe(res);
+            return;
+          }
+          let text = '';
+          upRes.on('data', (c: Buffer) => (text += c.toString()));
+          upRes.on('end', () => {
+            const body = JSON.parse(text) as { parameters: { features: unknown[] } };
+            const f = body.parameters.features;
+            [f[0], f[1]] = [f[1], f[0]];
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end(JSON.stringify(body));
+          });
+        },
+      );
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    };
+    if (fault.kind === 'delay' && fault.path.test(req.url ?? '')) setTimeout(forward, fault.ms);
+    else forward();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no address');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    get fault() {
+      return state.fault;
+    },
+    set fault(f: Fault) {
+      state.fault = f;
+    },
+    close: async () => {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
+
+async function deadUrl(): Promise<string> {
+  const s = createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const a = s.address();
+  s.close();
+  await once(s, 'close');
+  if (a === null || typeof a === 'string') throw new Error('no port');
+  return `http://127.0.0.1:${a.port}`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Stores through the real data layer
+
+const T0 = new Date(Date.now() + 60_000);
+const defaults: SettingsValues = {
+  autoPrediction: true,
+  manualPrepMinutes: 10,
+  manualDeliveryMinutes: 15,
+  minShownMinutes: null,
+  maxShownMinutes: null,
+  busy: null,
+};
+const STORES: readonly { store: Store; settings: SettingsValues }[] = [
+  { store: store(1), settings: defaults },
+  {
+    store: store(2),
+    settings: { ...defaults, autoPrediction: false, manualPrepMinutes: 12, manualDeliveryMinutes: 18 },
+  },
+  {
+    store: store(3),
+    settings: {
+      ...defaults,
+      autoPrediction: false,
+      busy: { extraMinutes: 20, until: new Date(T0.getTime() + 30 * 60_000) },
+    },
+  },
+  { store: store(4), settings: { ...defaults, maxShownMinutes: 10 } },
+  { store: store(5), settings: { ...defaults, minShownMinutes: 90 } },
+  { store: store(6, { lat: 37.5172, lng: 127.0473, regionClass: 'metropolitan' }), settings: defaults },
+];
+
+let db: Database;
+let catalog: StoreCatalog;
+let closeCatalog: () => Promise<void>;
+let schema = '';
+
+async function openStores(): Promise<void> {
+  const dbConfig = parseEnv(databaseEnv, process.env);
+  schema = `bff_estimate_${process.pid}_${Date.now()}`;
+  db = await createDatabase(dbConfig, silentLogger, { searchPath: schema });
+  await runMigrations(db, silentLogger);
+  await insertSeedStores(db, STORES);
+  const cache = createStoreViewCache(parseEnv(cacheEnv, {}));
+  catalog = createStoreCatalog({
+    source: createDbStoreSource(db),
+    cache,
+    log: silentLogger,
+    distributed: false,
+  });
+  closeCatalog = async () => {
+    await cache.close();
+    if (db.kind === 'postgres') await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await db.close();
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+let geo: Proc;
+let ml: Proc;
+let proxy: FaultProxy;
+let dead = '';
+let clock = T0;
+const apps: ServiceApp[] = [];
+
+beforeAll(async () => {
+  [geo, ml] = await Promise.all([
+    startService('geo'),
+    startService('ml-proxy', { MODEL_POLL_INTERVAL_SECONDS: '0', WARMUP_RUNS: '2' }),
+    openStores(),
+  ]).then(([g, m]) => [g, m] as const);
+  proxy = await faultProxy(ml.url);
+  dead = await deadUrl();
+});
+
+afterAll(async () => {
+  await Promise.all(apps.map((a) => a.close()));
+  await proxy?.close();
+  await Promise.all([geo?.stop(), ml?.stop()]);
+  await closeCatalog?.();
+});
+
+async function app(env: Record<string, string> = {}): Promise<ServiceApp> {
+  const config = parseEnv(configSchema, {
+    ROLE: 'all',
+    LOG_LEVEL: 'silent',
+    MAX_EVENT_LOOP_DELAY_MS: '0',
+    GEO_URL: geo.url,
+    ML_PROXY_URL: proxy.url,
+    ESTIMATE_BUDGET_MS: '2000',
+    GEO_TIMEOUT_MS: '1000',
+    ML_TIMEOUT_MS: '1000',
+    BREAKER_FAILURES: '1000',
+    ...env,
+  });
+  const a = await buildApp(config, { catalog, now: () => clock });
+  apps.push(a);
+  const ready = await a.inject({ method: 'GET', url: '/readyz' });
+  if (env['EXPECT_UNREADY'] === undefined) expect(ready.statusCode).toBe(200);
+  return a;
+}
+
+const precise = (a: ServiceApp, body: Record<string, unknown>) =>
+  a.inject({ method: 'POST', url: '/v1/estimates/precise', payload: body });
+const rough = (a: ServiceApp, body: Record<string, unknown>) =>
+  a.inject({ method: 'POST', url: '/v1/estimates/rough', payload: body });
+
+/** Sum of a counter or histogram count over the lines whose labels include every given one. */
+async function metric(a: ServiceApp, name: string, labels: Record<string, string>): Promise<number> {
+  const text = (await a.inject({ method: 'GET', url: '/metrics' })).body;
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+interface Estimate {
+  storeId: number;
+  etaMinutes: number;
+  range: { low: number; high: number };
+  source: string;
+  modelVersion?: string;
+  degraded: boolean;
+  components?: { prepMinutes: number; travelMinutes: number };
+}
+
+describe('precise, everything up', () => {
+  let a: ServiceApp;
+  beforeAll(async () => {
+    proxy.fault = { kind: 'pass' };
+    a = await app();
+  });
+
+  it('auto prediction: the eta-precise model, not degraded', async () => {
+    const res = await precise(a, {
+      storeId: 1,
+      destination: GANGNAM,
+      orderedAt: '2026-11-27T19:30:00+09:00',
+      rider: { vehicleType: 'motorcycle', vehicleCondition: 2, age: 30, rating: 4.7 },
+    });
+    expect(res.statusCode).toBe(200);
+    const e = res.json<Estimate>();
+    expect(e).toMatchObject({ storeId: 1, source: 'model', modelVersion: '1', degraded: false });
+    expect(e.range.low).toBeLessThanOrEqual(e.etaMinutes);
+    expect(e.etaMinutes).toBeLessThanOrEqual(e.range.high);
+    expect(e.components!.prepMinutes + e.components!.travelMinutes).toBe(e.etaMinutes);
+  });
+
+  it('the answer depends on the rider (the vector reaches the model in the right columns)', async () => {
+    const body = (vehicleCondition: number) => ({
+      storeId: 1,
+      destination: GANGNAM,
+      orderedAt: '2026-11-27T19:30:00+09:00',
+      rider: { vehicleType: 'motorcycle', vehicleCondition },
+    });
+    const worst = (await precise(a, body(0))).json<Estimate>();
+    const best = (await precise(a, body(2))).json<Estimate>();
+    // Condition 0 is the slowest in the training data.
+    expect(worst.etaMinutes).toBeGreaterThan(best.etaMinutes);
+  });
+
+  it('auto prediction off: the manual times, not degraded', async () => {
+    const e = (await precise(a, { storeId: 2, destination: GANGNAM })).json<Estimate>();
+    expect(e).toMatchObject({
+      source: 'manual',
+      degraded: false,
+      etaMinutes: 30,
+      components: { prepMinutes: 12, travelMinutes: 18 },
+    });
+    expect(e.modelVersion).toBeUndefined();
+  });
+
+  it('busy mode adds its minutes until it expires by itself', async () => {
+    clock = T0;
+    expect((await precise(a, { storeId: 3, destination: GANGNAM })).json<Estimate>().etaMinutes).toBe(45);
+    clock = new Date(T0.getTime() + 31 * 60_000);
+    try {
+      expect((await precise(a, { storeId: 3, destination: GANGNAM })).json<Estimate>().etaMinutes).toBe(25);
+    } finally {
+      clock = T0;
+    }
+  });
+
+  it('clamps the model answer to the owner max and min', async () => {
+    const max = (await precise(a, { storeId: 4, destination: GANGNAM })).json<Estimate>();
+    expect(max).toMatchObject({ source: 'model', etaMinutes: 10, range: { high: 10 } });
+    const min = (await precise(a, { storeId: 5, destination: GANGNAM })).json<Estimate>();
+    expect(min).toMatchObject({ source: 'model', etaMinutes: 90, range: { low: 90 } });
+  });
+
+  it('unknown store: 404 STORE_NOT_FOUND', async () => {
+    const res = await precise(a, { storeId: 424242, destination: GANGNAM });
+    expect([res.statusCode, res.json<{ code: string }>().code]).toEqual([404, 'STORE_NOT_FOUND']);
+  });
+
+  it("outside Seoul by Geo's polygons (Gwangmyeong, inside the bounding box): 422", async () => {
+    const res = await precise(a, { storeId: 1, destination: GWANGMYEONG });
+    expect([res.statusCode, res.json<{ code: string }>().code]).toEqual([422, 'OUT_OF_SERVICE_AREA']);
+    const r = await rough(a, { storeIds: [1], destination: GWANGMYEONG });
+    expect(r.statusCode).toBe(422);
+  });
+});
+
+describe('rough, everything up', () => {
+  let a: ServiceApp;
+  beforeAll(async () => {
+    proxy.fault = { kind: 'pass' };
+    a = await app();
+  });
+
+  it('answers in order with unknown ids in place, from one Geo batch and one eta-rough call, then from the cache', async () => {
+    const body = { destination: { lat: 37.5012, lng: 127.0396 }, storeIds: [1, 777, 2, 6, 1] };
+    const first = await rough(a, body);
+    expect(first.statusCode).toBe(200);
+    const items = first.json<{ estimates: (Estimate | { storeId: number; error: { code: string } })[] }>()
+      .estimates;
+    expect(items.map((e) => e.storeId)).toEqual([1, 777, 2, 6, 1]);
+    expect(items[1]).toEqual({
+      storeId: 777,
+      error: { code: 'STORE_NOT_FOUND', message: 'no store with id 777' },
+    });
+    expect(items[0]).toMatchObject({ source: 'rough', modelVersion: '1', degraded: false });
+    expect(items[2]).toMatchObject({ source: 'manual', degraded: false, etaMinutes: 30 });
+    expect(items[3]).toMatchObject({ source: 'rough', degraded: false });
+    expect(items[4]).toEqual(items[0]);
+    const calls = async () => ({
+      geo: await metric(a, 'bff_dependency_duration_seconds_count', { operation: 'features-batch' }),
+      ml: await metric(a, 'bff_dependency_duration_seconds_count', { operation: 'eta-rough' }),
+    });
+    expect(await calls()).toEqual({ geo: 1, ml: 1 });
+
+    // Another address in the same H3 cell (resolution 8) and time bucket: answered from the cache.
+    const again = await rough(a, { ...body, destination: { lat: 37.5013, lng: 127.0397 } });
+    expect(again.json<{ estimates: unknown[] }>().estimates).toEqual(items);
+    expect(await calls()).toEqual({ geo: 1, ml: 1 });
+  });
+
+  it('Busan: 422 before any call', async () => {
+    const res = await rough(a, { storeIds: [1], destination: BUSAN });
+    expect([res.statusCode, res.json<{ code: string }>().code]).toEqual([422, 'OUT_OF_SERVICE_AREA']);
+  });
+});
+
+describe('Geo down', () => {
+  let a: ServiceApp;
+  beforeAll(async () => {
+    proxy.fault = { kind: 'pass' };
+    a = await app({ GEO_URL: dead, BREAKER_FAILURES: '2', DEPENDENCY_RETRY: 'false' });
+  });
+
+  it('precise: still the model, on distance computed here, degraded', async () => {
+    const e = (await precise(a, { storeId: 1, destination: GANGNAM })).json<Estimate>();
+    expect(e).toMatchObject({ source: 'model', modelVersion: '1', degraded: true });
+  });
+
+  it('refuses Busan by the bounding box', async () => {
+    expect((await precise(a, { storeId: 1, destination: BUSAN })).statusCode).toBe(422);
+  });
+
+  it('rough: the model, degraded, and nothing cached from the degraded answer', async () => {
+    const body = { destination: { lat: 37.55, lng: 126.92 }, storeIds: [1, 6] };
+    const items = (await rough(a, body)).json<{ estimates: Estimate[] }>().estimates;
+    expect(items.map((e) => [e.source, e.degraded])).toEqual([
+      ['rough', true],
+      ['rough', true],
+    ]);
+    const before = await metric(a, 'bff_dependency_duration_seconds_count', { operation: 'eta-rough' });
+    await rough(a, body);
+    expect(await metric(a, 'bff_dependency_duration_seconds_count', { operation: 'eta-rough' })).toBe(
+      before + 1,
+    );
+  });
+
+  it('after two failures the breaker opens and Geo is not called any more', async () => {
+    for (let i = 0; i < 3; i++) await precise(a, { storeId: 1, destination: GANGNAM });
+    const failures = async (kind: string) =>
+      metric(a, 'bff_dependency_failures_total', { dependency: 'geo', kind });
+    expect(await failures('connect')).toBe(2);
+    expect(await failures('breaker-open')).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('ML proxy failing', () => {
+  it('slow eta-precise: the eta-rough model answers within the budget, degraded', async () => {
+    proxy.fault = { kind: 'delay', ms: 600, path: /eta-precise\/infer/ };
+    try {
+      const a = await app({ ML_TIMEOUT_MS: '150' });
+      const e = (await precise(a, { storeId: 1, destination: GANGNAM })).json<Estimate>();
+      expect(e).toMatchObject({ source: 'rough', modelVersion: '1', degraded: true });
+      expect(
+        await metric(a, 'bff_dependency_failures_total', { operation: 'eta-precise', kind: 'timeout' }),
+      ).toBe(1);
+    } finally {
+      proxy.fault = { kind: 'pass' };
+    }
+  });
+
+  it('gone after start: manual times for precise and rough, degraded', async () => {
+    proxy.fault = { kind: 'pass' };
+    const a = await app();
+    proxy.fault = { kind: 'refuse' };
+    try {
+      const e = (await precise(a, { storeId: 1, destination: GANGNAM })).json<Estimate>();
+      expect(e).toMatchObject({ source: 'manual', degraded: true, etaMinutes: 25 });
+      const r = (await rough(a, { destination: { lat: 37.6, lng: 127.0 }, storeIds: [1] })).json<{
+        estimates: Estimate[];
+      }>();
+      expect(r.estimates[0]).toMatchObject({ source: 'manual', degraded: true });
+    } finally {
+      proxy.fault = { kind: 'pass' };
+    }
+  });
+
+  it('budget too small for the ML proxy: answered anyway, from the ladder', async () => {
+    proxy.fault = { kind: 'delay', ms: 300, path: /infer/ };
+    try {
+      const a = await app({ ESTIMATE_BUDGET_MS: '120', ML_TIMEOUT_MS: '1000' });
+      const res = await precise(a, { storeId: 1, destination: GANGNAM });
+      expect(res.statusCode).toBe(200);
+      expect(res.json<Estimate>()).toMatchObject({ source: 'manual', degraded: true });
+    } finally {
+      proxy.fault = { kind: 'pass' };
+    }
+  });
+});
+
+describe('a served model whose layout disagrees', () => {
+  it('keeps the BFF unready and never uses that model', async () => {
+    proxy.fault = { kind: 'swap-features', model: 'eta-precise' };
+    try {
+      const a = await app({ EXPECT_UNREADY: '1' });
+      const ready = await a.inject({ method: 'GET', url: '/readyz' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json()).toMatchObject({ code: 'NOT_READY', details: [{ path: 'model-layouts' }] });
+      const e = (await precise(a, { storeId: 1, destination: GANGNAM })).json<Estimate>();
+      expect(e).toMatchObject({ source: 'rough', degraded: true });
+    } finally {
+      proxy.fault = { kind: 'pass' };
+    }
+  });
+});
