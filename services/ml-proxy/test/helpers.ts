@@ -19,6 +19,10 @@ export function testConfig(env: Record<string, string> = {}): Config {
     MODEL_POLL_INTERVAL_SECONDS: '0',
     WARMUP_RUNS: '2',
     MAX_BATCH_ROWS: '1000',
+    // Tests check behaviour, not speed: on a busy shared machine a call may take far longer than the
+    // production budget, and a deadline fallback would make model answers flaky. Deadline tests set
+    // their own per-model budget.
+    MODEL_DEADLINE_MS: '10000',
     ...env,
   });
 }

@@ -46,6 +46,7 @@ const ModelMeta = z.object({
 });
 
 const InferAnswer = z.object({
+  parameters: z.object({ fallback: z.boolean().optional() }).loose().optional(),
   outputs: z.array(z.object({ name: z.string(), data: z.array(z.unknown()) })),
 });
 
@@ -107,6 +108,10 @@ export function createRemoteModel(opts: RemoteModelOptions): RemoteModel {
             timeoutMs: Math.max(1, budget.remainingMs()),
             schema: InferAnswer,
           });
+          // An upstream ml-proxy marks its own heuristic answers; passing one on as the model's would
+          // hide the fallback from our caller, so it counts as a failed call and is answered (and
+          // marked) here.
+          if (res.body.parameters?.fallback === true) throw new Error('upstream answered from its fallback');
           const result: Record<string, number[]> = {};
           for (const out of res.body.outputs) {
             const flat = out.data.flat(Infinity);
