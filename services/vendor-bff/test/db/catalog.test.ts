@@ -36,7 +36,7 @@ describe('store catalogue over PGlite (L1-only cache)', () => {
     const stores = generateSeedStores(await loadSeedData(), { count: 200, now: new Date() });
     await insertSeedStores(raw, stores);
     db = countingDb(raw);
-  });
+  }, 30_000);
   afterAll(async () => {
     await raw.close();
   });

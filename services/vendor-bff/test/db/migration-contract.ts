@@ -18,7 +18,7 @@ export function migrationContract(open: () => Promise<OpenedDb>): void {
   beforeAll(async () => {
     opened = await open();
     db = opened.db;
-  });
+  }, 30_000);
   afterAll(async () => {
     await opened.close();
   });

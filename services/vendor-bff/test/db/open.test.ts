@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { databaseEnv, openDatabase } from '../../src/adapters/db/index.ts';
 import { silentLog } from './support.ts';
 
-describe('openDatabase (what main.ts calls)', () => {
+// Starting PGlite (a WebAssembly Postgres) takes seconds on a busy machine: a generous runner timeout.
+describe('openDatabase (what main.ts calls)', { timeout: 30_000 }, () => {
   it('without DATABASE_URL: embedded, migrated and seeded, so the service works with no env at all', async () => {
     const config = parseEnv(databaseEnv, { SEED_STORES: '50' });
     expect(config).toMatchObject({ MIGRATE_ON_START: true, SEED_ON_START: true });

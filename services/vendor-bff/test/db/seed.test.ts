@@ -10,7 +10,7 @@ describe('seed generation', () => {
   let data: SeedData;
   beforeAll(async () => {
     data = await loadSeedData();
-  });
+  }, 30_000);
 
   it('is deterministic: the same ids, names, positions and settings on every run', () => {
     const a = generateSeedStores(data, { count: 500, now: NOW });
@@ -79,7 +79,7 @@ describe('seeding a database (PGlite)', () => {
   let db: Database;
   beforeAll(async () => {
     db = await migratedPglite();
-  });
+  }, 30_000);
   afterAll(async () => {
     await db.close();
   });

@@ -39,7 +39,7 @@ describe('updateSettings (PGlite)', () => {
         },
       },
     ]);
-  });
+  }, 30_000);
   afterAll(async () => {
     await db.close();
   });
