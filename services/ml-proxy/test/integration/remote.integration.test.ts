@@ -17,6 +17,8 @@ async function startUpstream(): Promise<{ origin: string; child: ChildProcess; s
       LOG_LEVEL: 'info',
       SHUTDOWN_DELAY_MS: '0',
       WARMUP_RUNS: '2',
+      // Behaviour, not speed: the upstream must answer from its model even on a busy machine.
+      MODEL_DEADLINE_MS: '10000',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
