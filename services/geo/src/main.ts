@@ -10,10 +10,18 @@ await startTracing(tracing, { service: 'geo', ...(version ? { version } : {}) })
 
 const { configSchema } = await import('./config.ts');
 const config = loadConfigOrExit(configSchema, process.env);
-const { buildApp } = await import('./app.ts');
-const { runService } = await import('@eta/service-kit');
+const { buildApp, SERVICE_NAME } = await import('./app.ts');
+const { createLogger, runService } = await import('@eta/service-kit');
 
-const app = await buildApp(config);
+let app: Awaited<ReturnType<typeof buildApp>>;
+try {
+  app = await buildApp(config);
+} catch (err) {
+  // Missing or corrupt geodata: one structured line saying why, then exit 1, so the pod crash-loops with
+  // the reason in its log instead of ever turning ready.
+  createLogger({ name: SERVICE_NAME, level: config.LOG_LEVEL }).fatal({ err }, 'could not start');
+  process.exit(1);
+}
 await runService(app, {
   port: config.PORT,
   host: config.HOST,
