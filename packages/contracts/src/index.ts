@@ -8,3 +8,4 @@ export {
 export * from './geo.ts';
 export * from './estimates.ts';
 export * from './stores.ts';
+export * from './admin.ts';
