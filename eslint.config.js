@@ -39,6 +39,22 @@ export default tseslint.config(
     },
   },
   {
+    // admin-web's app runs in the browser: its .tsx files are linted too, and it may not reach for Node.
+    files: ['services/admin-web/src/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-globals': ['error', { name: 'process', message: 'Browser code: no process.' }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*'], message: 'Browser code imports no Node built-ins.' },
+            { group: ['**/services/*/src/**'], message: 'Services never import other services.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Boundaries (conventions, habit 11): domain code stays free of frameworks and adapters.
     files: ['services/*/src/domain/**/*.ts'],
     rules: {

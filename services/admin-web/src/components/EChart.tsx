@@ -1,0 +1,58 @@
+import { LineChart, type LineSeriesOption } from 'echarts/charts';
+import {
+  GridComponent,
+  type GridComponentOption,
+  LegendComponent,
+  type LegendComponentOption,
+  TooltipComponent,
+  type TooltipComponentOption,
+} from 'echarts/components';
+import { type ComposeOption, init, use } from 'echarts/core';
+import { CanvasRenderer } from 'echarts/renderers';
+import { useEffect, useRef } from 'react';
+
+// Only what the preview chart draws: the full echarts build is several times larger.
+use([LineChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
+
+export type ChartOption = ComposeOption<
+  LineSeriesOption | GridComponentOption | LegendComponentOption | TooltipComponentOption
+>;
+
+export interface EChartProps {
+  readonly option: ChartOption;
+  readonly height: number;
+  readonly ariaLabel: string;
+  readonly testId?: string;
+}
+
+/**
+ * A chart bound to a div: created on mount, given the whole option on every change (notMerge, so a
+ * removed series really goes), resized with its container (a phone rotating, the drawer opening), and
+ * disposed on unmount so its canvas and listeners do not outlive the component.
+ */
+export function EChart({ option, height, ariaLabel, testId }: EChartProps) {
+  const el = useRef<HTMLDivElement>(null);
+  const chart = useRef<ReturnType<typeof init> | null>(null);
+
+  useEffect(() => {
+    const div = el.current;
+    if (div === null) return;
+    const instance = init(div, undefined, { renderer: 'canvas' });
+    chart.current = instance;
+    const observer = new ResizeObserver(() => instance.resize());
+    observer.observe(div);
+    return () => {
+      observer.disconnect();
+      instance.dispose();
+      chart.current = null;
+    };
+  }, []);
+
+  useEffect(() => {
+    chart.current?.setOption(option, { notMerge: true });
+  }, [option]);
+
+  return (
+    <div ref={el} role="img" aria-label={ariaLabel} data-testid={testId} style={{ width: '100%', height }} />
+  );
+}

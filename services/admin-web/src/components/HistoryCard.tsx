@@ -1,0 +1,78 @@
+import type { SettingsHistoryItem } from '@eta/contracts';
+import {
+  Alert,
+  Box,
+  Card,
+  CardContent,
+  Divider,
+  LinearProgress,
+  List,
+  ListItem,
+  Typography,
+} from '@mui/material';
+import { Fragment } from 'react';
+import { diffSettings } from '../domain/diff.ts';
+import { formatDateTime } from '../domain/format.ts';
+
+export interface HistoryCardProps {
+  readonly items: readonly SettingsHistoryItem[] | undefined;
+  readonly loading: boolean;
+  readonly error: string | null;
+}
+
+/** Who changed what and when, newest first, as the server recorded it. */
+export function HistoryCard({ items, loading, error }: HistoryCardProps) {
+  return (
+    <Card component="section" aria-labelledby="history-title">
+      {loading && <LinearProgress aria-label="Loading history" />}
+      <CardContent>
+        <Typography variant="h6" component="h2" id="history-title">
+          Change history
+        </Typography>
+        {error !== null && (
+          <Alert severity="error" sx={{ mt: 1 }} data-testid="history-error">
+            {error}
+          </Alert>
+        )}
+        {items !== undefined && items.length === 0 && (
+          <Typography variant="body2" color="text.secondary" sx={{ mt: 1 }} data-testid="history-empty">
+            No changes yet.
+          </Typography>
+        )}
+        {items !== undefined && items.length > 0 && (
+          <List dense disablePadding data-testid="history-list">
+            {items.map((item, i) => {
+              const changes = diffSettings(item.before, item.after);
+              return (
+                <Fragment key={item.id}>
+                  {i > 0 && <Divider component="li" />}
+                  <ListItem disableGutters sx={{ display: 'block', py: 1 }} data-testid="history-item">
+                    <Typography variant="body2" sx={{ fontWeight: 600, overflowWrap: 'anywhere' }}>
+                      {item.actor}
+                    </Typography>
+                    <Typography variant="caption" color="text.secondary" component="p">
+                      {formatDateTime(item.at)}
+                    </Typography>
+                    {changes.length === 0 ? (
+                      <Typography variant="body2" color="text.secondary">
+                        Saved without changes
+                      </Typography>
+                    ) : (
+                      <Box component="ul" sx={{ m: 0, pl: 2.5 }}>
+                        {changes.map((c) => (
+                          <Typography component="li" variant="body2" key={c.key}>
+                            {c.label}: <s>{c.before}</s> → <b>{c.after}</b>
+                          </Typography>
+                        ))}
+                      </Box>
+                    )}
+                  </ListItem>
+                </Fragment>
+              );
+            })}
+          </List>
+        )}
+      </CardContent>
+    </Card>
+  );
+}
