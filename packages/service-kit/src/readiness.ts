@@ -33,7 +33,16 @@ export function createReadiness(
   onFailure: (failure: ReadinessCheckFailure) => void,
 ): Readiness {
   const checks = new Map<string, ReadinessCheck>();
+  // Probes run every few seconds (and every 100 ms from local supervisors): a check that stays down is
+  // reported once when it goes down, not on every probe, so the log shows the change, not the polling.
+  const failing = new Set<string>();
   let shuttingDown = false;
+
+  function failed(name: string, err: unknown): void {
+    if (failing.has(name)) return;
+    failing.add(name);
+    onFailure({ name, err });
+  }
 
   async function runOne(name: string, check: ReadinessCheck): Promise<'ok' | 'failed' | 'timeout'> {
     let timer: NodeJS.Timeout | undefined;
@@ -47,10 +56,11 @@ export function createReadiness(
           .then(() => 'ok' as const),
         timeout,
       ]);
-      if (outcome === 'timeout') onFailure({ name, err: new Error(`timed out after ${checkTimeoutMs} ms`) });
+      if (outcome === 'timeout') failed(name, new Error(`timed out after ${checkTimeoutMs} ms`));
+      else failing.delete(name);
       return outcome;
     } catch (err) {
-      onFailure({ name, err });
+      failed(name, err);
       return 'failed';
     } finally {
       clearTimeout(timer);

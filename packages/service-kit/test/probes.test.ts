@@ -46,6 +46,25 @@ describe('/livez and /readyz', () => {
     expect((await app.inject({ method: 'GET', url: '/livez' })).json()).toEqual({ status: 'ok' });
   });
 
+  describe('regression: a check that stays down floods the log on every probe', () => {
+    it('logs a failing check once when it goes down, and again only after it recovered', async () => {
+      const built = await testService();
+      app = built.app;
+      let up = false;
+      app.readiness.add('postgres', () => {
+        if (!up) throw new Error('connect ECONNREFUSED');
+      });
+      const failures = () => built.logs.lines.filter((l) => l['check'] === 'postgres').length;
+      for (let i = 0; i < 5; i++) await app.inject({ method: 'GET', url: '/readyz' });
+      expect(failures()).toBe(1);
+      up = true;
+      expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+      up = false;
+      for (let i = 0; i < 3; i++) await app.inject({ method: 'GET', url: '/readyz' });
+      expect(failures()).toBe(2);
+    });
+  });
+
   it('refuses to register two checks under one name', async () => {
     const built = await testService();
     app = built.app;
