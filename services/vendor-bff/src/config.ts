@@ -35,9 +35,14 @@ export const configSchema = baseServiceEnv
     DEPENDENCY_MIN_BUDGET_MS: envInt(3, { min: 0, max: 1_000 }),
     /** Retry a call once after a connection failure (never after a timeout). */
     DEPENDENCY_RETRY: envBool(true),
-    /** Consecutive failures that open a dependency's breaker, and how long it stays open. */
-    BREAKER_FAILURES: envInt(5, { min: 1, max: 1_000 }),
-    BREAKER_RESET_MS: envInt(5_000, { min: 10, max: 600_000 }),
+    /**
+     * Consecutive failures that open a dependency's breaker, and how long it stays open before one probe.
+     * At thousands of requests per second a 60 ms stall times out dozens of calls at once, so the count is
+     * well above a handful and the open period short: a false open costs a second of degraded answers,
+     * while a real outage (every call refused) still opens it within milliseconds.
+     */
+    BREAKER_FAILURES: envInt(20, { min: 1, max: 1_000 }),
+    BREAKER_RESET_MS: envInt(1_000, { min: 10, max: 600_000 }),
     GEO_CONNECTIONS: envInt(32, { min: 1, max: 1_024 }),
     ML_CONNECTIONS: envInt(32, { min: 1, max: 1_024 }),
     /** How often the served models' feature layouts are re-checked against this code's. */

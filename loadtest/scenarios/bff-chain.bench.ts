@@ -1,0 +1,298 @@
+/**
+ * The whole estimate chain: Geo, the ML proxy and the vendor BFF each in their own process (as deployed),
+ * the BFF on its embedded defaults (PGlite with the seeded Seoul stores, L1 caches) or on real Postgres and
+ * Redis when DATABASE_URL / CACHE_REDIS_URL are set. Every precise request has a fresh destination, so no
+ * layer answers from a cache; an answer counts as ok only when not degraded (a fallback is a failed
+ * request here, however polite).
+ *
+ *   node loadtest/scenarios/bff-chain.bench.ts        (standalone; BENCH_QUICK=1 for a short run)
+ *   pnpm bench bff-chain
+ *
+ * Goals: precise p99 <= 5 ms at 1,000 rps and <= 10 ms at 2,000 rps; rough (50 stores, all cache misses)
+ * p99 <= 15 ms at 200 rps; zero errors. Also: the highest precise rate whose p99 stays <= 25 ms (a short
+ * step search). Figures are printed and returned; nothing here asserts on speed.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import {
+  fmtMs,
+  formatMachineInfo,
+  machineInfo,
+  printSummary,
+  printTable,
+  runLoad,
+  spawnService,
+  type LoadResult,
+  type MixEntry,
+  type ScenarioOptions,
+  type SpawnedService,
+} from '../lib/index.ts';
+
+const PRECISE_RATES = [500, 1000, 2000] as const;
+const ROUGH_RATE = 200;
+const ROUGH_STORES = 50;
+const SEARCH_P99_MS = 25;
+const GOALS_P99_MS: Readonly<Record<number, number>> = { 1000: 5, 2000: 10 };
+const ROUGH_GOAL_P99_MS = 15;
+/** The seed's store ids are 1..SEED_STORES (5,000 by default). */
+const STORES = Number(process.env.BENCH_BFF_STORES ?? 5000);
+
+/**
+ * A box wholly inside Seoul (Guro to Jungnang, Eunpyeong to Songpa), so every destination is in the
+ * service area and no request is a 422.
+ */
+const BOX = { minLat: 37.49, maxLat: 37.61, minLng: 126.91, maxLng: 127.09 } as const;
+
+function point(random: () => number) {
+  return {
+    lat: Number((BOX.minLat + random() * (BOX.maxLat - BOX.minLat)).toFixed(6)),
+    lng: Number((BOX.minLng + random() * (BOX.maxLng - BOX.minLng)).toFixed(6)),
+  };
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+const preciseMix: readonly MixEntry[] = [
+  {
+    name: 'precise',
+    weight: 1,
+    build: ({ random }) => ({
+      method: 'POST',
+      path: '/v1/estimates/precise',
+      headers: JSON_HEADERS,
+      body: JSON.stringify({
+        storeId: 1 + Math.floor(random() * STORES),
+        destination: point(random),
+        rider: {
+          vehicleType: 'motorcycle',
+          vehicleCondition: Math.floor(random() * 3),
+          age: 30,
+          rating: 4.6,
+        },
+      }),
+    }),
+  },
+];
+
+const roughMix: readonly MixEntry[] = [
+  {
+    name: 'rough',
+    weight: 1,
+    build: ({ random }) => {
+      const ids = new Set<number>();
+      while (ids.size < ROUGH_STORES) ids.add(1 + Math.floor(random() * STORES));
+      return {
+        method: 'POST',
+        path: '/v1/estimates/rough',
+        headers: JSON_HEADERS,
+        body: JSON.stringify({ destination: point(random), storeIds: [...ids] }),
+      };
+    },
+  },
+];
+
+// Manual answers are the stores' own setting (some seeded stores have auto prediction off), not a fallback:
+// a fallback is always `degraded: true`.
+const modelAnswer = (res: { body: string }) => {
+  const body = JSON.parse(res.body) as { source?: string; degraded?: boolean };
+  return (body.source === 'model' || body.source === 'manual') && body.degraded === false;
+};
+const roughAnswer = (res: { body: string }) => {
+  const body = JSON.parse(res.body) as { estimates?: { source?: string; degraded?: boolean }[] };
+  return (
+    body.estimates?.length === ROUGH_STORES &&
+    body.estimates.every((e) => (e.source === 'rough' || e.source === 'manual') && e.degraded === false)
+  );
+};
+
+async function cpuSeconds(svc: SpawnedService): Promise<number> {
+  const res = await request(`${svc.origin}/metrics`);
+  const text = await res.body.text();
+  const m = /^process_cpu_seconds_total (\S+)$/m.exec(text);
+  return m?.[1] === undefined ? Number.NaN : Number(m[1]);
+}
+
+export interface ChainRun extends LoadResult {
+  readonly kind: 'precise' | 'rough' | 'search';
+  /** CPU microseconds per offered request, per process, over warm-up and the measured window. */
+  readonly cpuUsPerRequest: Readonly<Record<string, number>>;
+}
+
+export interface ChainFigures {
+  readonly durationMs: number;
+  readonly warmupMs: number;
+  readonly backing: { readonly database: string; readonly cache: string };
+  readonly runs: readonly ChainRun[];
+  /** Highest precise rate tried whose p99 stayed <= 25 ms with no errors; null when none did. */
+  readonly maxRateP99Within25ms: number | null;
+}
+
+export async function run(opts: ScenarioOptions): Promise<ChainFigures> {
+  const durationMs = opts.quick ? 2000 : 10_000;
+  const warmupMs = opts.quick ? 500 : 2000;
+  const searchDurationMs = opts.quick ? 1000 : 5000;
+  const services = join(opts.root, 'services');
+  const logLevel = process.env.BENCH_LOG_LEVEL ?? 'info';
+  const common = { LOG_LEVEL: logLevel, SHUTDOWN_DELAY_MS: '0' };
+
+  const started: SpawnedService[] = [];
+  try {
+    const [geo, ml] = await Promise.all([
+      spawnService({
+        entry: 'src/main.ts',
+        cwd: join(services, 'geo'),
+        name: 'geo',
+        env: common,
+        stdout: 'ignore',
+      }),
+      spawnService({
+        entry: 'src/main.ts',
+        cwd: join(services, 'ml-proxy'),
+        name: 'ml-proxy',
+        env: { ...common, MODEL_POLL_INTERVAL_SECONDS: '0' },
+        stdout: 'ignore',
+        readyTimeoutMs: 60_000,
+      }),
+    ]);
+    started.push(geo, ml);
+    const bff = await spawnService({
+      entry: 'src/main.ts',
+      cwd: join(services, 'vendor-bff'),
+      name: 'vendor-bff',
+      env: { ...common, ROLE: 'all', GEO_URL: geo.origin, ML_PROXY_URL: ml.origin },
+      stdout: 'ignore',
+      readyTimeoutMs: 120_000,
+    });
+    started.push(bff);
+    const processes = { bff, geo, ml };
+
+    const runs: ChainRun[] = [];
+    const measure = async (
+      kind: ChainRun['kind'],
+      mix: readonly MixEntry[],
+      rate: number,
+      duration: number,
+      check: (res: { body: string }) => boolean,
+    ): Promise<ChainRun> => {
+      const before = await Promise.all(Object.values(processes).map(cpuSeconds));
+      const result = await runLoad({
+        origin: bff.origin,
+        mix,
+        rate,
+        durationMs: duration,
+        warmupMs,
+        timeoutMs: 2000,
+        label: `${kind}@${rate}`,
+        seed: rate + runs.length,
+        check,
+      });
+      const after = await Promise.all(Object.values(processes).map(cpuSeconds));
+      const offered = (rate * (duration + warmupMs)) / 1000;
+      const cpuUsPerRequest = Object.fromEntries(
+        Object.keys(processes).map((name, i) => [
+          name,
+          Math.round(((after[i]! - before[i]!) * 1e6) / offered),
+        ]),
+      );
+      printSummary(result);
+      const r = { ...result, kind, cpuUsPerRequest };
+      runs.push(r);
+      return r;
+    };
+
+    // Every store through the catalogue once (200 per rough call), so the runs measure the estimate path
+    // and not the first read of each store from the database; then a short run lets JIT and pools settle.
+    for (let first = 1; first <= STORES; first += 200) {
+      const storeIds = Array.from({ length: Math.min(200, STORES - first + 1) }, (_, i) => first + i);
+      const res = await request(`${bff.origin}/v1/estimates/rough`, {
+        method: 'POST',
+        headers: JSON_HEADERS,
+        body: JSON.stringify({ destination: { lat: 37.55, lng: 127.0 }, storeIds }),
+      });
+      await res.body.dump();
+    }
+    await runLoad({
+      origin: bff.origin,
+      mix: preciseMix,
+      rate: 200,
+      durationMs: 1000,
+      timeoutMs: 2000,
+      check: modelAnswer,
+    });
+
+    for (const rate of PRECISE_RATES) await measure('precise', preciseMix, rate, durationMs, modelAnswer);
+    await measure('rough', roughMix, ROUGH_RATE, durationMs, roughAnswer);
+
+    // Step search: up from the last rate while p99 holds, down while it does not; a few short steps.
+    const within = (r: LoadResult) => r.errors === 0 && r.latencyMs.p99 <= SEARCH_P99_MS;
+    const base = runs.find((r) => r.kind === 'precise' && r.offeredRate === 2000);
+    let best: number | null = base !== undefined && within(base) ? 2000 : null;
+    let rate = best === null ? 1500 : 2500;
+    for (let step = 0; step < (opts.quick ? 2 : 4); step++) {
+      const r = await measure('search', preciseMix, rate, searchDurationMs, modelAnswer);
+      if (within(r)) {
+        best = Math.max(best ?? 0, rate);
+        rate = Math.round(rate * 1.25);
+      } else {
+        if (best !== null) break;
+        rate = Math.round(rate * 0.7);
+      }
+    }
+
+    const backing = {
+      database: process.env.DATABASE_URL ? 'postgres (DATABASE_URL)' : 'embedded PGlite',
+      cache: process.env.CACHE_REDIS_URL ? 'L1 + Redis (CACHE_REDIS_URL)' : 'L1 only',
+    };
+    console.log(
+      `\nvendor-bff chain (geo, ml-proxy, bff: separate processes; ${backing.database}, ${backing.cache}; ` +
+        `LOG_LEVEL=${logLevel}): ${durationMs / 1000}s per rate after ${warmupMs / 1000}s warm-up` +
+        `${opts.quick ? ' (BENCH_QUICK: sanity check only)' : ''}`,
+    );
+    printTable(
+      runs.map((x) => {
+        const goal =
+          x.kind === 'rough'
+            ? ROUGH_GOAL_P99_MS
+            : x.kind === 'precise'
+              ? GOALS_P99_MS[x.offeredRate]
+              : undefined;
+        return {
+          kind: x.kind === 'rough' ? `rough x${ROUGH_STORES}` : x.kind,
+          rate: x.offeredRate,
+          achieved: Math.round(x.achievedRate),
+          p50: fmtMs(x.latencyMs.p50),
+          p95: fmtMs(x.latencyMs.p95),
+          p99: fmtMs(x.latencyMs.p99),
+          'p99.9': fmtMs(x.latencyMs.p999),
+          errors: x.errors,
+          goal:
+            goal === undefined
+              ? ''
+              : `p99<=${goal}ms: ${x.errors === 0 && x.latencyMs.p99 <= goal ? 'met' : 'MISSED'}`,
+          'cpu us/req bff/geo/ml': `${x.cpuUsPerRequest.bff}/${x.cpuUsPerRequest.geo}/${x.cpuUsPerRequest.ml}`,
+        };
+      }),
+    );
+    console.log(
+      `\nhighest precise rate with p99 <= ${SEARCH_P99_MS} ms and no errors: ${best ?? 'none tried'}`,
+    );
+    return { durationMs, warmupMs, backing, runs, maxRateP99Within25ms: best };
+  } finally {
+    for (const svc of started.reverse()) {
+      const status = await svc.stop();
+      if (status.code !== 0) process.stderr.write(`${svc.name} exited with ${JSON.stringify(status)}\n`);
+    }
+  }
+}
+
+// Standalone: `node loadtest/scenarios/bff-chain.bench.ts` (BENCH_QUICK=1 for a short run).
+if (import.meta.main) {
+  const machine = machineInfo();
+  console.log(formatMachineInfo(machine));
+  await run({
+    quick: process.env.BENCH_QUICK === '1',
+    machine,
+    root: dirname(dirname(dirname(fileURLToPath(import.meta.url)))),
+  });
+}
