@@ -168,7 +168,9 @@ pg_up() {
       log "postgres: reusing the server on 127.0.0.1:$PGPORT"
       return 0
     fi
-    if [ -f "$data/postmaster.pid" ] && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    # Our own server on this port (line 4 of postmaster.pid is its port) that lost the role: repair it.
+    if [ "$(sed -n 4p "$data/postmaster.pid" 2>/dev/null)" = "$PGPORT" ] \
+      && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
       pg_ensure_role "$home"
       pg_app_ok || die "postgres on :$PGPORT is ours but refuses $PG_USER; see $logf"
       return 0
@@ -414,7 +416,8 @@ kafka_up() {
       log "kafka: reusing the broker on 127.0.0.1:$KAFKA_PORT"
       return 0
     fi
-    if pid_alive "$pidfile" kafka.Kafka; then
+    if pid_alive "$pidfile" kafka.Kafka \
+      && grep -q "^listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT," "$KAFKA_HOME/config/server.properties" 2>/dev/null; then
       log "kafka: our broker is starting; waiting"
     else
       die "127.0.0.1:$KAFKA_PORT is taken by something that is not a Kafka broker. Stop it or pick" \
