@@ -55,7 +55,7 @@ export function ConflictDialog({ rows, onRetry, onDiscard }: ConflictDialogProps
               <TableRow>
                 <TableCell>Field</TableCell>
                 <TableCell>Yours</TableCell>
-                <TableCell>Now on the server</TableCell>
+                <TableCell>Current</TableCell>
               </TableRow>
             </TableHead>
             <TableBody>

@@ -5,14 +5,13 @@ import {
   Button,
   Card,
   CardContent,
+  Chip,
   Collapse,
   FormControlLabel,
   InputAdornment,
   Stack,
   Switch,
   TextField,
-  ToggleButton,
-  ToggleButtonGroup,
   Typography,
 } from '@mui/material';
 import { type FormEvent, useEffect, useState } from 'react';
@@ -59,6 +58,9 @@ const valuesOf = (s: StoreSettingsBody | StoreSettingsPutInput): SettingsValues 
   maxShownMinutes: s.maxShownMinutes,
   busy: s.busy,
 });
+
+/** The API's messages are lower-case clauses ("must not be negative"); under a field they start a sentence. */
+const sentence = (message: string): string => message.charAt(0).toUpperCase() + message.slice(1);
 
 export function SettingsCard({ api, storeId, settings, onChanged, onAuthError }: SettingsCardProps) {
   // `base` is the version this edit started from: its number goes out as If-Match.
@@ -163,7 +165,7 @@ export function SettingsCard({ api, storeId, settings, onChanged, onAuthError }:
       value={form[key]}
       onChange={(e) => edit({ [key]: e.target.value })}
       error={errors[key] !== undefined}
-      helperText={errors[key] ?? help}
+      helperText={errors[key] === undefined ? help : sentence(errors[key])}
       fullWidth
       slotProps={{
         htmlInput: { inputMode: 'numeric', 'data-testid': `field-${key}` },
@@ -173,6 +175,13 @@ export function SettingsCard({ api, storeId, settings, onChanged, onAuthError }:
   );
 
   const busyLeft = form.busyKeepUntil === null ? 0 : busyMinutesLeft(form.busyKeepUntil, new Date());
+  const durationOptions: { value: BusyDuration; label: string }[] = [
+    ...(form.busyKeepUntil !== null && busyLeft > 0
+      ? [{ value: 'keep' as const, label: `Keep: until ${formatTime(form.busyKeepUntil)}` }]
+      : []),
+    ...BUSY_DURATION_PRESETS.map((m) => ({ value: `${m}` as const, label: `${m} min` })),
+    { value: 'custom', label: 'Custom' },
+  ];
   const customDuration = form.busyDuration === 'custom' ? parseBusyDuration(form.busyCustomMinutes) : null;
 
   return (
@@ -207,7 +216,7 @@ export function SettingsCard({ api, storeId, settings, onChanged, onAuthError }:
             </Typography>
           </Box>
 
-          <Stack direction={{ xs: 'column', sm: 'row' }} spacing={2}>
+          <Stack direction="row" spacing={{ xs: 1.5, sm: 2 }}>
             {minutesField('manualPrepMinutes', 'Preparation', 'Your kitchen time')}
             {minutesField('manualDeliveryMinutes', 'Delivery', 'Rider time to a typical address')}
           </Stack>
@@ -217,7 +226,7 @@ export function SettingsCard({ api, storeId, settings, onChanged, onAuthError }:
             </Typography>
           )}
 
-          <Stack direction={{ xs: 'column', sm: 'row' }} spacing={2}>
+          <Stack direction="row" spacing={{ xs: 1.5, sm: 2 }}>
             {minutesField('minShownMinutes', 'Minimum shown', 'Empty: no minimum')}
             {minutesField('maxShownMinutes', 'Maximum shown', 'Empty: no maximum')}
           </Stack>
@@ -271,29 +280,30 @@ export function SettingsCard({ api, storeId, settings, onChanged, onAuthError }:
                   <Typography variant="body2" id="busy-duration-label" sx={{ mb: 1 }}>
                     For how long
                   </Typography>
-                  <ToggleButtonGroup
-                    exclusive
-                    size="small"
-                    color="warning"
-                    value={form.busyDuration}
-                    onChange={(_, v: BusyDuration | null) => v !== null && edit({ busyDuration: v })}
+                  {/* Chips rather than a button group: they wrap cleanly onto a second row on a phone. */}
+                  <Stack
+                    direction="row"
+                    role="radiogroup"
                     aria-labelledby="busy-duration-label"
-                    sx={{ flexWrap: 'wrap' }}
+                    sx={{ flexWrap: 'wrap', gap: 1 }}
                   >
-                    {form.busyKeepUntil !== null && busyLeft > 0 && (
-                      <ToggleButton value="keep" data-testid="busy-duration-keep">
-                        Until {formatTime(form.busyKeepUntil)}
-                      </ToggleButton>
-                    )}
-                    {BUSY_DURATION_PRESETS.map((m) => (
-                      <ToggleButton key={m} value={String(m)} data-testid={`busy-duration-${m}`}>
-                        {m} min
-                      </ToggleButton>
-                    ))}
-                    <ToggleButton value="custom" data-testid="busy-duration-custom">
-                      Custom
-                    </ToggleButton>
-                  </ToggleButtonGroup>
+                    {durationOptions.map(({ value, label }) => {
+                      const selected = form.busyDuration === value;
+                      return (
+                        <Chip
+                          key={value}
+                          label={label}
+                          role="radio"
+                          aria-checked={selected}
+                          clickable
+                          color={selected ? 'warning' : 'default'}
+                          variant={selected ? 'filled' : 'outlined'}
+                          onClick={() => edit({ busyDuration: value })}
+                          data-testid={`busy-duration-${value}`}
+                        />
+                      );
+                    })}
+                  </Stack>
                 </Box>
                 {form.busyDuration === 'custom' && (
                   <TextField
@@ -302,7 +312,7 @@ export function SettingsCard({ api, storeId, settings, onChanged, onAuthError }:
                     onChange={(e) => edit({ busyCustomMinutes: e.target.value })}
                     error={errors['busy.until'] !== undefined}
                     helperText={
-                      errors['busy.until'] ??
+                      (errors['busy.until'] !== undefined ? sentence(errors['busy.until']) : undefined) ??
                       (customDuration?.ok
                         ? `Ends about ${formatTime(new Date(Date.now() + customDuration.minutes * 60_000))}`
                         : 'Minutes from when you save')
@@ -315,14 +325,14 @@ export function SettingsCard({ api, storeId, settings, onChanged, onAuthError }:
                 )}
                 {form.busyDuration !== 'custom' && errors['busy.until'] !== undefined && (
                   <Typography variant="caption" color="error" data-testid="busy-until-error">
-                    {errors['busy.until']}
+                    {sentence(errors['busy.until'])}
                   </Typography>
                 )}
               </Stack>
             </Collapse>
           </Box>
 
-          {errors[''] !== undefined && <Alert severity="error">{errors['']}</Alert>}
+          {errors[''] !== undefined && <Alert severity="error">{sentence(errors[''])}</Alert>}
           {status.kind === 'saved' && (
             <Alert severity="success" data-testid="save-success">
               Saved at {formatTime(status.at)}. Customers see the new times from now on.
