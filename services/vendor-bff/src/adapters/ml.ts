@@ -160,7 +160,9 @@ export function createMlClient(config: Config, models: readonly ModelName[], dep
     status.set(model, { state: 'ok', versions: [...ok] });
   }
 
+  let lastCheckAt = 0;
   function checkLayouts(): Promise<void> {
+    if (checking === undefined) lastCheckAt = Date.now();
     checking ??= Promise.all(models.map(checkModel))
       .then(() => undefined)
       .finally(() => {
@@ -178,6 +180,9 @@ export function createMlClient(config: Config, models: readonly ModelName[], dep
     const guard = guards.get(model);
     if (guard === undefined) throw new Error(`model ${model} is not configured for this role`);
     if (agreed.get(model)?.size === 0) {
+      // The proxy was unreachable at start or has just come back: check again now rather than answer
+      // manual times until the next refresh, but at most once a second however many requests ask.
+      if (status.get(model)?.state === 'unknown' && Date.now() - lastCheckAt >= 1_000) void checkLayouts();
       deps.observer.observe('ml-proxy', model, 'layout', 0);
       throw new DependencyFailure('ml-proxy', 'layout', `${model}: no served version with a checked layout`);
     }

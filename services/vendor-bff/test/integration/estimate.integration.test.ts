@@ -232,6 +232,10 @@ afterAll(async () => {
   await closeCatalog?.();
 });
 
+/** The estimate API needs a service credential (auth/service-credential.ts). */
+const SERVICE_TOKEN = 'estimate-integration-shared-token-0123456789';
+const auth = { authorization: `Bearer ${SERVICE_TOKEN}` };
+
 async function app(env: Record<string, string> = {}): Promise<ServiceApp> {
   const config = parseEnv(configSchema, {
     ROLE: 'all',
@@ -243,6 +247,7 @@ async function app(env: Record<string, string> = {}): Promise<ServiceApp> {
     GEO_TIMEOUT_MS: '1000',
     ML_TIMEOUT_MS: '1000',
     BREAKER_FAILURES: '1000',
+    SERVICE_TOKENS: `tests:${SERVICE_TOKEN}`,
     ...env,
   });
   const a = await buildApp(config, { catalog, now: () => clock });
@@ -253,9 +258,9 @@ async function app(env: Record<string, string> = {}): Promise<ServiceApp> {
 }
 
 const precise = (a: ServiceApp, body: Record<string, unknown>) =>
-  a.inject({ method: 'POST', url: '/v1/estimates/precise', payload: body });
+  a.inject({ method: 'POST', url: '/v1/estimates/precise', headers: auth, payload: body });
 const rough = (a: ServiceApp, body: Record<string, unknown>) =>
-  a.inject({ method: 'POST', url: '/v1/estimates/rough', payload: body });
+  a.inject({ method: 'POST', url: '/v1/estimates/rough', headers: auth, payload: body });
 
 /** Sum of a counter or histogram count over the lines whose labels include every given one. */
 async function metric(a: ServiceApp, name: string, labels: Record<string, string>): Promise<number> {
@@ -461,6 +466,26 @@ describe('ML proxy failing', () => {
         estimates: Estimate[];
       }>();
       expect(r.estimates[0]).toMatchObject({ source: 'manual', degraded: true });
+    } finally {
+      proxy.fault = { kind: 'pass' };
+    }
+  });
+
+  it('down at start: ready and answering manual times, then the model once the proxy is back', async () => {
+    proxy.fault = { kind: 'refuse' };
+    try {
+      const a = await app();
+      const before = (await precise(a, { storeId: 1, destination: GANGNAM })).json<Estimate>();
+      expect(before).toMatchObject({ source: 'manual', degraded: true });
+      proxy.fault = { kind: 'pass' };
+      // A request at least a second after the failed check starts a new one; answers switch once it passed.
+      await new Promise((r) => setTimeout(r, 1_100));
+      let source = '';
+      for (let i = 0; i < 50 && source !== 'model'; i++) {
+        source = (await precise(a, { storeId: 1, destination: GANGNAM })).json<Estimate>().source;
+        if (source !== 'model') await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(source).toBe('model');
     } finally {
       proxy.fault = { kind: 'pass' };
     }
