@@ -133,6 +133,15 @@ export const baseServiceEnv = z.object({
   DD_TRACE_ENABLED: envBool(false),
   MAX_EVENT_LOOP_DELAY_MS: envInt(200, { min: 0 }),
   REQUEST_TIMEOUT_MS: envInt(10_000, { min: 1 }),
+  /**
+   * Which requests get an access-log line. `all` at thousands of requests per second per pod costs more
+   * CPU than the handlers (one write per line) and a lot of log volume; latency is on /metrics anyway,
+   * so by default only failed (status >= 400) and slow requests are logged.
+   */
+  ACCESS_LOG: z
+    .enum(['all', 'errors-and-slow', 'off'], { message: 'expected one of all, errors-and-slow, off' })
+    .default('errors-and-slow'),
+  SLOW_REQUEST_MS: envInt(250, { min: 0 }),
 });
 
 export type BaseServiceConfig = z.output<typeof baseServiceEnv>;

@@ -204,6 +204,11 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
 
   app.addHook('onRequestAbort', async (request) => disarmDeadline(request));
 
+  const accessLog = opts.config.ACCESS_LOG;
+  const slowMs = opts.config.SLOW_REQUEST_MS;
+  const wantsAccessLog = (statusCode: number, elapsedMs: number): boolean =>
+    accessLog === 'all' || (accessLog === 'errors-and-slow' && (statusCode >= 400 || elapsedMs >= slowMs));
+
   app.addHook('onResponse', async (request, reply) => {
     disarmDeadline(request);
     if (request.routeOptions.config.probe === true) return;
@@ -212,6 +217,7 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
       { method: request.method, route, status_code: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
+    if (!wantsAccessLog(reply.statusCode, reply.elapsedTime)) return;
     request.log.info(
       {
         method: request.method,

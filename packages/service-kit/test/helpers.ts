@@ -28,7 +28,7 @@ export function captureLogs(): LogCapture {
 }
 
 export function testConfig(overrides: Record<string, string> = {}): BaseServiceConfig {
-  return baseServiceEnv.parse({ LOG_LEVEL: 'info', ...overrides });
+  return baseServiceEnv.parse({ LOG_LEVEL: 'info', ACCESS_LOG: 'all', ...overrides });
 }
 
 export async function testService(

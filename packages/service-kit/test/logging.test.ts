@@ -9,6 +9,31 @@ afterEach(async () => {
 });
 
 describe('logs and request ids', () => {
+  it('by default logs only failed and slow requests (ACCESS_LOG=errors-and-slow)', async () => {
+    const built = await testService({ env: { ACCESS_LOG: 'errors-and-slow', SLOW_REQUEST_MS: '50' } });
+    app = built.app;
+    app.get('/fast', async () => ({ ok: true }));
+    app.get('/slow', async () => {
+      await new Promise((r) => setTimeout(r, 80));
+      return { ok: true };
+    });
+    await app.inject({ method: 'GET', url: '/fast' });
+    await app.inject({ method: 'GET', url: '/slow' });
+    await app.inject({ method: 'GET', url: '/missing' });
+    const logged = built.logs.lines.filter((l) => l['message'] === 'request completed');
+    expect(logged.map((l) => [l['url'], l['statusCode']])).toEqual([
+      ['/slow', 200],
+      ['/missing', 404],
+    ]);
+  });
+
+  it('ACCESS_LOG=off writes no access lines at all', async () => {
+    const built = await testService({ env: { ACCESS_LOG: 'off' } });
+    app = built.app;
+    await app.inject({ method: 'GET', url: '/missing' });
+    expect(built.logs.lines.filter((l) => l['message'] === 'request completed')).toEqual([]);
+  });
+
   it('echoes the caller request id and puts it on every log line of the request', async () => {
     const built = await testService();
     app = built.app;
