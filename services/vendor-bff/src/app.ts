@@ -9,11 +9,17 @@ import {
 } from './adapters/db/index.ts';
 import { createGeoClient } from './adapters/geo.ts';
 import { createMlClient } from './adapters/ml.ts';
+import { createTokenVerifier, DEV_ISSUER } from './auth/jwt.ts';
+import { serviceAuthHook } from './auth/hooks.ts';
+import { createRateLimiter } from './auth/rate-limit.ts';
+import { createServiceAuthenticator } from './auth/service-credential.ts';
 import type { Config, Role } from './config.ts';
 import { createStoreCatalog } from './domain/catalog.ts';
 import { EstimateService, type CachedRough, type RoughCachePort } from './domain/estimate.ts';
 import type { ModelName } from './domain/features.ts';
 import type { StoreCatalog } from './domain/stores.ts';
+import { registerAdminRoutes } from './http/admin.ts';
+import { registerAdminWeb } from './http/admin-web.ts';
 import { registerPreciseRoutes, registerRoughRoutes } from './http/estimates.ts';
 import { createEstimateMetrics } from './http/metrics.ts';
 
@@ -26,6 +32,8 @@ export interface AppDeps {
    * database (DATABASE_URL, or embedded PGlite seeded with the demo stores) and reads it through the cache.
    */
   readonly catalog?: StoreCatalog;
+  /** With `catalog`, the database the admin API writes settings to (ROLE admin/all needs both or neither). */
+  readonly db?: Database;
   /** The image's version (APP_VERSION), for logs. */
   readonly version?: string;
   /** Wall clock for estimates (busy-mode expiry, time features); tests move it. */
@@ -41,10 +49,13 @@ export function routesOf(role: Role): { precise: boolean; rough: boolean; admin:
   };
 }
 
-/** The models a role calls: eta-rough is also the precise path's stand-in when eta-precise fails. */
+/**
+ * The models a role calls: eta-rough is also the precise path's stand-in when eta-precise fails, and the
+ * admin preview is the precise estimate.
+ */
 export function modelsOf(role: Role): ModelName[] {
   const r = routesOf(role);
-  if (r.precise) return ['eta-precise', 'eta-rough'];
+  if (r.precise || r.admin) return ['eta-precise', 'eta-rough'];
   return r.rough ? ['eta-rough'] : [];
 }
 
@@ -63,8 +74,20 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Serv
   });
   const routes = routesOf(role);
 
-  if (routes.precise || routes.rough) {
-    const catalog = deps.catalog ?? (await openCatalog(app, config));
+  // One verifier for both credentials: owners' and operators' JWTs (admin) and service JWTs (estimates).
+  const verifier = createTokenVerifier(config);
+  if (config.AUTH_DEV_KEYS) {
+    app.log.warn(
+      { issuer: DEV_ISSUER },
+      'AUTH_DEV_KEYS=true: tokens signed with the COMMITTED development key are accepted; never in production',
+    );
+  }
+
+  if (routes.precise || routes.rough || routes.admin) {
+    // One data layer per process: the admin API's writes invalidate the very catalogue the estimates read.
+    const data =
+      deps.catalog !== undefined ? { catalog: deps.catalog, db: deps.db } : await openCatalog(app, config);
+    const catalog = data.catalog;
     const metrics = createEstimateMetrics(app.metricsRegistry, role);
     const geo = createGeoClient(config, {
       registry: app.metricsRegistry,
@@ -84,11 +107,14 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Serv
     // Ready once the layouts were checked (whatever the outcome), and never while a served model
     // disagrees with the vectors built here. Geo and an unreachable ML proxy do not hold readiness: the
     // fallback ladder answers without them, and an unready BFF would answer nobody.
-    app.readiness.add('model-layouts', async () => {
-      await ml.firstCheck;
-      const bad = [...ml.layouts()].filter(([, s]) => s.state === 'mismatch');
-      if (bad.length > 0) throw new Error(`model layout mismatch: ${bad.map(([m]) => m).join(', ')}`);
-    });
+    // Not for the admin role: its preview falls back like any estimate, and settings must stay editable.
+    if (routes.precise || routes.rough) {
+      app.readiness.add('model-layouts', async () => {
+        await ml.firstCheck;
+        const bad = [...ml.layouts()].filter(([, s]) => s.state === 'mismatch');
+        if (bad.length > 0) throw new Error(`model layout mismatch: ${bad.map(([m]) => m).join(', ')}`);
+      });
+    }
 
     let roughCache: TieredCache<CachedRough> | undefined;
     if (routes.rough) {
@@ -106,7 +132,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Serv
     }
     const noCache: RoughCachePort = { getMany: async () => new Map() };
 
-    const service = new EstimateService({
+    const estimateDeps = {
       catalog,
       geo,
       ml,
@@ -122,24 +148,56 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Serv
         },
       },
       log: app.log,
-      ...(deps.now ? { now: deps.now } : {}),
-    });
+    };
+    const service = new EstimateService({ ...estimateDeps, ...(deps.now ? { now: deps.now } : {}) });
 
     app.addHook('onClose', async () => {
       await Promise.all([geo.close(), ml.close(), roughCache?.close()]);
     });
 
-    if (routes.precise) registerPreciseRoutes(app, { service, metrics });
-    if (routes.rough) registerRoughRoutes(app, { service, metrics });
+    if (routes.precise || routes.rough) {
+      const authenticate = serviceAuthHook(
+        createServiceAuthenticator({
+          tokens: config.SERVICE_TOKENS ?? [],
+          verifier,
+          meshHeader: config.TRUST_MESH_IDENTITY_HEADER,
+        }),
+      );
+      if (routes.precise) registerPreciseRoutes(app, { service, metrics, authenticate });
+      if (routes.rough) registerRoughRoutes(app, { service, metrics, authenticate });
+    }
+
+    // Tests of the estimate path inject an in-memory catalogue without a database: no admin API then.
+    if (routes.admin && data.db !== undefined) {
+      if (!verifier.configured) {
+        app.log.warn(
+          {},
+          'admin API: no token issuer configured (AUTH_* or AUTH_DEV_KEYS); every request is a 401',
+        );
+      }
+      registerAdminRoutes(app, {
+        db: data.db,
+        catalog,
+        preview: estimateDeps,
+        verifier,
+        limiter: createRateLimiter({
+          perMinute: config.ADMIN_RATE_LIMIT_PER_MINUTE,
+          burst: config.ADMIN_RATE_LIMIT_BURST,
+        }),
+        ...(deps.now ? { now: deps.now } : {}),
+      });
+      registerAdminWeb(app, { dir: config.ADMIN_WEB_DIR });
+    }
   }
-  // routes.admin: the store-owner admin API arrives with its own issue; until then an admin process
-  // serves the probes and metrics only.
 
   return app;
 }
 
 /** Database -> store source -> tiered cache -> catalogue, each closed in onClose in reverse order. */
-async function openCatalog(app: ServiceApp, config: Config): Promise<StoreCatalog> {
+async function openCatalog(
+  app: ServiceApp,
+  config: Config,
+): Promise<{ catalog: StoreCatalog; db: Database }> {
   const db: Database = await openDatabase(config, app.log, { applicationName: SERVICE_NAME });
   const cache = createStoreViewCache(config, { registry: app.metricsRegistry, log: app.log });
   const catalog = createStoreCatalog({
@@ -155,5 +213,5 @@ async function openCatalog(app: ServiceApp, config: Config): Promise<StoreCatalo
     await cache.close();
     await db.close();
   });
-  return catalog;
+  return { catalog, db };
 }

@@ -2,6 +2,7 @@ import { cacheEnv } from '@eta/cache';
 import { baseServiceEnv, envBool, envInt, envPort, envUrl, z } from '@eta/config';
 import { VehicleType } from '@eta/contracts';
 import { databaseEnv } from './adapters/db/env.ts';
+import { authConfigIssues, authEnv } from './auth/config.ts';
 
 /** Which routes one process serves (one image, three Deployments; `all` for local runs and tests). */
 export const ROLES = ['precise', 'rough', 'admin', 'all'] as const;
@@ -13,6 +14,7 @@ const BUCKET_MINUTES = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60];
 export const configSchema = baseServiceEnv
   .extend(cacheEnv.shape)
   .extend(databaseEnv.shape)
+  .extend(authEnv.shape)
   .extend({
     PORT: envPort(8080),
     ROLE: z.enum(ROLES, { message: `expected one of ${ROLES.join(', ')}` }).default('all'),
@@ -59,6 +61,12 @@ export const configSchema = baseServiceEnv
     /** Assumed for a precise request without a rider: Seoul's delivery fleet is overwhelmingly motorcycles. */
     DEFAULT_VEHICLE_TYPE: VehicleType.default('motorcycle'),
     DEFAULT_VEHICLE_CONDITION: envInt(2, { min: 0, max: 3 }),
+  })
+  // Auth keys that only make sense together, or that a role cannot run without (auth/config.ts).
+  .superRefine((c, ctx) => {
+    for (const issue of authConfigIssues(c)) {
+      ctx.addIssue({ code: 'custom', path: [issue.path], message: issue.message });
+    }
   });
 
 export type Config = z.output<typeof configSchema>;

@@ -10,6 +10,7 @@ import {
   RoughEstimateResponse,
 } from '@eta/contracts';
 import { AppError, type ServiceApp } from '@eta/service-kit';
+import type { onRequestAsyncHookHandler } from 'fastify';
 import type { EstimateService } from '../domain/estimate.ts';
 import { EstimateError } from '../errors.ts';
 import type { EstimateMetrics } from './metrics.ts';
@@ -17,9 +18,18 @@ import type { EstimateMetrics } from './metrics.ts';
 export interface EstimateRouteDeps {
   readonly service: EstimateService;
   readonly metrics: EstimateMetrics;
+  /** Requires a service credential (auth/hooks.ts serviceAuthHook): 401 UNAUTHENTICATED without one. */
+  readonly authenticate: onRequestAsyncHookHandler;
 }
 
-const errors = { 400: ErrorBody, 404: ErrorBody, 422: ErrorBody, 504: ErrorBody };
+const errors = {
+  400: ErrorBody,
+  401: ErrorBody,
+  404: ErrorBody,
+  422: ErrorBody,
+  503: ErrorBody,
+  504: ErrorBody,
+};
 
 /** EstimateError -> the kit's one error form, naming the field like a validation error would. */
 function toAppError(err: unknown): unknown {
@@ -30,7 +40,10 @@ function toAppError(err: unknown): unknown {
 export function registerPreciseRoutes(app: ServiceApp, deps: EstimateRouteDeps): void {
   app.post(
     '/v1/estimates/precise',
-    { schema: { body: PreciseEstimateRequest, response: { 200: PreciseEstimateResponse, ...errors } } },
+    {
+      onRequest: deps.authenticate,
+      schema: { body: PreciseEstimateRequest, response: { 200: PreciseEstimateResponse, ...errors } },
+    },
     async (request) => {
       try {
         const answer = await deps.service.precise(request.body, request.deadline);
@@ -46,7 +59,10 @@ export function registerPreciseRoutes(app: ServiceApp, deps: EstimateRouteDeps):
 export function registerRoughRoutes(app: ServiceApp, deps: EstimateRouteDeps): void {
   app.post(
     '/v1/estimates/rough',
-    { schema: { body: RoughEstimateRequest, response: { 200: RoughEstimateResponse, ...errors } } },
+    {
+      onRequest: deps.authenticate,
+      schema: { body: RoughEstimateRequest, response: { 200: RoughEstimateResponse, ...errors } },
+    },
     async (request) => {
       try {
         const estimates = await deps.service.rough(request.body, request.deadline);

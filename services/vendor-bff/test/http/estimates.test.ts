@@ -20,6 +20,10 @@ async function closedPort(): Promise<number> {
   return address.port;
 }
 
+/** The estimate API needs a service credential (auth/service-credential.ts); admin.test.ts covers its absence. */
+const SERVICE_TOKEN = 'estimate-tests-shared-token-0123456789';
+const auth = { authorization: `Bearer ${SERVICE_TOKEN}` };
+
 let deadUrl = '';
 beforeAll(async () => {
   deadUrl = `http://127.0.0.1:${await closedPort()}`;
@@ -32,6 +36,9 @@ function config(role: Role, extra: Record<string, string> = {}) {
     MAX_EVENT_LOOP_DELAY_MS: '0',
     GEO_URL: deadUrl,
     ML_PROXY_URL: deadUrl,
+    SERVICE_TOKENS: `tests:${SERVICE_TOKEN}`,
+    // ROLE=admin refuses to start without a token issuer; the committed dev key is enough here.
+    AUTH_DEV_KEYS: 'true',
     ...extra,
   });
 }
@@ -46,7 +53,7 @@ async function app(role: Role = 'all', cat: MemoryCatalog = catalog): Promise<Se
 }
 
 const post = (a: ServiceApp, url: string, payload: unknown) =>
-  a.inject({ method: 'POST', url, payload: payload as Record<string, unknown> });
+  a.inject({ method: 'POST', url, headers: auth, payload: payload as Record<string, unknown> });
 
 describe('precise: bad input is a 400 that names the field', () => {
   let a: ServiceApp;
@@ -98,7 +105,7 @@ describe('precise: bad input is a 400 that names the field', () => {
     const res = await a.inject({
       method: 'POST',
       url: '/v1/estimates/precise',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...auth, 'content-type': 'application/json' },
       payload: '{"storeId": 1,',
     });
     expect(res.statusCode).toBe(400);
