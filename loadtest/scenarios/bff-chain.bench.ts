@@ -1,7 +1,7 @@
 /**
  * The whole estimate chain: Geo, the ML proxy and the vendor BFF each in their own process (as deployed),
  * the BFF on its embedded defaults (PGlite with the seeded Seoul stores, L1 caches) or on real Postgres and
- * Redis when DATABASE_URL / CACHE_REDIS_URL are set. Every precise request has a fresh destination, so no
+ * Redis when DATABASE_URL / REDIS_URL are set. Every precise request has a fresh destination, so no
  * layer answers from a cache; an answer counts as ok only when not degraded (a fallback is a failed
  * request here, however polite).
  *
@@ -51,7 +51,9 @@ function point(random: () => number) {
   };
 }
 
-const JSON_HEADERS = { 'content-type': 'application/json' };
+/** The estimate API takes a service credential; the BFF is started with this one (SERVICE_TOKENS). */
+const SERVICE_TOKEN = 'bench-chain-shared-token-0123456789abcdef';
+const JSON_HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${SERVICE_TOKEN}` };
 
 const preciseMix: readonly MixEntry[] = [
   {
@@ -160,7 +162,15 @@ export async function run(opts: ScenarioOptions): Promise<ChainFigures> {
       entry: 'src/main.ts',
       cwd: join(services, 'vendor-bff'),
       name: 'vendor-bff',
-      env: { ...common, ROLE: 'all', GEO_URL: geo.origin, ML_PROXY_URL: ml.origin },
+      env: {
+        ...common,
+        ROLE: 'all',
+        GEO_URL: geo.origin,
+        ML_PROXY_URL: ml.origin,
+        SERVICE_TOKENS: `bench:${SERVICE_TOKEN}`,
+        // ROLE=all includes the admin API, which refuses to start without a token issuer.
+        AUTH_DEV_KEYS: 'true',
+      },
       stdout: 'ignore',
       readyTimeoutMs: 120_000,
     });
@@ -242,7 +252,7 @@ export async function run(opts: ScenarioOptions): Promise<ChainFigures> {
 
     const backing = {
       database: process.env.DATABASE_URL ? 'postgres (DATABASE_URL)' : 'embedded PGlite',
-      cache: process.env.CACHE_REDIS_URL ? 'L1 + Redis (CACHE_REDIS_URL)' : 'L1 only',
+      cache: process.env.REDIS_URL ? 'L1 + Redis (REDIS_URL)' : 'L1 only',
     };
     console.log(
       `\nvendor-bff chain (geo, ml-proxy, bff: separate processes; ${backing.database}, ${backing.cache}; ` +

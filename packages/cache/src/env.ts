@@ -5,10 +5,10 @@ import { silentLogger, type CacheLogger } from './logger.ts';
 
 /**
  * The cache's env keys, to merge into a service schema: `baseServiceEnv.extend(cacheEnv.shape)`.
- * Without CACHE_REDIS_URL the cache is L1 only, which is the safe local default.
+ * Without REDIS_URL the cache is L1 only, which is the safe local default.
  */
 export const cacheEnv = z.object({
-  CACHE_REDIS_URL: envUrl(['redis', 'rediss']).optional(),
+  REDIS_URL: envUrl(['redis', 'rediss']).optional(),
   CACHE_KEY_PREFIX: z.string().default('eta:'),
   CACHE_TTL_MS: envInt(30_000, { min: 1 }),
   CACHE_TTL_JITTER: envNumber(0.1, { min: 0, max: 1 }),
@@ -94,12 +94,12 @@ export async function closeRedis(client: Redis, ms = 1_000): Promise<void> {
   client.disconnect();
 }
 
-/** The connections a cache needs, for sharing among several caches of one process; undefined without CACHE_REDIS_URL. */
+/** The connections a cache needs, for sharing among several caches of one process; undefined without REDIS_URL. */
 export function createCacheRedisClients(
   config: CacheEnvConfig,
   opts: { readonly name: string; readonly log?: CacheLogger },
 ): CacheRedisClients | undefined {
-  const url = config.CACHE_REDIS_URL;
+  const url = config.REDIS_URL;
   if (url === undefined) return undefined;
   const clientOpts: CacheRedisOptions = {
     name: opts.name,
@@ -127,12 +127,12 @@ export type FromEnvOptions<V> = Omit<
   readonly l1?: Partial<L1Options<V>>;
   /**
    * Connections shared with other caches; the caller closes them. Without them, and with
-   * CACHE_REDIS_URL set, the cache opens its own and closes them in close().
+   * REDIS_URL set, the cache opens its own and closes them in close().
    */
   readonly clients?: CacheRedisClients;
 };
 
-/** Builds a cache from parsed CACHE_* config: L1 only without CACHE_REDIS_URL, L1 over Redis with it. */
+/** Builds a cache from parsed CACHE_* config: L1 only without REDIS_URL, L1 over Redis with it. */
 export function fromEnv<V>(config: CacheEnvConfig, opts: FromEnvOptions<V>): TieredCache<V> {
   const { clients: shared, l1, ttlMs, ...rest } = opts;
   const clients =

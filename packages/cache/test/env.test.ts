@@ -5,7 +5,7 @@ import { cacheEnv, fromEnv } from '../src/index.ts';
 describe('cacheEnv', () => {
   it('has safe local defaults: no Redis means an L1-only cache', async () => {
     const config = parseEnv(cacheEnv, {});
-    expect(config.CACHE_REDIS_URL).toBeUndefined();
+    expect(config.REDIS_URL).toBeUndefined();
     expect(config.CACHE_L2_TIMEOUT_MS).toBe(50);
     const cache = fromEnv<number>(config, { name: 'env-default', ttlMs: 5 });
     expect(await cache.get('k', () => 1)).toBe(1);
@@ -15,7 +15,7 @@ describe('cacheEnv', () => {
 
   it('lists every bad key at once', () => {
     const bad = {
-      CACHE_REDIS_URL: 'http://redis:6379',
+      REDIS_URL: 'http://redis:6379',
       CACHE_TTL_JITTER: '2',
       CACHE_L1_MAX_BYTES: 'lots',
       CACHE_INVALIDATION: 'maybe',
@@ -28,22 +28,22 @@ describe('cacheEnv', () => {
       expect((err as ConfigError).issues.map((i) => i.key).sort()).toEqual([
         'CACHE_INVALIDATION',
         'CACHE_L1_MAX_BYTES',
-        'CACHE_REDIS_URL',
         'CACHE_TTL_JITTER',
+        'REDIS_URL',
       ]);
     }
   });
 
   it('parses a full Redis configuration', () => {
     const config = parseEnv(cacheEnv, {
-      CACHE_REDIS_URL: 'redis://127.0.0.1:6379/0',
+      REDIS_URL: 'redis://127.0.0.1:6379/0',
       CACHE_TTL_MS: '60000',
       CACHE_STALE_MS: '0',
       CACHE_BREAKER_FAILURES: '3',
       CACHE_INVALIDATION: 'false',
     });
     expect(config).toMatchObject({
-      CACHE_REDIS_URL: 'redis://127.0.0.1:6379/0',
+      REDIS_URL: 'redis://127.0.0.1:6379/0',
       CACHE_TTL_MS: 60_000,
       CACHE_STALE_MS: 0,
       CACHE_BREAKER_FAILURES: 3,

@@ -5,7 +5,7 @@ import { DEFAULT_DATA_DIR } from './domain/index.ts';
 /**
  * The cache settings Geo uses from @eta/cache's fragment. The live statistics already live in Redis (the
  * event pipeline writes them there), so the cache is L1 only in front of that Redis: a copy of a Redis
- * value in a second Redis key would only add a round trip. Hence no CACHE_REDIS_URL, CACHE_KEY_PREFIX or
+ * value in a second Redis key would only add a round trip. Hence no L2 on REDIS_URL and no CACHE_KEY_PREFIX or
  * CACHE_INVALIDATION; CACHE_L2_TIMEOUT_MS and the breaker keys bound the reads of REDIS_URL instead, the
  * role an L2 plays. Defaults are shorter than the package's because the figures are "live".
  */

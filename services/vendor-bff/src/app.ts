@@ -204,7 +204,7 @@ async function openCatalog(
     source: createDbStoreSource(db),
     cache,
     log: app.log,
-    distributed: config.CACHE_REDIS_URL !== undefined,
+    distributed: config.REDIS_URL !== undefined,
   });
   // No database check: after start the catalogue answers from its cache and last-known copies while
   // Postgres is away, and an estimate pod taken out of the Service would answer nobody.

@@ -36,7 +36,7 @@ describe('store catalogue on Postgres and Redis', () => {
     await runMigrations(pg.db, silentLog);
     await seedStores(pg.db, silentLog, { count: 300 });
     const config = parseEnv(cacheEnv, {
-      CACHE_REDIS_URL: redisUrl(),
+      REDIS_URL: redisUrl(),
       CACHE_KEY_PREFIX: prefix,
       CACHE_L2_TIMEOUT_MS: '2000',
     });
