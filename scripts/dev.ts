@@ -37,6 +37,9 @@ const specs: ServiceSpec[] = [
       ROLE: 'all',
       GEO_URL: `http://127.0.0.1:${ports.geo}`,
       ML_PROXY_URL: `http://127.0.0.1:${ports['ml-proxy']}`,
+      // Local only: trust tokens signed with the committed development key (`pnpm dev:token`), for
+      // owners, operators and calling services alike. Production never sets this.
+      AUTH_DEV_KEYS: 'true',
     },
     after: ['geo', 'ml-proxy'],
   },
@@ -106,11 +109,26 @@ async function stopAll(code: number): Promise<void> {
 process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 
+/** The admin role serves the built admin web at /admin/; build it once when it is missing. */
+async function buildAdminWebIfMissing(): Promise<void> {
+  const dir = join(root, 'services', 'admin-web');
+  if (!existsSync(join(dir, 'package.json')) || existsSync(join(dir, 'dist', 'index.html'))) return;
+  process.stdout.write('building the admin web (first run only)...\n');
+  await new Promise<void>((resolve, reject) => {
+    const build = spawn('pnpm', ['--dir', dir, 'run', 'build'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    build.on('error', reject);
+    build.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`admin web build failed (${code})`)),
+    );
+  });
+}
+
 async function main(): Promise<void> {
   if (present.length === 0) {
     process.stderr.write('no services to start yet\n');
     return;
   }
+  await buildAdminWebIfMissing();
   const ready = new Map<string, Promise<void>>();
   for (const spec of present) {
     const deps = spec.after.filter((d) => present.some((p) => p.name === d)).map((d) => ready.get(d)!);

@@ -12,6 +12,8 @@ source scripts/toolchain.sh
 pnpm install --frozen-lockfile --reporter=append-only
 
 eval "$(scripts/backing-services.sh up)"
+# Debian's Chromium for the admin web's real-browser tests (playwright-core drives it).
+services/admin-web/scripts/install-browser.sh
 export DATABASE_URL REDIS_URL KAFKA_BROKERS
 
 # The committed models must still reproduce their golden vectors and the training code's tests pass
