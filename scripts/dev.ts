@@ -143,8 +143,20 @@ async function main(): Promise<void> {
   await Promise.all(ready.values());
   if (stopping) return;
   const lines = present.map((s) => `  ${s.name.padEnd(11)} http://127.0.0.1:${s.port}`);
+  const bff = present.some((s) => s.name === 'vendor-bff');
+  const hints = bff
+    ? [
+        '',
+        'Development tokens (signed with the committed dev-only key, accepted only by this local run):',
+        '  estimate API:   TOKEN=$(pnpm -s dev:token --service local)',
+        '  store owner:    pnpm -s dev:token --store 1,2     (paste it into the admin web)',
+        '  operator:       pnpm -s dev:token --operator',
+        `  admin web:      http://127.0.0.1:${ports['vendor-bff']}/admin/`,
+        '(in a new shell, `source scripts/toolchain.sh` first so pnpm is on PATH)',
+      ]
+    : [];
   process.stdout.write(
-    `\nThe suite is ready (embedded defaults):\n${lines.join('\n')}\nCtrl-C stops it.\n\n`,
+    `\nThe suite is ready (embedded defaults):\n${[...lines, ...hints].join('\n')}\nCtrl-C stops it.\n\n`,
   );
 }
 
