@@ -23,6 +23,8 @@ export interface EChartProps {
   readonly height: number;
   readonly ariaLabel: string;
   readonly testId?: string;
+  /** The plotted values as text (`data-values`), for browser tests, which cannot read a canvas. */
+  readonly values?: string;
 }
 
 /**
@@ -30,7 +32,7 @@ export interface EChartProps {
  * removed series really goes), resized with its container (a phone rotating, the drawer opening), and
  * disposed on unmount so its canvas and listeners do not outlive the component.
  */
-export function EChart({ option, height, ariaLabel, testId }: EChartProps) {
+export function EChart({ option, height, ariaLabel, testId, values }: EChartProps) {
   const el = useRef<HTMLDivElement>(null);
   const chart = useRef<ReturnType<typeof init> | null>(null);
 
@@ -53,6 +55,13 @@ export function EChart({ option, height, ariaLabel, testId }: EChartProps) {
   }, [option]);
 
   return (
-    <div ref={el} role="img" aria-label={ariaLabel} data-testid={testId} style={{ width: '100%', height }} />
+    <div
+      ref={el}
+      role="img"
+      aria-label={ariaLabel}
+      data-testid={testId}
+      data-values={values}
+      style={{ width: '100%', height }}
+    />
   );
 }

@@ -96,7 +96,13 @@ export function PreviewCard({ preview, loading, error }: PreviewCardProps) {
               </Typography>
             ))}
             <Suspense fallback={<Box sx={{ height: 260 }} aria-hidden />}>
-              <EChart option={option} height={260} ariaLabel={previewSummary(model)} testId="preview-chart" />
+              <EChart
+                option={option}
+                height={260}
+                ariaLabel={previewSummary(model)}
+                testId="preview-chart"
+                values={model.eta.join(',')}
+              />
             </Suspense>
           </Stack>
         ) : (
