@@ -226,7 +226,10 @@ export const PreviewPoint = z.object({
   hour: z.number().int().min(0).max(23),
   /** What a customer ordering at that hour would be shown, after the owner's clamps and busy mode. */
   etaMinutes: z.number().int(),
-  /** The model's range (low <= etaMinutes <= high); equal to etaMinutes for manual times. */
+  /**
+   * The estimate's range, low <= etaMinutes <= high, clamped like the figure: the model's p10-p90, or for
+   * manual times and defaults the estimate API's guess spread (-15 % / +25 %), never a zero-width range.
+   */
   low: z.number().int(),
   high: z.number().int(),
   source: EstimateSource,
