@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 /**
  * UI SMOKE TEST, not the end-to-end test: the built app in a real Chromium against a FAKE admin API
  * defined below, to catch a broken bundle, a broken /admin/ base, a layout that overflows a phone, and
- * the save and conflict flows wired wrongly. The real e2e against vendor-bff-admin comes with that API.
+ * the save and conflict flows wired wrongly. The end-to-end test against the real API is e2e.integration.test.ts.
  * Screenshots go to services/admin-web/test-results/ (gitignored) for a human to look at.
  *
  * Needs Debian's Chromium: scripts/install-browser.sh.

@@ -24,7 +24,7 @@ export function PreviewCard({ preview, loading, error }: PreviewCardProps) {
     return {
       animation: false,
       grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
-      legend: { top: 0, right: 0, data: ['Shown to customers', 'Model range'], itemWidth: 16 },
+      legend: { top: 0, right: 0, data: ['Shown to customers', 'Likely range'], itemWidth: 16 },
       tooltip: {
         trigger: 'axis',
         valueFormatter: (v) => `${String(v)} min`,
@@ -44,7 +44,7 @@ export function PreviewCard({ preview, loading, error }: PreviewCardProps) {
           silent: true,
         },
         {
-          name: 'Model range',
+          name: 'Likely range',
           type: 'line',
           data: model.spread,
           stack: 'range',

@@ -207,7 +207,7 @@ export function SettingsCard({ api, storeId, settings, onChanged, onAuthError }:
                   data-testid="field-autoPrediction"
                 />
               }
-              label={form.autoPrediction ? 'Automatic prediction' : 'Manual times'}
+              label="Automatic prediction"
             />
             <Typography variant="body2" color="text.secondary">
               {form.autoPrediction
