@@ -303,6 +303,7 @@ export async function run(opts: ScenarioOptions): Promise<ChainFigures> {
           p50: fmtMs(x.latencyMs.p50),
           p95: fmtMs(x.latencyMs.p95),
           p99: fmtMs(x.latencyMs.p99),
+          'sent→done p99': fmtMs(x.serviceLatencyMs.p99),
           'p99.9': fmtMs(x.latencyMs.p999),
           errors: x.errors,
           goal:

@@ -209,6 +209,7 @@ export async function run(opts: ScenarioOptions): Promise<GeoHttpFigures> {
       max: fmtMs(x.latencyMs.max),
       errors: x.errors,
       'lag p99': fmtMs(x.schedulingLagMs.p99),
+      'sent→done p99': fmtMs(x.serviceLatencyMs.p99),
       'server CPU us/req': x.errors === 0 ? x.serverCpuUsPerRequest : '-',
       'heap MB after': x.heapUsedMbAfter,
       'rss MB after': x.rssMbAfter,

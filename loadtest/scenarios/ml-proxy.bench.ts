@@ -187,6 +187,7 @@ export async function run(opts: ScenarioOptions): Promise<MlProxyFigures> {
       p50: fmtMs(x.latencyMs.p50),
       p95: fmtMs(x.latencyMs.p95),
       p99: fmtMs(x.latencyMs.p99),
+      'sent→done p99': fmtMs(x.serviceLatencyMs.p99),
       max: fmtMs(x.latencyMs.max),
       errors: x.errors,
       goal:

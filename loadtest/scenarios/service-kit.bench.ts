@@ -140,6 +140,7 @@ export async function run(opts: ScenarioOptions): Promise<ServiceKitFigures> {
         max: fmtMs(x.latencyMs.max),
         errors: x.errors,
         'lag p99': fmtMs(x.schedulingLagMs.p99),
+        'sent→done p99': fmtMs(x.serviceLatencyMs.p99),
       })),
     );
     if (overhead.length > 0) {
