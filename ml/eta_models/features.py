@@ -30,6 +30,7 @@ class Feature:
     encoding: dict[str, int] | None = None
     valid_range: tuple[float, float] | None = None
     source: str = field(default="")
+    nan_means: str = ""  # what NaN stands for, and what the model learned for it (nullable features)
 
     def to_json(self) -> dict:
         out: dict = {
@@ -39,7 +40,7 @@ class Feature:
             "unit": self.unit,
             "description": self.description,
             "nullable": self.nullable,
-            "missing": "NaN" if self.nullable else "not allowed: never NaN in training, so the output for NaN is undefined; reject the request",
+            "missing": f"NaN: {self.nan_means}" if self.nullable else "not allowed: never NaN in training, so the output for NaN is undefined; reject the request",
         }
         if self.encoding is not None:
             out["encoding"] = dict(self.encoding)
@@ -56,6 +57,8 @@ ROUGH_FEATURES: tuple[Feature, ...] = (
         "Great-circle (haversine, R=6371.0088 km) distance store -> customer.", True,
         valid_range=(0.0, 30.0),
         source="Restaurant/Delivery_location lat/lon; abs() of negative coords; NaN when the restaurant is at 0,0",
+        nan_means="distance unknown (or outside 0-30 km); learned from the ~8% of orders whose restaurant has no "
+                  "coordinates, which cluster in a few cities, so the answer is rough",
     ),
     Feature(
         "hour_of_day", "numeric", "hour", "Local hour (0-23) at which the order is (or would be) placed.", False,
@@ -68,47 +71,85 @@ ROUGH_FEATURES: tuple[Feature, ...] = (
     Feature(
         "region_class", "categorical", None, "Density class of the delivery region.", True,
         encoding=REGION_CLASS, source="City",
+        nan_means="region class unknown; learned from the ~3% of orders without a city class",
     ),
     Feature("order_type", "categorical", None, "Kind of order.", False, encoding=ORDER_TYPE, source="Type_of_order"),
     Feature(
         "weather", "categorical", None, "Current weather at the store; NaN when no feed.", True,
         encoding=WEATHER, source="Weatherconditions (randomly masked in training)",
+        nan_means="no weather feed; learned from masked copies of training rows, so it averages over the data's weather mix",
     ),
     Feature(
         "road_traffic", "categorical", None, "Road traffic density; NaN when no feed.", True,
         encoding=ROAD_TRAFFIC, source="Road_traffic_density (randomly masked in training)",
+        nan_means="no traffic feed; learned from masked copies of training rows, so it averages over the data's traffic mix",
     ),
 )
 
 PRECISE_EXTRA: tuple[Feature, ...] = (
     Feature(
-        "rider_age", "numeric", "years", "Assigned rider's age.", True,
-        valid_range=(18, 65), source="Delivery_person_Age; sentinel rows (15/1.0, 50/6.0) set to NaN",
+        "rider_age", "numeric", "years", "Assigned rider's age; NaN when unknown or no rider is assigned yet.", True,
+        valid_range=(18, 65),
+        source="Delivery_person_Age; sentinel rows (15/1.0, 50/6.0) set to NaN; randomly masked in training",
+        nan_means="no rider assigned yet (or not on record): averages over the data's riders; masked in training "
+                  "together with the other rider fields, so blank the rider as a whole when there is none",
     ),
     Feature(
-        "rider_rating", "numeric", "stars", "Assigned rider's average rating, 1-5.", True,
-        valid_range=(1.0, 5.0), source="Delivery_person_Ratings; >5 and sentinel rows set to NaN",
+        "rider_rating", "numeric", "stars",
+        "Assigned rider's average rating, 1-5; NaN when unknown or no rider is assigned yet.", True,
+        valid_range=(1.0, 5.0), source="Delivery_person_Ratings; >5 and sentinel rows set to NaN; randomly masked in training",
+        nan_means="no rider assigned yet (or not on record): averages over the data's riders; masked in training "
+                  "together with the other rider fields, so blank the rider as a whole when there is none",
     ),
     Feature(
-        "vehicle_type", "categorical", None, "Rider's vehicle.", False, encoding=VEHICLE_TYPE, source="Type_of_vehicle",
+        "vehicle_type", "categorical", None, "Rider's vehicle; NaN when no rider is assigned yet.", True,
+        encoding=VEHICLE_TYPE, source="Type_of_vehicle (randomly masked in training)",
+        nan_means="no rider assigned yet (or not on record): averages over the data's riders; masked in training "
+                  "together with the other rider fields, so blank the rider as a whole when there is none",
     ),
     Feature(
-        "vehicle_condition", "numeric", "grade", "Vehicle condition grade 0-3 (as recorded; 0 is slowest in the data).", False,
-        valid_range=(0, 3), source="Vehicle_condition",
+        "vehicle_condition", "numeric", "grade",
+        "Vehicle condition grade 0-3 (as recorded; 0 is slowest in the data); NaN when no rider is assigned yet.", True,
+        valid_range=(0, 3), source="Vehicle_condition (randomly masked in training)",
+        nan_means="no rider assigned yet (or not on record): averages over the data's riders; masked in training "
+                  "together with the other rider fields, so blank the rider as a whole when there is none",
     ),
     Feature(
         "multiple_deliveries", "numeric", "orders",
-        "Other orders the rider carries on this trip (0 = single delivery).", True,
-        valid_range=(0, 3), source="multiple_deliveries",
+        "Other orders the rider carries on this trip (0 = single delivery); NaN when not known yet.", True,
+        valid_range=(0, 3), source="multiple_deliveries (randomly masked in training)",
+        nan_means="not known yet (before dispatch): averages over the data's trip loads; masked in training "
+                  "together with festival",
     ),
-    Feature("festival", "categorical", None, "Festival / special event day.", True, encoding=FESTIVAL, source="Festival"),
+    Feature(
+        "festival", "categorical", None, "Festival / special event day; NaN when not known.", True,
+        encoding=FESTIVAL, source="Festival (randomly masked in training)",
+        nan_means="not known: averages over festival and ordinary days; masked in training together with "
+                  "multiple_deliveries",
+    ),
 )
 
 PRECISE_FEATURES: tuple[Feature, ...] = ROUGH_FEATURES + PRECISE_EXTRA
 
 # Features that may be absent at serving time and are therefore randomly blanked during training so the
-# model has seen NaN for them (the raw data has only ~2% missing, too few to learn a good fallback).
-MASKED_IN_TRAINING = ("weather", "road_traffic")
+# model has seen NaN for them (the raw data has 0-4% missing, with odd targets, or none at all for the
+# vehicle: too few to learn a good fallback). Each unit is blanked as a whole, because that is how it goes
+# missing at serving time: a weather feed and a traffic feed fail separately; before dispatch there is no
+# rider at all (age, rating and vehicle together); the trip facts may be unknown with or without a rider.
+MASK_UNITS: tuple[tuple[str, ...], ...] = (
+    ("weather",),
+    ("road_traffic",),
+    ("rider_age", "rider_rating", "vehicle_type", "vehicle_condition"),
+    ("multiple_deliveries", "festival"),
+)
+MASKED_IN_TRAINING = tuple(n for unit in MASK_UNITS for n in unit)
+FEEDS = ("weather", "road_traffic")
+RIDER_TRIP = ("rider_age", "rider_rating", "vehicle_type", "vehicle_condition", "multiple_deliveries", "festival")
+
+
+def mask_units(names: list[str]) -> list[tuple[str, ...]]:
+    """The units a model with these feature columns can have blanked (a unit counts only if all of it is there)."""
+    return [u for u in MASK_UNITS if all(n in names for n in u)]
 
 
 def names(features: tuple[Feature, ...]) -> list[str]:

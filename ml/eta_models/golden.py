@@ -35,8 +35,8 @@ SCENARIOS: tuple[tuple[str, dict[str, float]], ...] = (
         multiple_deliveries=1, festival=F.FESTIVAL["yes"])),
     ("every nullable feature unknown", dict(
         distance_km=NAN, hour_of_day=18, day_of_week=0, region_class=NAN, order_type=F.ORDER_TYPE["drinks"],
-        weather=NAN, road_traffic=NAN, rider_age=NAN, rider_rating=NAN, vehicle_type=F.VEHICLE_TYPE["motorcycle"],
-        vehicle_condition=1, multiple_deliveries=NAN, festival=NAN)),
+        weather=NAN, road_traffic=NAN, rider_age=NAN, rider_rating=NAN, vehicle_type=NAN,
+        vehicle_condition=NAN, multiple_deliveries=NAN, festival=NAN)),
     ("no weather/traffic feed, otherwise typical", dict(
         distance_km=6.0, hour_of_day=13, day_of_week=1, region_class=F.REGION_CLASS["urban"],
         order_type=F.ORDER_TYPE["meal"], weather=NAN, road_traffic=NAN, rider_age=24, rider_rating=4.9,
@@ -57,6 +57,20 @@ SCENARIOS: tuple[tuple[str, dict[str, float]], ...] = (
         order_type=F.ORDER_TYPE["buffet"], weather=F.WEATHER["cloudy"], road_traffic=F.ROAD_TRAFFIC["low"],
         rider_age=29, rider_rating=4.5, vehicle_type=F.VEHICLE_TYPE["electric_scooter"], vehicle_condition=0,
         multiple_deliveries=1, festival=F.FESTIVAL["yes"])),
+    ("store detail before checkout: no rider, no trip facts, no feeds", dict(
+        distance_km=4.0, hour_of_day=19, day_of_week=3, region_class=F.REGION_CLASS["metropolitan"],
+        order_type=F.ORDER_TYPE["meal"], weather=NAN, road_traffic=NAN, rider_age=NAN, rider_rating=NAN,
+        vehicle_type=NAN, vehicle_condition=NAN, multiple_deliveries=NAN, festival=NAN)),
+    ("rider assigned, trip facts unknown", dict(
+        distance_km=8.0, hour_of_day=22, day_of_week=5, region_class=F.REGION_CLASS["urban"],
+        order_type=F.ORDER_TYPE["snack"], weather=F.WEATHER["cloudy"], road_traffic=F.ROAD_TRAFFIC["high"],
+        rider_age=33, rider_rating=4.4, vehicle_type=F.VEHICLE_TYPE["scooter"], vehicle_condition=1,
+        multiple_deliveries=NAN, festival=NAN)),
+    ("trip facts known, no rider yet", dict(
+        distance_km=11.0, hour_of_day=11, day_of_week=0, region_class=F.REGION_CLASS["semi_urban"],
+        order_type=F.ORDER_TYPE["buffet"], weather=F.WEATHER["sunny"], road_traffic=F.ROAD_TRAFFIC["jam"],
+        rider_age=NAN, rider_rating=NAN, vehicle_type=NAN, vehicle_condition=NAN, multiple_deliveries=1,
+        festival=F.FESTIVAL["no"])),
 )
 
 

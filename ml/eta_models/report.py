@@ -13,6 +13,14 @@ def _row(label: str, m: dict) -> str:
             f"{m['coverage_p10_p90']:.3f} | {m['mean_interval_width']:.2f} |")
 
 
+# Metric keys of metadata.json -> row labels, in display order (a model has a subset).
+CONDITIONS = {
+    "validation": "validation, as recorded",
+    "validation_weather_traffic_unknown": "validation, weather+traffic unknown",
+    "validation_rider_trip_unknown": "validation, rider+trip unknown",
+    "validation_rider_trip_weather_traffic_unknown": "validation, rider+trip+weather+traffic unknown",
+}
+
 _HEAD = ("| Set | Rows | MAE (p50, min) | RMSE (p50, min) | R² (p50) | Coverage p10–p90 | Mean p90−p10 (min) |\n"
          "|---|---|---|---|---|---|---|")
 
@@ -22,6 +30,7 @@ def evaluation_summary(results: list[dict], provenance: dict) -> dict:
         "training_data": provenance,
         "models": [
             {"name": m["name"], "version": m["version"], "model_sha256": m["artifact"]["sha256"],
+             "missing_augmentation": m["training_data"]["missing_augmentation"],
              "metrics": m["metrics"], "parity_max_abs_diff": m["parity"]["max_abs_diff_onnx_vs_lightgbm_validation"],
              "goal": GOAL.get(m["name"])}
             for m in results
@@ -45,15 +54,14 @@ def evaluation_markdown(summary: dict) -> str:
     for m in summary["models"]:
         mt = m["metrics"]
         lines += [f"## {m['name']} v{m['version']}", "", _HEAD,
-                  _row("validation", mt["validation"]),
-                  _row("validation, weather+traffic unknown", mt["validation_weather_traffic_unknown"]),
+                  *(_row(label, mt[key]) for key, label in CONDITIONS.items() if key in mt),
                   _row("train (in-sample)", mt["train"]), ""]
         if m["goal"]:
             g = m["goal"]
             v = mt["validation"]
             ok_mae = v["mae"] <= g["mae_max"]
             ok_cov = g["coverage_range"][0] <= v["coverage_p10_p90"] <= g["coverage_range"][1]
-            lines += [f"Goal: MAE ≤ {g['mae_max']} ({'met' if ok_mae else 'NOT met'}), coverage in "
+            lines += [f"Goal (as recorded): MAE ≤ {g['mae_max']} ({'met' if ok_mae else 'NOT met'}), coverage in "
                       f"{g['coverage_range']} ({'met' if ok_cov else 'NOT met'}).", ""]
         lines += [f"Raw quantile crossing before the in-graph sort: {mt['validation']['raw_quantile_crossing_share']:.2%} "
                   f"of validation rows. ONNX vs LightGBM max |diff|: {m['parity_max_abs_diff']:.2e} min.", ""]
@@ -63,17 +71,36 @@ def evaluation_markdown(summary: dict) -> str:
 
 
 def model_card(spec: ModelSpec, meta: dict) -> str:
-    v = meta["metrics"]["validation"]
-    vu = meta["metrics"]["validation_weather_traffic_unknown"]
     p = meta["training_data"]
+    aug = p["missing_augmentation"]
     feats = "\n".join(
         f"| {f['index']} | `{f['name']}` | {f['type']} | {f['unit'] or '–'} | "
         f"{', '.join(f'{k}={c}' for k, c in f['encoding'].items()) if 'encoding' in f else (str(f.get('valid_range', '')) or '–')} | "
-        f"{'NaN allowed' if f['nullable'] else 'required'} |"
+        f"{f['missing'] if f['nullable'] else 'required (never NaN)'} |"
         for f in meta["features"]
     )
-    precise_note = ""
+    metric_rows = "\n".join(
+        f"| {label.removeprefix('validation, ')} | {m['mae']:.3f} | {m['rmse']:.3f} | {m['r2']:.3f} | "
+        f"{m['coverage_p10_p90']:.3f} | {m['mean_interval_width']:.2f} |"
+        for key, label in CONDITIONS.items() if (m := meta["metrics"].get(key)) is not None
+    )
+    lp = meta["lightgbm_params"]
+    boosters = "; ".join(
+        f"{o}: {'quantile alpha ' + format(lp[o]['alpha'], 'g') if lp[o]['objective'] == 'quantile' else lp[o]['objective'] + ' delta ' + format(lp[o]['alpha'], 'g') + ' min'}, "
+        f"{lp[o]['num_boost_round']} rounds"
+        for o in ("p10", "p50", "p90")
+    )
+    huber_note = ("\n- The Huber median is a robust central value (squared loss within 6 min of the target, absolute beyond),\n"
+                  "  not strictly the 50th percentile; in CV it had a lower MAE than quantile 0.5 in every condition\n"
+                  "  (`reports/cv.md`). Coverage is still measured between the p10 and p90 quantile boosters."
+                  if lp["p50"]["objective"] == "huber" else "")
+    units = " / ".join("+".join(u) if len(u) > 1 else u[0] for u in aug["units"])
+    precise_note = unknown_note = ""
     if spec.name == "eta-precise":
+        unknown_note = (
+            "\n- **Unknown is wider and less sharp, not wrong.** With rider and trip unknown the median is the data's\n"
+            "  average rider and load, so it is close to `eta-rough`'s figure for the same trip; the p10–p90 range\n"
+            "  widens accordingly (see the metrics).")
         precise_note = (
             "\n**Store preparation time is not a feature.** In the data, pickup − order is always exactly 5, 10 or 15 "
             "minutes and the target's mean is the same (26.1–26.4 min) for all three, so `prep_minutes` carries no "
@@ -89,18 +116,20 @@ Generated by `make -C ml all`; numbers are copied from `metadata.json`.
 ## Intended use
 - Reference ETA for the Seoul delivery suite's `ml-proxy`: quantiles (p10, p50, p90) of delivery minutes, used
   to show a range to customers and to rank/plan, not as a promise.
-- `eta-rough` before an order exists (no rider yet); `eta-precise` once the order is placed and a rider assigned.
+- `eta-rough` for a store list (many stores, cached per area); `eta-precise` for one store and address: on the
+  store detail page before checkout (rider and trip facts unknown, sent as NaN) and after dispatch (sent as known).
 - **Not** a Seoul-calibrated model: it is trained on Indian data (below) and exists so the serving path, the
   feature contract and the model-swap checks are real. Replace it with a model trained on the suite's own
   delivery events before trusting the minutes.
 
 ## Contract
-- Input `features`: float32 `[-1, {len(meta['features'])}]`, columns in this order; NaN = unknown (only where allowed).
+- Input `features`: float32 `[-1, {len(meta['features'])}]`, columns in this order; NaN = unknown (only where allowed;
+  the last column says what NaN stands for). Never replace an unknown with a guessed value: send NaN.
 - Outputs `p10`, `p50`, `p90`: float32 `[-1, 1]`, minutes; p10 ≤ p50 ≤ p90 is enforced in-graph (TopK sort).
 - Categorical codes are integers sent as floats; a code outside the table is treated like an unseen category.
 - `golden.json` holds synthetic vectors and expected outputs (tolerance {meta['parity']['tolerance']}) to check a loaded model.
 
-| # | Feature | Type | Unit | Encoding / range | Missing |
+| # | Feature | Type | Unit | Encoding / range | NaN |
 |---|---|---|---|---|---|
 {feats}
 {precise_note}
@@ -113,16 +142,17 @@ Generated by `make -C ml all`; numbers are copied from `metadata.json`.
   negative coordinates → abs(); restaurants at 0,0 → distance unknown (NaN); dates parsed as dd-mm-yyyy; order
   hour from pickup time − 10 min when the order time is missing; sentinel riders (age 15 / rating 1, age 50 /
   rating 6) and ratings > 5 → unknown.
-- Missing-feed training: {int(p['missing_augmentation']['share_of_train_rows_appended'] * 100)}% of training rows
-  are appended again with weather, traffic or both set to NaN, so "no feed" has a learned path.
-- Three LightGBM quantile boosters (alpha 0.1 / 0.5 / 0.9), {spec.num_boost_round} rounds each, deterministic
-  (seed, `deterministic=True`, 2 threads); params in `metadata.json`.
+- Unknown-input training: {int(aug['share_of_train_rows_appended'] * 100)}% of training rows are appended again with a random
+  non-empty set of these units set to NaN (each set equally likely, a unit blanked as a whole): {units}. So
+  "unknown" has a learned path that averages over what the data holds, instead of the few odd rows that were
+  missing in the raw data.{' Share and median objective chosen by 5-fold CV on the training portion only (`reports/cv.md`).' if spec.name == 'eta-precise' else ''}
+- Three LightGBM boosters ({boosters}); deterministic (seed, `deterministic=True`, 2 threads); params in
+  `metadata.json`. The outputs are sorted in-graph, so p10 ≤ p50 ≤ p90 whatever the objectives.{huber_note}
 
 ## Metrics (validation, minutes)
 | Condition | MAE | RMSE | R² | Coverage p10–p90 | Mean width |
 |---|---|---|---|---|---|
-| as recorded | {v['mae']:.3f} | {v['rmse']:.3f} | {v['r2']:.3f} | {v['coverage_p10_p90']:.3f} | {v['mean_interval_width']:.2f} |
-| weather + traffic unknown | {vu['mae']:.3f} | {vu['rmse']:.3f} | {vu['r2']:.3f} | {vu['coverage_p10_p90']:.3f} | {vu['mean_interval_width']:.2f} |
+{metric_rows}
 
 ## Limitations
 - **Not Seoul.** Indian cities, two-wheelers, 2022. Seoul traffic, weather mix, apartment-complex hand-offs and
@@ -133,8 +163,8 @@ Generated by `make -C ml all`; numbers are copied from `metadata.json`.
 - **Ambiguous target.** `Time_taken(min)` may count from order or from pickup; the source does not say. The
   suite treats p50 as order→door minutes; if it is really pickup→door, add the store's prep time on top.
 - **Artifacts the model may have learned.** Rows with missing festival/multiple-delivery flags have unusual
-  targets in the data; send those fields whenever known. Hour, day of week and order type carry almost no
-  signal in this data.
+  targets in the data; the masked copies outweigh them, but send those fields whenever known. Hour, day of
+  week and order type carry almost no signal in this data.{unknown_note}
 - Region class, weather and traffic are Indian categories; see the mapping below.
 
 ## Mapping to Seoul serving
@@ -146,4 +176,6 @@ Generated by `make -C ml all`; numbers are copied from `metadata.json`.
   sandstorms (yellow dust alerts); NaN when no feed. `road_traffic`: low / medium / high / jam from the traffic
   feed's congestion level; NaN when no feed.
 - Rider fields (`eta-precise`): from the dispatch record; `multiple_deliveries` = other orders in the rider's bag.
+  Before dispatch (store detail page) there is no rider: send NaN for all four rider fields, never a default
+  rider; `multiple_deliveries` / `festival` NaN unless known.
 """

@@ -38,8 +38,8 @@ const PRECISE_FEATURES: readonly FeatureSpec[] = [
   ...ROUGH_FEATURES,
   { name: 'rider_age', nullable: true },
   { name: 'rider_rating', nullable: true },
-  { name: 'vehicle_type', nullable: false, encoding: VEHICLE_TYPE_CODES },
-  { name: 'vehicle_condition', nullable: false },
+  { name: 'vehicle_type', nullable: true, encoding: VEHICLE_TYPE_CODES },
+  { name: 'vehicle_condition', nullable: true },
   { name: 'multiple_deliveries', nullable: true },
   { name: 'festival', nullable: true, encoding: { no: 0, yes: 1 } },
 ];
@@ -125,11 +125,12 @@ export interface RoughInputs {
   readonly orderType: OrderType;
 }
 
+/** Rider and trip facts; null = not known (no rider assigned yet, order details not given), sent as NaN. */
 export interface PreciseInputs extends RoughInputs {
   readonly riderAge: number | null;
   readonly riderRating: number | null;
-  readonly vehicleType: VehicleType;
-  readonly vehicleCondition: number;
+  readonly vehicleType: VehicleType | null;
+  readonly vehicleCondition: number | null;
   readonly multipleDeliveries: number | null;
   readonly festival: boolean | null;
 }
@@ -162,7 +163,7 @@ export function preciseRow(x: PreciseInputs): FeatureRow {
     ...roughRow(x),
     x.riderAge,
     x.riderRating,
-    VEHICLE_TYPE_CODES[x.vehicleType],
+    x.vehicleType === null ? null : VEHICLE_TYPE_CODES[x.vehicleType],
     x.vehicleCondition,
     x.multipleDeliveries,
     x.festival === null ? null : x.festival ? 1 : 0,

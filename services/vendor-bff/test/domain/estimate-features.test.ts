@@ -106,4 +106,24 @@ describe('rows', () => {
     // golden.json's first eta-precise case, built from named inputs.
     expect(row).toEqual([2.5, 12, 2, 2, 1, null, null, 26, 4.8, 2, 2, 0, 0]);
   });
+
+  it('sends an unknown rider and trip as null (NaN), not as an assumed rider', () => {
+    const row = preciseRow({
+      distanceKm: 4,
+      time,
+      regionClass: 'metropolitan',
+      orderType: 'meal',
+      riderAge: null,
+      riderRating: null,
+      vehicleType: null,
+      vehicleCondition: null,
+      multipleDeliveries: null,
+      festival: null,
+    });
+    expect(row.slice(7)).toEqual([null, null, null, null, null, null]);
+    // Every column sent as null must be one the model was trained with NaN for.
+    MODEL_LAYOUTS['eta-precise'].forEach((spec, i) => {
+      if (row[i] === null) expect(spec.nullable, spec.name).toBe(true);
+    });
+  });
 });
