@@ -142,10 +142,6 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Serv
         reserveMs: config.ESTIMATE_RESERVE_MS,
         roughResolution: config.ROUGH_H3_RESOLUTION,
         roughBucketMinutes: config.ROUGH_TIME_BUCKET_MINUTES,
-        defaultRider: {
-          vehicleType: config.DEFAULT_VEHICLE_TYPE,
-          vehicleCondition: config.DEFAULT_VEHICLE_CONDITION,
-        },
       },
       log: app.log,
     };

@@ -1,6 +1,5 @@
 import { cacheEnv } from '@eta/cache';
 import { baseServiceEnv, envBool, envInt, envPort, envUrl, z } from '@eta/config';
-import { VehicleType } from '@eta/contracts';
 import { databaseEnv } from './adapters/db/env.ts';
 import { authConfigIssues, authEnv } from './auth/config.ts';
 
@@ -57,10 +56,6 @@ export const configSchema = baseServiceEnv
     }),
     ROUGH_CACHE_MAX_ENTRIES: envInt(200_000, { min: 1 }),
     ROUGH_CACHE_MAX_BYTES: envInt(64 * 1024 * 1024, { min: 1 }),
-
-    /** Assumed for a precise request without a rider: Seoul's delivery fleet is overwhelmingly motorcycles. */
-    DEFAULT_VEHICLE_TYPE: VehicleType.default('motorcycle'),
-    DEFAULT_VEHICLE_CONDITION: envInt(2, { min: 0, max: 3 }),
   })
   // Auth keys that only make sense together, or that a role cannot run without (auth/config.ts).
   .superRefine((c, ctx) => {

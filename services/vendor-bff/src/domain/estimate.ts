@@ -15,7 +15,6 @@ import type {
   PreciseEstimateResponse,
   RoughEstimateItem,
   RoughEstimateRequest,
-  VehicleType,
 } from '@eta/contracts';
 import { outOfServiceArea, storeNotFound } from '../errors.ts';
 import {
@@ -116,8 +115,6 @@ export interface EstimateSettings {
   readonly reserveMs: number;
   readonly roughResolution: number;
   readonly roughBucketMinutes: number;
-  /** Assumed when a precise request names no rider. */
-  readonly defaultRider: { readonly vehicleType: VehicleType; readonly vehicleCondition: number };
 }
 
 export interface EstimateDeps {
@@ -227,6 +224,8 @@ export class EstimateService {
     };
     const rider = req.rider;
     try {
+      // What the caller does not give is unknown (NaN), never a guessed rider: the model was trained with
+      // these unknown and answers for the average rider and load, as eta-rough does for the store list.
       const a = await this.#d.ml.infer(
         'eta-precise',
         [
@@ -234,8 +233,8 @@ export class EstimateService {
             ...rough,
             riderAge: rider?.age ?? null,
             riderRating: rider?.rating ?? null,
-            vehicleType: rider?.vehicleType ?? this.#d.settings.defaultRider.vehicleType,
-            vehicleCondition: rider?.vehicleCondition ?? this.#d.settings.defaultRider.vehicleCondition,
+            vehicleType: rider?.vehicleType ?? null,
+            vehicleCondition: rider?.vehicleCondition ?? null,
             multipleDeliveries: req.order?.multipleDeliveries ?? null,
             festival: req.order?.festival ?? null,
           }),
