@@ -20,7 +20,7 @@ export {
   type RequestSpec,
   type ResponseInfo,
 } from './mix.ts';
-export { SkipScenario, type ScenarioModule, type ScenarioOptions } from './scenario.ts';
+export { runStandalone, SkipScenario, type ScenarioModule, type ScenarioOptions } from './scenario.ts';
 export {
   freePort,
   spawnService,

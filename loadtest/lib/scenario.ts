@@ -1,4 +1,6 @@
-import type { MachineInfo } from './machine.ts';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatMachineInfo, machineInfo, type MachineInfo } from './machine.ts';
 
 /** What `pnpm bench` passes to every scenario's `run`. */
 export interface ScenarioOptions {
@@ -23,4 +25,18 @@ export class SkipScenario extends Error {
     super(reason);
     this.name = 'SkipScenario';
   }
+}
+
+/** The repository root: this file is loadtest/lib/scenario.ts. */
+const REPO_ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+
+/**
+ * What a scenario does when run on its own (`node loadtest/scenarios/<name>.bench.ts`): say what
+ * machine it runs on, then run it as `pnpm bench` would, BENCH_QUICK=1 for a short run. Call it as
+ * `if (import.meta.main) await runStandalone(run);` so importing the scenario runs nothing.
+ */
+export async function runStandalone(run: ScenarioModule['run']): Promise<void> {
+  const machine = machineInfo();
+  console.log(formatMachineInfo(machine));
+  await run({ quick: process.env.BENCH_QUICK === '1', machine, root: REPO_ROOT });
 }

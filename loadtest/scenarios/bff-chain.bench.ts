@@ -12,16 +12,14 @@
  * p99 <= 15 ms at 200 rps; zero errors. Also: the highest precise rate whose p99 stays <= 25 ms (a short
  * step search). Figures are printed and returned; nothing here asserts on speed.
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { request } from 'undici';
 import {
   fmtMs,
-  formatMachineInfo,
-  machineInfo,
   printSummary,
   printTable,
   runLoad,
+  runStandalone,
   spawnService,
   type LoadResult,
   type MixEntry,
@@ -327,12 +325,4 @@ export async function run(opts: ScenarioOptions): Promise<ChainFigures> {
 }
 
 // Standalone: `node loadtest/scenarios/bff-chain.bench.ts` (BENCH_QUICK=1 for a short run).
-if (import.meta.main) {
-  const machine = machineInfo();
-  console.log(formatMachineInfo(machine));
-  await run({
-    quick: process.env.BENCH_QUICK === '1',
-    machine,
-    root: dirname(dirname(dirname(fileURLToPath(import.meta.url)))),
-  });
-}
+if (import.meta.main) await runStandalone(run);

@@ -20,13 +20,11 @@
  * address (the brief's yardstick; it includes the two models' own difference, the same for every row) and
  * (b) eta-rough for the exact address (the error due to the cell alone).
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { request } from 'undici';
 import {
-  formatMachineInfo,
-  machineInfo,
   printTable,
+  runStandalone,
   seededRandom,
   spawnService,
   type ScenarioOptions,
@@ -362,12 +360,4 @@ export async function run(opts: ScenarioOptions): Promise<GranularityFigures> {
 }
 
 // Standalone: `node loadtest/scenarios/bff-granularity.bench.ts` (BENCH_QUICK=1 for a short run).
-if (import.meta.main) {
-  const machine = machineInfo();
-  console.log(formatMachineInfo(machine));
-  await run({
-    quick: process.env.BENCH_QUICK === '1',
-    machine,
-    root: dirname(dirname(dirname(fileURLToPath(import.meta.url)))),
-  });
-}
+if (import.meta.main) await runStandalone(run);

@@ -10,7 +10,6 @@
  * Figures are printed and returned; nothing here asserts on speed.
  */
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { closeRedis, createCacheRedis, createTieredCache } from '@eta/cache';
 import {
   formatMachineInfo,
@@ -281,6 +280,4 @@ export async function run(opts?: Partial<ScenarioOptions>): Promise<CacheBenchFi
   };
 }
 
-if (import.meta.main || process.argv[1] === fileURLToPath(import.meta.url)) {
-  await run();
-}
+if (import.meta.main) await run();

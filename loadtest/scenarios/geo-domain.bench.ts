@@ -9,7 +9,6 @@
  * Figures are printed and returned; nothing here asserts on speed (speed is shown by benchmarks only).
  */
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
   formatMachineInfo,
@@ -207,6 +206,4 @@ export async function run(opts?: Partial<ScenarioOptions>): Promise<GeoDomainFig
   return figures;
 }
 
-if (import.meta.main || process.argv[1] === fileURLToPath(import.meta.url)) {
-  await run();
-}
+if (import.meta.main) await run();

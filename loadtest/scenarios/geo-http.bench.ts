@@ -11,16 +11,14 @@
  * without it Geo answers `live: no-redis` and the figure is the geo work alone. Goal (services/geo
  * README): p99 <= 2 ms at 2,000 rps. Figures are printed and returned; nothing here asserts on speed.
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { request } from 'undici';
 import {
   fmtMs,
-  formatMachineInfo,
-  machineInfo,
   printSummary,
   printTable,
   runLoad,
+  runStandalone,
   spawnService,
   type LoadResult,
   type MixEntry,
@@ -230,12 +228,4 @@ export async function run(opts: ScenarioOptions): Promise<GeoHttpFigures> {
 }
 
 // Standalone: `node loadtest/scenarios/geo-http.bench.ts` (BENCH_QUICK=1 for a short run).
-if (import.meta.main) {
-  const machine = machineInfo();
-  console.log(formatMachineInfo(machine));
-  await run({
-    quick: process.env.BENCH_QUICK === '1',
-    machine,
-    root: dirname(dirname(dirname(fileURLToPath(import.meta.url)))),
-  });
-}
+if (import.meta.main) await runStandalone(run);

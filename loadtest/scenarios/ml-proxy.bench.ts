@@ -3,22 +3,21 @@
 // Goals: <= 50 µs per row in process at batch 1; one-row infer p99 <= 2 ms at 1,000 rps; 50-row infer
 // p99 <= 3 ms at 200 rps. Latencies on a shared machine are indicative; compare runs on one machine.
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { request } from 'undici';
 import {
   fmtMs,
-  formatMachineInfo,
-  machineInfo,
   printSummary,
   printTable,
   runLoad,
+  runStandalone,
   SkipScenario,
   spawnService,
   type LoadResult,
   type MixEntry,
   type ScenarioOptions,
-} from '@eta/loadtest/lib';
+} from '../lib/index.ts';
 
 const GOALS = { usPerRowBatch1: 50, oneRowP99Ms: 2, fiftyRowP99Ms: 3 } as const;
 
@@ -223,12 +222,4 @@ async function answersFromModel(origin: string, fixtures: ReadonlyMap<string, Fi
 }
 
 // Standalone: `node loadtest/scenarios/ml-proxy.bench.ts` (BENCH_QUICK=1 for a short run).
-if (import.meta.main) {
-  const machine = machineInfo();
-  console.log(formatMachineInfo(machine));
-  await run({
-    quick: process.env.BENCH_QUICK === '1',
-    machine,
-    root: dirname(dirname(dirname(fileURLToPath(import.meta.url)))),
-  });
-}
+if (import.meta.main) await runStandalone(run);

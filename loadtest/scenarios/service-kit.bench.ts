@@ -1,22 +1,20 @@
 // What the service kit costs per request: the same route and handler served by bare Fastify and by
 // buildService, each in its own process (the generator must not share an event loop with the server
 // it measures), driven at fixed open-loop rates. Goal: the kit adds at most 20% at p99.
-import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import {
   fmtMs,
-  formatMachineInfo,
-  machineInfo,
   printSummary,
   printTable,
   runLoad,
+  runStandalone,
   spawnService,
   type LoadResult,
   type MixEntry,
   type ScenarioOptions,
   type SpawnedService,
-} from '@eta/loadtest/lib';
+} from '../lib/index.ts';
 import { SEOUL } from './servers/eta-handler.ts';
 
 const RATES = [2000, 5000] as const;
@@ -181,12 +179,4 @@ async function sameAnswers(servers: ReadonlyMap<Variant, SpawnedService>): Promi
 }
 
 // Standalone: `node loadtest/scenarios/service-kit.bench.ts` (BENCH_QUICK=1 for a short run).
-if (import.meta.main) {
-  const machine = machineInfo();
-  console.log(formatMachineInfo(machine));
-  await run({
-    quick: process.env.BENCH_QUICK === '1',
-    machine,
-    root: dirname(dirname(dirname(fileURLToPath(import.meta.url)))),
-  });
-}
+if (import.meta.main) await runStandalone(run);
