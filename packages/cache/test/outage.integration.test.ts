@@ -1,7 +1,8 @@
+import { startPrivateRedis, type PrivateRedis } from '@eta/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeRedis, createCacheRedis, createTieredCache, type TieredCache } from '../src/index.ts';
-import { startPrivateRedis, testPrefix, type PrivateRedis } from './support/redis.ts';
+import { testPrefix } from './support/redis.ts';
 
 const prefix = testPrefix('outage');
 const TIMEOUT_MS = 200;

@@ -295,3 +295,8 @@ export async function createTestKafka(options: TestKafkaOptions = {}): Promise<T
     },
   };
 }
+
+// ------------------------------------------------------------------------------- Ports and processes
+
+export { freePort } from './ports.ts';
+export { startPrivateRedis, type PrivateRedis } from './private-redis.ts';

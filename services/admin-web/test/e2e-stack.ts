@@ -1,10 +1,9 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { freePort } from '@eta/testing';
 
 /**
  * The real suite for admin-web's end-to-end test, driven from outside: every service is its own Node
@@ -16,18 +15,6 @@ import { promisify } from 'node:util';
 export const REPO = resolve(import.meta.dirname, '../../..');
 const BFF_DIR = join(REPO, 'services/vendor-bff');
 const run = promisify(execFile);
-
-/** A port free right now on 127.0.0.1 (the OS picks it). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (address === null || typeof address === 'string') throw new Error('could not pick a free port');
-  return address.port;
-}
 
 /** Runs `node <args>` to completion and returns its stdout; a failure carries stderr in its message. */
 export async function runNode(

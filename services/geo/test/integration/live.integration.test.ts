@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import {
   FeaturesBatchResponse,
   FeaturesResponse,
@@ -8,6 +7,7 @@ import {
   writeLiveDongStats,
   type LiveDongStats,
 } from '@eta/contracts';
+import { freePort } from '@eta/testing';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { GeoApp } from '../../src/app.ts';
@@ -209,17 +209,8 @@ describe('writeLiveDongStats', () => {
 });
 
 describe('Redis outage', () => {
-  async function closedPort(): Promise<number> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    if (address === null || typeof address === 'string') throw new Error('no port');
-    return address.port;
-  }
-
   it('stays ready and answers without live features, saying why', async () => {
-    const a = await app({ REDIS_URL: `redis://127.0.0.1:${await closedPort()}` });
+    const a = await app({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
     const ready = await a.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
     const f = await features(a, PLACES.cityHall, PLACES.jamsilStation);

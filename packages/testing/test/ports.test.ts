@@ -1,0 +1,20 @@
+import { createConnection } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../src/ports.ts';
+
+describe('freePort', () => {
+  it('gives a port on 127.0.0.1 that nothing listens on', async () => {
+    const port = await freePort();
+    expect(port).toBeGreaterThan(0);
+    expect(port).toBeLessThan(65_536);
+    const refused = await new Promise<string>((resolve) => {
+      const socket = createConnection({ port, host: '127.0.0.1' });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve('connected');
+      });
+      socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+    });
+    expect(refused).toBe('ECONNREFUSED');
+  });
+});
