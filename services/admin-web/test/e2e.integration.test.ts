@@ -1,11 +1,11 @@
 import type { SettingsHistoryResponse, StoreSettingsBody, StoreSettingsPutInput } from '@eta/contracts';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from './chromium.ts';
 import {
   createPostgresSchema,
   devToken,
@@ -33,7 +33,6 @@ import {
 
 const APP_DIR = resolve(import.meta.dirname, '..');
 const RESULTS = join(APP_DIR, 'test-results');
-const CHROMIUM = '/usr/bin/chromium';
 
 /** Store 2 of the owner's two, so the owner really picks it (store 1 opens first). */
 const STORE = 2;
@@ -51,16 +50,6 @@ const START: StoreSettingsPutInput = {
   busy: null,
 };
 
-const LAUNCH_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 describe('admin-web end to end (Chromium, real vendor-bff + Geo + ML proxy + Postgres)', () => {
   let dist: string | undefined;
   let pg: PostgresSchema | undefined;
@@ -77,9 +66,7 @@ describe('admin-web end to end (Chromium, real vendor-bff + Geo + ML proxy + Pos
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: run services/admin-web/scripts/install-browser.sh`);
-    }
+    requireChromium();
     const databaseUrl = process.env['DATABASE_URL'];
     // Postgres is the point of this test; without it, fail rather than pass on something else.
     if (databaseUrl === undefined || databaseUrl === '') {
@@ -139,7 +126,7 @@ describe('admin-web end to end (Chromium, real vendor-bff + Geo + ML proxy + Pos
     expect(put.status, await put.clone().text()).toBe(200);
     startVersion = ((await put.json()) as StoreSettingsBody).version;
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS] });
     browser.on('disconnected', () => consoleErrors.push('chromium disconnected'));
   }, 300_000);
 

@@ -8,6 +8,7 @@ import { extname, join, normalize, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from './chromium.ts';
 
 /**
  * UI SMOKE TEST, not the end-to-end test: the built app in a real Chromium against a FAKE admin API
@@ -20,7 +21,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const APP_DIR = resolve(import.meta.dirname, '..');
 const RESULTS = join(APP_DIR, 'test-results');
-const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJvd25lci03In0.c2lnbmF0dXJl';
 
 const TYPES: Record<string, string> = {
@@ -155,8 +155,7 @@ describe('admin-web UI smoke (static build + fake API, not the e2e)', () => {
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(`${CHROMIUM} is missing: run services/admin-web/scripts/install-browser.sh`);
+    requireChromium();
     // A fresh build into a temp dir: a stale dist/ would make this test judge yesterday's code.
     dist = await mkdtemp(join(tmpdir(), 'admin-web-dist-'));
     await build({
@@ -182,15 +181,7 @@ describe('admin-web UI smoke (static build + fake API, not the e2e)', () => {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: [...CHROMIUM_ARGS],
       timezoneId: 'Asia/Seoul',
       locale: 'en-GB',
     });
