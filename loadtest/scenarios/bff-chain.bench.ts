@@ -249,11 +249,13 @@ export async function run(opts: ScenarioOptions): Promise<ChainFigures> {
       });
       await res.body.dump();
     }
+    // Steady state, not start-up: V8 grows its young generation and old space, and the JIT settles,
+    // over the first tens of thousands of requests; before that every process GCs far more often.
     await runLoad({
       origin: bff.origin,
       mix: preciseMix,
-      rate: 500,
-      durationMs: opts.quick ? 1000 : 5000,
+      rate: 1000,
+      durationMs: opts.quick ? 1000 : 20_000,
       timeoutMs: 2000,
       check: modelAnswer,
     });
