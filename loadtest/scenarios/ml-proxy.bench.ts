@@ -23,7 +23,8 @@ const GOALS = { usPerRowBatch1: 50, oneRowP99Ms: 2, fiftyRowP99Ms: 3 } as const;
 
 interface RowCost {
   readonly model: string;
-  readonly execution: 'inline' | 'thread';
+  /** `inline`, `thread` or `auto` (the service default: inline up to 16 rows, worker above). */
+  readonly execution: string;
   readonly batch: number;
   readonly calls: number;
   readonly usPerCall: number;
@@ -130,7 +131,7 @@ export async function run(opts: ScenarioOptions): Promise<MlProxyFigures> {
       'µs/call': r.usPerCall.toFixed(1),
       'µs/row': r.usPerRow.toFixed(2),
       [`goal <= ${GOALS.usPerRowBatch1} µs/row`]:
-        r.batch === 1 && r.execution === 'inline'
+        r.batch === 1 && r.execution !== 'thread'
           ? r.usPerRow <= GOALS.usPerRowBatch1
             ? 'met'
             : 'MISSED'
@@ -138,7 +139,8 @@ export async function run(opts: ScenarioOptions): Promise<MlProxyFigures> {
     })),
   );
 
-  // Over HTTP: the service in its own process, production defaults (worker-thread sessions, info logs).
+  // Over HTTP: the service in its own process, production defaults (ORT_EXECUTION=auto: 1-row calls
+  // inline, 50-row calls in the worker thread; info logs).
   const logLevel = process.env.BENCH_ML_PROXY_LOG_LEVEL ?? 'info';
   const svc = await spawnService({
     entry,

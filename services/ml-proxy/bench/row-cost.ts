@@ -1,18 +1,19 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createOnnxLoader } from '../src/adapters/onnx.ts';
+import { createOnnxLoader, type OnnxExecution } from '../src/adapters/onnx.ts';
 import { DEFAULT_MODEL_REPOSITORY } from '../src/config.ts';
 import { parseGolden } from '../src/domain/golden.ts';
 import { budgetOf, signatureFromMetadata } from '../src/domain/model.ts';
 
 /**
  * Per-row inference cost in process, through the same ONNX adapter the service uses: `inline` is the
- * runtime alone, `thread` adds the worker-thread hop the service takes by default. Used by
+ * runtime alone, `thread` adds the worker-thread hop, `auto` (the service's default) takes the inline
+ * session up to ORT_INLINE_MAX_ROWS rows (16 here, the default) and the worker above. Used by
  * loadtest/scenarios/ml-proxy.bench.ts; runnable alone: `node services/ml-proxy/bench/row-cost.ts`.
  */
 export interface RowCost {
   readonly model: string;
-  readonly execution: 'inline' | 'thread';
+  readonly execution: OnnxExecution;
   readonly batch: number;
   readonly calls: number;
   readonly usPerCall: number;
@@ -34,7 +35,7 @@ export async function measureRowCost(opts: {
     const width = signature.features.length;
     const golden = parseGolden(JSON.parse(await readFile(join(dir, 'golden.json'), 'utf8')), width);
     const outputs = signature.outputs.map((o) => o.name);
-    for (const execution of ['inline', 'thread'] as const) {
+    for (const execution of ['inline', 'thread', 'auto'] as const) {
       const backend = await createOnnxLoader({ intraOpThreads: 1, execution }).load({
         model,
         version: '1',

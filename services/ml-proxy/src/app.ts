@@ -100,7 +100,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<MlPr
     source: deps.source ?? createFsModelSource(config.MODEL_REPOSITORY),
     loader:
       deps.loader ??
-      createOnnxLoader({ intraOpThreads: config.ORT_INTRA_OP_THREADS, execution: config.ORT_EXECUTION }),
+      createOnnxLoader({
+        intraOpThreads: config.ORT_INTRA_OP_THREADS,
+        execution: config.ORT_EXECUTION,
+        inlineMaxRows: config.ORT_INLINE_MAX_ROWS,
+      }),
     log: app.log,
     events: { ...metrics.events, versionsChanged: () => {} },
     warmupRuns: config.WARMUP_RUNS,

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { baseServiceEnv, envBool, envInt, envList, envNumber, envPort, z } from '@eta/config';
+import { DEFAULT_INLINE_MAX_ROWS } from './adapters/onnx.ts';
 
 /**
  * The committed reference models (<repo>/ml/models), found from this file rather than the working
@@ -84,8 +85,15 @@ export const configSchema = baseServiceEnv
     MODEL_DEADLINE_MS: envInt(50, { min: 1, max: 60_000 }),
     FALLBACK_ENABLED: envBool(true),
     ORT_INTRA_OP_THREADS: envInt(1, { min: 1, max: 64 }),
-    /** `thread`: each model version in its own worker thread; `inline`: on the event loop. */
-    ORT_EXECUTION: z.enum(['thread', 'inline'], { message: 'expected thread or inline' }).default('thread'),
+    /**
+     * `auto`: per version, batches of at most ORT_INLINE_MAX_ROWS rows on the event loop and bigger ones
+     * in a worker thread (two sessions per version); `thread`: all in the worker; `inline`: all on the loop.
+     */
+    ORT_EXECUTION: z
+      .enum(['auto', 'thread', 'inline'], { message: 'expected auto, thread or inline' })
+      .default('auto'),
+    /** `auto` only: largest batch run on the event loop (0 sends every call to the worker thread). */
+    ORT_INLINE_MAX_ROWS: envInt(DEFAULT_INLINE_MAX_ROWS, { min: 0, max: 100_000 }),
     MAX_BATCH_ROWS: envInt(1000, { min: 1, max: 100_000 }),
     WARMUP_RUNS: envInt(20, { min: 0, max: 10_000 }),
     REQUIRE_GOLDEN: envBool(true),

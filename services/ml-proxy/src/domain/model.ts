@@ -45,6 +45,13 @@ export interface InferenceBackend {
     budget: CallBudget,
   ): Promise<InferenceResult>;
   close(): Promise<void>;
+  /**
+   * Sessions this backend dispatches to, when it has several for one version (ONNX `auto`: an inline
+   * one for small batches, a worker-thread one for big ones). The registry verifies each of them
+   * (warm-up, golden check) instead of only the path its test batches happen to take; a wrapper that
+   * changes `infer` should leave them out or wrap them too.
+   */
+  readonly parts?: readonly InferenceBackend[];
 }
 
 /** Time left for one backend call; `signal` aborts when it runs out (remote calls stop waiting then). */

@@ -312,12 +312,19 @@ export class ModelRegistry {
       }
       const golden = artifacts.golden === undefined ? undefined : parseGolden(artifacts.golden, width);
       backend = await loader.load({ model: slot.name, version, modelPath: artifacts.modelPath, signature });
-      await this.#warmUp(backend, signature, golden);
-      if (golden) {
-        const outputs = Object.keys(golden.expected);
-        const actual = await backend.infer(golden.input, golden.rows, outputs, budgetOf(30_000));
-        const mismatch = checkGolden(golden, actual);
-        if (mismatch !== undefined) throw new Error(`golden check failed: ${mismatch}`);
+      // Every session that may serve a call passes the same checks, whatever batch size routes to it.
+      const parts = backend.parts ?? [backend];
+      for (const [i, part] of parts.entries()) {
+        await this.#warmUp(part, signature, golden);
+        if (golden) {
+          const outputs = Object.keys(golden.expected);
+          const actual = await part.infer(golden.input, golden.rows, outputs, budgetOf(30_000));
+          const mismatch = checkGolden(golden, actual);
+          if (mismatch !== undefined) {
+            const which = parts.length > 1 ? ` (session ${i + 1} of ${parts.length})` : '';
+            throw new Error(`golden check failed${which}: ${mismatch}`);
+          }
+        }
       }
       if (this.#closed) {
         await backend.close();
