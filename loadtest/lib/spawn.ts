@@ -49,6 +49,9 @@ const OUTPUT_LIMIT = 64 * 1024;
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
+/** The V8 flags the service images set (NODE_OPTIONS in each service Dockerfile; docs/architecture.md). */
+export const SERVICE_NODE_OPTIONS = '--max-semi-space-size=32';
+
 /** A port free right now on 127.0.0.1 (the OS picks it; a race with another process is possible but rare). */
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -75,7 +78,14 @@ export async function spawnService(opts: SpawnServiceOptions): Promise<SpawnedSe
 
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.entry], {
     cwd: opts.cwd ?? process.cwd(),
-    env: { ...process.env, PORT: String(port), HOST: host, ...opts.env },
+    env: {
+      ...process.env,
+      // Services run with the V8 flags their images set, so benchmarks measure what is deployed.
+      NODE_OPTIONS: process.env['NODE_OPTIONS'] ?? SERVICE_NODE_OPTIONS,
+      PORT: String(port),
+      HOST: host,
+      ...opts.env,
+    },
     stdio: ['ignore', opts.stdout === 'ignore' ? 'ignore' : 'pipe', 'pipe'],
   });
   live.add(child);
