@@ -8,7 +8,9 @@ const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 /** Runs main.ts with `env` added; these cases all exit before listening. */
 async function runMain(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', REDIS_URL: '', ...env },
+    // Only what a pod would have: not vitest's own environment (NODE_PATH into vitest's dependencies,
+    // VITEST_*, NODE_ENV=test), which is no part of how main.ts runs.
+    env: { PATH: process.env['PATH'] ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
