@@ -2,13 +2,11 @@
 // Postgres schema and one Redis key prefix. A settings write on the admin pod must reach the estimate the
 // precise pod serves within one second (cache invalidation over Redis pub/sub), and concurrent writes on
 // Postgres must have exactly one winner.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import type { StoreSettingsBody } from '@eta/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrations, seedStores } from '../../src/adapters/db/index.ts';
 import { devToken } from '../auth/tokens.ts';
+import { startService, type Proc } from './processes.ts';
 import {
   databaseUrl,
   freePort,
@@ -19,42 +17,10 @@ import {
   type SchemaDb,
 } from '../db/support.ts';
 
-const bffDir = fileURLToPath(new URL('../../', import.meta.url));
 const SERVICE_TOKEN = 'admin-integration-search-token-0123456789';
 
-interface Proc {
-  readonly url: string;
-  stop(): Promise<void>;
-}
-
 /** vendor-bff's real main.ts on port 0; resolves once /readyz answers 200. */
-async function startBff(env: Record<string, string>): Promise<Proc> {
-  const child: ChildProcess = spawn(process.execPath, ['src/main.ts'], {
-    cwd: bffDir,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', SHUTDOWN_DELAY_MS: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20_000)));
-  child.stderr?.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20_000)));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    await once(child, 'exit');
-  };
-  const until = Date.now() + 90_000;
-  while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`vendor-bff exited early:\n${output}`);
-    const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-    if (m?.[1]) {
-      const res = await fetch(`${m[1]}/readyz`).catch(() => undefined);
-      if (res?.status === 200) return { url: m[1], stop };
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  await stop();
-  throw new Error(`vendor-bff not ready in time:\n${output}`);
-}
+const startBff = (env: Record<string, string>): Promise<Proc> => startService('vendor-bff', env, 90_000);
 
 describe('admin writes reach another BFF process through Postgres and Redis', () => {
   let pg: SchemaDb;

@@ -2,11 +2,9 @@
 // stores come through the real data layer (Postgres when DATABASE_URL is set, embedded PGlite otherwise),
 // and faults are injected by a pass-through proxy in front of the real ML proxy (delay, refuse, rewrite the
 // metadata) or by pointing at a port nothing listens on. No part of Geo or the ML proxy is imitated.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { cacheEnv, silentLogger } from '@eta/cache';
 import { parseEnv } from '@eta/config';
 import type { ServiceApp } from '@eta/service-kit';
@@ -26,45 +24,10 @@ import { createStoreCatalog } from '../../src/domain/catalog.ts';
 import type { SettingsValues } from '../../src/domain/settings.ts';
 import type { Store, StoreCatalog } from '../../src/domain/stores.ts';
 import { BUSAN, GANGNAM, GWANGMYEONG, store } from '../domain/estimate-fixtures.ts';
-
-const servicesDir = fileURLToPath(new URL('../../../', import.meta.url));
+import { startService, type Proc } from './processes.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Processes
-
-interface Proc {
-  readonly url: string;
-  stop(): Promise<void>;
-}
-
-/** Starts `services/<name>/src/main.ts` on port 0 and resolves with its URL once /readyz answers 200. */
-async function startService(name: string, env: Record<string, string> = {}): Promise<Proc> {
-  const child: ChildProcess = spawn(process.execPath, ['src/main.ts'], {
-    cwd: `${servicesDir}${name}`,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', SHUTDOWN_DELAY_MS: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20_000)));
-  child.stderr?.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20_000)));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    await once(child, 'exit');
-  };
-  const until = Date.now() + 60_000;
-  while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`${name} exited early:\n${output}`);
-    const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-    if (m?.[1]) {
-      const res = await fetch(`${m[1]}/readyz`).catch(() => undefined);
-      if (res?.status === 200) return { url: m[1], stop };
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  await stop();
-  throw new Error(`${name} not ready in time:\n${output}`);
-}
 
 type Fault =
   | { readonly kind: 'pass' }
