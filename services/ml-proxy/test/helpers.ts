@@ -2,10 +2,12 @@ import { cp, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnv } from '@eta/config';
+import { afterEach } from 'vitest';
 import { type AppDeps, buildApp, type MlProxyApp } from '../src/app.ts';
 import { type Config, configSchema, DEFAULT_MODEL_REPOSITORY } from '../src/config.ts';
 import { parseGolden } from '../src/domain/golden.ts';
 import { signatureFromMetadata } from '../src/domain/model.ts';
+import { type ModelLoader } from '../src/domain/registry.ts';
 
 export const MODELS = ['eta-rough', 'eta-precise'] as const;
 
@@ -108,4 +110,37 @@ export async function metricValue(
       total += Number(line.split(' ').at(-1));
   }
   return total;
+}
+
+/** Polls `what` every 25 ms until it holds; throws after `timeoutMs`. */
+export async function until(what: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await what())) {
+    if (Date.now() > end) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * For a test file whose tests each serve a temporary copy of the reference repository: registers an
+ * afterEach that closes every app (terminating its model worker threads) and removes its repository.
+ * Call once at the top level of the file. `track` adds any other cleanup to the same list.
+ */
+export function appsPerTest() {
+  let cleanups: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.reverse()) await c();
+    cleanups = [];
+  }, 60_000);
+  const track = (cleanup: () => Promise<unknown>): void => {
+    cleanups.push(cleanup);
+  };
+  async function served(env: Record<string, string>, loader?: ModelLoader) {
+    const repo = await tempRepository();
+    track(repo.cleanup);
+    const app = await startApp({ MODEL_REPOSITORY: repo.root, ...env }, loader ? { loader } : {});
+    track(() => app.close());
+    return { repo, app };
+  }
+  return { served, track };
 }

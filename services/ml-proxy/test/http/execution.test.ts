@@ -1,43 +1,15 @@
 import { utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createOnnxLoader, type SplitBackend } from '../../src/adapters/onnx.ts';
 import { type MlProxyApp } from '../../src/app.ts';
 import { budgetOf, type InferenceBackend } from '../../src/domain/model.ts';
 import { type ModelLoader } from '../../src/domain/registry.ts';
-import {
-  fixture,
-  type Fixture,
-  inferBody,
-  metricValue,
-  startApp,
-  tempRepository,
-  testConfig,
-} from '../helpers.ts';
+import { fixture, type Fixture, inferBody, metricValue, testConfig, appsPerTest, until } from '../helpers.ts';
 
 // ORT_EXECUTION=auto (the default): two sessions per version, small batches inline, big ones in the worker.
 
-const until = async (what: () => boolean | Promise<boolean>, timeoutMs = 20_000) => {
-  const end = Date.now() + timeoutMs;
-  while (!(await what())) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
-
-let cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-}, 60_000);
-
-async function served(env: Record<string, string>, loader?: ModelLoader) {
-  const repo = await tempRepository();
-  cleanups.push(repo.cleanup);
-  const app = await startApp({ MODEL_REPOSITORY: repo.root, ...env }, loader ? { loader } : {});
-  cleanups.push(() => app.close());
-  return { repo, app };
-}
+const { served } = appsPerTest();
 
 const backendOf = (app: MlProxyApp, model: string, version: string): InferenceBackend => {
   const v = app.mlProxy.registry.get(model)?.versions.get(version);

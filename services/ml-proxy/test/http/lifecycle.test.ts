@@ -1,11 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createOnnxLoader } from '../../src/adapters/onnx.ts';
 import { type MlProxyApp } from '../../src/app.ts';
 import { type InferenceBackend } from '../../src/domain/model.ts';
 import { type ModelLoader } from '../../src/domain/registry.ts';
-import { fixture, inferBody, metricValue, startApp, tempRepository } from '../helpers.ts';
+import { appsPerTest, fixture, inferBody, metricValue, startApp, until } from '../helpers.ts';
 
 const onnx = createOnnxLoader({ intraOpThreads: 1 });
 
@@ -14,28 +14,7 @@ function hookedLoader(hook: (version: string, backend: InferenceBackend) => Infe
   return { platform: onnx.platform, load: async (args) => hook(args.version, await onnx.load(args)) };
 }
 
-const until = async (what: () => Promise<boolean>, timeoutMs = 20_000) => {
-  const end = Date.now() + timeoutMs;
-  while (!(await what())) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
-
-let cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  // Closing apps terminates their model worker threads.
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-}, 60_000);
-
-async function served(env: Record<string, string>, loader?: ModelLoader) {
-  const repo = await tempRepository();
-  cleanups.push(repo.cleanup);
-  const app = await startApp({ MODEL_REPOSITORY: repo.root, ...env }, loader ? { loader } : {});
-  cleanups.push(() => app.close());
-  return { repo, app };
-}
+const { served, track } = appsPerTest();
 
 const versionsOf = async (app: MlProxyApp, model: string): Promise<string[]> =>
   (await app.inject(`/v2/models/${model}`)).json().versions;
@@ -213,7 +192,7 @@ describe('heuristic fallback', slow, () => {
       MODELS: 'eta-rough,eta-new',
       MODEL_SETTINGS: JSON.stringify({ 'eta-new': { features: ['hour_of_day', 'distance_km'] } }),
     });
-    cleanups.push(() => app.close());
+    track(() => app.close());
     expect((await app.inject('/v2/health/ready')).statusCode).toBe(200);
     const meta = (await app.inject('/v2/models/eta-new')).json();
     expect(meta).toMatchObject({
