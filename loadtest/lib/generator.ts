@@ -1,7 +1,6 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { Pool, util, type Dispatcher } from 'undici';
 import { classifyError, httpErrorKind, type ErrorKind } from './errors.ts';
-import { MicrosHistogram, type LatencyFigures } from './histogram.ts';
 import {
   seededRandom,
   weightedPicker,
@@ -10,6 +9,11 @@ import {
   type RequestSpec,
   type ResponseInfo,
 } from './mix.ts';
+import { runNative } from './native.ts';
+import type { LoadResult } from './result.ts';
+import { Tally, type RunShape } from './tally.ts';
+
+export type Engine = LoadResult['engine'];
 
 export interface LoadOptions {
   /** `http://127.0.0.1:<port>`: load is only ever sent to the local machine. */
@@ -35,55 +39,11 @@ export interface LoadOptions {
   readonly seed?: number;
   /** Prefix for the summary line, e.g. `kit@2000`. */
   readonly label?: string;
-}
-
-export interface EntryFigures {
-  readonly name: string;
-  readonly n: number;
-  readonly ok: number;
-  readonly errors: number;
-  readonly p50: number;
-  readonly p99: number;
-}
-
-/** Every figure of one run. Latencies are milliseconds at microsecond resolution. */
-export interface LoadResult {
-  readonly label: string | null;
-  readonly origin: string;
-  readonly startedAt: string;
-  readonly offeredRate: number;
-  /** Successful responses per second over the measured window (stretched if its last request ended later). */
-  readonly achievedRate: number;
-  readonly durationMs: number;
-  readonly warmupMs: number;
-  readonly timeoutMs: number;
-  readonly connections: number;
-  readonly maxInFlight: number;
-  /** Requests scheduled in the measured window; every one ends as ok or as exactly one error. */
-  readonly scheduled: number;
-  readonly sent: number;
-  /** Requests that received a complete HTTP response, whatever its status. */
-  readonly completed: number;
-  readonly ok: number;
-  readonly errors: number;
-  readonly errorsByKind: Readonly<Partial<Record<ErrorKind, number>>>;
-  /** First message seen per error kind, to tell what went wrong without re-running. */
-  readonly errorSamples: Readonly<Partial<Record<ErrorKind, string>>>;
-  /** Latency of successful requests, from each request's SCHEDULED time to the end of its response. */
-  readonly latencyMs: LatencyFigures;
   /**
-   * Latency of successful requests from when each was actually SENT. Not the headline figure (a stall
-   * that delays sending is hidden here): it separates the server's time from the generator's own lag,
-   * which on a 2-core machine with ~1 ms timer ticks adds up to a millisecond to `latencyMs`.
+   * Who sends: `go` (the native engine in loadtest/loadgen, built with the machine's Go on first use)
+   * or `node` (in this process, undici). Default: BENCH_ENGINE, else `go`.
    */
-  readonly serviceLatencyMs: LatencyFigures;
-  /** How late the generator handed requests to the client, compared with their scheduled time. */
-  readonly schedulingLagMs: LatencyFigures;
-  readonly peakInFlight: number;
-  /** Share of the run the generator's event loop was busy (0..1); near 1 it is the bottleneck. */
-  readonly generatorEventLoopUtilization: number;
-  readonly perEntry: readonly EntryFigures[];
-  readonly warnings: readonly string[];
+  readonly engine?: Engine;
 }
 
 const DEFAULT_TIMEOUT_MS = 2000;
@@ -91,7 +51,7 @@ const DEFAULT_LAG_WARN_MS = 5;
 // While only draining, timeouts are swept this often; a late sweep only delays the end of the run.
 const DRAIN_SWEEP_MS = 5;
 // After the last deadline, anything still held by the client is cut off so a run always ends.
-const DRAIN_GRACE_MS = 1000;
+export const DRAIN_GRACE_MS = 1000;
 
 /**
  * Connections for a rate: Little's law at a pessimistic 50 ms per request, within [64, 1024]. The
@@ -102,15 +62,99 @@ export function defaultConnections(rate: number): number {
   return Math.min(1024, Math.max(64, Math.ceil(rate * 0.05)));
 }
 
+/** The engine a run uses when its options name none: BENCH_ENGINE, else the native one. */
+export function defaultEngine(env: NodeJS.ProcessEnv = process.env): Engine {
+  const e = env.BENCH_ENGINE;
+  if (e === undefined || e === '') return 'go';
+  if (e === 'go' || e === 'node') return e;
+  throw new Error(`BENCH_ENGINE must be go or node, got ${e}`);
+}
+
+/** Options checked and defaulted into the shape both engines run and report. */
+export function runShape(opts: LoadOptions): RunShape {
+  const origin = new URL(opts.origin);
+  if (origin.protocol !== 'http:') throw new Error(`origin must be http://, got ${opts.origin}`);
+  if (!(opts.rate > 0) || !Number.isFinite(opts.rate)) throw new Error('rate must be > 0');
+  if (!(opts.durationMs > 0)) throw new Error('durationMs must be > 0');
+  const warmupMs = Math.max(0, opts.warmupMs ?? 0);
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const warmupCount = Math.round((warmupMs * opts.rate) / 1000);
+  // Validates the mix up front, whichever engine runs it.
+  weightedPicker(opts.mix);
+  return {
+    engine: opts.engine ?? defaultEngine(),
+    label: opts.label ?? null,
+    origin: origin.origin,
+    mix: opts.mix,
+    rate: opts.rate,
+    durationMs: opts.durationMs,
+    warmupMs,
+    timeoutMs,
+    connections: opts.connections ?? defaultConnections(opts.rate),
+    // Default: the most requests that can legitimately be outstanding when every one runs into its
+    // timeout, plus headroom, so the cap only bites when something is badly wrong.
+    maxInFlight: opts.maxInFlight ?? Math.ceil((opts.rate * timeoutMs * 1.2) / 1000) + 16,
+    lagWarnMs: opts.lagWarnMs ?? DEFAULT_LAG_WARN_MS,
+    warmupCount,
+    total: warmupCount + Math.round((opts.durationMs * opts.rate) / 1000),
+  };
+}
+
+/**
+ * The run's requests in order, with the entry each came from: the same for both engines and for the
+ * same seed, because both draw them here.
+ */
+export class RequestSource {
+  readonly #mix: readonly MixEntry[];
+  readonly #pick: (u: number) => number;
+  readonly #random: () => number;
+  readonly #ctx: { i: number; random: () => number };
+
+  constructor(mix: readonly MixEntry[], seed = 1) {
+    this.#mix = mix;
+    this.#pick = weightedPicker(mix);
+    this.#random = seededRandom(seed);
+    this.#ctx = { i: 0, random: seededRandom(seed ^ 0x9e3779b9) };
+  }
+
+  next(i: number): { entry: number; spec: RequestSpec } {
+    const entry = this.#pick(this.#random());
+    this.#ctx.i = i;
+    return { entry, spec: this.#mix[entry]!.build(this.#ctx as BuildContext) };
+  }
+}
+
+/**
+ * Runs a response check; the message says why it failed, or is null when it passed. A check that
+ * throws fails the request with the error's message.
+ */
+export function checkResponse(
+  check: NonNullable<LoadOptions['check']>,
+  res: ResponseInfo,
+  spec: RequestSpec,
+): string | null {
+  let passed: boolean;
+  let why = '';
+  try {
+    passed = check(res, spec);
+  } catch (err) {
+    passed = false;
+    why = ` (${err instanceof Error ? err.message : String(err)})`;
+  }
+  return passed ? null : `check failed for ${spec.path}${why}: ${res.body.slice(0, 200)}`;
+}
+
 /**
  * Sends `rate` requests per second for `warmupMs + durationMs` as an OPEN loop: request i is due at
  * t0 + i/rate whether or not earlier ones have finished, and its latency is measured from that due
- * time. A stall in the server (or in this process) therefore shows up in the percentiles with the
+ * time. A stall in the server (or in the generator) therefore shows up in the percentiles with the
  * full waiting time of every request that was due during it, instead of as one slow sample the way a
  * closed-loop tool reports it (coordinated omission).
  */
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
-  const run = new Run(opts);
+  const shape = runShape(opts);
+  if (shape.engine === 'go') return runNative(shape, new RequestSource(opts.mix, opts.seed), opts.check);
+  const run = new Run(shape, opts);
   try {
     await run.start();
   } finally {
@@ -196,26 +240,15 @@ class Pending implements Dispatcher.DispatchHandler {
 }
 
 class Run {
-  readonly origin: string;
-  readonly mix: readonly MixEntry[];
-  readonly rate: number;
-  readonly durationMs: number;
-  readonly warmupMs: number;
+  readonly shape: RunShape;
   readonly timeoutMs: number;
-  readonly connections: number;
-  readonly maxInFlight: number;
-  readonly lagWarnMs: number;
   readonly check: LoadOptions['check'];
   readonly wantsBody: boolean;
-  readonly label: string | null;
 
   readonly #pool: Pool;
-  readonly #pick: (u: number) => number;
-  readonly #random: () => number;
-  readonly #ctx: { i: number; random: () => number };
+  readonly #source: RequestSource;
+  readonly #tally: Tally;
   readonly #interval: number;
-  readonly #total: number;
-  readonly #warmupCount: number;
 
   #t0 = 0;
   #startedAt = '';
@@ -231,53 +264,17 @@ class Run {
   #done: (() => void) | null = null;
   #failed: ((err: unknown) => void) | null = null;
 
-  #sent = 0;
-  #completed = 0;
-  #ok = 0;
-  #lastMeasuredEnd = 0;
-  readonly #errors = new Map<ErrorKind, number>();
-  readonly #errorSamples = new Map<ErrorKind, string>();
-  readonly #latency = new MicrosHistogram();
-  readonly #lag = new MicrosHistogram();
-  readonly #serviceLatency = new MicrosHistogram();
-  readonly #entryLatency: MicrosHistogram[];
-  readonly #entryN: number[];
-  readonly #entryErrors: number[];
-
-  constructor(opts: LoadOptions) {
-    const origin = new URL(opts.origin);
-    if (origin.protocol !== 'http:') throw new Error(`origin must be http://, got ${opts.origin}`);
-    if (!(opts.rate > 0) || !Number.isFinite(opts.rate)) throw new Error('rate must be > 0');
-    if (!(opts.durationMs > 0)) throw new Error('durationMs must be > 0');
-    this.origin = origin.origin;
-    this.mix = opts.mix;
-    this.rate = opts.rate;
-    this.durationMs = opts.durationMs;
-    this.warmupMs = Math.max(0, opts.warmupMs ?? 0);
-    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.connections = opts.connections ?? defaultConnections(opts.rate);
-    // Default: the most requests that can legitimately be outstanding when every one runs into its
-    // timeout, plus headroom, so the cap only bites when something is badly wrong.
-    this.maxInFlight = opts.maxInFlight ?? Math.ceil((opts.rate * this.timeoutMs * 1.2) / 1000) + 16;
-    this.lagWarnMs = opts.lagWarnMs ?? DEFAULT_LAG_WARN_MS;
+  constructor(shape: RunShape, opts: LoadOptions) {
+    this.shape = shape;
+    this.timeoutMs = shape.timeoutMs;
     this.check = opts.check;
     this.wantsBody = opts.check !== undefined;
-    this.label = opts.label ?? null;
+    this.#source = new RequestSource(opts.mix, opts.seed);
+    this.#tally = new Tally(shape);
+    this.#interval = 1000 / shape.rate;
 
-    this.#pick = weightedPicker(opts.mix);
-    const seed = opts.seed ?? 1;
-    const mixRandom = seededRandom(seed);
-    this.#random = mixRandom;
-    this.#ctx = { i: 0, random: seededRandom(seed ^ 0x9e3779b9) };
-    this.#interval = 1000 / opts.rate;
-    this.#warmupCount = Math.round((this.warmupMs * opts.rate) / 1000);
-    this.#total = this.#warmupCount + Math.round((opts.durationMs * opts.rate) / 1000);
-    this.#entryLatency = opts.mix.map(() => new MicrosHistogram());
-    this.#entryN = opts.mix.map(() => 0);
-    this.#entryErrors = opts.mix.map(() => 0);
-
-    this.#pool = new Pool(this.origin, {
-      connections: this.connections,
+    this.#pool = new Pool(shape.origin, {
+      connections: shape.connections,
       pipelining: 1,
       // Backstops only: our own sweep enforces timeoutMs and classifies it.
       headersTimeout: this.timeoutMs + DRAIN_GRACE_MS,
@@ -300,16 +297,17 @@ class Run {
   readonly #tick = (): void => {
     try {
       const now = performance.now();
+      const total = this.shape.total;
       this.#sweep(now);
       // Everything whose time has come goes out now: timers fire at ~1 ms granularity, so at 5,000/s
       // each tick sends a small burst; each request still keeps its own exact scheduled time.
-      while (this.#next < this.#total) {
+      while (this.#next < total) {
         const scheduledAt = this.#t0 + this.#next * this.#interval;
         if (scheduledAt > now) break;
         this.#dispatch(this.#next, scheduledAt);
         this.#next++;
       }
-      if (this.#next < this.#total) {
+      if (this.#next < total) {
         const wait = this.#t0 + this.#next * this.#interval - performance.now();
         setTimeout(this.#tick, wait > 1 ? Math.floor(wait) : 1);
         return;
@@ -329,29 +327,24 @@ class Run {
   };
 
   #dispatch(i: number, scheduledAt: number): void {
-    const entry = this.#pick(this.#random());
-    const measured = i >= this.#warmupCount;
-    this.#ctx.i = i;
-    const spec = this.mix[entry]!.build(this.#ctx as BuildContext);
+    const { entry, spec } = this.#source.next(i);
+    const measured = i >= this.shape.warmupCount;
     const sentAt = performance.now();
-    if (measured) {
-      this.#lag.recordMs(sentAt - scheduledAt);
-      this.#entryN[entry]!++;
-    }
+    if (measured) this.#tally.due(entry, sentAt - scheduledAt);
     const pending = new Pending(this, entry, spec, scheduledAt, sentAt, sentAt + this.timeoutMs, measured);
-    if (this.#outstanding >= this.maxInFlight) {
+    if (this.#outstanding >= this.shape.maxInFlight) {
       pending.released = true;
       this.#settle(
         pending,
         'dropped_inflight_cap',
         sentAt,
-        `more than ${this.maxInFlight} requests in flight`,
+        `more than ${this.shape.maxInFlight} requests in flight`,
       );
       return;
     }
     this.#outstanding++;
     if (measured) {
-      this.#sent++;
+      this.#tally.sent();
       // Warm-up is left out here too: a cold server's first hundred milliseconds say nothing about the run.
       if (this.#outstanding > this.#peakInFlight) this.#peakInFlight = this.#outstanding;
     }
@@ -396,7 +389,7 @@ class Run {
     this.#release(p);
     if (p.settled) return;
     const end = performance.now();
-    this.#completed += p.measured ? 1 : 0;
+    if (p.measured) this.#tally.completed();
     // Sweeps run once per tick (up to 1/rate apart at low rates): a response that beat the sweep
     // but not the deadline is still a timeout, so no success is ever slower than timeoutMs.
     if (end > p.deadline) {
@@ -414,19 +407,10 @@ class Run {
     }
     if (this.check !== undefined && p.chunks !== null) {
       const body = Buffer.concat(p.chunks).toString('utf8');
-      let passed: boolean;
-      let why = '';
-      try {
-        passed = this.check(
-          { status: p.status, headers: util.parseHeaders(p.rawHeaders ?? []), body },
-          p.spec,
-        );
-      } catch (err) {
-        passed = false;
-        why = ` (${err instanceof Error ? err.message : String(err)})`;
-      }
-      if (!passed) {
-        this.#settle(p, 'body_check', end, `check failed for ${p.spec.path}${why}: ${body.slice(0, 200)}`);
+      const headers = util.parseHeaders(p.rawHeaders ?? []);
+      const failed = checkResponse(this.check, { status: p.status, headers, body }, p.spec);
+      if (failed !== null) {
+        this.#settle(p, 'body_check', end, failed);
         return;
       }
     }
@@ -448,18 +432,7 @@ class Run {
   #settle(p: Pending, kind: ErrorKind | null, end: number, message: string): void {
     p.settled = true;
     p.chunks = null;
-    if (!p.measured) return;
-    if (end > this.#lastMeasuredEnd) this.#lastMeasuredEnd = end;
-    if (kind === null) {
-      this.#ok++;
-      this.#latency.recordMs(end - p.scheduledAt);
-      this.#serviceLatency.recordMs(end - p.sentAt);
-      this.#entryLatency[p.entry]!.recordMs(end - p.scheduledAt);
-      return;
-    }
-    this.#entryErrors[p.entry]!++;
-    this.#errors.set(kind, (this.#errors.get(kind) ?? 0) + 1);
-    if (!this.#errorSamples.has(kind)) this.#errorSamples.set(kind, message);
+    if (p.measured) this.#tally.settle(p.entry, p.scheduledAt, p.sentAt, end, kind, message);
   }
 
   async closeClient(): Promise<void> {
@@ -469,107 +442,11 @@ class Run {
   }
 
   result(): LoadResult {
-    const scheduled = this.#total - this.#warmupCount;
-    const errors = scheduled - this.#ok;
-    const measureStart = this.#t0 + this.#warmupCount * this.#interval;
-    const spanMs = Math.max(this.durationMs, this.#lastMeasuredEnd - measureStart);
-    const achievedRate = Math.round((this.#ok / spanMs) * 1000 * 10) / 10;
-    const latencyMs = this.#latency.figures();
-    const schedulingLagMs = this.#lag.figures();
-    const errorsByKind = Object.fromEntries([...this.#errors].sort((a, b) => b[1] - a[1]));
-    const perEntry = this.mix.map((m, i) => {
-      const f = this.#entryLatency[i]!.figures();
-      return {
-        name: m.name,
-        n: this.#entryN[i]!,
-        ok: f.count,
-        errors: this.#entryErrors[i]!,
-        p50: f.p50,
-        p99: f.p99,
-      };
-    });
-    const dropped = this.#errors.get('dropped_inflight_cap') ?? 0;
-    const warnings: string[] = [];
-    if (schedulingLagMs.p99 > this.lagWarnMs) {
-      warnings.push(
-        `generator fell behind: its scheduling lag p99=${fmtMs(schedulingLagMs.p99)} (max ${fmtMs(schedulingLagMs.max)}) ` +
-          `exceeds ${fmtMs(this.lagWarnMs)}; latencies still count from the scheduled time, but part of them is ` +
-          `the generator's own delay and the server saw bursts instead of an even rate`,
-      );
-    }
-    if (this.#eluUsed > 0.9) {
-      warnings.push(
-        `generator event loop was ${Math.round(this.#eluUsed * 100)}% busy: it is close to being the bottleneck`,
-      );
-    }
-    if (dropped > 0) {
-      warnings.push(
-        `${dropped} of ${scheduled} requests could not be sent: ${this.maxInFlight} were already in flight ` +
-          `(counted as dropped_inflight_cap errors)`,
-      );
-    }
-    if (this.#peakInFlight > this.connections) {
-      warnings.push(
-        `all ${this.connections} connections were busy at peak (${this.#peakInFlight} requests outstanding): ` +
-          `requests queued inside the client; raise connections unless the server is meant to be saturated`,
-      );
-    }
-    if (scheduled > 0 && achievedRate < this.rate * 0.95) {
-      warnings.push(`achieved ${achievedRate}/s of ${this.rate}/s offered: the server did not keep up`);
-    }
-    return {
-      label: this.label,
-      origin: this.origin,
+    return this.#tally.result({
       startedAt: this.#startedAt,
-      offeredRate: this.rate,
-      achievedRate,
-      durationMs: this.durationMs,
-      warmupMs: this.warmupMs,
-      timeoutMs: this.timeoutMs,
-      connections: this.connections,
-      maxInFlight: this.maxInFlight,
-      scheduled,
-      sent: this.#sent,
-      completed: this.#completed,
-      ok: this.#ok,
-      errors,
-      errorsByKind,
-      errorSamples: Object.fromEntries(this.#errorSamples),
-      latencyMs,
-      serviceLatencyMs: this.#serviceLatency.figures(),
-      schedulingLagMs,
+      t0: this.#t0,
       peakInFlight: this.#peakInFlight,
-      generatorEventLoopUtilization: Math.round(this.#eluUsed * 1000) / 1000,
-      perEntry,
-      warnings,
-    };
+      busy: this.#eluUsed,
+    });
   }
-}
-
-/** 0.41ms, 12.3ms, 304ms: three significant figures are all a latency reading needs. */
-export function fmtMs(ms: number): string {
-  if (ms < 10) return `${ms.toFixed(2)}ms`;
-  if (ms < 100) return `${ms.toFixed(1)}ms`;
-  return `${Math.round(ms)}ms`;
-}
-
-/** The one-line human summary of a run. */
-export function formatSummary(r: LoadResult): string {
-  const l = r.latencyMs;
-  const kinds = Object.entries(r.errorsByKind)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
-  return (
-    (r.label === null ? '' : `[${r.label}] `) +
-    `rate=${r.offeredRate}/s achieved=${Math.round(r.achievedRate)}/s n=${r.scheduled} ` +
-    `p50=${fmtMs(l.p50)} p95=${fmtMs(l.p95)} p99=${fmtMs(l.p99)} p99.9=${fmtMs(l.p999)} max=${fmtMs(l.max)} ` +
-    `errors=${r.errors}${kinds === '' ? '' : ` (${kinds})`} lag_p99=${fmtMs(r.schedulingLagMs.p99)} ` +
-    `sent_to_done_p99=${fmtMs(r.serviceLatencyMs.p99)}`
-  );
-}
-
-/** Prints the summary line and its warnings right under it, on the same stream so they stay together. */
-export function printSummary(r: LoadResult, out: (line: string) => void = console.log): void {
-  out(formatSummary(r));
-  for (const w of r.warnings) out(`WARNING${r.label === null ? '' : ` [${r.label}]`}: ${w}`);
 }

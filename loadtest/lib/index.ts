@@ -1,14 +1,7 @@
 export { classifyError, type ErrorKind } from './errors.ts';
-export {
-  defaultConnections,
-  fmtMs,
-  formatSummary,
-  printSummary,
-  runLoad,
-  type EntryFigures,
-  type LoadOptions,
-  type LoadResult,
-} from './generator.ts';
+export { defaultConnections, defaultEngine, runLoad, type Engine, type LoadOptions } from './generator.ts';
+export { fmtMs, formatSummary, printSummary, type EntryFigures, type LoadResult } from './result.ts';
+export { nativeBinary } from './native.ts';
 export { MicrosHistogram, type LatencyFigures } from './histogram.ts';
 export { busyMachineWarning, formatMachineInfo, machineInfo, type MachineInfo } from './machine.ts';
 export {

@@ -13,10 +13,13 @@ afterEach(async () => {
 
 const get = (name: string, path: string, weight = 1): MixEntry => ({ name, weight, build: () => ({ path }) });
 
-describe('runLoad', () => {
+// Both engines run every behaviour test: the native one (loadtest/loadgen, built with the machine's Go)
+// and the in-process one.
+describe.each(['go', 'node'] as const)('runLoad (%s engine)', (engine) => {
   it('sends the scheduled number of requests, warm-up included but left out of the figures', async () => {
     server = await startServer((_req, res, path) => path === '/ok' && json(res, 200, { ok: true }));
     const r = await runLoad({
+      engine,
       origin: server.origin,
       mix: [get('a', '/ok', 3), get('b', '/ok', 1)],
       rate: 100,
@@ -51,10 +54,10 @@ describe('runLoad', () => {
         build: ({ i, random }) => ({ path: `/eta?i=${i}&lat=${random().toFixed(6)}` }),
       },
     ];
-    await runLoad({ origin: server.origin, mix, rate: 100, durationMs: 200, seed: 7 });
+    await runLoad({ engine, origin: server.origin, mix, rate: 100, durationMs: 200, seed: 7 });
     const first = [...seen].sort();
     seen.length = 0;
-    await runLoad({ origin: server.origin, mix, rate: 100, durationMs: 200, seed: 7 });
+    await runLoad({ engine, origin: server.origin, mix, rate: 100, durationMs: 200, seed: 7 });
 
     expect(new Set(first).size).toBe(20);
     expect([...seen].sort()).toEqual(first);
@@ -71,7 +74,13 @@ describe('runLoad', () => {
       else json(res, 200, {});
       return true;
     });
-    const r = await runLoad({ origin: server.origin, mix: [get('x', '/x')], rate: 200, durationMs: 1200 });
+    const r = await runLoad({
+      engine,
+      origin: server.origin,
+      mix: [get('x', '/x')],
+      rate: 200,
+      durationMs: 1200,
+    });
 
     expect(r.ok).toBe(240);
     // About 60 of 240 requests waited 0-300 ms each: the top 5% all sit inside the stall.
@@ -79,24 +88,6 @@ describe('runLoad', () => {
     expect(r.latencyMs.p99).toBeGreaterThanOrEqual(200);
     expect(r.latencyMs.p95).toBeGreaterThanOrEqual(100);
     expect(r.latencyMs.p50).toBeLessThan(100);
-  });
-
-  it('does not hide a stall of the generator itself: latency and scheduling lag both show it', async () => {
-    server = await startServer((_req, res) => json(res, 200, {}));
-    // Block this process (generator and server alike) for 300 ms in the middle of the run. A tool
-    // that timed requests from when it actually sent them would report only fast responses.
-    setTimeout(() => {
-      const until = performance.now() + 300;
-      while (performance.now() < until);
-    }, 400);
-    const r = await runLoad({ origin: server.origin, mix: [get('x', '/x')], rate: 200, durationMs: 1200 });
-
-    expect(r.sent).toBe(r.scheduled);
-    expect(r.ok).toBe(240);
-    expect(r.schedulingLagMs.max).toBeGreaterThanOrEqual(250);
-    expect(r.latencyMs.max).toBeGreaterThanOrEqual(250);
-    expect(r.latencyMs.p99).toBeGreaterThanOrEqual(200);
-    expect(r.warnings.some((w) => w.startsWith('generator fell behind'))).toBe(true);
   });
 
   it('classifies errors by kind and accounts for every scheduled request', async () => {
@@ -108,6 +99,7 @@ describe('runLoad', () => {
       return path === '/hang';
     });
     const r = await runLoad({
+      engine,
       origin: server.origin,
       mix: [get('ok', '/ok', 2), get('shed', '/shed'), get('hang', '/hang'), get('bad', '/bad-body')],
       rate: 100,
@@ -140,6 +132,7 @@ describe('runLoad', () => {
   it('reports connect errors when nothing listens', async () => {
     const port = await freePort();
     const r = await runLoad({
+      engine,
       origin: `http://127.0.0.1:${port}`,
       mix: [get('x', '/x')],
       rate: 50,
@@ -154,6 +147,7 @@ describe('runLoad', () => {
   it('counts requests beyond the in-flight cap as dropped instead of skipping them', async () => {
     server = await startServer((_req, _res, path) => path === '/hang');
     const r = await runLoad({
+      engine,
       origin: server.origin,
       mix: [get('hang', '/hang')],
       rate: 100,
@@ -176,6 +170,7 @@ describe('runLoad', () => {
   it('returns a JSON-ready object with every figure and a one-line summary', async () => {
     server = await startServer((_req, res) => json(res, 200, {}));
     const r = await runLoad({
+      engine,
       origin: server.origin,
       mix: [get('x', '/x')],
       rate: 50,
@@ -190,10 +185,11 @@ describe('runLoad', () => {
         'completed',
         'connections',
         'durationMs',
+        'engine',
         'errorSamples',
         'errors',
         'errorsByKind',
-        'generatorEventLoopUtilization',
+        'generatorBusy',
         'label',
         'latencyMs',
         'maxInFlight',
@@ -228,35 +224,66 @@ describe('runLoad', () => {
 
   it('rejects options that cannot describe a run', async () => {
     const mix = [get('x', '/x')];
-    await expect(runLoad({ origin: 'http://127.0.0.1:1', mix, rate: 0, durationMs: 100 })).rejects.toThrow(
-      /rate/,
-    );
-    await expect(runLoad({ origin: 'https://127.0.0.1:1', mix, rate: 1, durationMs: 100 })).rejects.toThrow(
-      /http/,
-    );
     await expect(
-      runLoad({ origin: 'http://127.0.0.1:1', mix: [], rate: 1, durationMs: 100 }),
+      runLoad({ engine, origin: 'http://127.0.0.1:1', mix, rate: 0, durationMs: 100 }),
+    ).rejects.toThrow(/rate/);
+    await expect(
+      runLoad({ engine, origin: 'https://127.0.0.1:1', mix, rate: 1, durationMs: 100 }),
+    ).rejects.toThrow(/http/);
+    await expect(
+      runLoad({ engine, origin: 'http://127.0.0.1:1', mix: [], rate: 1, durationMs: 100 }),
     ).rejects.toThrow(/empty/);
   });
 });
 
-describe('regression: at low rates a response after the deadline counted as a success', () => {
-  it('counts a response later than timeoutMs as a timeout even when no sweep ran in between', async () => {
-    // At 2 req/s the generator wakes every 500 ms; the response comes 250 ms after a 100 ms deadline.
-    server = await startServer((_req, res) => {
-      setTimeout(() => json(res, 200, {}), 350);
-      return true;
-    });
+// Only the in-process engine shares this process: blocking it stalls generator and server alike.
+describe('runLoad (node engine)', () => {
+  it('does not hide a stall of the generator itself: latency and scheduling lag both show it', async () => {
+    server = await startServer((_req, res) => json(res, 200, {}));
+    // Block this process (generator and server alike) for 300 ms in the middle of the run. A tool
+    // that timed requests from when it actually sent them would report only fast responses.
+    setTimeout(() => {
+      const until = performance.now() + 300;
+      while (performance.now() < until);
+    }, 400);
     const r = await runLoad({
+      engine: 'node',
       origin: server.origin,
-      mix: [get('slow', '/slow')],
-      rate: 2,
-      durationMs: 1000,
-      timeoutMs: 100,
+      mix: [get('x', '/x')],
+      rate: 200,
+      durationMs: 1200,
     });
 
-    expect(r.scheduled).toBe(2);
-    expect(r.ok).toBe(0);
-    expect(r.errorsByKind).toEqual({ timeout: 2 });
+    expect(r.sent).toBe(r.scheduled);
+    expect(r.ok).toBe(240);
+    expect(r.schedulingLagMs.max).toBeGreaterThanOrEqual(250);
+    expect(r.latencyMs.max).toBeGreaterThanOrEqual(250);
+    expect(r.latencyMs.p99).toBeGreaterThanOrEqual(200);
+    expect(r.warnings.some((w) => w.startsWith('generator fell behind'))).toBe(true);
   });
 });
+
+describe.each(['go', 'node'] as const)(
+  'regression: at low rates a response after the deadline counted as a success (%s engine)',
+  (engine) => {
+    it('counts a response later than timeoutMs as a timeout even when no sweep ran in between', async () => {
+      // At 2 req/s the generator wakes every 500 ms; the response comes 250 ms after a 100 ms deadline.
+      server = await startServer((_req, res) => {
+        setTimeout(() => json(res, 200, {}), 350);
+        return true;
+      });
+      const r = await runLoad({
+        engine,
+        origin: server.origin,
+        mix: [get('slow', '/slow')],
+        rate: 2,
+        durationMs: 1000,
+        timeoutMs: 100,
+      });
+
+      expect(r.scheduled).toBe(2);
+      expect(r.ok).toBe(0);
+      expect(r.errorsByKind).toEqual({ timeout: 2 });
+    });
+  },
+);

@@ -1,0 +1,3 @@
+module github.com/eta-suite/loadgen
+
+go 1.22
