@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { defaultEngine } from './generator.ts';
 import os from 'node:os';
 
 export interface MachineInfo {
@@ -16,6 +18,8 @@ export interface MachineInfo {
   readonly arch: string;
   /** 1, 5 and 15 minute load averages. */
   readonly loadAverage: readonly [number, number, number];
+  /** What sends the load by default: `go (go1.26.8)` or `node (undici)`. */
+  readonly loadEngine: string;
 }
 
 /** Describes the machine a benchmark ran on: a figure without it cannot be compared with anything. */
@@ -35,7 +39,24 @@ export function machineInfo(): MachineInfo {
     os: `${os.type()} ${os.release()}`,
     arch: os.arch(),
     loadAverage: [round2(l1), round2(l5), round2(l15)],
+    loadEngine: loadEngine(),
   };
+}
+
+function loadEngine(): string {
+  let engine: string;
+  try {
+    engine = defaultEngine();
+  } catch (err) {
+    return `invalid (${(err as Error).message})`;
+  }
+  if (engine === 'node') return 'node (undici)';
+  try {
+    const v = execFileSync('go', ['env', 'GOVERSION'], { encoding: 'utf8', timeout: 10_000 }).trim();
+    return `go (${v})`;
+  } catch {
+    return 'go (not found on PATH)';
+  }
 }
 
 function cgroupCpuLimit(): number | null {
@@ -55,6 +76,7 @@ export function formatMachineInfo(m: MachineInfo): string {
     `machine: ${m.cpuModel}, ${m.cores} cores (${m.availableParallelism} usable${limit}), ` +
       `${m.memoryTotalMb} MB RAM (${m.memoryFreeMb} MB free)`,
     `         ${m.os} ${m.arch}, node ${m.node}, load average ${m.loadAverage.join(' / ')}`,
+    `         load generator engine: ${m.loadEngine}`,
   ].join('\n');
 }
 
