@@ -4,6 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import {
+  defaultEngine,
   fmtMs,
   printSummary,
   printTable,
@@ -29,6 +30,11 @@ export interface ServiceKitFigures {
   /** Why the kit side did not run, or null when it did. */
   readonly kitSkipped: string | null;
   readonly runs: readonly (LoadResult & { readonly variant: Variant })[];
+  /**
+   * Bare Fastify again with the other load engine (node when the default is go): what the generator
+   * itself adds to the measured latency on this machine.
+   */
+  readonly otherEngineFloor: readonly LoadResult[];
   readonly overhead: readonly {
     readonly rate: number;
     readonly p50Pct: number;
@@ -106,6 +112,27 @@ export async function run(opts: ScenarioOptions): Promise<ServiceKitFigures> {
       }
     }
 
+    // The measurement floor with the other engine: the same server, rates and requests.
+    const otherEngineFloor: LoadResult[] = [];
+    const bare = servers.get('bare-fastify');
+    const other = defaultEngine() === 'go' ? 'node' : 'go';
+    for (const rate of RATES) {
+      if (bare === undefined) break;
+      const result = await runLoad({
+        engine: other,
+        origin: bare.origin,
+        mix,
+        rate,
+        durationMs,
+        warmupMs,
+        timeoutMs: 2000,
+        label: `bare-fastify@${rate} ${other} engine`,
+        check: (res) => res.body.includes('"etaSeconds"'),
+      });
+      printSummary(result);
+      otherEngineFloor.push(result);
+    }
+
     const overhead = RATES.flatMap((rate) => {
       const bare = runs.find((x) => x.variant === 'bare-fastify' && x.offeredRate === rate);
       const kit = runs.find((x) => x.variant === 'service-kit' && x.offeredRate === rate);
@@ -127,9 +154,10 @@ export async function run(opts: ScenarioOptions): Promise<ServiceKitFigures> {
         `kit LOG_LEVEL=${kitLogLevel}${opts.quick ? ' (BENCH_QUICK: sanity check only)' : ''}`,
     );
     printTable(
-      runs.map((x) => ({
+      [...runs, ...otherEngineFloor.map((x) => ({ ...x, variant: 'bare-fastify' as const }))].map((x) => ({
         rate: x.offeredRate,
         variant: x.variant,
+        engine: x.engine,
         achieved: Math.round(x.achievedRate),
         p50: fmtMs(x.latencyMs.p50),
         p95: fmtMs(x.latencyMs.p95),
@@ -153,7 +181,7 @@ export async function run(opts: ScenarioOptions): Promise<ServiceKitFigures> {
       );
     }
     if (kitSkipped !== null) console.log(`\nkit side SKIPPED: ${kitSkipped}`);
-    return { durationMs, warmupMs, kitLogLevel, kitSkipped, runs, overhead };
+    return { durationMs, warmupMs, kitLogLevel, kitSkipped, runs, otherEngineFloor, overhead };
   } finally {
     for (const svc of servers.values()) {
       const status = await svc.stop();
