@@ -1,9 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { formatSummary, freePort, runLoad, type MixEntry } from '../lib/index.ts';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { formatSummary, freePort, nativeBinary, runLoad, type MixEntry } from '../lib/index.ts';
 import { json, startServer, type TestServer } from './helpers.ts';
 
 // Behaviour only, with generous bounds: these runs share a small machine with other work, so no
 // assertion says how fast anything is.
+
+// The go engine is built with the machine's Go on first use; with a cold Go build cache that compiles
+// net/http from source (about 40 s on 2 cores), so it happens once here rather than inside a test.
+beforeAll(async () => {
+  await nativeBinary();
+}, 180_000);
 
 let server: TestServer | null = null;
 afterEach(async () => {
