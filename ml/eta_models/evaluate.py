@@ -1,6 +1,6 @@
 """Evaluate the COMMITTED ONNX models on any file in the orders-train.csv format.
 
-    python -m eta_models.evaluate --data PATH [--models eta-rough/1,eta-precise/1,eta-precise/2] [--json OUT]
+    python -m eta_models.evaluate --data PATH [--models eta-rough/1,eta-precise/1] [--json OUT]
 
 Runs onnxruntime only (no LightGBM, no retraining): first the golden-vector check a serving proxy would do,
 then MAE / RMSE / R² of p50 and p10–p90 coverage on every usable row of PATH. Prints aggregates only.
@@ -20,7 +20,7 @@ from . import data
 from .golden import verify
 from .metrics import quantile_metrics
 
-DEFAULT_MODELS = ("eta-rough/1", "eta-precise/1", "eta-precise/2")
+DEFAULT_MODELS = ("eta-rough/1", "eta-precise/1")
 
 
 def evaluate_model(model_dir: Path, frame) -> dict:

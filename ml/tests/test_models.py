@@ -11,20 +11,15 @@ from eta_models.data import ML_DIR
 from eta_models.golden import verify
 from eta_models.specs import SPECS
 
-# Every committed version (eta-precise/1 stays for rollback beside the current eta-precise/2).
-MODEL_DIRS = sorted(p.parent for p in (ML_DIR / "models").glob("*/*/model.onnx"))
+MODEL_DIRS = [ML_DIR / "models" / s.name / s.version for s in SPECS]
 
 
-def test_current_specs_are_committed():
-    assert {ML_DIR / "models" / s.name / s.version for s in SPECS} <= set(MODEL_DIRS)
-
-
-@pytest.mark.parametrize("model_dir", MODEL_DIRS, ids=lambda d: f"{d.parent.name}/{d.name}")
+@pytest.mark.parametrize("model_dir", MODEL_DIRS, ids=lambda d: d.parent.name)
 def test_golden_vectors_reproduce(model_dir):
     assert verify(model_dir) == []
 
 
-@pytest.mark.parametrize("model_dir", MODEL_DIRS, ids=lambda d: f"{d.parent.name}/{d.name}")
+@pytest.mark.parametrize("model_dir", MODEL_DIRS, ids=lambda d: d.parent.name)
 def test_onnx_contract(model_dir):
     meta = json.loads((model_dir / "metadata.json").read_text())
     model = onnx.load(str(model_dir / "model.onnx"))
@@ -36,7 +31,7 @@ def test_onnx_contract(model_dir):
     assert meta["input"]["shape"] == [-1, len(meta["features"])]
 
 
-@pytest.mark.parametrize("model_dir", MODEL_DIRS, ids=lambda d: f"{d.parent.name}/{d.name}")
+@pytest.mark.parametrize("model_dir", MODEL_DIRS, ids=lambda d: d.parent.name)
 def test_quantiles_ordered_on_random_synthetic_inputs(model_dir):
     meta = json.loads((model_dir / "metadata.json").read_text())
     rng = np.random.default_rng(0)
@@ -61,20 +56,8 @@ def test_quantiles_ordered_on_random_synthetic_inputs(model_dir):
 RIDER_TRIP = ("rider_age", "rider_rating", "vehicle_type", "vehicle_condition", "multiple_deliveries", "festival")
 
 
-def _meta(name, version="1"):
-    return json.loads((ML_DIR / "models" / name / version / "metadata.json").read_text())
-
-
-PRECISE_VERSIONS = ("1", "2")
-
-
-def test_v2_keeps_v1_input_contract():
-    """The BFF builds vectors from metadata: v2 must not change name, order, codes, nullability or NaN meaning."""
-    keys = ("index", "name", "type", "dtype", "unit", "nullable", "missing", "encoding", "valid_range")
-    v1, v2 = _meta("eta-precise", "1"), _meta("eta-precise", "2")
-    assert v1["input"] == v2["input"]
-    assert [{k: f.get(k) for k in keys} for f in v1["features"]] == [{k: f.get(k) for k in keys} for f in v2["features"]]
-    assert v1["outputs"] == v2["outputs"]
+def _meta(name):
+    return json.loads((ML_DIR / "models" / name / "1" / "metadata.json").read_text())
 
 
 def test_nullability_contract():
@@ -89,9 +72,8 @@ def test_nullability_contract():
         assert f["missing"].startswith("NaN: ") == f["nullable"], f["name"]
 
 
-@pytest.mark.parametrize("version", PRECISE_VERSIONS)
-def test_golden_covers_an_unknown_rider(version):
-    golden = json.loads((ML_DIR / "models" / "eta-precise" / version / "golden.json").read_text())
+def test_golden_covers_an_unknown_rider():
+    golden = json.loads((ML_DIR / "models" / "eta-precise" / "1" / "golden.json").read_text())
     names = [f["name"] for f in _meta("eta-precise")["features"]]
     idx = [names.index(n) for n in RIDER_TRIP]
     assert any(all(c["features"][i] is None for i in idx) for c in golden["cases"])
@@ -99,8 +81,7 @@ def test_golden_covers_an_unknown_rider(version):
                for c in golden["cases"])
 
 
-@pytest.mark.parametrize("version", PRECISE_VERSIONS)
-def test_unknown_rider_is_close_to_rough_and_not_a_fast_default(version):
+def test_unknown_rider_is_close_to_rough_and_not_a_fast_default():
     """On synthetic trips, eta-precise with rider and trip unknown answers like eta-rough (both are the data's
     average rider), while a fixed 'motorcycle, good condition, no batching' rider is clearly faster. Validation
     shows a mean |p50 difference| of about 1 min for unknown vs about 10 min for the old defaults."""
@@ -114,9 +95,8 @@ def test_unknown_rider_is_close_to_rough_and_not_a_fast_default(version):
     x[:, names.index("day_of_week")] = rng.integers(0, 7, n)
     x[:, names.index("region_class")] = rng.integers(0, 3, n)
     x[:, names.index("order_type")] = rng.integers(0, 4, n)
-    run = lambda name, m: ort.InferenceSession(  # noqa: E731
-        str(ML_DIR / "models" / name / (version if name == "eta-precise" else "1") / "model.onnx"),
-        providers=["CPUExecutionProvider"]).run(["p50"], {"features": m})[0]
+    run = lambda name, m: ort.InferenceSession(str(ML_DIR / "models" / name / "1" / "model.onnx"),  # noqa: E731
+                                               providers=["CPUExecutionProvider"]).run(["p50"], {"features": m})[0]
     rough_p50 = run("eta-rough", x[:, : len(rough["features"])]).reshape(-1)
     unknown_p50 = run("eta-precise", x).reshape(-1)
     assert np.mean(np.abs(unknown_p50 - rough_p50)) < 3.0
