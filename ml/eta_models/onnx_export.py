@@ -1,9 +1,5 @@
 """Turn three LightGBM quantile boosters into ONE ONNX graph: input `features`, outputs `p10`, `p50`, `p90`.
 
-(Since eta-precise v2 an output may also be an in-graph mean of several boosters and/or gated between an
-"all known" booster and a fallback for rows with unknowns: see Head. A one-booster head is exported exactly
-as before, so eta-rough v1 and eta-precise v1 rebuild byte for byte.)
-
 Graph: features (float32 [N,F]) -> Cast(double) -> 3 x TreeEnsembleRegressor (double thresholds and leaf
 weights) -> Concat [N,3] -> TopK(k=3, ascending) -> Split -> p10, p50, p90 (float32 [N,1]).
 
@@ -14,8 +10,6 @@ values in-graph guarantees p10 <= p50 <= p90 for every caller with no post-proce
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import lightgbm as lgb
 import numpy as np
@@ -54,86 +48,12 @@ def _tree_node(booster: lgb.Booster, n_features: int, prefix: str, input_name: s
     return node
 
 
-@dataclass(frozen=True)
-class Head:
-    """How one output's raw value is computed from boosters (before the in-graph sort).
-
-    - one member, no fallback: that booster (the v1 layout, byte-identical graph);
-    - several members: their mean (an ensemble averaged in-graph: Sum then Mul by 1/n; each tree node sums
-      its leaves in double but outputs float32, so the mean is float32: ~1e-6 min from LightGBM);
-    - with a fallback: rows where any of `gate_cols` is NaN get the mean of `fallback` instead of the
-      members' ("all known" specialist vs the booster trained for unknowns), chosen in-graph by
-      IsNaN -> ReduceMax -> Where. The input contract does not change: the gate only reads NaN-ness.
-    """
-    members: tuple[lgb.Booster, ...]
-    fallback: tuple[lgb.Booster, ...] = ()
-    gate_cols: tuple[int, ...] = ()
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """LightGBM reference of what the graph computes (double)."""
-        p = np.mean([b.predict(x) for b in self.members], axis=0)
-        if self.fallback:
-            unknown = np.isnan(x[:, list(self.gate_cols)]).any(axis=1)
-            if unknown.any():
-                p = p.copy()
-                p[unknown] = np.mean([b.predict(x[unknown]) for b in self.fallback], axis=0)
-        return p
-
-    @property
-    def boosters(self) -> tuple[lgb.Booster, ...]:
-        return self.members + self.fallback
-
-
-def as_head(h: "Head | lgb.Booster") -> Head:
-    return h if isinstance(h, Head) else Head((h,))
-
-
-def _mean_nodes(boosters: tuple[lgb.Booster, ...], n_features: int, prefix: str, out_name: str) -> tuple[list, list]:
-    if len(boosters) == 1:
-        return [_tree_node(boosters[0], n_features, prefix, "features_f64", out_name)], []
-    nodes = [_tree_node(b, n_features, f"{prefix}_m{i}", "features_f64", f"{prefix}_m{i}") for i, b in enumerate(boosters)]
-    inv = numpy_helper.from_array(np.array([1.0 / len(boosters)], dtype=np.float32), name=f"{prefix}_inv_n")
-    nodes += [helper.make_node("Sum", [f"{prefix}_m{i}" for i in range(len(boosters))], [f"{prefix}_sum"],
-                               name=f"{prefix}_sum"),
-              helper.make_node("Mul", [f"{prefix}_sum", f"{prefix}_inv_n"], [out_name], name=f"{prefix}_mean")]
-    return nodes, [inv]
-
-
-def build_model(heads: dict[str, "Head | lgb.Booster"], n_features: int, doc: str, metadata: dict[str, str]) -> onnx.ModelProto:
-    """heads maps output name (p10/p50/p90) to its Head (or a single trained booster)."""
-    heads = {o: as_head(h) for o, h in heads.items()}
+def build_model(boosters: dict[str, lgb.Booster], n_features: int, doc: str, metadata: dict[str, str]) -> onnx.ModelProto:
+    """boosters maps output name (p10/p50/p90) to its trained booster."""
     nodes = [helper.make_node("Cast", [INPUT_NAME], ["features_f64"], to=TensorProto.DOUBLE, name="to_double")]
-    inits: list = []
     raw = []
-    gates: dict[tuple[int, ...], str] = {}
     for out in OUTPUT_NAMES:
-        h = heads[out]
-        if not h.fallback:
-            n, i = _mean_nodes(h.members, n_features, out, f"{out}_raw")
-            nodes += n
-            inits += i
-        else:
-            if h.gate_cols not in gates:
-                g = f"gate{len(gates)}"
-                inits.append(numpy_helper.from_array(np.array(h.gate_cols, dtype=np.int64), name=f"{g}_cols"))
-                nodes += [
-                    helper.make_node("Gather", [INPUT_NAME, f"{g}_cols"], [f"{g}_values"], axis=1, name=f"{g}_gather"),
-                    helper.make_node("IsNaN", [f"{g}_values"], [f"{g}_isnan"], name=f"{g}_isnan"),
-                    helper.make_node("Cast", [f"{g}_isnan"], [f"{g}_isnan_f"], to=TensorProto.FLOAT, name=f"{g}_cast"),
-                    helper.make_node("ReduceMax", [f"{g}_isnan_f"], [f"{g}_any_f"], axes=[1], keepdims=1,
-                                     name=f"{g}_any"),
-                    helper.make_node("Cast", [f"{g}_any_f"], [f"{g}_any_unknown"], to=TensorProto.BOOL,
-                                     name=f"{g}_to_bool"),
-                ]
-                gates[h.gate_cols] = f"{g}_any_unknown"
-            n, i = _mean_nodes(h.members, n_features, f"{out}_known", f"{out}_known")
-            nodes += n
-            inits += i
-            n, i = _mean_nodes(h.fallback, n_features, f"{out}_fallback", f"{out}_fallback")
-            nodes += n
-            inits += i
-            nodes.append(helper.make_node("Where", [gates[h.gate_cols], f"{out}_fallback", f"{out}_known"],
-                                          [f"{out}_raw"], name=f"{out}_gate"))
+        nodes.append(_tree_node(boosters[out], n_features, out, "features_f64", f"{out}_raw"))
         raw.append(f"{out}_raw")
     k = numpy_helper.from_array(np.array([3], dtype=np.int64), name="k3")
     split_sizes = numpy_helper.from_array(np.array([1, 1, 1], dtype=np.int64), name="split_sizes")
@@ -147,7 +67,7 @@ def build_model(heads: dict[str, "Head | lgb.Booster"], n_features: int, doc: st
         nodes, "eta_quantiles",
         inputs=[helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, ["N", n_features])],
         outputs=[helper.make_tensor_value_info(o, TensorProto.FLOAT, ["N", 1]) for o in OUTPUT_NAMES],
-        initializer=[k, split_sizes, *inits],
+        initializer=[k, split_sizes],
     )
     model = helper.make_model(
         graph, opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid("ai.onnx.ml", ML_OPSET)],

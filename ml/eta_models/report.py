@@ -21,22 +21,13 @@ CONDITIONS = {
     "validation_rider_trip_weather_traffic_unknown": "validation, rider+trip+weather+traffic unknown",
 }
 
-V2_NOTE = (
-    "How v2 was chosen: by 5-fold CV on the training portion only (`reports/cv_search.md`, `make -C ml cv-search`); "
-    "the validation split above was read once, after the choice, by `make -C ml train`. v2 keeps v1's input "
-    "contract (same `features` tensor, names, order, codes, NaN meaning) and v1's p10/p90 and median boosters; "
-    "what changed is the median of rows whose weather, traffic, rider and trip facts are all known: there it is "
-    "the in-graph mean of all-known boosters (see the model card). Rows with any of those unknown get v1's "
-    "median, so the unknown conditions answer as v1.")
-
 _HEAD = ("| Set | Rows | MAE (p50, min) | RMSE (p50, min) | R² (p50) | Coverage p10–p90 | Mean p90−p10 (min) |\n"
          "|---|---|---|---|---|---|---|")
 
 
-def evaluation_summary(results: list[dict], provenance: dict, previous: list[dict] | None = None) -> dict:
+def evaluation_summary(results: list[dict], provenance: dict) -> dict:
     return {
         "training_data": provenance,
-        "previous_versions": previous or [],
         "models": [
             {"name": m["name"], "version": m["version"], "model_sha256": m["artifact"]["sha256"],
              "missing_augmentation": m["training_data"]["missing_augmentation"],
@@ -74,19 +65,6 @@ def evaluation_markdown(summary: dict) -> str:
                       f"{g['coverage_range']} ({'met' if ok_cov else 'NOT met'}).", ""]
         lines += [f"Raw quantile crossing before the in-graph sort: {mt['validation']['raw_quantile_crossing_share']:.2%} "
                   f"of validation rows. ONNX vs LightGBM max |diff|: {m['parity_max_abs_diff']:.2e} min.", ""]
-        if "mae_p50_rounded_to_minutes" in mt["validation"]:
-            lines += ["Secondary figure (not the goal's metric): MAE of p50 rounded to whole minutes, as the BFF shows it "
-                      "(the target is whole minutes too): "
-                      + "; ".join(f"{label.removeprefix('validation, ')} {mt[key]['mae_p50_rounded_to_minutes']:.3f}"
-                                  for key, label in CONDITIONS.items() if key in mt) + ".", ""]
-        for old in (o for o in summary.get("previous_versions", []) if o["name"] == m["name"]):
-            om = old["metrics"]
-            lines += [f"### {old['name']} v{old['version']} (committed earlier, kept for rollback; same validation rows, "
-                      "scored with onnxruntime)", "", _HEAD,
-                      *(_row(label, om[key]) for key, label in CONDITIONS.items() if key in om), "",
-                      f"MAE of p50 rounded to whole minutes (secondary): {om['validation']['mae_p50_rounded_to_minutes']:.3f}.", ""]
-        if m["name"] == "eta-precise" and m["version"] == "2":
-            lines += [V2_NOTE, ""]
     lines += ["Published baselines on the same Kaggle data (random splits, full file): tuned GBDTs reach MAE "
               "3.0–3.2, RMSE 3.8–4.1, R² 0.80–0.84; predicting the mean gives MAE 7.6 (shared/data/README.md).", ""]
     return "\n".join(lines)
@@ -107,36 +85,15 @@ def model_card(spec: ModelSpec, meta: dict) -> str:
         for key, label in CONDITIONS.items() if (m := meta["metrics"].get(key)) is not None
     )
     lp = meta["lightgbm_params"]
-    fb_key, known_key = "fallback (a feature of the gate is NaN)", "all_known (gate columns all known)"
-
-    def _one(q: dict) -> str:
-        obj = ('quantile alpha ' + format(q['alpha'], 'g') if q['objective'] == 'quantile'
-               else q['objective'] + ' delta ' + format(q['alpha'], 'g') + ' min')
-        return f"{obj}, {q['num_boost_round']} rounds"
-
-    def _desc(o: str) -> str:
-        if fb_key not in lp[o]:
-            return f"{o}: {_one(lp[o])}"
-        k = lp[o][known_key]
-        return (f"{o}: mean of {k['members']} all-known boosters ({_one(k)}, {k['num_leaves']} leaves, masked copies "
-                f"at weight {k['mask_weight']:g}, bagging {k['bagging_fraction']:g}, feature_fraction "
-                f"{k['feature_fraction']:g}) when {', '.join(lp[o]['gate_columns'])} are all known, else "
-                f"{_one(lp[o][fb_key])}")
-
-    boosters = "; ".join(_desc(o) for o in ("p10", "p50", "p90"))
-    n_boosters = sum(1 + (lp[o][known_key]["members"] if fb_key in lp[o] else 0) for o in ("p10", "p50", "p90"))
-    p50 = lp["p50"].get(fb_key, lp["p50"])
-    gate_note = ""
-    if fb_key in lp["p50"]:
-        gate_note = ("\n- Gated median (v2): the graph checks in-graph (IsNaN -> ReduceMax -> Where) whether any of "
-                     "the gate\n  columns is NaN. Rows with all of them known get the mean of the all-known boosters, "
-                     "which were\n  trained mostly on complete rows; any other row gets the same median booster as v1, "
-                     "so\n  predictions with rider/trip/feeds unknown are v1's. Chosen by CV on the training portion "
-                     "only\n  (`reports/cv_search.md`).")
+    boosters = "; ".join(
+        f"{o}: {'quantile alpha ' + format(lp[o]['alpha'], 'g') if lp[o]['objective'] == 'quantile' else lp[o]['objective'] + ' delta ' + format(lp[o]['alpha'], 'g') + ' min'}, "
+        f"{lp[o]['num_boost_round']} rounds"
+        for o in ("p10", "p50", "p90")
+    )
     huber_note = ("\n- The Huber median is a robust central value (squared loss within 6 min of the target, absolute beyond),\n"
                   "  not strictly the 50th percentile; in CV it had a lower MAE than quantile 0.5 in every condition\n"
                   "  (`reports/cv.md`). Coverage is still measured between the p10 and p90 quantile boosters."
-                  if p50["objective"] == "huber" else "") + gate_note
+                  if lp["p50"]["objective"] == "huber" else "")
     units = " / ".join("+".join(u) if len(u) > 1 else u[0] for u in aug["units"])
     precise_note = unknown_note = ""
     if spec.name == "eta-precise":
@@ -189,7 +146,7 @@ Generated by `make -C ml all`; numbers are copied from `metadata.json`.
   non-empty set of these units set to NaN (each set equally likely, a unit blanked as a whole): {units}. So
   "unknown" has a learned path that averages over what the data holds, instead of the few odd rows that were
   missing in the raw data.{' Share and median objective chosen by 5-fold CV on the training portion only (`reports/cv.md`).' if spec.name == 'eta-precise' else ''}
-- {'Three' if n_boosters == 3 else n_boosters} LightGBM boosters ({boosters}); deterministic (seed, `deterministic=True`, 2 threads); params in
+- Three LightGBM boosters ({boosters}); deterministic (seed, `deterministic=True`, 2 threads); params in
   `metadata.json`. The outputs are sorted in-graph, so p10 ≤ p50 ≤ p90 whatever the objectives.{huber_note}
 
 ## Metrics (validation, minutes)

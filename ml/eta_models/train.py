@@ -25,7 +25,7 @@ from . import features as F
 from . import golden as G
 from . import report
 from .metrics import quantile_metrics
-from .onnx_export import INPUT_NAME, OUTPUT_NAMES, Head, build_model
+from .onnx_export import INPUT_NAME, OUTPUT_NAMES, build_model
 from .specs import QUANTILES, SEED, SPECS, VALIDATION_SHARE, ModelSpec
 
 PARITY_TOL = 1e-4
@@ -81,49 +81,20 @@ def blank(x: np.ndarray, names: list[str], cols: tuple[str, ...]) -> np.ndarray:
     return out
 
 
-KNOWN_AUG_SEED = SEED + 501  # masked copies of the all-known heads' member i: KNOWN_AUG_SEED + 1000 i
-
-
-def train_boosters(spec: ModelSpec, x: np.ndarray, y: np.ndarray, x_orig: np.ndarray | None = None,
-                   y_orig: np.ndarray | None = None) -> tuple[dict[str, Head], dict]:
-    """x, y: training rows plus the spec's masked copies. x_orig, y_orig (training rows only) are needed when
-    the spec has all-known heads, which draw their own masked copies."""
-    names = spec.feature_names
-    cat_idx = [names.index(c) for c in spec.categorical]
-    heads, params_used = {}, {}
+def train_boosters(spec: ModelSpec, x: np.ndarray, y: np.ndarray) -> tuple[dict[str, lgb.Booster], dict]:
+    cat_idx = [spec.feature_names.index(c) for c in spec.categorical]
+    boosters, params_used = {}, {}
     for out in QUANTILES:
         params, rounds = spec.output_params(out)
-        ds = lgb.Dataset(x, y, feature_name=names, categorical_feature=cat_idx, free_raw_data=True)
-        main = lgb.train(params, ds, num_boost_round=rounds)
+        ds = lgb.Dataset(x, y, feature_name=spec.feature_names, categorical_feature=cat_idx, free_raw_data=True)
+        boosters[out] = lgb.train(params, ds, num_boost_round=rounds)
         params_used[out] = {**params, "num_boost_round": rounds, "categorical_feature": list(spec.categorical)}
-        if out not in spec.known_heads:
-            heads[out] = Head((main,))
-            continue
-        kparams, krounds, share, weight, seeds = spec.known_params(out)
-        members = []
-        for i in range(seeds):
-            xk, yk = augment_missing(x_orig, y_orig, names, share, seed=KNOWN_AUG_SEED + 1000 * i)
-            w = np.ones(len(yk))
-            w[len(y_orig):] = weight
-            p = {**kparams, **({"seed": SEED + 100 * i} if i else {})}
-            dk = lgb.Dataset(xk, yk, weight=w if weight != 1.0 else None, feature_name=names,
-                             categorical_feature=cat_idx, free_raw_data=True)
-            members.append(lgb.train(p, dk, num_boost_round=krounds))
-        heads[out] = Head(tuple(members), fallback=(main,),
-                          gate_cols=tuple(names.index(n) for n in F.MASKED_IN_TRAINING if n in names))
-        params_used[out] = {"fallback (a feature of the gate is NaN)": params_used[out],
-                            "all_known (gate columns all known)": {
-                                **kparams, "num_boost_round": krounds, "members": seeds,
-                                "member_seeds": [SEED + 100 * i for i in range(seeds)],
-                                "mask_share": share, "mask_weight": weight,
-                                "categorical_feature": list(spec.categorical)},
-                            "gate_columns": [n for n in F.MASKED_IN_TRAINING if n in names]}
-    return heads, params_used
+    return boosters, params_used
 
 
-def lgb_predict(heads: dict[str, Head], x: np.ndarray) -> np.ndarray:
+def lgb_predict(boosters: dict[str, lgb.Booster], x: np.ndarray) -> np.ndarray:
     """LightGBM reference prediction with the same sort the ONNX graph applies; shape [N, 3]."""
-    raw = np.stack([heads[o].predict(x) for o in OUTPUT_NAMES], axis=1)
+    raw = np.stack([boosters[o].predict(x) for o in OUTPUT_NAMES], axis=1)
     return np.sort(raw, axis=1)
 
 
@@ -189,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         x_tr, y_tr = augment_missing(x[tr_idx], y_all[tr_idx], names, spec.mask_share)
         x_va, y_va = x[va_idx], y_all[va_idx]
         print(f"[{spec.name}] training 3 boosters on {len(x_tr)} rows ({len(tr_idx)} + masked copies)", flush=True)
-        boosters, params_used = train_boosters(spec, x_tr, y_tr, x[tr_idx], y_all[tr_idx])
+        boosters, params_used = train_boosters(spec, x_tr, y_tr)
 
         ref = lgb_predict(boosters, x_va)
         metrics = {"validation": _metrics_for(ref, y_va)}
@@ -200,13 +171,6 @@ def main(argv: list[str] | None = None) -> int:
         metrics["train"] = _metrics_for(lgb_predict(boosters, x[tr_idx]), y_all[tr_idx])
         crossing = float(np.mean(np.any(np.diff(np.stack([boosters[o].predict(x_va) for o in OUTPUT_NAMES], 1), axis=1) < 0, axis=1)))
         metrics["validation"]["raw_quantile_crossing_share"] = round(crossing, 4)
-        if spec.known_heads:
-            # Secondary figure only (the BFF shows whole minutes and the target is whole minutes); the
-            # headline "mae" above is the raw float p50.
-            for key in ["validation", *unknown_conditions(names)]:
-                xk = x_va if key == "validation" else unknown_inputs[key]
-                metrics[key]["mae_p50_rounded_to_minutes"] = round(
-                    float(np.abs(np.round(lgb_predict(boosters, xk)[:, 1]) - y_va).mean()), 4)
 
         model = build_model(
             boosters, len(names),
@@ -275,27 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         failures += [f"{spec.name}: {p}" for p in problems]
         results.append(meta)
 
-    # Committed earlier versions (kept for rollback), scored with onnxruntime on the same validation rows
-    # and conditions, so the report shows old vs new.
-    previous = []
-    for spec in SPECS:
-        names = spec.feature_names
-        x_va, y_va = frame[names].to_numpy(np.float32)[va_idx], y_all[va_idx]
-        for d in sorted((args.models_dir / spec.name).glob("*/model.onnx")):
-            version = d.parent.name
-            if version == spec.version:
-                continue
-            sess = session_for(d.read_bytes())
-            m = {"validation": _metrics_for(onnx_predict(sess, x_va), y_va)}
-            for key, cols in unknown_conditions(names).items():
-                m[key] = _metrics_for(onnx_predict(sess, blank(x_va, names, cols)), y_va)
-            m["validation"]["mae_p50_rounded_to_minutes"] = round(
-                float(np.abs(np.round(onnx_predict(sess, x_va)[:, 1]) - y_va).mean()), 4)
-            previous.append({"name": spec.name, "version": version, "metrics": m,
-                             "model_sha256": hashlib.sha256(d.read_bytes()).hexdigest()})
-
     args.reports_dir.mkdir(parents=True, exist_ok=True)
-    summary = report.evaluation_summary(results, provenance, previous)
+    summary = report.evaluation_summary(results, provenance)
     (args.reports_dir / "evaluation.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
     (args.reports_dir / "evaluation.md").write_text(report.evaluation_markdown(summary))
     if failures:
