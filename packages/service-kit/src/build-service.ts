@@ -27,7 +27,6 @@ import { z } from 'zod';
 import { Deadline, inboundBudgetMs } from './deadline.ts';
 import { errorHandler } from './error-handler.ts';
 import { AppError } from './errors.ts';
-import { lazyChildLoggerFactory } from './lazy-logger.ts';
 import { createLogger } from './logger.ts';
 import { createReadiness, type Readiness } from './readiness.ts';
 
@@ -131,9 +130,6 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
     loggerInstance: logger,
     // Fastify's own two lines per request are replaced by one line in onResponse that probes skip.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
-    // The request's child logger (request id bound) is made when the request first writes a line: most
-    // write none, and making a pino child costs about as much as a small handler.
-    childLoggerFactory: lazyChildLoggerFactory,
     genReqId: requestIdOf,
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     // Fastify's own closing answer is not in our error form; the onRequest hook below answers instead.
