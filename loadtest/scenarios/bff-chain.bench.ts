@@ -240,15 +240,30 @@ export async function run(opts: ScenarioOptions): Promise<ChainFigures> {
 
     // Every store through the catalogue once (200 per rough call), so the runs measure the estimate path
     // and not the first read of each store from the database; then a short run lets JIT and pools settle.
+    // Each call reads up to 200 stores from the database on the BFF's event loop, which can trip its load
+    // shedding (503 OVERLOADED) for the next call: such a call is repeated until it is answered, or the
+    // runs would read the stores it missed from the database in the middle of a measurement.
+    let shed = 0;
     for (let first = 1; first <= STORES; first += 200) {
       const storeIds = Array.from({ length: Math.min(200, STORES - first + 1) }, (_, i) => first + i);
-      const res = await request(`${bff.origin}/v1/estimates/rough`, {
-        method: 'POST',
-        headers: JSON_HEADERS,
-        body: JSON.stringify({ destination: { lat: 37.55, lng: 127.0 }, storeIds }),
-      });
-      await res.body.dump();
+      for (let attempt = 1; ; attempt++) {
+        const res = await request(`${bff.origin}/v1/estimates/rough`, {
+          method: 'POST',
+          headers: JSON_HEADERS,
+          body: JSON.stringify({ destination: { lat: 37.55, lng: 127.0 }, storeIds }),
+        });
+        const body = await res.body.text();
+        if (res.statusCode === 200) break;
+        if (res.statusCode !== 503 || attempt >= 100) {
+          throw new Error(
+            `loading stores ${first}..: HTTP ${res.statusCode} after ${attempt} tries: ${body}`,
+          );
+        }
+        shed++;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     }
+    if (shed > 0) console.log(`store warm-up: ${shed} calls shed by the BFF and repeated`);
     // Steady state, not start-up: V8 grows its young generation and old space, and the JIT settles,
     // over the first tens of thousands of requests; before that every process GCs far more often.
     await runLoad({
