@@ -6,7 +6,8 @@
 //
 // Why a second engine: on a 2-core machine the Node engine's own CPU (undici, timers at ~1 ms
 // granularity) competes with the server it measures; here the dispatcher sleeps in nanosleep(2) on
-// its own OS thread, and a request costs a few tens of microseconds of CPU.
+// its own OS thread, and each request is bytes serialised before the run, written and parsed by a
+// minimal HTTP/1.1 client (client.go).
 //
 //	loadgen -config run.json
 //
@@ -15,8 +16,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -24,7 +23,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"runtime"
 	"strings"
@@ -60,10 +58,9 @@ type Spec struct {
 }
 
 type request struct {
-	method  string
-	url     string
-	headers [][2]string
-	body    []byte
+	method string
+	path   string
+	raw    []byte
 }
 
 // Record is what happened to one request. Times are milliseconds since t0 (the due time of request
@@ -120,17 +117,7 @@ func run(configPath string) error {
 		return err
 	}
 
-	transport := &http.Transport{
-		Proxy:               nil,
-		DialContext:         (&net.Dialer{Timeout: time.Duration(cfg.TimeoutMs * float64(time.Millisecond))}).DialContext,
-		MaxConnsPerHost:     cfg.Connections,
-		MaxIdleConns:        cfg.Connections,
-		MaxIdleConnsPerHost: cfg.Connections,
-		IdleConnTimeout:     30 * time.Second,
-		DisableCompression:  true,
-		ForceAttemptHTTP2:   false,
-	}
-	client := &http.Client{Transport: transport}
+	p := newPool(strings.TrimPrefix(cfg.Origin, "http://"), cfg.Connections)
 	timeout := time.Duration(cfg.TimeoutMs * float64(time.Millisecond))
 	interval := float64(time.Second) / cfg.Rate
 
@@ -173,7 +160,7 @@ func run(configPath string) error {
 		go func(r *request, rec *Record, sent time.Time) {
 			defer wg.Done()
 			defer outstanding.Add(-1)
-			send(client, r, rec, sent, timeout, cfg.WantBody, ms)
+			send(p, r, rec, sent, timeout, cfg.WantBody, ms)
 		}(&reqs[i], rec, sent)
 	}
 	runtime.UnlockOSThread()
@@ -181,7 +168,7 @@ func run(configPath string) error {
 	wall := time.Since(t0)
 	var after syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &after)
-	transport.CloseIdleConnections()
+	p.closeIdle()
 
 	return writeResults(cfg.Results, records, Summary{
 		Summary:      true,
@@ -192,67 +179,72 @@ func run(configPath string) error {
 	})
 }
 
-func send(client *http.Client, r *request, rec *Record, sent time.Time, timeout time.Duration, wantBody bool, ms func(time.Time) float64) {
-	ctx, cancel := context.WithDeadline(context.Background(), sent.Add(timeout))
-	defer cancel()
-	var body io.Reader
-	if r.body != nil {
-		body = bytes.NewReader(r.body)
+func send(p *pool, r *request, rec *Record, sent time.Time, timeout time.Duration, wantBody bool, ms func(time.Time) float64) {
+	deadline := sent.Add(timeout)
+	var res *response
+	var err error
+	// A keep-alive connection the server closed while idle fails at once, before any answer: such a
+	// request is sent again, once, on a fresh connection (as net/http does). Nothing else is retried.
+	for attempt := 0; ; attempt++ {
+		var c *conn
+		var reused bool
+		c, reused, err = p.get(deadline)
+		if err != nil {
+			break
+		}
+		_ = c.c.SetDeadline(deadline)
+		_, err = c.c.Write(r.raw)
+		wrote := err == nil
+		if wrote {
+			res, err = readResponse(c.r, r.method == "HEAD", wantBody)
+		}
+		if err == nil {
+			if res.close {
+				p.discard(c)
+			} else {
+				p.put(c)
+			}
+			break
+		}
+		p.discard(c)
+		stale := reused && (!wrote || errors.Is(err, io.EOF)) && !isTimeout(err)
+		if !stale || attempt > 0 {
+			break
+		}
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, r.url, body)
+	rec.End = ms(time.Now())
 	if err != nil {
-		rec.End, rec.Kind, rec.Message = ms(time.Now()), "other", err.Error()
+		rec.Kind, rec.Message = classify(err, timeout)
 		return
 	}
-	for _, h := range r.headers {
-		req.Header.Set(h[0], h[1])
+	rec.Status = res.status
+	if wantBody {
+		b := string(res.body)
+		rec.Body = &b
+		rec.Headers = res.headers
 	}
-	resp, err := client.Do(req)
-	if err == nil {
-		var buf []byte
-		if wantBody {
-			buf, err = io.ReadAll(resp.Body)
-		} else {
-			_, err = io.Copy(io.Discard, resp.Body)
-		}
-		resp.Body.Close()
-		rec.Status = resp.StatusCode
-		if err == nil && wantBody {
-			s := string(buf)
-			rec.Body = &s
-			rec.Headers = make(map[string]string, len(resp.Header))
-			for k, v := range resp.Header {
-				rec.Headers[strings.ToLower(k)] = strings.Join(v, ", ")
-			}
-		}
-	}
-	end := time.Now()
-	rec.End = ms(end)
-	if err != nil {
-		rec.Kind, rec.Message = classify(ctx, err, timeout)
-	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, errTimeout) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // classify names where a request failed with the kinds of loadtest/lib/errors.ts.
-func classify(ctx context.Context, err error, timeout time.Duration) (string, string) {
-	if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+func classify(err error, timeout time.Duration) (string, string) {
+	if isTimeout(err) {
 		return "timeout", fmt.Sprintf("no complete response within %d ms", timeout.Milliseconds())
 	}
 	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
+	if (errors.As(err, &op) && op.Op == "dial") || errors.Is(err, syscall.ECONNREFUSED) {
 		return "connect", err.Error()
 	}
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		return "connect", err.Error()
-	}
-	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &op) {
-		return "socket", err.Error()
-	}
-	return "other", err.Error()
+	// Resets, early ends and answers that are not HTTP: the socket's fault, as undici's HPE_ errors are.
+	return "socket", err.Error()
 }
 
 func readRequests(path, origin string, total int) ([]request, error) {
+	host := strings.TrimPrefix(origin, "http://")
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -266,19 +258,19 @@ func readRequests(path, origin string, total int) ([]request, error) {
 		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
 			return nil, fmt.Errorf("requests line %d: %w", len(reqs)+1, err)
 		}
-		r := request{method: s.Method, url: origin + s.Path, headers: s.Headers}
-		if r.method == "" {
-			r.method = http.MethodGet
-		}
+		var body []byte
 		switch {
 		case s.Body64 != "":
-			if r.body, err = base64.StdEncoding.DecodeString(s.Body64); err != nil {
+			if body, err = base64.StdEncoding.DecodeString(s.Body64); err != nil {
 				return nil, fmt.Errorf("requests line %d: %w", len(reqs)+1, err)
 			}
 		case s.Body != "":
-			r.body = []byte(s.Body)
+			body = []byte(s.Body)
 		}
-		reqs = append(reqs, r)
+		if s.Method == "" {
+			s.Method = "GET"
+		}
+		reqs = append(reqs, request{method: s.Method, path: s.Path, raw: serialize(host, s, body)})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
