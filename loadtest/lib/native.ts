@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -197,6 +197,12 @@ export async function runNative(
       }
     }
     if (summary === null) throw new Error('go load engine wrote no summary');
+    // Debugging aid: keep every request's record (send, end, status) to look at a run's timeline.
+    const keep = process.env.BENCH_KEEP_RECORDS;
+    if (keep !== undefined && keep !== '') {
+      mkdirSync(keep, { recursive: true });
+      await copyFile(results, join(keep, `${startedAt.replaceAll(':', '-')}-${shape.label ?? 'run'}.jsonl`));
+    }
     return tally.result({
       startedAt,
       t0: 0,
