@@ -27,6 +27,8 @@ import {
 } from '../lib/index.ts';
 
 const DEFAULT_RATES = [2000, 5000];
+
+type Phase = 'cold' | 'steady';
 const GOAL = { rate: 2000, p99Ms: 2 } as const;
 
 /** Seoul's bounding box (dong layer extent); about 60 % of its area is inside the city. */
@@ -44,7 +46,8 @@ export interface GeoHttpFigures {
     readonly readyProbeMs: readonly number[];
     readonly medianListeningMs: number;
   };
-  readonly runs: readonly (LoadResult & ServerFigures)[];
+  /** `cold`: the first window of load after the process turned ready; `steady`: after the warm-up. */
+  readonly runs: readonly (LoadResult & ServerFigures & { readonly phase: Phase })[];
   readonly goal: { readonly rate: number; readonly p99Ms: number; readonly met: boolean | null };
 }
 
@@ -132,7 +135,10 @@ const median = (xs: readonly number[]) => {
 
 export async function run(opts: ScenarioOptions): Promise<GeoHttpFigures> {
   const durationMs = opts.quick ? 2000 : 10_000;
-  const warmupMs = opts.quick ? 500 : 2000;
+  // Steady state: V8 is still optimising the request path for the first ~10 s of load, and in that
+  // window the p99 is several times the steady one. Both are reported: the `cold` run is the first
+  // `durationMs` of load right after the process turned ready, with no warm-up at all.
+  const warmupMs = opts.quick ? 500 : 10_000;
   // Production's level: one line per request, sent to /dev/null so formatting is counted, shipping not.
   const logLevel = process.env.BENCH_GEO_LOG_LEVEL ?? 'info';
   const entry = join(opts.root, 'services/geo/src/main.ts');
@@ -142,26 +148,33 @@ export async function run(opts: ScenarioOptions): Promise<GeoHttpFigures> {
 
   let svc: SpawnedService | undefined;
   const rates = (process.env.BENCH_GEO_RATES ?? '').split(',').filter(Boolean).map(Number);
-  const runs: (LoadResult & ServerFigures)[] = [];
+  const runs: (LoadResult & ServerFigures & { phase: Phase })[] = [];
   try {
     svc = await spawnService({ entry, name: 'geo', env: geoEnv(logLevel), stdout: 'ignore' });
-    for (const rate of rates.length > 0 ? rates : DEFAULT_RATES) {
+    const steady = rates.length > 0 ? rates : DEFAULT_RATES;
+    const plan: [Phase, number][] = [
+      ['cold', GOAL.rate],
+      ...steady.map((r): [Phase, number] => ['steady', r]),
+    ];
+    for (const [phase, rate] of plan) {
+      const warmup = phase === 'cold' ? 0 : warmupMs;
       const before = await scrape(svc.origin);
       const result = await runLoad({
         origin: svc.origin,
         mix,
         rate,
         durationMs,
-        warmupMs,
+        warmupMs: warmup,
         timeoutMs: 2000,
-        label: `geo@${rate}`,
+        label: `geo@${rate} ${phase}`,
         check: (res) => res.body.includes('"distanceM"'),
       });
       printSummary(result);
       const after = await scrape(svc.origin);
-      const offered = (rate * (warmupMs + durationMs)) / 1000;
+      const offered = (rate * (warmup + durationMs)) / 1000;
       runs.push({
         ...result,
+        phase,
         heapUsedMbAfter: after.heapUsedMb,
         rssMbAfter: after.rssMb,
         serverCpuUsPerRequest: Math.round(((after.cpuSeconds - before.cpuSeconds) * 1e6) / offered),
@@ -173,7 +186,7 @@ export async function run(opts: ScenarioOptions): Promise<GeoHttpFigures> {
       process.stderr.write(`geo exited with ${JSON.stringify(status)}\n`);
   }
 
-  const atGoal = runs.find((r) => r.offeredRate === GOAL.rate);
+  const atGoal = runs.find((r) => r.phase === 'steady' && r.offeredRate === GOAL.rate);
   const figures: GeoHttpFigures = {
     durationMs,
     warmupMs,
@@ -192,12 +205,13 @@ export async function run(opts: ScenarioOptions): Promise<GeoHttpFigures> {
   };
 
   console.log(
-    `\ngeo-http: POST /v1/features, random pairs in Seoul's bbox, ${durationMs / 1000}s per rate after ` +
-      `${warmupMs / 1000}s warm-up, LOG_LEVEL=${logLevel}, live statistics ${figures.redis ? 'from Redis' : 'off (no REDIS_URL)'}` +
+    `\ngeo-http: POST /v1/features, random pairs in Seoul's bbox, ${durationMs / 1000}s per rate; cold: ` +
+      `from the moment the process is ready; steady: after ${warmupMs / 1000}s warm-up at the rate, LOG_LEVEL=${logLevel}, live statistics ${figures.redis ? 'from Redis' : 'off (no REDIS_URL)'}` +
       (opts.quick ? ' (BENCH_QUICK: sanity check only)' : ''),
   );
   printTable(
     runs.map((x) => ({
+      phase: x.phase,
       rate: x.offeredRate,
       achieved: Math.round(x.achievedRate),
       p50: fmtMs(x.latencyMs.p50),
