@@ -265,12 +265,14 @@ export async function run(opts: ScenarioOptions): Promise<ChainFigures> {
     }
     if (shed > 0) console.log(`store warm-up: ${shed} calls shed by the BFF and repeated`);
     // Steady state, not start-up: V8 grows its young generation and old space, and the JIT settles,
-    // over the first tens of thousands of requests; before that every process GCs far more often.
+    // over the first tens of thousands of requests; before that every process GCs far more often, and
+    // recorded runs show one or two 30-80 ms stalls in the first ~30 s of load at the same offsets every
+    // time (not GC). 40 s at 1,000/s leaves them behind.
     await runLoad({
       origin: bff.origin,
       mix: preciseMix,
       rate: 1000,
-      durationMs: opts.quick ? 1000 : 20_000,
+      durationMs: opts.quick ? 1000 : 40_000,
       timeoutMs: 2000,
       check: modelAnswer,
     });
