@@ -7,7 +7,7 @@ export {
 export { Deadline, type DeadlineLike } from './deadline.ts';
 export { toErrorAnswer, type ErrorAnswer } from './error-handler.ts';
 export { AppError } from './errors.ts';
-export { createLogger, REDACT_PATHS, type LoggerSettings } from './logger.ts';
+export { addLogBindings, createLogger, REDACT_PATHS, type LoggerSettings } from './logger.ts';
 export type { Readiness, ReadinessCheck, ReadinessReport } from './readiness.ts';
 export {
   runService,

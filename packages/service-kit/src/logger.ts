@@ -65,3 +65,24 @@ export function createLogger(settings: LoggerSettings): Logger {
   // few thousand requests per second. pino flushes what is buffered when the process exits.
   return pino(options, settings.stream ?? pino.destination({ dest: 1, sync: false }));
 }
+
+/** The part of a request's logger that can take more bindings in place (pino's `setBindings`). */
+interface Bindable {
+  setBindings?: (bindings: Record<string, unknown>) => void;
+  child(bindings: Record<string, unknown>): unknown;
+}
+
+/**
+ * Adds bindings to a request's logger in place: every later line of the request carries them. Fastify's
+ * `request.log` is already a per-request child, so a child of it per request would be a one-off
+ * prototype chain, which V8 gives fresh hidden classes in the old generation: under load that fills the
+ * old space with garbage and forces full GCs (the BFF ran one every ~6.5 s at 1,000 requests per second
+ * from exactly this). Falls back to a child for a logger without `setBindings`.
+ */
+export function addLogBindings<L extends Bindable>(log: L, bindings: Record<string, unknown>): L {
+  if (typeof log.setBindings === 'function') {
+    log.setBindings(bindings);
+    return log;
+  }
+  return log.child(bindings) as L;
+}

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ServiceApp } from '../src/index.ts';
+import { addLogBindings, type ServiceApp } from '../src/index.ts';
 import { testService } from './helpers.ts';
 
 let app: ServiceApp | undefined;
@@ -113,5 +113,45 @@ describe('logs and request ids', () => {
       expect((await app.inject({ method: 'GET', url })).statusCode).toBe(200);
     }
     expect(built.logs.lines.filter((l) => l['message'] === 'request completed')).toEqual([]);
+  });
+});
+
+describe('addLogBindings', () => {
+  it("adds bindings to the request's own logger in place, on every later line of the request", async () => {
+    const built = await testService();
+    app = built.app;
+    let same = false;
+    app.get(
+      '/work',
+      {
+        onRequest: async (request) => {
+          const before = request.log;
+          request.log = addLogBindings(request.log, { caller: 'svc-a' });
+          same = request.log === before;
+        },
+      },
+      async (request) => {
+        request.log.info('inside');
+        return { ok: true };
+      },
+    );
+    await app.inject({ method: 'GET', url: '/work', headers: { 'x-request-id': 'req-bind-1' } });
+    await app.inject({ method: 'GET', url: '/work', headers: { 'x-request-id': 'req-bind-2' } });
+
+    // No child logger per request: the request's logger itself carries the binding.
+    expect(same).toBe(true);
+    const inside = built.logs.lines.filter((l) => l['message'] === 'inside');
+    expect(inside.map((l) => [l['requestId'], l['caller']])).toEqual([
+      ['req-bind-1', 'svc-a'],
+      ['req-bind-2', 'svc-a'],
+    ]);
+    // Bindings stay with the request they were added to: the app's logger did not gain them.
+    built.app.log.info('outside');
+    expect(built.logs.lines.find((l) => l['message'] === 'outside')?.['caller']).toBeUndefined();
+  });
+
+  it('falls back to a child for a logger without setBindings', () => {
+    const child = { child: (b: Record<string, unknown>) => ({ bound: b }) };
+    expect(addLogBindings(child as never, { a: 1 })).toEqual({ bound: { a: 1 } });
   });
 });

@@ -1,5 +1,5 @@
 import { RETRY_AFTER_HEADER } from '@eta/contracts';
-import { AppError } from '@eta/service-kit';
+import { addLogBindings, AppError } from '@eta/service-kit';
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { AuthFailure, AuthUnavailable, bearerToken, type Principal, type TokenVerifier } from './jwt.ts';
 import type { RateLimiter } from './rate-limit.ts';
@@ -60,7 +60,7 @@ export function adminAuthHook(opts: AdminAuthOptions): onRequestAsyncHookHandler
     if (principal.kind === 'service') {
       throw new AppError(403, 'FORBIDDEN', 'a service credential cannot use the store-owner admin API');
     }
-    request.log = request.log.child({ subject: principal.subject });
+    request.log = addLogBindings(request.log, { subject: principal.subject });
     const decision = opts.limiter.take(principal.subject);
     if (!decision.allowed) {
       reply.header(RETRY_AFTER_HEADER, String(decision.retryAfterSeconds));
@@ -79,7 +79,7 @@ export function serviceAuthHook(authenticate: ServiceAuthenticator): onRequestAs
   return async function serviceAuth(request, reply) {
     try {
       const caller = await authenticate(request.headers);
-      request.log = request.log.child({ caller: caller.subject, callerVia: caller.via });
+      request.log = addLogBindings(request.log, { caller: caller.subject, callerVia: caller.via });
     } catch (err) {
       throw toHttpError(err, reply, request);
     }
