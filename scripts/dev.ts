@@ -22,8 +22,6 @@ interface ServiceSpec {
 
 const host = process.env['DEV_HOST'] ?? '127.0.0.1';
 const SERVICE_NODE_OPTIONS = '--max-semi-space-size=32';
-// Not allowed in NODE_OPTIONS, so passed as a flag (docs/architecture.md).
-const SERVICE_NODE_ARGS = ['--heap-growing-percent=100'];
 const ports = {
   'vendor-bff': Number(process.env['VENDOR_BFF_PORT'] ?? 8080),
   geo: Number(process.env['GEO_PORT'] ?? 8081),
@@ -53,7 +51,7 @@ const children = new Map<string, ChildProcess>();
 let stopping = false;
 
 function start(spec: ServiceSpec): ChildProcess {
-  const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, 'src/main.ts'], {
+  const child = spawn(process.execPath, ['src/main.ts'], {
     cwd: join(root, 'services', spec.name),
     env: {
       ...process.env,

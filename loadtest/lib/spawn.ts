@@ -14,7 +14,6 @@ export interface SpawnServiceOptions {
   /** Port to listen on; default: a free port picked just before the start. */
   readonly port?: number;
   readonly cwd?: string;
-  /** Node flags before the entry; default SERVICE_NODE_ARGS (what the service images pass). */
   readonly nodeArgs?: readonly string[];
   readonly readyPath?: string;
   readonly readyTimeoutMs?: number;
@@ -52,8 +51,6 @@ let exitHookInstalled = false;
 
 /** The V8 flags the service images set (NODE_OPTIONS in each service Dockerfile; docs/architecture.md). */
 export const SERVICE_NODE_OPTIONS = '--max-semi-space-size=32';
-/** The V8 flags the images pass on the command line (not allowed in NODE_OPTIONS). */
-export const SERVICE_NODE_ARGS: readonly string[] = ['--heap-growing-percent=100'];
 
 /** A port free right now on 127.0.0.1 (the OS picks it; a race with another process is possible but rare). */
 export async function freePort(): Promise<number> {
@@ -79,7 +76,7 @@ export async function spawnService(opts: SpawnServiceOptions): Promise<SpawnedSe
   const origin = `http://${host}:${port}`;
   installExitHook();
 
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? SERVICE_NODE_ARGS), opts.entry], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.entry], {
     cwd: opts.cwd ?? process.cwd(),
     env: {
       ...process.env,
