@@ -51,7 +51,7 @@ const DEFAULT_LAG_WARN_MS = 5;
 // While only draining, timeouts are swept this often; a late sweep only delays the end of the run.
 const DRAIN_SWEEP_MS = 5;
 // After the last deadline, anything still held by the client is cut off so a run always ends.
-export const DRAIN_GRACE_MS = 1000;
+const DRAIN_GRACE_MS = 1000;
 
 /**
  * Connections for a rate: Little's law at a pessimistic 50 ms per request, within [64, 1024]. The
@@ -125,14 +125,30 @@ export class RequestSource {
 }
 
 /**
- * Runs a response check; the message says why it failed, or is null when it passed. A check that
- * throws fails the request with the error's message.
+ * How a complete HTTP response counts, the same for both engines: null for a success, else its error
+ * kind and message. A response later than `timeoutMs` after its send is a timeout whatever it says, so no
+ * success is ever slower than the deadline. `read` gives the body and headers, and is only called when
+ * there is a check to run.
  */
-export function checkResponse(
-  check: NonNullable<LoadOptions['check']>,
-  res: ResponseInfo,
+export function judgeResponse(
+  status: number,
+  sinceSendMs: number,
   spec: RequestSpec,
-): string | null {
+  timeoutMs: number,
+  check: LoadOptions['check'],
+  read: () => ResponseInfo,
+): { kind: ErrorKind; message: string } | null {
+  if (sinceSendMs > timeoutMs) {
+    return { kind: 'timeout', message: `response after the ${timeoutMs} ms deadline` };
+  }
+  if (status < 200 || status > 299) {
+    return {
+      kind: httpErrorKind(status),
+      message: `HTTP ${status} for ${spec.method ?? 'GET'} ${spec.path}`,
+    };
+  }
+  if (check === undefined) return null;
+  const res = read();
   let passed: boolean;
   let why = '';
   try {
@@ -141,7 +157,9 @@ export function checkResponse(
     passed = false;
     why = ` (${err instanceof Error ? err.message : String(err)})`;
   }
-  return passed ? null : `check failed for ${spec.path}${why}: ${res.body.slice(0, 200)}`;
+  return passed
+    ? null
+    : { kind: 'body_check', message: `check failed for ${spec.path}${why}: ${res.body.slice(0, 200)}` };
 }
 
 /**
@@ -391,30 +409,13 @@ class Run {
     const end = performance.now();
     if (p.measured) this.#tally.completed();
     // Sweeps run once per tick (up to 1/rate apart at low rates): a response that beat the sweep
-    // but not the deadline is still a timeout, so no success is ever slower than timeoutMs.
-    if (end > p.deadline) {
-      this.#settle(p, 'timeout', end, `response after the ${this.timeoutMs} ms deadline`);
-      return;
-    }
-    if (p.status < 200 || p.status > 299) {
-      this.#settle(
-        p,
-        httpErrorKind(p.status),
-        end,
-        `HTTP ${p.status} for ${p.spec.method ?? 'GET'} ${p.spec.path}`,
-      );
-      return;
-    }
-    if (this.check !== undefined && p.chunks !== null) {
-      const body = Buffer.concat(p.chunks).toString('utf8');
-      const headers = util.parseHeaders(p.rawHeaders ?? []);
-      const failed = checkResponse(this.check, { status: p.status, headers, body }, p.spec);
-      if (failed !== null) {
-        this.#settle(p, 'body_check', end, failed);
-        return;
-      }
-    }
-    this.#settle(p, null, end, '');
+    // but not the deadline is still judged a timeout here.
+    const failed = judgeResponse(p.status, end - p.sentAt, p.spec, this.timeoutMs, this.check, () => ({
+      status: p.status,
+      headers: util.parseHeaders(p.rawHeaders ?? []),
+      body: Buffer.concat(p.chunks ?? []).toString('utf8'),
+    }));
+    this.#settle(p, failed?.kind ?? null, end, failed?.message ?? '');
   }
 
   onFailure(p: Pending, err: Error): void {

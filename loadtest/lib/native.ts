@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { httpErrorKind, type ErrorKind } from './errors.ts';
-import { checkResponse, type LoadOptions, type RequestSource } from './generator.ts';
+import type { ErrorKind } from './errors.ts';
+import { judgeResponse, type LoadOptions, type RequestSource } from './generator.ts';
 import type { RequestSpec } from './mix.ts';
 import type { LoadResult } from './result.ts';
 import { Tally, type RunShape } from './tally.ts';
@@ -183,18 +183,12 @@ export async function runNative(
         continue;
       }
       tally.completed();
-      const spec = specs[rec.i]!;
-      if (rec.e - rec.s > shape.timeoutMs) {
-        settle('timeout', `response after the ${shape.timeoutMs} ms deadline`);
-      } else if (rec.st < 200 || rec.st > 299) {
-        settle(httpErrorKind(rec.st), `HTTP ${rec.st} for ${spec.method ?? 'GET'} ${spec.path}`);
-      } else {
-        const failed =
-          check === undefined
-            ? null
-            : checkResponse(check, { status: rec.st, headers: rec.h ?? {}, body: rec.b ?? '' }, spec);
-        settle(failed === null ? null : 'body_check', failed ?? '');
-      }
+      const failed = judgeResponse(rec.st, rec.e - rec.s, specs[rec.i]!, shape.timeoutMs, check, () => ({
+        status: rec.st,
+        headers: rec.h ?? {},
+        body: rec.b ?? '',
+      }));
+      settle(failed?.kind ?? null, failed?.message ?? '');
     }
     if (summary === null) throw new Error('go load engine wrote no summary');
     // Debugging aid: keep every request's record (send, end, status) to look at a run's timeline.

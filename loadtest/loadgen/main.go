@@ -59,7 +59,6 @@ type Spec struct {
 
 type request struct {
 	method string
-	path   string
 	raw    []byte
 }
 
@@ -270,7 +269,7 @@ func readRequests(path, origin string, total int) ([]request, error) {
 		if s.Method == "" {
 			s.Method = "GET"
 		}
-		reqs = append(reqs, request{method: s.Method, path: s.Path, raw: serialize(host, s, body)})
+		reqs = append(reqs, request{method: s.Method, raw: serialize(host, s, body)})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
