@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
+import { freePort } from '@eta/testing/ports';
+
+export { freePort };
 
 export interface SpawnServiceOptions {
   /** Script run as `node <entry>`, e.g. `services/geo/src/main.ts`. */
@@ -51,18 +52,6 @@ let exitHookInstalled = false;
 
 /** The V8 flags the service images set (NODE_OPTIONS in each service Dockerfile; docs/architecture.md). */
 export const SERVICE_NODE_OPTIONS = '--max-semi-space-size=32';
-
-/** A port free right now on 127.0.0.1 (the OS picks it; a race with another process is possible but rare). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (address === null || typeof address === 'string') throw new Error('could not pick a free port');
-  return address.port;
-}
 
 /**
  * Starts a service as a separate Node process, so the load generator never shares an event loop
