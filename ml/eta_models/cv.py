@@ -25,11 +25,27 @@ from .specs import SEED, SPECS
 from .train import augment_missing, blank, split, unknown_conditions
 
 K = 5
+FOLD_SEED = SEED + 2
 SHARES = (0.25, 0.5, 0.75, 1.0)  # 1.0 = every training row gets one masked copy (the most there is)
 QUANTILE_ROUNDS = (150, 250)
 # A previous engineer's CV suggested Huber (delta 6, ~150 rounds) beats quantile 0.5 for the median's MAE.
 HUBER = {"objective": "huber", "alpha": 6.0}
 HUBER_ROUNDS = (150, 250)
+
+
+def training_folds(data_path: Path | None):
+    """eta-precise's CV inputs: the training portion only (the validation indices are discarded unread),
+    K fold labels from FOLD_SEED, and the serving conditions to score (column sets to blank)."""
+    spec = next(s for s in SPECS if s.name == "eta-precise")
+    names = spec.feature_names
+    frame = data.load_orders((data_path or data.default_train_path()).resolve()).frame
+    tr_idx, _ = split(len(frame))
+    x = frame[names].to_numpy(np.float32)[tr_idx]
+    y = frame[data.TARGET].to_numpy(np.float64)[tr_idx]
+    del frame
+    folds = np.random.default_rng(FOLD_SEED).permutation(len(x)) % K
+    conditions = {"as_recorded": (), **{k.removeprefix("validation_"): v for k, v in unknown_conditions(names).items()}}
+    return spec, names, x, y, folds, conditions
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,15 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reports-dir", type=Path, default=data.ML_DIR / "reports")
     args = ap.parse_args(argv)
 
-    spec = next(s for s in SPECS if s.name == "eta-precise")
-    names = spec.feature_names
-    frame = data.load_orders((args.data or data.default_train_path()).resolve()).frame
-    tr_idx, _ = split(len(frame))  # the validation indices are discarded unread
-    x = frame[names].to_numpy(np.float32)[tr_idx]
-    y = frame[data.TARGET].to_numpy(np.float64)[tr_idx]
-    del frame
-    folds = np.random.default_rng(SEED + 2).permutation(len(x)) % K
-    conditions = {"as_recorded": (), **{k.removeprefix("validation_"): v for k, v in unknown_conditions(names).items()}}
+    spec, names, x, y, folds, conditions = training_folds(args.data)
     cat_idx = [names.index(c) for c in spec.categorical]
 
     def run(share: float, params: dict, rounds: tuple[int, ...]) -> dict[int, dict[str, float]]:
@@ -83,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         row["mean_over_conditions"] = round(score(row), 4)
     best = min(rows, key=score)
 
-    result = {"model": spec.name, "folds": K, "fold_seed": SEED + 2, "train_rows": int(len(x)),
+    result = {"model": spec.name, "folds": K, "fold_seed": FOLD_SEED, "train_rows": int(len(x)),
               "validation_rows_used": 0, "conditions": {c: list(cols) for c, cols in conditions.items()},
               "score": "CV MAE of the median, mean over the conditions", "rows": rows,
               "best_quantile_share": share, "best": best, "seconds": round(time.time() - t0)}

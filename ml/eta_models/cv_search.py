@@ -27,11 +27,10 @@ import numpy as np
 
 from . import data
 from . import features as F
-from .specs import QUANTILES, SEED, SPECS
-from .train import augment_missing, blank, split, unknown_conditions
+from .specs import QUANTILES, SEED
+from .cv import FOLD_SEED, K, training_folds
+from .train import augment_missing, blank
 
-K = 5
-FOLD_SEED = SEED + 2  # same folds as cv.py
 MASKED_SLACK = 0.02  # minutes: how much worse than v1's settings an unknown condition may get in CV
 # The coverage clause was first "CV coverage in [0.75, 0.85]"; stage 4's first row showed v1's own settings
 # at 0.749 in CV (0.763 on validation), and every gated candidate keeps v1's p10/p90 boosters, so it became
@@ -268,15 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         write_reports(rows, args.reports_dir)
         return 0
 
-    spec = next(s for s in SPECS if s.name == "eta-precise")
-    names = spec.feature_names
-    frame = data.load_orders((args.data or data.default_train_path()).resolve()).frame
-    tr_idx, _ = split(len(frame))  # the validation indices are discarded unread
-    x = frame[names].to_numpy(np.float32)[tr_idx]
-    y = frame[data.TARGET].to_numpy(np.float64)[tr_idx]
-    del frame
-    folds = np.random.default_rng(FOLD_SEED).permutation(len(x)) % K
-    conditions = {"as_recorded": (), **{k.removeprefix("validation_"): v for k, v in unknown_conditions(names).items()}}
+    spec, names, x, y, folds, conditions = training_folds(args.data)
     only = {s for s in args.only.split(",") if s}
     t0 = time.time()
     rows = []
