@@ -3,9 +3,8 @@
 // concurrency, audit atomicity, validation, rate limit, preview, the admin web, and the estimate API's
 // service credential. Geo and the ML proxy point at a port nothing listens on (the preview's ladder floor);
 // integration/admin.integration.test.ts runs two real processes on Postgres and Redis.
-import { once } from 'node:events';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { freePort } from '@eta/testing/ports';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheEnv, silentLogger } from '@eta/cache';
@@ -37,16 +36,6 @@ import { migratedPglite, silentLog } from '../db/support.ts';
 
 const SERVICE_TOKEN = 'admin-tests-checkout-token-0123456789abcdef';
 
-async function closedPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 let idp: Issuer;
 let stranger: Issuer;
 let db: Database;
@@ -68,7 +57,7 @@ beforeAll(async () => {
     log: silentLogger,
     distributed: false,
   });
-  dead = `http://127.0.0.1:${await closedPort()}`;
+  dead = `http://127.0.0.1:${await freePort()}`;
 }, 120_000);
 
 afterAll(async () => {

@@ -1,8 +1,7 @@
 // HTTP behaviour of the estimate routes through inject: bad input is a 400 naming the field, coded 404
 // and 422, role composition, and answers with every dependency unreachable (the ladder's floor). Geo and
 // the ML proxy point at ports nothing listens on; the integration tests run them for real.
-import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { freePort } from '@eta/testing/ports';
 import { parseEnv } from '@eta/config';
 import type { ServiceApp } from '@eta/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,23 +9,13 @@ import { buildApp } from '../../src/app.ts';
 import { configSchema, type Role } from '../../src/config.ts';
 import { BUSAN, CITY_HALL, GANGNAM, MemoryCatalog, view } from '../domain/estimate-fixtures.ts';
 
-async function closedPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 /** The estimate API needs a service credential (auth/service-credential.ts); admin.test.ts covers its absence. */
 const SERVICE_TOKEN = 'estimate-tests-shared-token-0123456789';
 const auth = { authorization: `Bearer ${SERVICE_TOKEN}` };
 
 let deadUrl = '';
 beforeAll(async () => {
-  deadUrl = `http://127.0.0.1:${await closedPort()}`;
+  deadUrl = `http://127.0.0.1:${await freePort()}`;
 });
 
 function config(role: Role, extra: Record<string, string> = {}) {
