@@ -1,13 +1,16 @@
 import { z } from 'zod';
 
 /**
- * The Geo service's public contract: HTTP bodies of `/v1/regions/lookup`, `/v1/features` and
- * `/v1/features/batch`, and the Redis key and value of the live per-dong statistics that the event
- * pipeline writes and Geo reads. Geo validates requests AND its own responses with these schemas, so a
- * client that parses with them gets exactly what the server promised.
+ * The Geo service's public contract: HTTP bodies of `/v1/regions/lookup`, `/v1/features`,
+ * `/v1/features/batch` and `/v1/features/pairs`, and the Redis key and value of the live per-dong
+ * statistics that the event pipeline writes and Geo reads. Geo validates requests AND its own responses
+ * with these schemas, so a client that parses with them gets exactly what the server promised.
  */
 
-/** Points per `/v1/features/batch` call; a larger batch is a 400, split it. */
+/**
+ * Points per `/v1/features/batch` call, and pairs per `/v1/features/pairs` call; a larger list is a 400,
+ * split it.
+ */
 export const GEO_MAX_BATCH = 500;
 
 // ---------------------------------------------------------------------------------------------------
@@ -262,6 +265,39 @@ export const FeaturesBatchResponse = z.object({
   errors: z.number().int(),
 });
 export type FeaturesBatchResponse = z.infer<typeof FeaturesBatchResponse>;
+
+/**
+ * One item of `/v1/features/pairs`: the same pair `/v1/features` takes. The route checks items one by one
+ * with it (the request schema only sees a list), so a bad pair is answered in its place.
+ */
+export const FeaturesPair = z.object(
+  { origin: LatLng, destination: LatLng },
+  { error: required('an object { origin, destination }') },
+);
+export type FeaturesPair = z.infer<typeof FeaturesPair>;
+
+/**
+ * Up to GEO_MAX_BATCH independent pairs, each with its own origin and destination (the BFF coalescing the
+ * precise requests of one event-loop turn, each a different store and customer), answered in order.
+ */
+export const FeaturesPairsRequest = z.object({
+  pairs: z
+    .array(z.unknown(), { error: required('an array of { origin, destination }') })
+    .min(1, { error: 'send at least one pair; an empty list has nothing to answer' })
+    .max(GEO_MAX_BATCH, { error: `a call holds at most ${GEO_MAX_BATCH} pairs; split it` }),
+});
+export type FeaturesPairsRequest = z.infer<typeof FeaturesPairsRequest>;
+
+export const FeaturesPairsResponse = z.object({
+  /**
+   * One per pair, in request order; `index` is the pair's position in `pairs`. `features` is what
+   * `/v1/features` answers for that pair; `error.field` is dotted like `body.pairs.3.destination.lat`.
+   */
+  results: z.array(FeaturesBatchItem),
+  /** How many items carry an error instead of features. */
+  errors: z.number().int(),
+});
+export type FeaturesPairsResponse = z.infer<typeof FeaturesPairsResponse>;
 
 // ---------------------------------------------------------------------------------------------------
 // Metrics

@@ -2,14 +2,19 @@ import {
   ErrorBody,
   FeaturesBatchRequest,
   FeaturesBatchResponse,
+  FeaturesPair,
+  FeaturesPairsRequest,
+  FeaturesPairsResponse,
   FeaturesRequest,
   FeaturesResponse,
   LatLng,
   type FeaturesBatchItem,
+  type GeoItemError,
   type LiveDongFeatures,
   type PairFeatures,
 } from '@eta/contracts';
-import type { ServiceApp } from '@eta/service-kit';
+import { AppError, type ServiceApp } from '@eta/service-kit';
+import type { FastifyBaseLogger } from 'fastify';
 import type {
   GeoIndex,
   LatLng as DomainLatLng,
@@ -54,6 +59,33 @@ function addDong(codes: Set<string>, r: DomainRegion): void {
 /** `origin.lat` from a zod issue path, for an item's `field`. */
 function issuePath(path: readonly PropertyKey[]): string {
   return path.map(String).join('.');
+}
+
+/** `body.pairs.3` + the first zod issue of that item -> `body.pairs.3.destination.lat` and its message. */
+function pairValidationError(
+  base: string,
+  issue: { path: readonly PropertyKey[]; message: string } | undefined,
+): GeoItemError {
+  const field = issue === undefined || issue.path.length === 0 ? base : `${base}.${issuePath(issue.path)}`;
+  return { code: 'VALIDATION_ERROR', message: `${field}: ${issue?.message ?? 'invalid'}`, field };
+}
+
+/** The kit's answer to an unexpected failure (service-kit's INTERNAL_MESSAGE, which it does not export). */
+const INTERNAL_ITEM_MESSAGE = 'internal error; the request id identifies it in the logs';
+
+/**
+ * What index.features threw for one pair, as that item's error with the code `/v1/features` would have
+ * answered: a GeoInputError goes through toHttpError (VALIDATION_ERROR, the domain's code in the message);
+ * anything else is our bug, a 500 INTERNAL there, so here INTERNAL with the generic message and the stack
+ * in the log, and the other pairs are still answered.
+ */
+function pairDomainError(err: unknown, base: string, index: number, log: FastifyBaseLogger): GeoItemError {
+  const mapped = toHttpError(err, base);
+  if (mapped instanceof AppError && mapped.statusCode < 500) {
+    return { code: mapped.code, message: mapped.message, field: mapped.details?.[0]?.path ?? base };
+  }
+  log.error({ err, index, code: 'INTERNAL' }, 'pair features failed');
+  return { code: 'INTERNAL', message: INTERNAL_ITEM_MESSAGE, field: base };
 }
 
 export function registerFeatureRoutes(app: ServiceApp, deps: FeatureRoutesDeps): void {
@@ -128,6 +160,48 @@ export function registerFeatureRoutes(app: ServiceApp, deps: FeatureRoutesDeps):
         results[i] = { index: i, features: toPair(pairs[k]!, liveByDong) };
       }
       return { sharedEnd, results, errors };
+    },
+  );
+
+  app.post(
+    '/v1/features/pairs',
+    { schema: { body: FeaturesPairsRequest, response: { 200: FeaturesPairsResponse, 400: ErrorBody } } },
+    async (request) => {
+      const items = request.body.pairs;
+      // Each pair is checked and computed on its own, so a bad one (or one the domain refuses) is answered
+      // in its place; the live statistics of every dong of the call are then read once.
+      const results = new Array<FeaturesBatchItem>(items.length);
+      const pairs: DomainPair[] = [];
+      const pairAt: number[] = [];
+      const codes = new Set<string>();
+      let errors = 0;
+      for (let i = 0; i < items.length; i++) {
+        const parsed = FeaturesPair.safeParse(items[i]);
+        if (!parsed.success) {
+          results[i] = { index: i, error: pairValidationError(`body.pairs.${i}`, parsed.error.issues[0]) };
+          errors++;
+          continue;
+        }
+        let f: DomainPair;
+        try {
+          f = index.features(parsed.data.origin, parsed.data.destination);
+        } catch (err) {
+          results[i] = { index: i, error: pairDomainError(err, `body.pairs.${i}`, i, request.log) };
+          errors++;
+          continue;
+        }
+        pairs.push(f);
+        pairAt.push(i);
+        addDong(codes, f.origin);
+        addDong(codes, f.destination);
+      }
+
+      const liveByDong = await live.read([...codes]);
+      for (let k = 0; k < pairs.length; k++) {
+        const i = pairAt[k]!;
+        results[i] = { index: i, features: toPair(pairs[k]!, liveByDong) };
+      }
+      return { results, errors };
     },
   );
 }

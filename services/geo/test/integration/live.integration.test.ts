@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   FeaturesBatchResponse,
+  FeaturesPairsResponse,
   FeaturesResponse,
   LIVE_DONG_TTL_MS,
   liveDongKey,
@@ -183,6 +184,56 @@ describe('live region features from Redis', () => {
     const metrics = (await a.inject({ method: 'GET', url: '/metrics' })).body;
     expect(metrics).toMatch(/^cache_computes_total\{cache="geo-live"\} 1$/m);
     expect(metrics).toMatch(/^geo_live_redis_up 1$/m);
+  });
+});
+
+describe('live region features of /v1/features/pairs', () => {
+  it('answers every pair with /v1/features’s live blocks, reading all dongs of the call in one Redis call', async () => {
+    await writeLiveDongStats(redis, MYEONGDONG, stats(5_000), { namespace });
+    await writeLiveDongStats(redis, SEOGYO, stats(5_000, { ordersInFlight: 3 }), { namespace });
+    await writeLiveDongStats(redis, JAMSIL6, stats(310_000), { namespace });
+    const a = await app();
+    // Different stores and customers, as the BFF sends them; every tenth pair is one of the written dongs.
+    const list = Array.from({ length: 200 }, (_, i) =>
+      i % 10 === 0
+        ? { origin: PLACES.hongikStation, destination: i % 20 === 0 ? PLACES.cityHall : PLACES.jamsilStation }
+        : {
+            origin: { lat: 37.45 + ((i * 7919) % 1000) / 4000, lng: 126.85 + ((i * 104729) % 1000) / 3000 },
+            destination: {
+              lat: 37.45 + ((i * 3571) % 1000) / 4000,
+              lng: 126.85 + ((i * 9973) % 1000) / 3000,
+            },
+          },
+    );
+    const res = await a.inject({ method: 'POST', url: '/v1/features/pairs', payload: { pairs: list } });
+    expect(res.statusCode).toBe(200);
+    const body = FeaturesPairsResponse.parse(res.json());
+    expect(body.errors).toBe(0);
+    const dongs = new Set<string>();
+    for (const r of body.results) {
+      if (!('features' in r)) throw new Error('unexpected item error');
+      for (const end of [r.features.origin, r.features.destination])
+        if (end.inServiceArea) dongs.add(end.dong.code);
+    }
+    expect(dongs.size).toBeGreaterThan(50);
+    const first = body.results[0];
+    const second = body.results[10];
+    if (first === undefined || !('features' in first) || second === undefined || !('features' in second)) {
+      throw new Error('unexpected item error');
+    }
+    expect(first.features.live).toEqual({
+      origin: expect.objectContaining({ available: true, ordersInFlight: 3, ageSeconds: 5 }),
+      destination: expect.objectContaining({ available: true, ordersInFlight: 9, ageSeconds: 5 }),
+    });
+    expect(second.features.live.destination).toEqual({ available: false, reason: 'stale', ageSeconds: 310 });
+    const metrics = (await a.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/^cache_computes_total\{cache="geo-live"\} 1$/m);
+    // Within the cache TTL, so /v1/features answers from the values the pairs call read.
+    for (const i of [0, 10, 37]) {
+      const p = list[i]!;
+      const r = body.results[i];
+      expect(r && 'features' in r ? r.features : r).toEqual(await features(a, p.origin, p.destination));
+    }
   });
 });
 
