@@ -138,3 +138,8 @@ export const BFF_DEPENDENCY_DURATION_SECONDS = 'bff_dependency_duration_seconds'
 export const BFF_DEPENDENCY_FAILURES_TOTAL = 'bff_dependency_failures_total';
 /** Gauge by `dependency`: 0 closed, 1 half-open, 2 open. */
 export const BFF_BREAKER_STATE = 'bff_breaker_state';
+/**
+ * Histogram by `dependency` and `operation` (geo features, ml-proxy model name): how many estimate requests
+ * shared one coalesced dependency call. Its count is the number of calls, its sum the number of requests.
+ */
+export const BFF_COALESCED_REQUESTS = 'bff_coalesced_requests';

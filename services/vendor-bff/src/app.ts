@@ -93,6 +93,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Serv
       registry: app.metricsRegistry,
       observer: metrics.observer,
       onBreakerChange: (to, from) => app.log.warn({ dependency: 'geo', to, from }, 'breaker changed state'),
+      onBatch: (n) => metrics.countBatch('geo', 'features', n),
+      log: app.log,
     });
     metrics.watchBreaker('geo', geo.breaker);
     const ml = createMlClient(config, modelsOf(role), {
@@ -101,6 +103,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Serv
       log: app.log,
       onBreakerChange: (model, to, from) =>
         app.log.warn({ dependency: 'ml-proxy', model, to, from }, 'breaker changed state'),
+      onBatch: (model, n) => metrics.countBatch('ml-proxy', model, n),
     });
     for (const [model, breaker] of ml.breakers) metrics.watchBreaker(`ml-proxy/${model}`, breaker);
 

@@ -44,6 +44,15 @@ export const configSchema = baseServiceEnv
      */
     BREAKER_FAILURES: envInt(20, { min: 1, max: 1_000 }),
     BREAKER_RESET_MS: envInt(1_000, { min: 10, max: 600_000 }),
+    /**
+     * Coalesce the Geo and ML proxy calls of the estimates that reach them in the same event-loop turn
+     * into one call each (adapters/coalesce.ts): no waiting, fewer calls under load.
+     */
+    DEPENDENCY_COALESCE: envBool(true),
+    /** Most pairs in one coalesced Geo call (Geo takes at most 500). */
+    GEO_COALESCE_MAX_PAIRS: envInt(64, { min: 1, max: 500 }),
+    /** Most rows in one coalesced ML proxy call; a larger request (a rough list) is sent on its own. */
+    ML_COALESCE_MAX_ROWS: envInt(256, { min: 1, max: 10_000 }),
     GEO_CONNECTIONS: envInt(32, { min: 1, max: 1_024 }),
     ML_CONNECTIONS: envInt(32, { min: 1, max: 1_024 }),
     /** How often the served models' feature layouts are re-checked against this code's. */

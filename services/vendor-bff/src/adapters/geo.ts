@@ -2,21 +2,27 @@
  * The Geo client: pair features for the precise path, one batch per rough miss set. Every call runs under
  * the request's budget and GEO_TIMEOUT_MS, through a breaker, so a dead Geo costs a request one fast
  * failure and, after BREAKER_FAILURES of them, nothing at all.
+ *
+ * The precise path's pairs are coalesced (coalesce.ts): the pairs asked for in one event-loop turn go to
+ * Geo as one `POST /v1/features/pairs`, a lone pair as `POST /v1/features`. A Geo that does not know the
+ * pairs route yet (404 during a rolling upgrade) is asked pair by pair instead.
  */
 import { createBreaker, type CircuitBreaker } from '@eta/cache';
 import { GEO_MAX_BATCH, REGION_CLASSES } from '@eta/contracts';
-import { createHttpClient, type HttpClient } from '@eta/service-kit';
+import { createHttpClient, UpstreamError, type HttpClient } from '@eta/service-kit';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import type { GeoPort, PairInfo, RegionInfo } from '../domain/estimate.ts';
 import {
+  DependencyFailure,
   guardedCall,
   type Budget,
   type CallObserver,
   type GuardOptions,
   type LatLng,
 } from '../domain/fallback.ts';
+import { createCoalescer } from './coalesce.ts';
 import { classifyUpstream } from './geo-ml-calls.ts';
 
 /**
@@ -42,6 +48,11 @@ const Batch = z.object({
     ]),
   ),
 });
+
+interface PairAsk {
+  readonly origin: LatLng;
+  readonly destination: LatLng;
+}
 
 function region(r: z.output<typeof Region>): RegionInfo {
   return {
@@ -70,6 +81,9 @@ export interface GeoClientDeps {
   readonly registry: Registry;
   readonly observer: CallObserver;
   readonly onBreakerChange?: (to: string, from: string) => void;
+  /** Told the size of every coalesced pair batch sent. */
+  readonly onBatch?: (items: number) => void;
+  readonly log?: { warn(obj: object, msg: string): void };
 }
 
 export function createGeoClient(config: Config, deps: GeoClientDeps): GeoClient {
@@ -94,19 +108,75 @@ export function createGeoClient(config: Config, deps: GeoClientDeps): GeoClient 
     classify: classifyUpstream,
   };
 
+  const one = (ask: PairAsk, budget: Budget) =>
+    guardedCall(guard, 'features', budget, async (b) => {
+      const res = await http.request({
+        method: 'POST',
+        path: '/v1/features',
+        body: { origin: point(ask.origin), destination: point(ask.destination) },
+        deadline: b,
+        schema: Pair,
+      });
+      return pairInfo(res.body);
+    });
+
+  /** Cleared for good when Geo answers 404 on the pairs route (an older Geo). */
+  let pairsRoute = true;
+  const pairsCall = (asks: readonly PairAsk[], budget: Budget) =>
+    guardedCall(guard, 'features-pairs', budget, async (b) => {
+      const res = await http.request({
+        method: 'POST',
+        path: '/v1/features/pairs',
+        body: { pairs: asks.map((a) => ({ origin: point(a.origin), destination: point(a.destination) })) },
+        deadline: b,
+        schema: Batch,
+      });
+      const out = new Array<PairInfo | Error>(asks.length);
+      for (const item of res.body.results) {
+        if (item.index < 0 || item.index >= out.length) continue;
+        out[item.index] =
+          'features' in item
+            ? pairInfo(item.features)
+            : new DependencyFailure(
+                'geo',
+                'rejected',
+                `geo features-pairs: item refused (${item.error.code})`,
+              );
+      }
+      for (let i = 0; i < out.length; i++) {
+        out[i] ??= new DependencyFailure('geo', 'bad-body', `geo features-pairs: no result for item ${i}`);
+      }
+      return out;
+    });
+
+  const pairs = createCoalescer<PairAsk, PairInfo>({
+    maxWeight: Math.min(config.GEO_COALESCE_MAX_PAIRS, GEO_MAX_BATCH),
+    ...(deps.onBatch ? { onBatch: deps.onBatch } : {}),
+    send: async (asks, budget) => {
+      if (asks.length === 1 || !pairsRoute) {
+        return Promise.all(asks.map((a) => one(a, budget).catch((err: unknown) => toError(err))));
+      }
+      try {
+        return await pairsCall(asks, budget);
+      } catch (err) {
+        const notFound =
+          err instanceof DependencyFailure &&
+          err.cause instanceof UpstreamError &&
+          err.cause.statusCode === 404;
+        if (!notFound) throw err;
+        pairsRoute = false;
+        deps.log?.warn({ err }, 'geo has no /v1/features/pairs (older version): asking pair by pair');
+        return Promise.all(asks.map((a) => one(a, budget).catch((err2: unknown) => toError(err2))));
+      }
+    },
+  });
+
   return {
     breaker,
     features: (origin: LatLng, destination: LatLng, budget: Budget) =>
-      guardedCall(guard, 'features', budget, async (b) => {
-        const res = await http.request({
-          method: 'POST',
-          path: '/v1/features',
-          body: { origin: point(origin), destination: point(destination) },
-          deadline: b,
-          schema: Pair,
-        });
-        return pairInfo(res.body);
-      }),
+      config.DEPENDENCY_COALESCE
+        ? pairs.submit({ origin, destination }, budget)
+        : one({ origin, destination }, budget),
     featuresFrom: (origin: LatLng, destinations: readonly LatLng[], budget: Budget) => {
       if (destinations.length > GEO_MAX_BATCH) {
         // The rough path sends at most 201 points; more is a bug here, not something to split silently.
@@ -131,3 +201,5 @@ export function createGeoClient(config: Config, deps: GeoClientDeps): GeoClient 
     close: () => http.close(),
   };
 }
+
+const toError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));

@@ -28,6 +28,7 @@ import {
   type ModelName,
 } from '../domain/features.ts';
 import type { Quantiles } from '../domain/estimate-policy.ts';
+import { createCoalescer, type Coalescer } from './coalesce.ts';
 import { classifyUpstream } from './geo-ml-calls.ts';
 
 const Metadata = z.object({
@@ -67,6 +68,8 @@ export interface MlClientDeps {
   readonly observer: CallObserver;
   readonly log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   readonly onBreakerChange?: (model: ModelName, to: string, from: string) => void;
+  /** Told the number of requests in every coalesced infer call. */
+  readonly onBatch?: (model: ModelName, items: number) => void;
 }
 
 export function createMlClient(config: Config, models: readonly ModelName[], deps: MlClientDeps): MlClient {
@@ -176,9 +179,8 @@ export function createMlClient(config: Config, models: readonly ModelName[], dep
   // The refresh must never keep a draining process alive.
   refresh.unref();
 
-  async function infer(model: ModelName, rows: readonly FeatureRow[], budget: Budget): Promise<ModelAnswer> {
-    const guard = guards.get(model);
-    if (guard === undefined) throw new Error(`model ${model} is not configured for this role`);
+  /** Fails fast, before any call, while no served version of the model has a checked layout. */
+  function requireLayout(model: ModelName): void {
     if (agreed.get(model)?.size === 0) {
       // The proxy was unreachable at start or has just come back: check again now rather than answer
       // manual times until the next refresh, but at most once a second however many requests ask.
@@ -186,6 +188,12 @@ export function createMlClient(config: Config, models: readonly ModelName[], dep
       deps.observer.observe('ml-proxy', model, 'layout', 0);
       throw new DependencyFailure('ml-proxy', 'layout', `${model}: no served version with a checked layout`);
     }
+  }
+
+  async function send(model: ModelName, rows: readonly FeatureRow[], budget: Budget): Promise<ModelAnswer> {
+    const guard = guards.get(model);
+    if (guard === undefined) throw new Error(`model ${model} is not configured for this role`);
+    requireLayout(model);
     const width = MODEL_LAYOUTS[model].length;
     return guardedCall(guard, model, budget, async (b) => {
       const res = await http.request({
@@ -237,6 +245,41 @@ export function createMlClient(config: Config, models: readonly ModelName[], dep
       for (let i = 0; i < rows.length; i++) out[i] = { p10: p10[i]!, p50: p50[i]!, p90: p90[i]! };
       return { version: body.model_version, rows: out };
     });
+  }
+
+  // One coalescer per model: the rows of the requests asking in one event-loop turn go in one infer call,
+  // and each request gets its own rows of the answer back.
+  const coalescers = new Map<ModelName, Coalescer<readonly FeatureRow[], ModelAnswer>>();
+  for (const model of models) {
+    coalescers.set(
+      model,
+      createCoalescer<readonly FeatureRow[], ModelAnswer>({
+        maxWeight: config.ML_COALESCE_MAX_ROWS,
+        weight: (rows) => rows.length,
+        ...(deps.onBatch ? { onBatch: (n: number) => deps.onBatch?.(model, n) } : {}),
+        send: async (asks, budget) => {
+          if (asks.length === 1) return [await send(model, asks[0]!, budget)];
+          const answer = await send(model, asks.flat(), budget);
+          const out = new Array<ModelAnswer>(asks.length);
+          let at = 0;
+          for (let i = 0; i < asks.length; i++) {
+            const n = asks[i]!.length;
+            out[i] = { version: answer.version, rows: answer.rows.slice(at, at + n) };
+            at += n;
+          }
+          return out;
+        },
+      }),
+    );
+  }
+
+  async function infer(model: ModelName, rows: readonly FeatureRow[], budget: Budget): Promise<ModelAnswer> {
+    const coalescer = coalescers.get(model);
+    if (coalescer === undefined) throw new Error(`model ${model} is not configured for this role`);
+    if (!config.DEPENDENCY_COALESCE) return send(model, rows, budget);
+    // Checked here too, so a request is refused at once rather than after the turn.
+    requireLayout(model);
+    return coalescer.submit(rows, budget);
   }
 
   return {

@@ -5,6 +5,7 @@
 import type { CircuitBreaker } from '@eta/cache';
 import {
   BFF_BREAKER_STATE,
+  BFF_COALESCED_REQUESTS,
   BFF_DEPENDENCY_DURATION_SECONDS,
   BFF_DEPENDENCY_FAILURES_TOTAL,
   BFF_ESTIMATES_TOTAL,
@@ -16,6 +17,8 @@ import type { CallObserver } from '../domain/fallback.ts';
 export interface EstimateMetrics {
   readonly observer: CallObserver;
   countEstimate(kind: 'precise' | 'rough', source: EstimateSource, degraded: boolean): void;
+  /** One coalesced dependency call and how many requests it carried. */
+  countBatch(dependency: string, operation: string, requests: number): void;
   /** Breakers are read when scraped. */
   watchBreaker(dependency: string, breaker: CircuitBreaker): void;
 }
@@ -42,6 +45,13 @@ export function createEstimateMetrics(registry: Registry, role: string): Estimat
     labelNames: ['dependency', 'operation', 'kind'] as const,
     registers: [registry],
   });
+  const batches = new Histogram({
+    name: BFF_COALESCED_REQUESTS,
+    help: 'Estimate requests per coalesced dependency call, by dependency and operation.',
+    labelNames: ['dependency', 'operation'] as const,
+    buckets: [1, 2, 3, 4, 6, 8, 12, 16, 32, 64],
+    registers: [registry],
+  });
   const breakers = new Map<string, CircuitBreaker>();
   new Gauge({
     name: BFF_BREAKER_STATE,
@@ -65,6 +75,9 @@ export function createEstimateMetrics(registry: Registry, role: string): Estimat
     },
     countEstimate(kind, source, degraded) {
       estimates.inc({ role, kind, source, degraded: String(degraded) });
+    },
+    countBatch(dependency, operation, requests) {
+      batches.observe({ dependency, operation }, requests);
     },
     watchBreaker(dependency, breaker) {
       breakers.set(dependency, breaker);

@@ -36,7 +36,9 @@ type Fault =
   /** Drops the connection of every request, like a crashed process behind a live address. */
   | { readonly kind: 'refuse' }
   /** Serves the model's metadata with its first two features swapped (a model with another layout). */
-  | { readonly kind: 'swap-features'; readonly model: string };
+  | { readonly kind: 'swap-features'; readonly model: string }
+  /** Answers 404 to matching requests, like an older version without that route. */
+  | { readonly kind: 'not-found'; readonly path: RegExp };
 
 interface FaultProxy {
   readonly url: string;
@@ -51,6 +53,12 @@ async function faultProxy(target: string): Promise<FaultProxy> {
     const fault = state.fault;
     if (fault.kind === 'refuse') {
       req.socket.destroy();
+      return;
+    }
+    if (fault.kind === 'not-found' && fault.path.test(req.url ?? '')) {
+      req.resume();
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ code: 'NOT_FOUND', message: `Route POST:${req.url} not found` }));
       return;
     }
     const forward = () => {
@@ -332,6 +340,90 @@ describe('precise, everything up', () => {
     expect([res.statusCode, res.json<{ code: string }>().code]).toEqual([422, 'OUT_OF_SERVICE_AREA']);
     const r = await rough(a, { storeIds: [1], destination: GWANGMYEONG });
     expect(r.statusCode).toBe(422);
+  });
+});
+
+describe('concurrent precise requests (coalesced calls)', () => {
+  // Stores 1, 6 and 21-26 (model answers) and 2 (manual), to a spread of Seoul addresses and riders, plus
+  // one Gwangmyeong address: what each request gets must not depend on who it shared a call with.
+  const bodies = [1, 6, 21, 22, 23, 24, 25, 26, 2, 1].map((storeId, i) => ({
+    storeId,
+    destination: i === 9 ? GWANGMYEONG : { lat: 37.49 + 0.011 * i, lng: 126.91 + 0.017 * ((i * 7) % 10) },
+    orderedAt: '2026-11-27T19:30:00+09:00',
+    rider: { vehicleType: 'motorcycle', vehicleCondition: i % 3, age: 25 + i, rating: 4.0 + i / 20 },
+  }));
+  let together: ServiceApp;
+  let alone: ServiceApp;
+  beforeAll(async () => {
+    proxy.fault = { kind: 'pass' };
+    [together, alone] = await Promise.all([app(), app({ DEPENDENCY_COALESCE: 'false' })]);
+    // Each store read once first, so the concurrent requests below all reach Geo in the same turn.
+    for (const b of bodies) await precise(together, { storeId: b.storeId, destination: GANGNAM });
+  });
+
+  it('share one Geo call and one eta-precise call, and each gets the answer it gets alone', async () => {
+    const count = async (a: ServiceApp, operation: string) =>
+      metric(a, 'bff_dependency_duration_seconds_count', { operation, outcome: 'ok' });
+    const before = {
+      pairs: await count(together, 'features-pairs'),
+      single: await count(together, 'features'),
+      model: await count(together, 'eta-precise'),
+    };
+
+    const concurrent = await Promise.all(bodies.map((b) => precise(together, b)));
+    const oneByOne = [];
+    for (const b of bodies) oneByOne.push(await precise(alone, b));
+
+    expect(concurrent.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 422]);
+    expect(concurrent.map((r) => r.json())).toEqual(oneByOne.map((r) => r.json()));
+    const answers = concurrent.slice(0, 8).map((r) => r.json<Estimate>());
+    expect(answers.every((e) => e.source === 'model' && !e.degraded)).toBe(true);
+    // Different riders and distances: the rows were not mixed up (a shifted split would repeat answers).
+    expect(new Set(answers.map((e) => e.etaMinutes)).size).toBeGreaterThan(3);
+
+    // Ten pairs in one Geo call; the eight auto-prediction stores' rows in one infer call.
+    expect(await count(together, 'features-pairs')).toBe(before.pairs + 1);
+    expect(await count(together, 'features')).toBe(before.single);
+    expect(await count(together, 'eta-precise')).toBe(before.model + 1);
+    const shared = async (operation: string) => ({
+      calls: await metric(together, 'bff_coalesced_requests_count', { operation }),
+      requests: await metric(together, 'bff_coalesced_requests_sum', { operation }),
+    });
+    expect(
+      (await shared('eta-precise')).requests - (await shared('eta-precise')).calls,
+    ).toBeGreaterThanOrEqual(7);
+  });
+
+  it('a Geo without the pairs route (an older version) is asked pair by pair, once it said so', async () => {
+    const oldGeo = await faultProxy(geo.url);
+    oldGeo.fault = { kind: 'not-found', path: /^\/v1\/features\/pairs/ };
+    try {
+      const a = await app({ GEO_URL: oldGeo.url });
+      for (const b of bodies) await precise(a, { storeId: b.storeId, destination: GANGNAM });
+      const count = (operation: string, outcome: string) =>
+        metric(a, 'bff_dependency_duration_seconds_count', { dependency: 'geo', operation, outcome });
+      const singles = await count('features', 'ok');
+      for (let round = 0; round < 2; round++) {
+        const res = await Promise.all(bodies.slice(0, 8).map((b) => precise(a, b)));
+        expect(res.map((r) => r.json<Estimate>()).every((e) => e.source === 'model' && !e.degraded)).toBe(
+          true,
+        );
+      }
+      // Refused once; every pair of both rounds then asked on its own.
+      expect(await count('features-pairs', 'rejected')).toBe(1);
+      expect(await count('features', 'ok')).toBe(singles + 16);
+    } finally {
+      await oldGeo.close();
+    }
+  });
+
+  it('without coalescing, each request makes its own calls', async () => {
+    const before = await metric(alone, 'bff_dependency_duration_seconds_count', { operation: 'features' });
+    await Promise.all(bodies.slice(0, 4).map((b) => precise(alone, b)));
+    expect(await metric(alone, 'bff_dependency_duration_seconds_count', { operation: 'features' })).toBe(
+      before + 4,
+    );
+    expect(await metric(alone, 'bff_coalesced_requests_count', {})).toBe(0);
   });
 });
 
