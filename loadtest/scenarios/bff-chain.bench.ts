@@ -120,6 +120,22 @@ async function dependencyFailures(bff: SpawnedService): Promise<Map<string, numb
   return out;
 }
 
+/** Requests and calls of the BFF's coalesced dependency calls so far, per dependency (geo, ml-proxy). */
+async function coalesced(bff: SpawnedService): Promise<Record<string, { requests: number; calls: number }>> {
+  const res = await request(`${bff.origin}/metrics`);
+  const out: Record<string, { requests: number; calls: number }> = {};
+  for (const line of (await res.body.text()).split('\n')) {
+    const m = /^bff_coalesced_requests_(sum|count)\{dependency="([^"]+)",operation="[^"]+"\} (\S+)$/.exec(
+      line,
+    );
+    if (!m) continue;
+    const entry = (out[m[2]!] ??= { requests: 0, calls: 0 });
+    if (m[1] === 'sum') entry.requests += Number(m[3]);
+    else entry.calls += Number(m[3]);
+  }
+  return out;
+}
+
 async function cpuSeconds(svc: SpawnedService): Promise<number> {
   const res = await request(`${svc.origin}/metrics`);
   const text = await res.body.text();
@@ -133,6 +149,8 @@ export interface ChainRun extends LoadResult {
   readonly cpuUsPerRequest: Readonly<Record<string, number>>;
   /** Dependency failures the BFF counted during the run (warm-up included), by dependency/operation/kind. */
   readonly dependencyFailures: Readonly<Record<string, number>>;
+  /** Mean requests per coalesced call during the run (warm-up included), per dependency; 1 = no sharing. */
+  readonly requestsPerCall: Readonly<Record<string, number>>;
 }
 
 export interface ChainFigures {
@@ -206,6 +224,7 @@ export async function run(opts: ScenarioOptions): Promise<ChainFigures> {
     ): Promise<ChainRun> => {
       const before = await Promise.all(Object.values(processes).map(cpuSeconds));
       const failuresBefore = await dependencyFailures(bff);
+      const sharedBefore = await coalesced(bff);
       const result = await runLoad({
         origin: bff.origin,
         mix,
@@ -225,6 +244,14 @@ export async function run(opts: ScenarioOptions): Promise<ChainFigures> {
           Math.round(((after[i]! - before[i]!) * 1e6) / offered),
         ]),
       );
+      const sharedAfter = await coalesced(bff);
+      const requestsPerCall = Object.fromEntries(
+        Object.entries(sharedAfter).map(([dep, a]) => {
+          const b = sharedBefore[dep] ?? { requests: 0, calls: 0 };
+          const calls = a.calls - b.calls;
+          return [dep, calls > 0 ? Math.round(((a.requests - b.requests) / calls) * 100) / 100 : 0];
+        }),
+      );
       const failuresAfter = await dependencyFailures(bff);
       const failures = Object.fromEntries(
         [...failuresAfter]
@@ -233,7 +260,7 @@ export async function run(opts: ScenarioOptions): Promise<ChainFigures> {
       );
       printSummary(result);
       if (Object.keys(failures).length > 0) console.log(`  dependency failures: ${JSON.stringify(failures)}`);
-      const r = { ...result, kind, cpuUsPerRequest, dependencyFailures: failures };
+      const r = { ...result, kind, cpuUsPerRequest, dependencyFailures: failures, requestsPerCall };
       runs.push(r);
       return r;
     };
@@ -302,7 +329,7 @@ export async function run(opts: ScenarioOptions): Promise<ChainFigures> {
     };
     console.log(
       `\nvendor-bff chain (geo, ml-proxy, bff: separate processes; ${backing.database}, ${backing.cache}; ` +
-        `LOG_LEVEL=${logLevel}): ${durationMs / 1000}s per rate after ${warmupMs / 1000}s warm-up` +
+        `LOG_LEVEL=${logLevel}; DEPENDENCY_COALESCE=${process.env.DEPENDENCY_COALESCE ?? 'true'}): ${durationMs / 1000}s per rate after ${warmupMs / 1000}s warm-up` +
         `${opts.quick ? ' (BENCH_QUICK: sanity check only)' : ''}`,
     );
     printTable(
@@ -328,6 +355,7 @@ export async function run(opts: ScenarioOptions): Promise<ChainFigures> {
               ? ''
               : `p99<=${goal}ms: ${x.errors === 0 && x.latencyMs.p99 <= goal ? 'met' : 'MISSED'}`,
           'cpu us/req bff/geo/ml': `${x.cpuUsPerRequest.bff}/${x.cpuUsPerRequest.geo}/${x.cpuUsPerRequest.ml}`,
+          'req/call geo/ml': `${x.requestsPerCall.geo ?? '-'}/${x.requestsPerCall['ml-proxy'] ?? '-'}`,
         };
       }),
     );
