@@ -1,5 +1,6 @@
 import {
   ErrorBody,
+  FeaturesBatchRequest,
   FeaturesBatchResponse,
   FeaturesPair,
   FeaturesPairsRequest,
@@ -22,7 +23,6 @@ import type {
 } from '../domain/index.ts';
 import { toHttpError } from '../errors.ts';
 import type { LiveStore } from '../live/live-store.ts';
-import { FeaturesBatchBody } from './batch-body.ts';
 import { toRegion } from './regions.ts';
 
 export interface FeatureRoutesDeps {
@@ -110,7 +110,7 @@ export function registerFeatureRoutes(app: ServiceApp, deps: FeatureRoutesDeps):
 
   app.post(
     '/v1/features/batch',
-    { schema: { body: FeaturesBatchBody, response: { 200: FeaturesBatchResponse, 400: ErrorBody } } },
+    { schema: { body: FeaturesBatchRequest, response: { 200: FeaturesBatchResponse, 400: ErrorBody } } },
     async (request) => {
       const body = request.body;
       // The schema guarantees exactly one of the two shapes.
