@@ -105,8 +105,17 @@ export interface TieredCache<V> {
   close(): Promise<void>;
 }
 
-interface L1Entry<V> extends Expiry {
+/**
+ * One L1 entry. An L1 holds up to hundreds of thousands of them and under miss-heavy traffic each is
+ * promoted to old space and evicted again, so its size is Mark-Compact work. Hence one object with two
+ * fields: staleUntil is not stored, as it is always freshUntil + policy.staleMs, and freshUntil is stored
+ * as milliseconds after the cache's `epoch`, a small integer that V8 keeps inside the object (a Smi) where
+ * an epoch timestamp (~1.8e12) is a separate 16-byte heap number (see `smi`).
+ */
+interface L1Entry<V> {
   readonly value: V;
+  /** freshUntil - epoch. */
+  readonly freshFor: number;
 }
 
 type Outcome<V> = { readonly found: true; readonly value: V } | { readonly found: false };
@@ -118,6 +127,16 @@ interface Load<V> {
 }
 
 const NOT_FOUND: Outcome<never> = { found: false };
+
+/** See `loads` in createTieredCache. */
+const REBUILD_LOADS_AFTER = 1024;
+
+/**
+ * `n` itself, as a Smi when it is an int32. V8 does not turn the integral result of double arithmetic into
+ * a Smi by itself (`Date.now() + ttl - epoch` stays a boxed double), and `| 0` does; a value outside int32
+ * (an uptime of weeks) or with a fraction (a test clock) is returned as is, only boxed.
+ */
+const smi = (n: number): number => (n === (n | 0) ? n | 0 : n);
 
 /** Settles when `work` does or after `ms`, whichever is first; never rejects. */
 async function raceTimeout(work: Promise<unknown>, ms: number): Promise<void> {
@@ -162,6 +181,7 @@ export function createTieredCache<V>(opts: TieredCacheOptions<V>): TieredCache<V
   const computeStats = { calls: 0, errors: 0 };
 
   const l1 = new LRUCache<string, L1Entry<V>>({ max: opts.l1.maxEntries, maxSize: opts.l1.maxBytes });
+  const epoch = now();
   const l2 =
     opts.l2 === undefined
       ? undefined
@@ -173,7 +193,24 @@ export function createTieredCache<V>(opts: TieredCacheOptions<V>): TieredCache<V
           onBreakerChange: () => undefined,
         });
 
-  const loads = new Map<string, Load<V>>();
+  /**
+   * Loads in flight by key, for joining. Entries come and go with every miss, so V8 rehashes the map's table
+   * over and over, and it allocates each new table in the generation of the one it replaces: once a
+   * Mark-Compact has promoted the table (it promotes whatever young object is alive), every later rehash is
+   * old-space garbage, and each dropped table keeps the loads it pointed to alive until the next Mark-Compact.
+   * So the map is rebuilt, young, after every REBUILD_LOADS_AFTER deletes, or as many as it has entries if
+   * that is more: at most one copied entry per delete.
+   */
+  let loads = new Map<string, Load<V>>();
+  let deletes = 0;
+  const forget = (key: string): void => {
+    loads.delete(key);
+    deletes += 1;
+    if (deletes >= REBUILD_LOADS_AFTER && deletes >= loads.size) {
+      deletes = 0;
+      loads = new Map(loads);
+    }
+  };
   const background = new Set<Promise<unknown>>();
   let closed = false;
 
@@ -204,11 +241,7 @@ export function createTieredCache<V>(opts: TieredCacheOptions<V>): TieredCache<V
   const storeL1 = (key: string, value: V, expiry: Expiry, encoded: string | undefined): void => {
     const raw = sizeOf !== undefined ? sizeOf(value, key) : Buffer.byteLength(encoded ?? codec.encode(value));
     // lru-cache refuses (and evicts any old copy of) an entry above maxSize, which is the bound we want.
-    l1.set(
-      key,
-      { value, freshUntil: expiry.freshUntil, staleUntil: expiry.staleUntil },
-      { size: Math.max(1, Math.ceil(raw)) },
-    );
+    l1.set(key, { value, freshFor: smi(expiry.freshUntil - epoch) }, { size: Math.max(1, Math.ceil(raw)) });
   };
 
   interface Decoded {
@@ -285,7 +318,7 @@ export function createTieredCache<V>(opts: TieredCacheOptions<V>): TieredCache<V
     load.promise.catch(() => undefined);
     void load.promise
       .finally(() => {
-        if (loads.get(key) === load) loads.delete(key);
+        if (loads.get(key) === load) forget(key);
       })
       .catch(() => undefined);
   };
@@ -429,7 +462,7 @@ export function createTieredCache<V>(opts: TieredCacheOptions<V>): TieredCache<V
       if (load !== undefined) {
         // Later callers must not join a load that began before the delete.
         load.cancelled = true;
-        loads.delete(key);
+        forget(key);
       }
     }
   };
@@ -505,12 +538,12 @@ export function createTieredCache<V>(opts: TieredCacheOptions<V>): TieredCache<V
       assertOpen();
       const entry = l1.get(key);
       if (entry !== undefined) {
-        const at = now();
-        if (at < entry.freshUntil) {
+        const at = now() - epoch;
+        if (at < entry.freshFor) {
           l1Counters.hits += 1;
           return entry.value;
         }
-        if (at < entry.staleUntil) {
+        if (at < entry.freshFor + policy.staleMs) {
           l1Counters.stale += 1;
           refreshOne(key, compute);
           return entry.value;
@@ -528,16 +561,16 @@ export function createTieredCache<V>(opts: TieredCacheOptions<V>): TieredCache<V
       const joined: [string, Promise<Outcome<V>>][] = [];
       const fetch: string[] = [];
       const stale: string[] = [];
-      const at = now();
+      const at = now() - epoch;
       for (const key of unique) {
         const entry = l1.get(key);
         if (entry !== undefined) {
-          if (at < entry.freshUntil) {
+          if (at < entry.freshFor) {
             l1Counters.hits += 1;
             found.set(key, entry.value);
             continue;
           }
-          if (at < entry.staleUntil) {
+          if (at < entry.freshFor + policy.staleMs) {
             l1Counters.stale += 1;
             found.set(key, entry.value);
             stale.push(key);

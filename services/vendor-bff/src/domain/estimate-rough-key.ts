@@ -30,6 +30,12 @@ export function bucketStart(bucket: number, bucketMinutes: number): Date {
   return new Date(bucket * bucketMinutes * 60_000);
 }
 
+/**
+ * `<storeId>:<cell>:<bucket>`, built by join: V8 builds a template literal this long as a tree of cons
+ * strings that is flattened into a copy only when compared, and the wrapper of that copy is dropped only if
+ * no Mark-Compact is marking at the next scavenge. The key lives as long as its rough-cache entry (up to
+ * 200,000 of them, thousands new a second), so it should be one flat 48-byte string from the start.
+ */
 export function roughCacheKey(storeId: number, cell: string, bucket: number): string {
-  return `${storeId}:${cell}:${bucket}`;
+  return [storeId, cell, bucket].join(':');
 }

@@ -301,7 +301,15 @@ export class EstimateService {
     const uncached = new Map<string, CachedRough>();
     let outside = false;
     const compute = async (missing: readonly string[]): Promise<ReadonlyMap<string, CachedRough>> => {
-      const stores = missing.map((k) => storeByKey.get(k)).filter((s): s is Store => s !== undefined);
+      // Answers go back under the key strings the cache asked with (it keeps those), not rebuilt copies.
+      const keys: string[] = [];
+      const stores: Store[] = [];
+      for (const key of missing) {
+        const s = storeByKey.get(key);
+        if (s === undefined) continue;
+        keys.push(key);
+        stores.push(s);
+      }
       if (stores.length === 0) return new Map();
       let pairs: (PairInfo | null)[];
       let geoDown = false;
@@ -325,7 +333,6 @@ export class EstimateService {
         pairs = stores.map((s) => fallbackPair(centre, s, s.regionClass, s.regionClass));
       }
       const rows: FeatureRow[] = [];
-      const rowKeys: string[] = [];
       const travel: number[] = [];
       stores.forEach((s, i) => {
         const p = pairs[i] ?? fallbackPair(centre, s, s.regionClass, s.regionClass);
@@ -338,7 +345,6 @@ export class EstimateService {
             orderType: s.category,
           }),
         );
-        rowKeys.push(roughCacheKey(s.id, cell, bucket));
         travel.push(travelMinutes(p.roadKm, time.hour));
       });
       let answer: ModelAnswer;
@@ -350,7 +356,7 @@ export class EstimateService {
       }
       const out = new Map<string, CachedRough>();
       answer.rows.forEach((q, i) => {
-        const key = rowKeys[i];
+        const key = keys[i];
         if (key === undefined) return;
         const value: CachedRough = {
           p10: q.p10,
