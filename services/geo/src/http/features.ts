@@ -56,6 +56,28 @@ function addDong(codes: Set<string>, r: DomainRegion): void {
   if (r.dong !== undefined) codes.add(r.dong.code);
 }
 
+/**
+ * Reads the live statistics of every dong of `pairs` at once and answers each pair at its place in the
+ * request (`at[k]` is where `pairs[k]` was asked).
+ */
+async function placeFeatures(
+  results: FeaturesBatchItem[],
+  pairs: readonly DomainPair[],
+  at: readonly number[],
+  live: LiveStore,
+): Promise<void> {
+  const codes = new Set<string>();
+  for (const p of pairs) {
+    addDong(codes, p.origin);
+    addDong(codes, p.destination);
+  }
+  const liveByDong = await live.read([...codes]);
+  for (let k = 0; k < pairs.length; k++) {
+    const i = at[k]!;
+    results[i] = { index: i, features: toPair(pairs[k]!, liveByDong) };
+  }
+}
+
 /** `origin.lat` from a zod issue path, for an item's `field`. */
 function issuePath(path: readonly PropertyKey[]): string {
   return path.map(String).join('.');
@@ -149,16 +171,7 @@ export function registerFeatureRoutes(app: ServiceApp, deps: FeatureRoutesDeps):
       } catch (err) {
         throw toHttpError(err, 'body');
       }
-      const codes = new Set<string>();
-      for (const p of pairs) {
-        addDong(codes, p.origin);
-        addDong(codes, p.destination);
-      }
-      const liveByDong = await live.read([...codes]);
-      for (let k = 0; k < pairs.length; k++) {
-        const i = validAt[k]!;
-        results[i] = { index: i, features: toPair(pairs[k]!, liveByDong) };
-      }
+      await placeFeatures(results, pairs, validAt, live);
       return { sharedEnd, results, errors };
     },
   );
@@ -173,7 +186,6 @@ export function registerFeatureRoutes(app: ServiceApp, deps: FeatureRoutesDeps):
       const results = new Array<FeaturesBatchItem>(items.length);
       const pairs: DomainPair[] = [];
       const pairAt: number[] = [];
-      const codes = new Set<string>();
       let errors = 0;
       for (let i = 0; i < items.length; i++) {
         const parsed = FeaturesPair.safeParse(items[i]);
@@ -192,15 +204,9 @@ export function registerFeatureRoutes(app: ServiceApp, deps: FeatureRoutesDeps):
         }
         pairs.push(f);
         pairAt.push(i);
-        addDong(codes, f.origin);
-        addDong(codes, f.destination);
       }
 
-      const liveByDong = await live.read([...codes]);
-      for (let k = 0; k < pairs.length; k++) {
-        const i = pairAt[k]!;
-        results[i] = { index: i, features: toPair(pairs[k]!, liveByDong) };
-      }
+      await placeFeatures(results, pairs, pairAt, live);
       return { results, errors };
     },
   );
