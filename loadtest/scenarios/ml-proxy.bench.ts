@@ -12,6 +12,7 @@ import {
   printTable,
   runLoad,
   runStandalone,
+  seededRandom,
   SkipScenario,
   spawnService,
   type LoadResult,
@@ -118,12 +119,18 @@ export async function run(opts: ScenarioOptions): Promise<MlProxyFigures> {
 
   // In process: the adapter the service uses, loaded from the service's own bench module.
   const { measureRowCost } = (await import(pathToFileURL(rowCostModule).href)) as {
-    measureRowCost(o: { models: string[]; batches: number[]; cellMs: number }): Promise<RowCost[]>;
+    measureRowCost(o: {
+      models: string[];
+      batches: number[];
+      cellMs: number;
+      random: () => number;
+    }): Promise<RowCost[]>;
   };
   const rowCost = await measureRowCost({
     models: ['eta-rough', 'eta-precise'],
     batches: [1, 16, 50],
     cellMs: opts.quick ? 200 : 1500,
+    random: seededRandom(1),
   });
   console.log('\nml-proxy: inference cost in process (ONNX Runtime, 1 intra-op thread)');
   printTable(
