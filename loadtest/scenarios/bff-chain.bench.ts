@@ -106,29 +106,29 @@ const roughAnswer = (res: { body: string }) => {
   );
 };
 
+/** One scrape of a process's /metrics; the readers below take what they need from the text. */
+async function metricsText(svc: SpawnedService): Promise<string> {
+  const res = await request(`${svc.origin}/metrics`);
+  return res.body.text();
+}
+
 /** The BFF's dependency failures by `dependency/operation/kind`, to tell why a run had errors. */
-async function dependencyFailures(bff: SpawnedService): Promise<Map<string, number>> {
-  const res = await request(`${bff.origin}/metrics`);
+function dependencyFailures(metrics: string): Map<string, number> {
   const out = new Map<string, number>();
-  for (const line of (await res.body.text()).split('\n')) {
-    const m =
-      /^bff_dependency_failures_total\{dependency="([^"]+)",operation="([^"]+)",kind="([^"]+)"\} (\S+)$/.exec(
-        line,
-      );
-    if (m) out.set(`${m[1]}/${m[2]}/${m[3]}`, Number(m[4]));
+  for (const m of metrics.matchAll(
+    /^bff_dependency_failures_total\{dependency="([^"]+)",operation="([^"]+)",kind="([^"]+)"\} (\S+)$/gm,
+  )) {
+    out.set(`${m[1]}/${m[2]}/${m[3]}`, Number(m[4]));
   }
   return out;
 }
 
 /** Requests and calls of the BFF's coalesced dependency calls so far, per dependency (geo, ml-proxy). */
-async function coalesced(bff: SpawnedService): Promise<Record<string, { requests: number; calls: number }>> {
-  const res = await request(`${bff.origin}/metrics`);
+function coalesced(metrics: string): Record<string, { requests: number; calls: number }> {
   const out: Record<string, { requests: number; calls: number }> = {};
-  for (const line of (await res.body.text()).split('\n')) {
-    const m = /^bff_coalesced_requests_(sum|count)\{dependency="([^"]+)",operation="[^"]+"\} (\S+)$/.exec(
-      line,
-    );
-    if (!m) continue;
+  for (const m of metrics.matchAll(
+    /^bff_coalesced_requests_(sum|count)\{dependency="([^"]+)",operation="[^"]+"\} (\S+)$/gm,
+  )) {
     const entry = (out[m[2]!] ??= { requests: 0, calls: 0 });
     if (m[1] === 'sum') entry.requests += Number(m[3]);
     else entry.calls += Number(m[3]);
@@ -136,10 +136,8 @@ async function coalesced(bff: SpawnedService): Promise<Record<string, { requests
   return out;
 }
 
-async function cpuSeconds(svc: SpawnedService): Promise<number> {
-  const res = await request(`${svc.origin}/metrics`);
-  const text = await res.body.text();
-  const m = /^process_cpu_seconds_total (\S+)$/m.exec(text);
+function cpuSeconds(metrics: string): number {
+  const m = /^process_cpu_seconds_total (\S+)$/m.exec(metrics);
   return m?.[1] === undefined ? Number.NaN : Number(m[1]);
 }
 
@@ -227,9 +225,8 @@ export async function run(opts: ScenarioOptions): Promise<ChainFigures> {
       check: (res: { body: string }) => boolean,
       warmup = warmupMs,
     ): Promise<ChainRun> => {
-      const before = await Promise.all(Object.values(processes).map(cpuSeconds));
-      const failuresBefore = await dependencyFailures(bff);
-      const sharedBefore = await coalesced(bff);
+      // processes.bff is first: index 0 of each scrape list.
+      const before = await Promise.all(Object.values(processes).map(metricsText));
       const result = await runLoad({
         origin: bff.origin,
         mix,
@@ -241,25 +238,25 @@ export async function run(opts: ScenarioOptions): Promise<ChainFigures> {
         seed: rate + runs.length,
         check,
       });
-      const after = await Promise.all(Object.values(processes).map(cpuSeconds));
+      const after = await Promise.all(Object.values(processes).map(metricsText));
       const offered = (rate * (duration + warmup)) / 1000;
       const cpuUsPerRequest = Object.fromEntries(
         Object.keys(processes).map((name, i) => [
           name,
-          Math.round(((after[i]! - before[i]!) * 1e6) / offered),
+          Math.round(((cpuSeconds(after[i]!) - cpuSeconds(before[i]!)) * 1e6) / offered),
         ]),
       );
-      const sharedAfter = await coalesced(bff);
+      const sharedBefore = coalesced(before[0]!);
       const requestsPerCall = Object.fromEntries(
-        Object.entries(sharedAfter).map(([dep, a]) => {
+        Object.entries(coalesced(after[0]!)).map(([dep, a]) => {
           const b = sharedBefore[dep] ?? { requests: 0, calls: 0 };
           const calls = a.calls - b.calls;
           return [dep, calls > 0 ? Math.round(((a.requests - b.requests) / calls) * 100) / 100 : 0];
         }),
       );
-      const failuresAfter = await dependencyFailures(bff);
+      const failuresBefore = dependencyFailures(before[0]!);
       const failures = Object.fromEntries(
-        [...failuresAfter]
+        [...dependencyFailures(after[0]!)]
           .map(([k, v]) => [k, v - (failuresBefore.get(k) ?? 0)] as const)
           .filter(([, v]) => v > 0),
       );
