@@ -5,7 +5,7 @@ export {
   type ServiceApp,
 } from './build-service.ts';
 export { Deadline, type DeadlineLike } from './deadline.ts';
-export { toErrorAnswer, type ErrorAnswer } from './error-handler.ts';
+export { INTERNAL_MESSAGE, toErrorAnswer, type ErrorAnswer } from './error-handler.ts';
 export { AppError } from './errors.ts';
 export { addLogBindings, createLogger, REDACT_PATHS, type LoggerSettings } from './logger.ts';
 export type { Readiness, ReadinessCheck, ReadinessReport } from './readiness.ts';

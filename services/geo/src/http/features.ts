@@ -13,7 +13,7 @@ import {
   type LiveDongFeatures,
   type PairFeatures,
 } from '@eta/contracts';
-import { AppError, type ServiceApp } from '@eta/service-kit';
+import { AppError, INTERNAL_MESSAGE, type ServiceApp } from '@eta/service-kit';
 import type { FastifyBaseLogger } from 'fastify';
 import type {
   GeoIndex,
@@ -83,17 +83,17 @@ function issuePath(path: readonly PropertyKey[]): string {
   return path.map(String).join('.');
 }
 
-/** `body.pairs.3` + the first zod issue of that item -> `body.pairs.3.destination.lat` and its message. */
-function pairValidationError(
+/**
+ * `body.pairs.3` + the first zod issue of that item -> `body.pairs.3.destination.lat` and its message; the
+ * error a batch or pairs item gets in its place.
+ */
+function itemValidationError(
   base: string,
   issue: { path: readonly PropertyKey[]; message: string } | undefined,
 ): GeoItemError {
   const field = issue === undefined || issue.path.length === 0 ? base : `${base}.${issuePath(issue.path)}`;
   return { code: 'VALIDATION_ERROR', message: `${field}: ${issue?.message ?? 'invalid'}`, field };
 }
-
-/** The kit's answer to an unexpected failure (service-kit's INTERNAL_MESSAGE, which it does not export). */
-const INTERNAL_ITEM_MESSAGE = 'internal error; the request id identifies it in the logs';
 
 /**
  * What index.features threw for one pair, as that item's error with the code `/v1/features` would have
@@ -107,7 +107,7 @@ function pairDomainError(err: unknown, base: string, index: number, log: Fastify
     return { code: mapped.code, message: mapped.message, field: mapped.details?.[0]?.path ?? base };
   }
   log.error({ err, index, code: 'INTERNAL' }, 'pair features failed');
-  return { code: 'INTERNAL', message: INTERNAL_ITEM_MESSAGE, field: base };
+  return { code: 'INTERNAL', message: INTERNAL_MESSAGE, field: base };
 }
 
 export function registerFeatureRoutes(app: ServiceApp, deps: FeatureRoutesDeps): void {
@@ -154,13 +154,9 @@ export function registerFeatureRoutes(app: ServiceApp, deps: FeatureRoutesDeps):
           validAt.push(i);
           continue;
         }
-        const issue = parsed.error.issues[0];
-        const field = ['body', listName, String(i), ...(issue ? [issuePath(issue.path)] : [])]
-          .filter((s) => s !== '')
-          .join('.');
         results[i] = {
           index: i,
-          error: { code: 'VALIDATION_ERROR', message: `${field}: ${issue?.message ?? 'invalid'}`, field },
+          error: itemValidationError(`body.${listName}.${i}`, parsed.error.issues[0]),
         };
         errors++;
       }
@@ -190,7 +186,7 @@ export function registerFeatureRoutes(app: ServiceApp, deps: FeatureRoutesDeps):
       for (let i = 0; i < items.length; i++) {
         const parsed = FeaturesPair.safeParse(items[i]);
         if (!parsed.success) {
-          results[i] = { index: i, error: pairValidationError(`body.pairs.${i}`, parsed.error.issues[0]) };
+          results[i] = { index: i, error: itemValidationError(`body.pairs.${i}`, parsed.error.issues[0]) };
           errors++;
           continue;
         }
