@@ -120,6 +120,10 @@ export function createGeoClient(config: Config, deps: GeoClientDeps): GeoClient 
       return pairInfo(res.body);
     });
 
+  /** Each pair in its own call, a failure answered in its place. */
+  const eachAlone = (asks: readonly PairAsk[], budget: Budget) =>
+    Promise.all(asks.map((a) => one(a, budget).catch((err: unknown) => toError(err))));
+
   /** Cleared for good when Geo answers 404 on the pairs route (an older Geo). */
   let pairsRoute = true;
   const pairsCall = (asks: readonly PairAsk[], budget: Budget) =>
@@ -153,9 +157,7 @@ export function createGeoClient(config: Config, deps: GeoClientDeps): GeoClient 
     maxWeight: Math.min(config.GEO_COALESCE_MAX_PAIRS, GEO_MAX_BATCH),
     ...(deps.onBatch ? { onBatch: deps.onBatch } : {}),
     send: async (asks, budget) => {
-      if (asks.length === 1 || !pairsRoute) {
-        return Promise.all(asks.map((a) => one(a, budget).catch((err: unknown) => toError(err))));
-      }
+      if (asks.length === 1 || !pairsRoute) return eachAlone(asks, budget);
       try {
         return await pairsCall(asks, budget);
       } catch (err) {
@@ -166,7 +168,7 @@ export function createGeoClient(config: Config, deps: GeoClientDeps): GeoClient 
         if (!notFound) throw err;
         pairsRoute = false;
         deps.log?.warn({ err }, 'geo has no /v1/features/pairs (older version): asking pair by pair');
-        return Promise.all(asks.map((a) => one(a, budget).catch((err2: unknown) => toError(err2))));
+        return eachAlone(asks, budget);
       }
     },
   });

@@ -275,8 +275,8 @@ export function createMlClient(config: Config, models: readonly ModelName[], dep
 
   async function infer(model: ModelName, rows: readonly FeatureRow[], budget: Budget): Promise<ModelAnswer> {
     const coalescer = coalescers.get(model);
-    if (coalescer === undefined) throw new Error(`model ${model} is not configured for this role`);
-    if (!config.DEPENDENCY_COALESCE) return send(model, rows, budget);
+    // send() refuses a model this role does not serve.
+    if (!config.DEPENDENCY_COALESCE || coalescer === undefined) return send(model, rows, budget);
     // Checked here too, so a request is refused at once rather than after the turn.
     requireLayout(model);
     return coalescer.submit(rows, budget);
