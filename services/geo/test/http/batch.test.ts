@@ -1,13 +1,7 @@
-import {
-  ErrorBody,
-  FeaturesBatchResponse,
-  FeaturesResponse,
-  GEO_MAX_BATCH,
-  type FeaturesBatchItem,
-} from '@eta/contracts';
+import { ErrorBody, FeaturesBatchResponse, GEO_MAX_BATCH } from '@eta/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GeoApp } from '../../src/app.ts';
-import { PLACES, testApp } from './helpers.ts';
+import { featuresOf, PLACES, postJson, singleFeatures, testApp } from './helpers.ts';
 
 let app: GeoApp;
 beforeAll(async () => {
@@ -17,21 +11,8 @@ afterAll(async () => {
   await app.close();
 });
 
-async function batch(payload: unknown) {
-  const res = await app.inject({ method: 'POST', url: '/v1/features/batch', payload: payload as object });
-  return { status: res.statusCode, body: res.json<unknown>() };
-}
-
-async function single(origin: unknown, destination: unknown) {
-  const res = await app.inject({ method: 'POST', url: '/v1/features', payload: { origin, destination } });
-  return FeaturesResponse.parse(res.json());
-}
-
-function featuresOf(item: FeaturesBatchItem | undefined) {
-  if (item === undefined || !('features' in item))
-    throw new Error(`expected features, got ${JSON.stringify(item)}`);
-  return item.features;
-}
+const batch = (payload: unknown) => postJson(app, '/v1/features/batch', payload);
+const single = (origin: unknown, destination: unknown) => singleFeatures(app, origin, destination);
 
 /** Points spread over Seoul, deterministic. */
 function seoulPoints(n: number) {

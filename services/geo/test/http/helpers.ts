@@ -1,5 +1,7 @@
 import { Writable } from 'node:stream';
 import { parseEnv } from '@eta/config';
+import { FeaturesResponse, type FeaturesBatchItem } from '@eta/contracts';
+import { expect } from 'vitest';
 import { buildApp, type AppDeps, type GeoApp } from '../../src/app.ts';
 import { configSchema, type Config } from '../../src/config.ts';
 import { DEFAULT_DATA_DIR, loadGeoIndex, type GeoIndex } from '../../src/domain/index.ts';
@@ -40,4 +42,24 @@ export async function testApp(
   deps: Omit<AppDeps, 'index' | 'logStream'> = {},
 ): Promise<GeoApp> {
   return buildApp(testConfig(env), { ...deps, index: await geoIndex(), logStream: logSink().stream });
+}
+
+/** POSTs a JSON body to `url` and answers the status and the parsed body. */
+export async function postJson(app: GeoApp, url: string, payload: unknown) {
+  const res = await app.inject({ method: 'POST', url, payload: payload as object });
+  return { status: res.statusCode, body: res.json<unknown>() };
+}
+
+/** What `/v1/features` answers for one pair: the reference the batch and pairs routes are held to. */
+export async function singleFeatures(app: GeoApp, origin: unknown, destination: unknown) {
+  const res = await postJson(app, '/v1/features', { origin, destination });
+  expect(res.status).toBe(200);
+  return FeaturesResponse.parse(res.body);
+}
+
+/** The features of a batch or pairs item; throws when the item is an error instead. */
+export function featuresOf(item: FeaturesBatchItem | undefined) {
+  if (item === undefined || !('features' in item))
+    throw new Error(`expected features, got ${JSON.stringify(item)}`);
+  return item.features;
 }

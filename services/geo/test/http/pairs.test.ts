@@ -1,15 +1,17 @@
-import {
-  ErrorBody,
-  FeaturesPairsResponse,
-  FeaturesResponse,
-  GEO_MAX_BATCH,
-  type FeaturesBatchItem,
-  type LatLng,
-} from '@eta/contracts';
+import { ErrorBody, FeaturesPairsResponse, GEO_MAX_BATCH, type LatLng } from '@eta/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type GeoApp } from '../../src/app.ts';
 import { GeoInputError, haversineM, type GeoIndex } from '../../src/domain/index.ts';
-import { PLACES, geoIndex, logSink, testApp, testConfig } from './helpers.ts';
+import {
+  featuresOf,
+  geoIndex,
+  logSink,
+  PLACES,
+  postJson,
+  singleFeatures,
+  testApp,
+  testConfig,
+} from './helpers.ts';
 
 let app: GeoApp;
 beforeAll(async () => {
@@ -19,23 +21,9 @@ afterAll(async () => {
   await app.close();
 });
 
-async function pairsOn(a: GeoApp, payload: unknown) {
-  const res = await a.inject({ method: 'POST', url: '/v1/features/pairs', payload: payload as object });
-  return { status: res.statusCode, body: res.json<unknown>() };
-}
+const pairsOn = (a: GeoApp, payload: unknown) => postJson(a, '/v1/features/pairs', payload);
 const pairs = (payload: unknown) => pairsOn(app, payload);
-
-async function single(origin: unknown, destination: unknown) {
-  const res = await app.inject({ method: 'POST', url: '/v1/features', payload: { origin, destination } });
-  expect(res.statusCode).toBe(200);
-  return FeaturesResponse.parse(res.json());
-}
-
-function featuresOf(item: FeaturesBatchItem | undefined) {
-  if (item === undefined || !('features' in item))
-    throw new Error(`expected features, got ${JSON.stringify(item)}`);
-  return item.features;
-}
+const single = (origin: unknown, destination: unknown) => singleFeatures(app, origin, destination);
 
 /** Pairs spread over Seoul (and a few beyond it), deterministic, every origin and destination different. */
 function spreadPairs(n: number) {
