@@ -1,6 +1,6 @@
 """Evaluate the COMMITTED ONNX models on any file in the orders-train.csv format.
 
-    python -m eta_models.evaluate --data PATH [--models eta-rough/1,eta-precise/1] [--json OUT]
+    python -m eta_models.evaluate --data PATH [--models eta-rough/2,eta-precise/2] [--json OUT]
 
 Runs onnxruntime only (no LightGBM, no retraining): first the golden-vector check a serving proxy would do,
 then MAE / RMSE / R² of p50 and p10–p90 coverage on every usable row of PATH. Prints aggregates only.
@@ -19,8 +19,10 @@ import onnxruntime as ort
 from . import data
 from .golden import verify
 from .metrics import quantile_metrics
+from .specs import SPECS
 
-DEFAULT_MODELS = ("eta-rough/1", "eta-precise/1")
+# Every shipped version (specs.SPECS lists them all).
+DEFAULT_MODELS = tuple(f"{s.name}/{s.version}" for s in SPECS)
 
 
 def evaluate_model(model_dir: Path, frame) -> dict:

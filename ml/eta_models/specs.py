@@ -63,6 +63,11 @@ class ModelSpec:
         return F.names(self.features)
 
 
+# Every version still shipped in models/ is listed, so `make -C ml all` reproduces each one byte for byte.
+# v2 of both models: the same features and the same NaN contract as v1 (a drop-in for serving), cheaper
+# trees. reports/cv_cost.md chose each output's leaves, learning rate and rounds by 5-fold CV on the
+# training portion: the fewest tree nodes walked per row whose CV loss stays within a tolerance of v1's
+# settings (rule in eta_models/cv_cost.py). v1 stays for rollback and as that search's baseline.
 SPECS: tuple[ModelSpec, ...] = (
     ModelSpec(
         name="eta-rough",
@@ -86,5 +91,29 @@ SPECS: tuple[ModelSpec, ...] = (
         # median is a Huber booster (delta 6 min): best CV MAE averaged over known and unknown conditions.
         mask_share=1.0,
         output_overrides={"p50": {"objective": "huber", "alpha": 6.0}},
+    ),
+    ModelSpec(
+        name="eta-rough",
+        version="2",
+        features=F.ROUGH_FEATURES,
+        categorical=("region_class", "order_type", "weather"),
+        num_boost_round=50,
+        params={**BASE_PARAMS, "num_leaves": 7, "learning_rate": 0.1},
+        summary="ETA before an order exists (browse / checkout): geometry, time, region, order type, optional weather "
+                "and traffic. v2: v1's contract with about an eighth of the tree walking (reports/cv_cost.md).",
+        output_overrides={"p50": {"num_boost_round": 75}},
+    ),
+    ModelSpec(
+        name="eta-precise",
+        version="2",
+        features=F.PRECISE_FEATURES,
+        categorical=("region_class", "order_type", "weather", "vehicle_type"),
+        num_boost_round=75,
+        params={**BASE_PARAMS, "learning_rate": 0.1},
+        summary="ETA for one store and address: the rough features plus rider and trip facts, each of which may be "
+                "unknown (NaN) before checkout or dispatch. v2: v1's contract with about a third of the tree "
+                "walking (reports/cv_cost.md).",
+        mask_share=1.0,
+        output_overrides={"p10": {"num_leaves": 31}, "p50": {"objective": "huber", "alpha": 6.0}},
     ),
 )

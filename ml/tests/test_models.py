@@ -56,36 +56,42 @@ def test_quantiles_ordered_on_random_synthetic_inputs(model_dir):
 RIDER_TRIP = ("rider_age", "rider_rating", "vehicle_type", "vehicle_condition", "multiple_deliveries", "festival")
 
 
-def _meta(name):
-    return json.loads((ML_DIR / "models" / name / "1" / "metadata.json").read_text())
+VERSIONS = sorted({s.version for s in SPECS})  # each version of eta-precise has a same-version eta-rough
 
 
-def test_nullability_contract():
+def _meta(name, version):
+    return json.loads((ML_DIR / "models" / name / version / "metadata.json").read_text())
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_nullability_contract(version):
     """What may be unknown at serving time: the BFF sends NaN there instead of inventing a rider."""
-    nullable = {f["name"]: f["nullable"] for f in _meta("eta-precise")["features"]}
+    nullable = {f["name"]: f["nullable"] for f in _meta("eta-precise", version)["features"]}
     assert {n for n, ok in nullable.items() if not ok} == {"hour_of_day", "day_of_week", "order_type"}
     for name in RIDER_TRIP + ("weather", "road_traffic"):
         assert nullable[name], name
-    rough = {f["name"]: f["nullable"] for f in _meta("eta-rough")["features"]}
+    rough = {f["name"]: f["nullable"] for f in _meta("eta-rough", version)["features"]}
     assert rough == {n: nullable[n] for n in rough}
-    for f in _meta("eta-precise")["features"]:
+    for f in _meta("eta-precise", version)["features"]:
         assert f["missing"].startswith("NaN: ") == f["nullable"], f["name"]
 
 
-def test_golden_covers_an_unknown_rider():
-    golden = json.loads((ML_DIR / "models" / "eta-precise" / "1" / "golden.json").read_text())
-    names = [f["name"] for f in _meta("eta-precise")["features"]]
+@pytest.mark.parametrize("version", VERSIONS)
+def test_golden_covers_an_unknown_rider(version):
+    golden = json.loads((ML_DIR / "models" / "eta-precise" / version / "golden.json").read_text())
+    names = [f["name"] for f in _meta("eta-precise", version)["features"]]
     idx = [names.index(n) for n in RIDER_TRIP]
     assert any(all(c["features"][i] is None for i in idx) for c in golden["cases"])
     assert any(c["features"][names.index("vehicle_type")] is None and c["features"][names.index("festival")] is not None
                for c in golden["cases"])
 
 
-def test_unknown_rider_is_close_to_rough_and_not_a_fast_default():
+@pytest.mark.parametrize("version", VERSIONS)
+def test_unknown_rider_is_close_to_rough_and_not_a_fast_default(version):
     """On synthetic trips, eta-precise with rider and trip unknown answers like eta-rough (both are the data's
     average rider), while a fixed 'motorcycle, good condition, no batching' rider is clearly faster. Validation
     shows a mean |p50 difference| of about 1 min for unknown vs about 10 min for the old defaults."""
-    precise, rough = _meta("eta-precise"), _meta("eta-rough")
+    precise, rough = _meta("eta-precise", version), _meta("eta-rough", version)
     names = [f["name"] for f in precise["features"]]
     rng = np.random.default_rng(1)
     n = 500
@@ -95,7 +101,7 @@ def test_unknown_rider_is_close_to_rough_and_not_a_fast_default():
     x[:, names.index("day_of_week")] = rng.integers(0, 7, n)
     x[:, names.index("region_class")] = rng.integers(0, 3, n)
     x[:, names.index("order_type")] = rng.integers(0, 4, n)
-    run = lambda name, m: ort.InferenceSession(str(ML_DIR / "models" / name / "1" / "model.onnx"),  # noqa: E731
+    run = lambda name, m: ort.InferenceSession(str(ML_DIR / "models" / name / version / "model.onnx"),  # noqa: E731
                                                providers=["CPUExecutionProvider"]).run(["p50"], {"features": m})[0]
     rough_p50 = run("eta-rough", x[:, : len(rough["features"])]).reshape(-1)
     unknown_p50 = run("eta-precise", x).reshape(-1)

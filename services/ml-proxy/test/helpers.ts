@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,16 @@ export const MODELS = ['eta-rough', 'eta-precise'] as const;
 
 /** The committed reference models are the fixtures: tests serve exactly what production serves. */
 export const REFERENCE_REPOSITORY = DEFAULT_MODEL_REPOSITORY;
+
+/** The reference repository's versions (both models ship the same ones), oldest first. */
+export const REFERENCE_VERSIONS: readonly string[] = readdirSync(join(REFERENCE_REPOSITORY, 'eta-precise'), {
+  withFileTypes: true,
+})
+  .filter((e) => e.isDirectory() && /^[0-9]+$/.test(e.name))
+  .map((e) => e.name)
+  .sort((a, b) => Number(a) - Number(b));
+/** What unpinned requests get from the reference repository. */
+export const NEWEST = REFERENCE_VERSIONS.at(-1)!;
 
 export function testConfig(env: Record<string, string> = {}): Config {
   return parseEnv(configSchema, {
@@ -69,8 +80,9 @@ export interface Fixture {
   outputShape(n: number): number[];
 }
 
-export async function fixture(model: string): Promise<Fixture> {
-  const dir = join(REFERENCE_REPOSITORY, model, '1');
+/** Rows and golden outputs of one reference version: '1' is what `tempRepository` copies. */
+export async function fixture(model: string, version = '1'): Promise<Fixture> {
+  const dir = join(REFERENCE_REPOSITORY, model, version);
   const signature = signatureFromMetadata(JSON.parse(await readFile(join(dir, 'metadata.json'), 'utf8')));
   const width = signature.features.length;
   const golden = parseGolden(JSON.parse(await readFile(join(dir, 'golden.json'), 'utf8')), width);

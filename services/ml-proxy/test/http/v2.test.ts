@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOnnxLoader } from '../../src/adapters/onnx.ts';
 import { type MlProxyApp } from '../../src/app.ts';
 import { type ModelLoader } from '../../src/domain/registry.ts';
-import { type Fixture, fixture, inferBody, metricValue, startApp } from '../helpers.ts';
+import {
+  type Fixture,
+  fixture,
+  inferBody,
+  metricValue,
+  NEWEST,
+  REFERENCE_VERSIONS,
+  startApp,
+} from '../helpers.ts';
 
 /** Wraps the real ONNX loader and records every backend call: our own port, not a mock of a server. */
 export function spyLoader(inner: ModelLoader = createOnnxLoader({ intraOpThreads: 1 })) {
@@ -32,7 +40,8 @@ describe('V2 REST protocol', { timeout: 30_000 }, () => {
   const spy = spyLoader();
 
   beforeAll(async () => {
-    precise = await fixture('eta-precise');
+    // The reference repository as shipped: unpinned requests get its newest version.
+    precise = await fixture('eta-precise', NEWEST);
     app = await startApp({}, { loader: spy.loader });
     spy.startCounting();
   }, 60_000);
@@ -57,13 +66,17 @@ describe('V2 REST protocol', { timeout: 30_000 }, () => {
   });
 
   it('model metadata comes from metadata.json: input [-1,F] FP32, outputs p10/p50/p90, feature list', async () => {
-    for (const url of ['/v2/models/eta-precise', '/v2/models/eta-precise/versions/1']) {
+    const urls: [string, readonly string[]][] = [
+      ['/v2/models/eta-precise', REFERENCE_VERSIONS],
+      [`/v2/models/eta-precise/versions/${NEWEST}`, [NEWEST]],
+    ];
+    for (const [url, versions] of urls) {
       const res = await app.inject(url);
       expect(res.statusCode).toBe(200);
       const body = res.json();
       expect(body).toMatchObject({
         name: 'eta-precise',
-        versions: ['1'],
+        versions,
         platform: 'onnxruntime_onnx',
         inputs: [{ name: 'features', datatype: 'FP32', shape: [-1, precise.width] }],
         outputs: ['p10', 'p50', 'p90'].map((name) => ({
@@ -101,7 +114,7 @@ describe('V2 REST protocol', { timeout: 30_000 }, () => {
     const res = await post('/v2/models/eta-precise/infer', { id: 'req-1', ...inferBody(precise, 1) });
     expect(res.statusCode).toBe(200);
     const body = res.json();
-    expect(body).toMatchObject({ model_name: 'eta-precise', model_version: '1', id: 'req-1' });
+    expect(body).toMatchObject({ model_name: 'eta-precise', model_version: NEWEST, id: 'req-1' });
     expect(body.parameters).toBeUndefined();
     expect(body.outputs.map((o: { name: string }) => o.name)).toEqual(['p10', 'p50', 'p90']);
     for (const o of body.outputs) {
@@ -128,17 +141,18 @@ describe('V2 REST protocol', { timeout: 30_000 }, () => {
     });
     // regression: onnxruntime-node labels a fetched subset of outputs by position, so asking for p50
     // alone returned p10's values under the name p50.
-    const all = await post('/v2/models/eta-precise/infer', inferBody(precise, 2));
+    const all = await post('/v2/models/eta-precise/versions/1/infer', inferBody(precise, 2));
     const p50 = all.json().outputs.find((o: { name: string }) => o.name === 'p50');
     expect(res.json().outputs[0].data).toEqual(p50.data);
   });
 
   it('serves 1,000 rows in one backend call', async () => {
     const before = spy.calls.length;
-    const res = await post('/v2/models/eta-rough/infer', inferBody(await fixture('eta-rough'), 1000));
+    const rough = await fixture('eta-rough', NEWEST);
+    const res = await post('/v2/models/eta-rough/infer', inferBody(rough, 1000));
     expect(res.statusCode).toBe(200);
-    expect(res.json().outputs[0].shape).toEqual((await fixture('eta-rough')).outputShape(1000));
-    expect(spy.calls.slice(before)).toEqual([{ model: 'eta-rough', version: '1', rows: 1000 }]);
+    expect(res.json().outputs[0].shape).toEqual(rough.outputShape(1000));
+    expect(spy.calls.slice(before)).toEqual([{ model: 'eta-rough', version: NEWEST, rows: 1000 }]);
   });
 
   describe('bad requests answer 400 {error} and never reach the runtime', () => {
@@ -205,12 +219,14 @@ describe('V2 REST protocol', { timeout: 30_000 }, () => {
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('ml_proxy_inference_duration_seconds_bucket');
     expect(
-      await metricValue(app, 'ml_proxy_inference_rows_total', { model: 'eta-rough', version: '1' }),
+      await metricValue(app, 'ml_proxy_inference_rows_total', { model: 'eta-rough', version: NEWEST }),
     ).toBeGreaterThanOrEqual(1000);
     expect(
       await metricValue(app, 'ml_proxy_model_reloads_total', { model: 'eta-precise', outcome: 'success' }),
-    ).toBe(1);
-    expect(await metricValue(app, 'ml_proxy_model_versions_loaded', { model: 'eta-precise' })).toBe(1);
+    ).toBe(REFERENCE_VERSIONS.length);
+    expect(await metricValue(app, 'ml_proxy_model_versions_loaded', { model: 'eta-precise' })).toBe(
+      REFERENCE_VERSIONS.length,
+    );
   });
 });
 

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MlProxyApp } from '../../src/app.ts';
-import { type Fixture, fixture, inferBody, startApp } from '../helpers.ts';
+import { type Fixture, fixture, inferBody, NEWEST, REFERENCE_VERSIONS, startApp } from '../helpers.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
@@ -70,7 +70,7 @@ describe('remote V2 backend against a real upstream ml-proxy process', () => {
   let fx: Fixture;
 
   beforeAll(async () => {
-    fx = await fixture('eta-precise');
+    fx = await fixture('eta-precise', NEWEST);
     upstream = await startUpstream();
     app = await startApp({
       MODEL_SETTINGS: JSON.stringify({
@@ -88,7 +88,7 @@ describe('remote V2 backend against a real upstream ml-proxy process', () => {
     const meta = (await app.inject('/v2/models/eta-precise')).json();
     expect(meta).toMatchObject({
       name: 'eta-precise',
-      versions: ['1'],
+      versions: REFERENCE_VERSIONS,
       platform: 'onnxruntime_onnx',
       inputs: [{ name: 'features', datatype: 'FP32', shape: [-1, fx.width] }],
     });
@@ -108,7 +108,7 @@ describe('remote V2 backend against a real upstream ml-proxy process', () => {
       body: JSON.stringify(body),
     });
     const directBody = (await direct.body.json()) as { outputs: { name: string; data: number[] }[] };
-    expect(viaProxy.json()).toMatchObject({ model_name: 'eta-precise', model_version: '1' });
+    expect(viaProxy.json()).toMatchObject({ model_name: 'eta-precise', model_version: NEWEST });
     expect(viaProxy.json().parameters).toBeUndefined();
     for (const out of directBody.outputs) {
       const mine = viaProxy.json().outputs.find((o: { name: string }) => o.name === out.name);

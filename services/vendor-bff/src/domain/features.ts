@@ -1,7 +1,7 @@
 /**
  * The feature vectors of the two ETA models, as the BFF builds them. The layout (names, order, nullability,
- * categorical codes) is copied from ml/models/<name>/1/metadata.json and checked twice: a unit test compares
- * it with those files (codes included), and at start the ML proxy's own metadata is compared with it
+ * categorical codes) is copied from ml/models/<name>/<version>/metadata.json (the same in every shipped version)
+ * and checked twice: a unit test compares it with each version's file (codes included), and at start the ML proxy's own metadata is compared with it
  * (names, order, nullability), so a model with another layout is refused instead of fed shifted columns.
  */
 import type { OrderType, VehicleType } from '@eta/contracts';

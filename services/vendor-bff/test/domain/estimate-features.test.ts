@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   layoutDisagreements,
@@ -16,16 +16,32 @@ interface MetaFeature {
   readonly encoding?: Record<string, number>;
 }
 
-function metadata(model: ModelName): { features: MetaFeature[]; input: { shape: number[] } } {
-  const url = new URL(`../../../../ml/models/${model}/1/metadata.json`, import.meta.url);
+const MODELS = new URL('../../../../ml/models/', import.meta.url);
+
+function metadata(
+  model: ModelName,
+  version: string,
+): { features: MetaFeature[]; input: { shape: number[] } } {
+  const url = new URL(`${model}/${version}/metadata.json`, MODELS);
   return JSON.parse(readFileSync(url, 'utf8')) as { features: MetaFeature[]; input: { shape: number[] } };
 }
+
+/** Every shipped version of both models: the ML proxy serves the newest and can be pinned to any. */
+const SHIPPED = (['eta-rough', 'eta-precise'] as const).flatMap((model) =>
+  readdirSync(new URL(`${model}/`, MODELS), { withFileTypes: true })
+    .filter((e) => e.isDirectory() && /^[0-9]+$/.test(e.name))
+    .map((e) => [model, e.name] as const),
+);
 
 describe('model layouts', () => {
   // The serving check compares names, order and nullability with the proxy; the codes are only in the
   // training metadata, so this test is what keeps them honest.
-  it.each(['eta-rough', 'eta-precise'] as const)('%s matches ml/models metadata, codes included', (model) => {
-    const meta = metadata(model);
+  it('finds every shipped version', () => {
+    expect(SHIPPED.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it.each(SHIPPED)('%s version %s matches ml/models metadata, codes included', (model, version) => {
+    const meta = metadata(model, version);
     const ours = MODEL_LAYOUTS[model];
     expect(ours.length).toBe(meta.input.shape[1]);
     expect(ours.map((f) => f.name)).toEqual(

@@ -24,7 +24,7 @@ import { createStoreCatalog } from '../../src/domain/catalog.ts';
 import type { SettingsValues } from '../../src/domain/settings.ts';
 import type { Store, StoreCatalog } from '../../src/domain/stores.ts';
 import { BUSAN, GANGNAM, GWANGMYEONG, store } from '../domain/estimate-fixtures.ts';
-import { startService, type Proc } from './processes.ts';
+import { SERVED_MODEL_VERSION, startService, type Proc } from './processes.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Processes
@@ -282,7 +282,12 @@ describe('precise, everything up', () => {
     });
     expect(res.statusCode).toBe(200);
     const e = res.json<Estimate>();
-    expect(e).toMatchObject({ storeId: 1, source: 'model', modelVersion: '1', degraded: false });
+    expect(e).toMatchObject({
+      storeId: 1,
+      source: 'model',
+      modelVersion: SERVED_MODEL_VERSION,
+      degraded: false,
+    });
     expect(e.range.low).toBeLessThanOrEqual(e.etaMinutes);
     expect(e.etaMinutes).toBeLessThanOrEqual(e.range.high);
     expect(e.components!.prepMinutes + e.components!.travelMinutes).toBe(e.etaMinutes);
@@ -445,7 +450,7 @@ describe('rough, everything up', () => {
       storeId: 777,
       error: { code: 'STORE_NOT_FOUND', message: 'no store with id 777' },
     });
-    expect(items[0]).toMatchObject({ source: 'rough', modelVersion: '1', degraded: false });
+    expect(items[0]).toMatchObject({ source: 'rough', modelVersion: SERVED_MODEL_VERSION, degraded: false });
     expect(items[2]).toMatchObject({ source: 'manual', degraded: false, etaMinutes: 30 });
     expect(items[3]).toMatchObject({ source: 'rough', degraded: false });
     expect(items[4]).toEqual(items[0]);
@@ -476,7 +481,7 @@ describe('Geo down', () => {
 
   it('precise: still the model, on distance computed here, degraded', async () => {
     const e = (await precise(a, { storeId: 1, destination: GANGNAM })).json<Estimate>();
-    expect(e).toMatchObject({ source: 'model', modelVersion: '1', degraded: true });
+    expect(e).toMatchObject({ source: 'model', modelVersion: SERVED_MODEL_VERSION, degraded: true });
   });
 
   it('refuses Busan by the bounding box', async () => {
@@ -512,7 +517,7 @@ describe('ML proxy failing', () => {
     try {
       const a = await app({ ML_TIMEOUT_MS: '150' });
       const e = (await precise(a, { storeId: 1, destination: GANGNAM })).json<Estimate>();
-      expect(e).toMatchObject({ source: 'rough', modelVersion: '1', degraded: true });
+      expect(e).toMatchObject({ source: 'rough', modelVersion: SERVED_MODEL_VERSION, degraded: true });
       expect(
         await metric(a, 'bff_dependency_failures_total', { operation: 'eta-precise', kind: 'timeout' }),
       ).toBe(1);
@@ -609,7 +614,7 @@ describe('regression: store detail and store list disagree for an unknown rider'
       expect(res.statusCode).toBe(200);
       const detail = res.json<Estimate>();
       // The model itself answered, not the ladder's eta-rough rung (which would agree trivially).
-      expect(detail).toMatchObject({ source: 'model', modelVersion: '1', degraded: false });
+      expect(detail).toMatchObject({ source: 'model', modelVersion: SERVED_MODEL_VERSION, degraded: false });
       gaps.push(detail.etaMinutes - item.etaMinutes);
     }
     expect(gaps).toHaveLength(storeIds.length);

@@ -1,8 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const servicesDir = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** The version a real ml-proxy on the committed repository serves unpinned: the newest directory. */
+export const SERVED_MODEL_VERSION = readdirSync(
+  new URL('../../../../ml/models/eta-precise/', import.meta.url),
+)
+  .filter((v) => /^[0-9]+$/.test(v))
+  .sort((a, b) => Number(a) - Number(b))
+  .at(-1)!;
 
 export interface Proc {
   readonly url: string;
