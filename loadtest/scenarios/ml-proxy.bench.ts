@@ -24,6 +24,7 @@ const GOALS = { usPerRowBatch1: 50, oneRowP99Ms: 2, fiftyRowP99Ms: 3 } as const;
 
 interface RowCost {
   readonly model: string;
+  readonly version: string;
   /** `inline`, `thread` or `auto` (the service default: inline up to 16 rows, worker above). */
   readonly execution: string;
   readonly batch: number;
@@ -53,6 +54,8 @@ export interface MlProxyFigures {
 }
 
 interface Fixture {
+  /** The version unpinned requests get: the repository's newest. */
+  readonly version: string;
   readonly width: number;
   readonly rows: readonly (number | null)[][];
   readonly distance: number;
@@ -60,8 +63,8 @@ interface Fixture {
 }
 
 /** Valid rows from golden.json; each request varies distance and hour so nothing can be cached. */
-async function fixture(root: string, model: string): Promise<Fixture> {
-  const dir = join(root, 'ml', 'models', model, '1');
+async function fixture(root: string, model: string, version: string): Promise<Fixture> {
+  const dir = join(root, 'ml', 'models', model, version);
   const meta = JSON.parse(await readFile(join(dir, 'metadata.json'), 'utf8')) as {
     features: { name: string }[];
   };
@@ -70,6 +73,7 @@ async function fixture(root: string, model: string): Promise<Fixture> {
   };
   const names = meta.features.map((f) => f.name);
   return {
+    version,
     width: names.length,
     rows: golden.cases.map((c) => c.features),
     distance: names.indexOf('distance_km'),
@@ -118,7 +122,8 @@ export async function run(opts: ScenarioOptions): Promise<MlProxyFigures> {
   }
 
   // In process: the adapter the service uses, loaded from the service's own bench module.
-  const { measureRowCost } = (await import(pathToFileURL(rowCostModule).href)) as {
+  const { measureRowCost, versionsIn } = (await import(pathToFileURL(rowCostModule).href)) as {
+    versionsIn(root: string, model: string): Promise<string[]>;
     measureRowCost(o: {
       models: string[];
       batches: number[];
@@ -136,6 +141,7 @@ export async function run(opts: ScenarioOptions): Promise<MlProxyFigures> {
   printTable(
     rowCost.map((r) => ({
       model: r.model,
+      version: r.version,
       execution: r.execution,
       batch: r.batch,
       'µs/call': r.usPerCall.toFixed(1),
@@ -160,10 +166,12 @@ export async function run(opts: ScenarioOptions): Promise<MlProxyFigures> {
     readyTimeoutMs: 60_000,
   });
   const runs: (LoadResult & { load: Load; phase: 'cold' | 'steady' })[] = [];
+  const fixtures = new Map<string, Fixture>();
   try {
-    const fixtures = new Map<string, Fixture>();
     for (const load of LOADS) {
-      if (!fixtures.has(load.model)) fixtures.set(load.model, await fixture(opts.root, load.model));
+      if (fixtures.has(load.model)) continue;
+      const newest = (await versionsIn(join(opts.root, 'ml', 'models'), load.model)).at(-1)!;
+      fixtures.set(load.model, await fixture(opts.root, load.model, newest));
     }
     await answersFromModel(svc.origin, fixtures);
     const plan: ['cold' | 'steady', Load][] = [
@@ -180,7 +188,9 @@ export async function run(opts: ScenarioOptions): Promise<MlProxyFigures> {
         timeoutMs: 2000,
         label: `${load.label}@${load.rate} ${phase}`,
         // A heuristic answer would be fast and wrong: only the model's own answers count as ok.
-        check: (res) => res.body.includes('"model_version":"1"') && !res.body.includes('"fallback"'),
+        check: (res) =>
+          res.body.includes(`"model_version":"${fixtures.get(load.model)!.version}"`) &&
+          !res.body.includes('"fallback"'),
       });
       printSummary(result);
       runs.push({ ...result, load, phase });
@@ -199,6 +209,7 @@ export async function run(opts: ScenarioOptions): Promise<MlProxyFigures> {
     runs.map((x) => ({
       phase: x.phase,
       request: x.load.label,
+      version: fixtures.get(x.load.model)?.version ?? '',
       rate: x.offeredRate,
       achieved: Math.round(x.achievedRate),
       p50: fmtMs(x.latencyMs.p50),

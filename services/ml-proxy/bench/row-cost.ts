@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createOnnxLoader, type OnnxExecution } from '../src/adapters/onnx.ts';
 import { DEFAULT_MODEL_REPOSITORY } from '../src/config.ts';
@@ -13,6 +13,7 @@ import { budgetOf, signatureFromMetadata } from '../src/domain/model.ts';
  */
 export interface RowCost {
   readonly model: string;
+  readonly version: string;
   readonly execution: OnnxExecution;
   readonly batch: number;
   readonly calls: number;
@@ -23,12 +24,23 @@ export interface RowCost {
 /** Distinct inputs per (model, execution, batch) cell, cycled through. */
 const INPUT_POOL = 256;
 
+/** The model's versions in a repository directory, oldest first (numeric directory names, as the service reads them). */
+export async function versionsIn(root: string, model: string): Promise<string[]> {
+  const entries = await readdir(join(root, model), { withFileTypes: true });
+  return entries
+    .filter((e) => e.isDirectory() && /^[0-9]+$/.test(e.name))
+    .map((e) => e.name)
+    .sort((a, b) => Number(a) - Number(b));
+}
+
 export async function measureRowCost(opts: {
   models: readonly string[];
   batches: readonly number[];
   /** Wall time spent per (model, execution, batch) cell. */
   cellMs: number;
   repository?: string;
+  /** Versions measured per model; default: every version in the repository. */
+  versions?: readonly string[];
   /** Source of the varied distances and hours (the benchmark passes a seeded one). */
   random?: () => number;
 }): Promise<RowCost[]> {
@@ -36,52 +48,75 @@ export async function measureRowCost(opts: {
   const root = opts.repository ?? DEFAULT_MODEL_REPOSITORY;
   const results: RowCost[] = [];
   for (const model of opts.models) {
-    const dir = join(root, model, '1');
-    const signature = signatureFromMetadata(JSON.parse(await readFile(join(dir, 'metadata.json'), 'utf8')));
-    const width = signature.features.length;
-    const golden = parseGolden(JSON.parse(await readFile(join(dir, 'golden.json'), 'utf8')), width);
-    const outputs = signature.outputs.map((o) => o.name);
-    const distance = signature.features.findIndex((f) => f.name === 'distance_km');
-    const hour = signature.features.findIndex((f) => f.name === 'hour_of_day');
-    for (const execution of ['inline', 'thread', 'auto'] as const) {
-      const backend = await createOnnxLoader({ intraOpThreads: 1, execution }).load({
-        model,
-        version: '1',
-        modelPath: join(dir, 'model.onnx'),
-        signature,
-      });
-      try {
-        for (const batch of opts.batches) {
-          // Golden rows (valid feature vectors, so tree paths are realistic) with the distance and hour varied
-          // per row, as the HTTP scenario sends them, over a pool of inputs used in turn: the same tensor on
-          // every call lets the CPU's caches and branch predictors learn the trees' paths, which made the
-          // 50-row cost look half of what varied rows cost (0.8 against 1.55 ms per call, eta-rough).
-          const pool = Array.from({ length: INPUT_POOL }, () => {
-            const input = new Float32Array(batch * width);
-            for (let r = 0; r < batch; r++) {
-              const src = r % golden.rows;
-              input.set(golden.input.subarray(src * width, (src + 1) * width), r * width);
-              if (distance >= 0) input[r * width + distance] = Math.round(random() * 150) / 10;
-              if (hour >= 0) input[r * width + hour] = Math.floor(random() * 24);
-            }
-            return input;
-          });
-          let next = 0;
-          const input = () => pool[next++ % INPUT_POOL]!;
-          const budget = budgetOf(60_000);
-          for (let i = 0; i < 200; i++) await backend.infer(input(), batch, outputs, budget);
-          let calls = 0;
-          const started = performance.now();
-          while (performance.now() - started < opts.cellMs) {
-            for (let i = 0; i < 50; i++) await backend.infer(input(), batch, outputs, budget);
-            calls += 50;
+    for (const version of opts.versions ?? (await versionsIn(root, model))) {
+      results.push(
+        ...(await measureVersion(
+          join(root, model, version),
+          model,
+          version,
+          opts.batches,
+          opts.cellMs,
+          random,
+        )),
+      );
+    }
+  }
+  return results;
+}
+
+async function measureVersion(
+  dir: string,
+  model: string,
+  version: string,
+  batches: readonly number[],
+  cellMs: number,
+  random: () => number,
+): Promise<RowCost[]> {
+  const results: RowCost[] = [];
+  const signature = signatureFromMetadata(JSON.parse(await readFile(join(dir, 'metadata.json'), 'utf8')));
+  const width = signature.features.length;
+  const golden = parseGolden(JSON.parse(await readFile(join(dir, 'golden.json'), 'utf8')), width);
+  const outputs = signature.outputs.map((o) => o.name);
+  const distance = signature.features.findIndex((f) => f.name === 'distance_km');
+  const hour = signature.features.findIndex((f) => f.name === 'hour_of_day');
+  for (const execution of ['inline', 'thread', 'auto'] as const) {
+    const backend = await createOnnxLoader({ intraOpThreads: 1, execution }).load({
+      model,
+      version,
+      modelPath: join(dir, 'model.onnx'),
+      signature,
+    });
+    try {
+      for (const batch of batches) {
+        // Golden rows (valid feature vectors, so tree paths are realistic) with the distance and hour varied
+        // per row, as the HTTP scenario sends them, over a pool of inputs used in turn: the same tensor on
+        // every call lets the CPU's caches and branch predictors learn the trees' paths, which made the
+        // 50-row cost look half of what varied rows cost (0.8 against 1.55 ms per call, eta-rough).
+        const pool = Array.from({ length: INPUT_POOL }, () => {
+          const input = new Float32Array(batch * width);
+          for (let r = 0; r < batch; r++) {
+            const src = r % golden.rows;
+            input.set(golden.input.subarray(src * width, (src + 1) * width), r * width);
+            if (distance >= 0) input[r * width + distance] = Math.round(random() * 150) / 10;
+            if (hour >= 0) input[r * width + hour] = Math.floor(random() * 24);
           }
-          const us = ((performance.now() - started) * 1000) / calls;
-          results.push({ model, execution, batch, calls, usPerCall: us, usPerRow: us / batch });
+          return input;
+        });
+        let next = 0;
+        const input = () => pool[next++ % INPUT_POOL]!;
+        const budget = budgetOf(60_000);
+        for (let i = 0; i < 200; i++) await backend.infer(input(), batch, outputs, budget);
+        let calls = 0;
+        const started = performance.now();
+        while (performance.now() - started < cellMs) {
+          for (let i = 0; i < 50; i++) await backend.infer(input(), batch, outputs, budget);
+          calls += 50;
         }
-      } finally {
-        await backend.close();
+        const us = ((performance.now() - started) * 1000) / calls;
+        results.push({ model, version, execution, batch, calls, usPerCall: us, usPerRow: us / batch });
       }
+    } finally {
+      await backend.close();
     }
   }
   return results;
@@ -95,7 +130,7 @@ if (import.meta.main) {
   });
   for (const r of rows) {
     console.log(
-      `${r.model.padEnd(12)} ${r.execution.padEnd(6)} batch ${String(r.batch).padStart(3)}: ` +
+      `${r.model.padEnd(12)} v${r.version} ${r.execution.padEnd(6)} batch ${String(r.batch).padStart(3)}: ` +
         `${r.usPerCall.toFixed(1)} µs/call, ${r.usPerRow.toFixed(2)} µs/row`,
     );
   }
