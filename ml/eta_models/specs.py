@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import features as F
 
@@ -63,57 +63,50 @@ class ModelSpec:
         return F.names(self.features)
 
 
-# Every version still shipped in models/ is listed, so `make -C ml all` reproduces each one byte for byte.
-# v2 of both models: the same features and the same NaN contract as v1 (a drop-in for serving), cheaper
+ROUGH_V1 = ModelSpec(
+    name="eta-rough",
+    version="1",
+    features=F.ROUGH_FEATURES,
+    categorical=("region_class", "order_type", "weather"),
+    num_boost_round=250,
+    params=BASE_PARAMS,
+    summary="ETA before an order exists (browse / checkout): geometry, time, region, order type, optional weather and traffic.",
+)
+PRECISE_V1 = ModelSpec(
+    name="eta-precise",
+    version="1",
+    features=F.PRECISE_FEATURES,
+    categorical=("region_class", "order_type", "weather", "vehicle_type"),
+    num_boost_round=250,
+    params=BASE_PARAMS,
+    summary="ETA for one store and address: the rough features plus rider and trip facts, each of which may be "
+            "unknown (NaN) before checkout or dispatch.",
+    # reports/cv.md: every training row gets one masked copy (rider / trip facts / feeds blanked), and the
+    # median is a Huber booster (delta 6 min): best CV MAE averaged over known and unknown conditions.
+    mask_share=1.0,
+    output_overrides={"p50": {"objective": "huber", "alpha": 6.0}},
+)
+
+# v2 of both models: v1's features, codes, masked copies and objectives (a drop-in for serving) with cheaper
 # trees. reports/cv_cost.md chose each output's leaves, learning rate and rounds by 5-fold CV on the
 # training portion: the fewest tree nodes walked per row whose CV loss stays within a tolerance of v1's
 # settings (rule in eta_models/cv_cost.py). v1 stays for rollback and as that search's baseline.
-SPECS: tuple[ModelSpec, ...] = (
-    ModelSpec(
-        name="eta-rough",
-        version="1",
-        features=F.ROUGH_FEATURES,
-        categorical=("region_class", "order_type", "weather"),
-        num_boost_round=250,
-        params=BASE_PARAMS,
-        summary="ETA before an order exists (browse / checkout): geometry, time, region, order type, optional weather and traffic.",
-    ),
-    ModelSpec(
-        name="eta-precise",
-        version="1",
-        features=F.PRECISE_FEATURES,
-        categorical=("region_class", "order_type", "weather", "vehicle_type"),
-        num_boost_round=250,
-        params=BASE_PARAMS,
-        summary="ETA for one store and address: the rough features plus rider and trip facts, each of which may be "
-                "unknown (NaN) before checkout or dispatch.",
-        # reports/cv.md: every training row gets one masked copy (rider / trip facts / feeds blanked), and the
-        # median is a Huber booster (delta 6 min): best CV MAE averaged over known and unknown conditions.
-        mask_share=1.0,
-        output_overrides={"p50": {"objective": "huber", "alpha": 6.0}},
-    ),
-    ModelSpec(
-        name="eta-rough",
-        version="2",
-        features=F.ROUGH_FEATURES,
-        categorical=("region_class", "order_type", "weather"),
-        num_boost_round=50,
-        params={**BASE_PARAMS, "num_leaves": 7, "learning_rate": 0.1},
-        summary="ETA before an order exists (browse / checkout): geometry, time, region, order type, optional weather "
-                "and traffic. v2: v1's contract with about an eighth of the tree walking (reports/cv_cost.md).",
-        output_overrides={"p50": {"num_boost_round": 75}},
-    ),
-    ModelSpec(
-        name="eta-precise",
-        version="2",
-        features=F.PRECISE_FEATURES,
-        categorical=("region_class", "order_type", "weather", "vehicle_type"),
-        num_boost_round=75,
-        params={**BASE_PARAMS, "learning_rate": 0.1},
-        summary="ETA for one store and address: the rough features plus rider and trip facts, each of which may be "
-                "unknown (NaN) before checkout or dispatch. v2: v1's contract with about a third of the tree "
-                "walking (reports/cv_cost.md).",
-        mask_share=1.0,
-        output_overrides={"p10": {"num_leaves": 31}, "p50": {"objective": "huber", "alpha": 6.0}},
-    ),
+ROUGH_V2 = replace(
+    ROUGH_V1,
+    version="2",
+    num_boost_round=50,
+    params={**BASE_PARAMS, "num_leaves": 7, "learning_rate": 0.1},
+    summary=ROUGH_V1.summary + " v2: v1's contract with about an eighth of the tree walking (reports/cv_cost.md).",
+    output_overrides={"p50": {"num_boost_round": 75}},
 )
+PRECISE_V2 = replace(
+    PRECISE_V1,
+    version="2",
+    num_boost_round=75,
+    params={**BASE_PARAMS, "learning_rate": 0.1},
+    summary=PRECISE_V1.summary + " v2: v1's contract with about a third of the tree walking (reports/cv_cost.md).",
+    output_overrides={"p10": {"num_leaves": 31}, **PRECISE_V1.output_overrides},
+)
+
+# Every version still shipped in models/, so `make -C ml all` reproduces each one byte for byte.
+SPECS: tuple[ModelSpec, ...] = (ROUGH_V1, PRECISE_V1, ROUGH_V2, PRECISE_V2)
