@@ -7,10 +7,12 @@ import type { ThreadAnswer, ThreadInit, ThreadReady, ThreadRequest } from './onn
 export type OnnxExecution = 'auto' | 'thread' | 'inline';
 
 /**
- * Largest batch `auto` runs on the event loop. Measured on the 2-core reference machine: `session.run`
- * takes ~35 µs for 1 row, ~760 µs for 50, ~8 ms for 1,000 (about 15 µs a row), and the worker hop adds
- * ~130 µs a call. At 16 rows an inline call holds the loop ~0.25 ms, about two hops' worth; beyond that
- * the hop is a small share of the call while the blocking keeps growing with the batch.
+ * Largest batch `auto` runs on the event loop. Chosen on the 2-core reference machine for the v1 reference
+ * models, measured then on one repeated tensor: `session.run` took ~35 µs for 1 row, ~760 µs for 50,
+ * ~8 ms for 1,000, and the worker hop adds ~130 µs a call, so 16 rows held the loop ~0.25 ms, about two
+ * hops' worth. On varied rows v1 costs more (~0.6 ms at 16 rows) and the v2 models less (16 rows
+ * ~0.1-0.2 ms, 50 rows ~0.2-0.45 ms): the threshold is in rows, not in cost, so it does not follow the
+ * model (docs/adr/0004-ml-proxy.md, "Consequences").
  */
 export const DEFAULT_INLINE_MAX_ROWS = 16;
 
