@@ -42,8 +42,46 @@ export function parseEnv<S extends z.ZodType>(schema: S, env: Env): z.output<S> 
 }
 
 /**
- * Loads config in main.ts: on failure prints the ConfigError and exits 1 (the one place that exits),
- * so a misconfigured pod fails fast and its log says exactly what to fix.
+ * Ends the process with `code` the way Node ends when it runs out of work, instead of `process.exit()`.
+ * `process.exit()` joins V8's platform threads at once, and on Node 24 that can deadlock with a concurrent
+ * Maglev/Sparkplug compile job parked waiting for a main-thread GC that never comes (nodejs/node#54918).
+ * Seen here: Geo, started with a bad environment during start-up compilation, printed its reason and never
+ * exited (2 of 160 runs, four at a time). A draining event loop runs the GC those jobs wait for. If a
+ * handle still keeps the loop alive after `graceMs`, `process.exit()` ends it anyway.
+ */
+export function endProcess(code: number, graceMs = 2000): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), graceMs).unref();
+}
+
+function reportConfigError(err: ConfigError): void {
+  process.stderr.write(
+    JSON.stringify({ severity: 'CRITICAL', level: 60, msg: err.message, issues: err.issues }) + '\n',
+  );
+}
+
+/**
+ * Loads config in a service's main.ts. On failure it writes one CRITICAL line naming every bad key, ends
+ * the process with code 1 (`endProcess`: once main.ts returns) and gives `undefined`, so main.ts stops
+ * starting. A misconfigured pod fails fast and its log says exactly what to fix.
+ */
+export function loadConfigOrEnd<S extends z.ZodType>(
+  schema: S,
+  env: Env,
+  end: (code: number) => void = endProcess,
+): z.output<S> | undefined {
+  try {
+    return parseEnv(schema, env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    reportConfigError(err);
+    end(1);
+    return undefined;
+  }
+}
+
+/**
+ * The same for one-shot CLIs (migrate, seed): on failure writes the line and exits 1 at once.
  */
 export function loadConfigOrExit<S extends z.ZodType>(
   schema: S,
@@ -53,13 +91,9 @@ export function loadConfigOrExit<S extends z.ZodType>(
   try {
     return parseEnv(schema, env);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(
-        JSON.stringify({ severity: 'CRITICAL', level: 60, msg: err.message, issues: err.issues }) + '\n',
-      );
-      return exit(1);
-    }
-    throw err;
+    if (!(err instanceof ConfigError)) throw err;
+    reportConfigError(err);
+    return exit(1);
   }
 }
 

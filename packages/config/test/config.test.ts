@@ -1,5 +1,17 @@
-import { describe, expect, it } from 'vitest';
-import { ConfigError, baseServiceEnv, envBool, envList, envPort, envUrl, parseEnv, z } from '../src/index.ts';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  ConfigError,
+  baseServiceEnv,
+  envBool,
+  envList,
+  envPort,
+  envUrl,
+  loadConfigOrEnd,
+  parseEnv,
+  z,
+} from '../src/index.ts';
 
 const schema = baseServiceEnv.extend({
   PORT: envPort(8081),
@@ -48,5 +60,56 @@ describe('parseEnv', () => {
 
   it('reports a missing required key', () => {
     expect(() => parseEnv(z.object({ DATABASE_URL: z.string() }), {})).toThrow(/DATABASE_URL/);
+  });
+});
+
+describe('loadConfigOrEnd', () => {
+  it('returns the parsed config and does not end the process', () => {
+    const end = vi.fn();
+    expect(loadConfigOrEnd(schema, { PORT: '9000' }, end)?.PORT).toBe(9000);
+    expect(end).not.toHaveBeenCalled();
+  });
+
+  it('writes one CRITICAL line naming every bad key, ends with 1 and gives undefined', () => {
+    const end = vi.fn();
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(loadConfigOrEnd(schema, { PORT: 'eighty', FEATURE: 'maybe' }, end)).toBeUndefined();
+      expect(end).toHaveBeenCalledExactlyOnceWith(1);
+      expect(write).toHaveBeenCalledTimes(1);
+      const line = JSON.parse(String(write.mock.calls[0]![0])) as {
+        severity: string;
+        issues: { key: string }[];
+      };
+      expect(line.severity).toBe('CRITICAL');
+      expect(line.issues.map((i) => i.key).sort()).toEqual(['FEATURE', 'PORT']);
+    } finally {
+      write.mockRestore();
+    }
+  });
+});
+
+describe('endProcess', () => {
+  const source = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+  const run = (body: string) =>
+    spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', `import { endProcess } from ${JSON.stringify(source)};\n${body}`],
+      {
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    );
+
+  it('ends with the code once the event loop is empty', () => {
+    const res = run('endProcess(3); console.log("still ran to the end");');
+    expect(res.status).toBe(3);
+    expect(res.stdout).toContain('still ran to the end');
+  });
+
+  it('exits with the code after the grace period when a handle keeps the loop alive', () => {
+    const res = run('setInterval(() => {}, 1000); endProcess(4, 100);');
+    expect(res.signal).toBeNull();
+    expect(res.status).toBe(4);
   });
 });

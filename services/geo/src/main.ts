@@ -1,30 +1,39 @@
-import { baseServiceEnv, loadConfigOrExit } from '@eta/config';
+import { baseServiceEnv, endProcess, loadConfigOrEnd } from '@eta/config';
 import { startTracing } from '@eta/service-kit/tracing';
 
 // The only module that touches process. dd-trace must patch ioredis and fastify before they load, and
 // config.ts reaches ioredis through @eta/cache's env fragment, so only the tracing switch is read before
-// tracing starts; the whole environment is parsed (once, every bad key listed) right after.
-const tracing = loadConfigOrExit(baseServiceEnv.pick({ DD_TRACE_ENABLED: true }), process.env);
-const version = process.env['APP_VERSION'];
-await startTracing(tracing, { service: 'geo', ...(version ? { version } : {}) });
+// tracing starts; the whole environment is parsed (once, every bad key listed) right after. A start-up
+// failure returns from main() and lets the process end with code 1 (endProcess: no process.exit() racing
+// V8's start-up compilation).
+async function main(): Promise<void> {
+  const tracing = loadConfigOrEnd(baseServiceEnv.pick({ DD_TRACE_ENABLED: true }), process.env);
+  if (tracing === undefined) return;
+  const version = process.env['APP_VERSION'];
+  await startTracing(tracing, { service: 'geo', ...(version ? { version } : {}) });
 
-const { configSchema } = await import('./config.ts');
-const config = loadConfigOrExit(configSchema, process.env);
-const { buildApp, SERVICE_NAME } = await import('./app.ts');
-const { createLogger, runService } = await import('@eta/service-kit');
+  const { configSchema } = await import('./config.ts');
+  const config = loadConfigOrEnd(configSchema, process.env);
+  if (config === undefined) return;
+  const { buildApp, SERVICE_NAME } = await import('./app.ts');
+  const { createLogger, runService } = await import('@eta/service-kit');
 
-let app: Awaited<ReturnType<typeof buildApp>>;
-try {
-  app = await buildApp(config);
-} catch (err) {
-  // Missing or corrupt geodata: one structured line saying why, then exit 1, so the pod crash-loops with
-  // the reason in its log instead of ever turning ready.
-  createLogger({ name: SERVICE_NAME, level: config.LOG_LEVEL }).fatal({ err }, 'could not start');
-  process.exit(1);
+  let app: Awaited<ReturnType<typeof buildApp>>;
+  try {
+    app = await buildApp(config);
+  } catch (err) {
+    // Missing or corrupt geodata: one structured line saying why, then exit 1, so the pod crash-loops with
+    // the reason in its log instead of ever turning ready.
+    createLogger({ name: SERVICE_NAME, level: config.LOG_LEVEL }).fatal({ err }, 'could not start');
+    endProcess(1);
+    return;
+  }
+  await runService(app, {
+    port: config.PORT,
+    host: config.HOST,
+    shutdownDelayMs: config.SHUTDOWN_DELAY_MS,
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  });
 }
-await runService(app, {
-  port: config.PORT,
-  host: config.HOST,
-  shutdownDelayMs: config.SHUTDOWN_DELAY_MS,
-  shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-});
+
+await main();

@@ -1,14 +1,17 @@
-import { loadConfigOrExit } from '@eta/config';
+import { loadConfigOrEnd } from '@eta/config';
 import { runService } from '@eta/service-kit';
 import { buildApp } from './app.ts';
 import { configSchema } from './config.ts';
 
-// The only module that touches process: parse env once, build, listen, drain on SIGTERM.
-const config = loadConfigOrExit(configSchema, process.env);
-const app = await buildApp(config);
-await runService(app, {
-  port: config.PORT,
-  host: config.HOST,
-  shutdownDelayMs: config.SHUTDOWN_DELAY_MS,
-  shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-});
+// The only module that touches process: parse env once, build, listen, drain on SIGTERM. A bad
+// environment ends the process with code 1 once this returns (loadConfigOrEnd).
+const config = loadConfigOrEnd(configSchema, process.env);
+if (config !== undefined) {
+  const app = await buildApp(config);
+  await runService(app, {
+    port: config.PORT,
+    host: config.HOST,
+    shutdownDelayMs: config.SHUTDOWN_DELAY_MS,
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  });
+}
