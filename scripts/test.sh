@@ -11,7 +11,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/toolchain.sh
 pnpm install --frozen-lockfile --reporter=append-only
 
-eval "$(scripts/backing-services.sh up)"
+# An assignment keeps `up`'s exit status (a bare `eval "$(...)"` would lose it and run every integration
+# test against servers that never started).
+backing_env="$(scripts/backing-services.sh up)"
+eval "$backing_env"
 # Debian's Chromium for the admin web's real-browser tests (playwright-core drives it).
 services/admin-web/scripts/install-browser.sh
 export DATABASE_URL REDIS_URL KAFKA_BROKERS
