@@ -21,7 +21,7 @@ import lightgbm as lgb
 import numpy as np
 
 from . import data
-from .specs import SEED, SPECS
+from .specs import SEED, SPECS, ModelSpec
 from .train import augment_missing, blank, split, unknown_conditions
 
 K = 5
@@ -33,10 +33,11 @@ HUBER = {"objective": "huber", "alpha": 6.0}
 HUBER_ROUNDS = (150, 250)
 
 
-def training_folds(data_path: Path | None):
-    """eta-precise's CV inputs: the training portion only (the validation indices are discarded unread),
-    K fold labels from FOLD_SEED, and the serving conditions to score (column sets to blank)."""
-    spec = next(s for s in SPECS if s.name == "eta-precise")
+def training_folds(data_path: Path | None, spec: ModelSpec | None = None):
+    """A model's CV inputs (eta-precise v1's by default): the training portion only (the validation indices
+    are discarded unread), K fold labels from FOLD_SEED, and the serving conditions to score (column sets
+    to blank)."""
+    spec = spec or next(s for s in SPECS if s.name == "eta-precise")
     names = spec.feature_names
     frame = data.load_orders((data_path or data.default_train_path()).resolve()).frame
     tr_idx, _ = split(len(frame))

@@ -39,11 +39,10 @@ import lightgbm as lgb
 import numpy as np
 
 from . import data
+from .cv import FOLD_SEED, K, training_folds
 from .specs import QUANTILES, SEED, SPECS, ModelSpec
-from .train import augment_missing, blank, split, unknown_conditions
+from .train import augment_missing, blank
 
-K = 5
-FOLD_SEED = SEED + 2  # the folds of cv.py and cv_search.py
 ROUNDS = (50, 75, 100, 150, 200, 250)
 LEAVES = (7, 15, 31, 63)
 LEARNING_RATES = (0.05, 0.1)
@@ -62,17 +61,6 @@ class Candidate:
     @property
     def label(self) -> str:
         return f"{self.leaves} leaves, lr {self.lr:g}"
-
-
-def folds_for(spec: ModelSpec, data_path: Path | None):
-    names = spec.feature_names
-    frame = data.load_orders((data_path or data.default_train_path()).resolve()).frame
-    tr_idx, _ = split(len(frame))  # validation indices discarded unread
-    x = frame[names].to_numpy(np.float32)[tr_idx]
-    y = frame[data.TARGET].to_numpy(np.float64)[tr_idx]
-    folds = np.random.default_rng(FOLD_SEED).permutation(len(x)) % K
-    conditions = {"as_recorded": (), **{k.removeprefix("validation_"): v for k, v in unknown_conditions(names).items()}}
-    return names, x, y, folds, conditions
 
 
 def leaf_depths(booster: lgb.Booster) -> list[np.ndarray]:
@@ -111,7 +99,7 @@ def pinball(y: np.ndarray, q: np.ndarray, alpha: float) -> float:
 
 
 def search_model(spec: ModelSpec, data_path: Path | None, log) -> dict:
-    names, x, y, folds, conditions = folds_for(spec, data_path)
+    _, names, x, y, folds, conditions = training_folds(data_path, spec)
     cat_idx = [names.index(c) for c in spec.categorical]
     base_params = {out: spec.output_params(out) for out in QUANTILES}
     # Every candidate per output, plus the baseline (v1's own settings) as the reference row.
