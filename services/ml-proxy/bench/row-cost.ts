@@ -1,9 +1,11 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createFsModelSource } from '../src/adapters/fs-repository.ts';
 import { createOnnxLoader, type OnnxExecution } from '../src/adapters/onnx.ts';
 import { DEFAULT_MODEL_REPOSITORY } from '../src/config.ts';
 import { parseGolden } from '../src/domain/golden.ts';
 import { budgetOf, signatureFromMetadata } from '../src/domain/model.ts';
+import { compareVersions } from '../src/domain/registry.ts';
 
 /**
  * Per-row inference cost in process, through the same ONNX adapter the service uses: `inline` is the
@@ -24,13 +26,9 @@ export interface RowCost {
 /** Distinct inputs per (model, execution, batch) cell, cycled through. */
 const INPUT_POOL = 256;
 
-/** The model's versions in a repository directory, oldest first (numeric directory names, as the service reads them). */
+/** The model's versions in a repository directory, oldest first, read the way the service reads them. */
 export async function versionsIn(root: string, model: string): Promise<string[]> {
-  const entries = await readdir(join(root, model), { withFileTypes: true });
-  return entries
-    .filter((e) => e.isDirectory() && /^[0-9]+$/.test(e.name))
-    .map((e) => e.name)
-    .sort((a, b) => Number(a) - Number(b));
+  return (await createFsModelSource(root).listVersions(model)).map((l) => l.version).sort(compareVersions);
 }
 
 export async function measureRowCost(opts: {

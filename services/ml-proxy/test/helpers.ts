@@ -1,27 +1,26 @@
-import { readdirSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnv } from '@eta/config';
 import { afterEach } from 'vitest';
+import { createFsModelSource } from '../src/adapters/fs-repository.ts';
 import { type AppDeps, buildApp, type MlProxyApp } from '../src/app.ts';
 import { type Config, configSchema, DEFAULT_MODEL_REPOSITORY } from '../src/config.ts';
 import { parseGolden } from '../src/domain/golden.ts';
 import { signatureFromMetadata } from '../src/domain/model.ts';
-import { type ModelLoader } from '../src/domain/registry.ts';
+import { compareVersions, type ModelLoader } from '../src/domain/registry.ts';
 
 export const MODELS = ['eta-rough', 'eta-precise'] as const;
 
 /** The committed reference models are the fixtures: tests serve exactly what production serves. */
 export const REFERENCE_REPOSITORY = DEFAULT_MODEL_REPOSITORY;
 
-/** The reference repository's versions (both models ship the same ones), oldest first. */
-export const REFERENCE_VERSIONS: readonly string[] = readdirSync(join(REFERENCE_REPOSITORY, 'eta-precise'), {
-  withFileTypes: true,
-})
-  .filter((e) => e.isDirectory() && /^[0-9]+$/.test(e.name))
-  .map((e) => e.name)
-  .sort((a, b) => Number(a) - Number(b));
+/** The reference repository's versions (both models ship the same ones), oldest first, as the service lists them. */
+export const REFERENCE_VERSIONS: readonly string[] = (
+  await createFsModelSource(REFERENCE_REPOSITORY).listVersions('eta-precise')
+)
+  .map((l) => l.version)
+  .sort(compareVersions);
 /** What unpinned requests get from the reference repository. */
 export const NEWEST = REFERENCE_VERSIONS.at(-1)!;
 
