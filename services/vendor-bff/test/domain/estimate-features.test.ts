@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   layoutDisagreements,
@@ -8,6 +8,7 @@ import {
   seoulTime,
   type ModelName,
 } from '../../src/domain/features.ts';
+import { MODEL_REPOSITORY, shippedVersions } from '../model-versions.ts';
 
 interface MetaFeature {
   readonly index: number;
@@ -16,21 +17,17 @@ interface MetaFeature {
   readonly encoding?: Record<string, number>;
 }
 
-const MODELS = new URL('../../../../ml/models/', import.meta.url);
-
 function metadata(
   model: ModelName,
   version: string,
 ): { features: MetaFeature[]; input: { shape: number[] } } {
-  const url = new URL(`${model}/${version}/metadata.json`, MODELS);
+  const url = new URL(`${model}/${version}/metadata.json`, MODEL_REPOSITORY);
   return JSON.parse(readFileSync(url, 'utf8')) as { features: MetaFeature[]; input: { shape: number[] } };
 }
 
 /** Every shipped version of both models: the ML proxy serves the newest and can be pinned to any. */
 const SHIPPED = (['eta-rough', 'eta-precise'] as const).flatMap((model) =>
-  readdirSync(new URL(`${model}/`, MODELS), { withFileTypes: true })
-    .filter((e) => e.isDirectory() && /^[0-9]+$/.test(e.name))
-    .map((e) => [model, e.name] as const),
+  shippedVersions(model).map((version) => [model, version] as const),
 );
 
 describe('model layouts', () => {

@@ -1,17 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { shippedVersions } from '../model-versions.ts';
 
 const servicesDir = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** The version a real ml-proxy on the committed repository serves unpinned: the newest directory. */
-export const SERVED_MODEL_VERSION = readdirSync(
-  new URL('../../../../ml/models/eta-precise/', import.meta.url),
-)
-  .filter((v) => /^[0-9]+$/.test(v))
-  .sort((a, b) => Number(a) - Number(b))
-  .at(-1)!;
+/** The version a real ml-proxy on the committed repository serves unpinned: the newest. */
+export const SERVED_MODEL_VERSION = shippedVersions('eta-precise').at(-1)!;
 
 export interface Proc {
   readonly url: string;
