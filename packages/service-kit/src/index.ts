@@ -10,10 +10,12 @@ export { AppError } from './errors.ts';
 export { addLogBindings, createLogger, REDACT_PATHS, type LoggerSettings } from './logger.ts';
 export type { Readiness, ReadinessCheck, ReadinessReport } from './readiness.ts';
 export {
+  runOptionsFrom,
   runService,
   type ProcessEvents,
   type RunningService,
   type RunServiceOptions,
+  type ServiceRunConfig,
 } from './run-service.ts';
 export {
   createHttpClient,

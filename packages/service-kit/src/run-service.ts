@@ -22,6 +22,24 @@ export interface RunServiceOptions {
   readonly exit?: (code: number) => void;
 }
 
+/** A service's parsed settings for listening and shutdown: PORT from its own schema, the rest from baseServiceEnv. */
+export interface ServiceRunConfig {
+  readonly PORT: number;
+  readonly HOST: string;
+  readonly SHUTDOWN_DELAY_MS: number;
+  readonly SHUTDOWN_TIMEOUT_MS: number;
+}
+
+/** runService's options from a service's config, so each main.ts does not map the four settings itself. */
+export function runOptionsFrom(config: ServiceRunConfig): RunServiceOptions {
+  return {
+    port: config.PORT,
+    host: config.HOST,
+    shutdownDelayMs: config.SHUTDOWN_DELAY_MS,
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
 export interface RunningService {
   /** `http://host:port` actually bound (port 0 in tests picks a free one). */
   readonly url: string;

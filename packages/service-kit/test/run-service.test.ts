@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runService, type RunningService, type ServiceApp } from '../src/index.ts';
+import { runOptionsFrom, runService, type RunningService, type ServiceApp } from '../src/index.ts';
 import { testService } from './helpers.ts';
 
 let app: ServiceApp | undefined;
@@ -124,5 +124,13 @@ describe('regression: shutdown held to its timeout by the keep-alive socket of a
     expect((await inFlight).status).toBe(200);
     expect(await running.stopped).toBe(0);
     app = undefined;
+  });
+});
+
+describe('runOptionsFrom', () => {
+  it("maps a service config's PORT, HOST and shutdown settings to runService's options", () => {
+    expect(
+      runOptionsFrom({ PORT: 8081, HOST: '127.0.0.1', SHUTDOWN_DELAY_MS: 5000, SHUTDOWN_TIMEOUT_MS: 10_000 }),
+    ).toEqual({ port: 8081, host: '127.0.0.1', shutdownDelayMs: 5000, shutdownTimeoutMs: 10_000 });
   });
 });

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const config = loadConfigOrEnd(configSchema, process.env);
   if (config === undefined) return;
   const { buildApp, SERVICE_NAME } = await import('./app.ts');
-  const { createLogger, runService } = await import('@eta/service-kit');
+  const { createLogger, runOptionsFrom, runService } = await import('@eta/service-kit');
 
   let app: Awaited<ReturnType<typeof buildApp>>;
   try {
@@ -28,12 +28,7 @@ async function main(): Promise<void> {
     endProcess(1);
     return;
   }
-  await runService(app, {
-    port: config.PORT,
-    host: config.HOST,
-    shutdownDelayMs: config.SHUTDOWN_DELAY_MS,
-    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-  });
+  await runService(app, runOptionsFrom(config));
 }
 
 await main();

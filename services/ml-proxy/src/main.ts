@@ -1,5 +1,5 @@
 import { loadConfigOrEnd } from '@eta/config';
-import { runService } from '@eta/service-kit';
+import { runOptionsFrom, runService } from '@eta/service-kit';
 import { buildApp } from './app.ts';
 import { configSchema } from './config.ts';
 
@@ -8,10 +8,5 @@ import { configSchema } from './config.ts';
 const config = loadConfigOrEnd(configSchema, process.env);
 if (config !== undefined) {
   const app = await buildApp(config);
-  await runService(app, {
-    port: config.PORT,
-    host: config.HOST,
-    shutdownDelayMs: config.SHUTDOWN_DELAY_MS,
-    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-  });
+  await runService(app, runOptionsFrom(config));
 }

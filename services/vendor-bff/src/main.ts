@@ -19,15 +19,10 @@ async function main(): Promise<void> {
   const config = loadConfigOrEnd(configSchema, process.env);
   if (config === undefined) return;
   const { buildApp } = await import('./app.ts');
-  const { runService } = await import('@eta/service-kit');
+  const { runOptionsFrom, runService } = await import('@eta/service-kit');
 
   const app = await buildApp(config, version ? { version } : {});
-  await runService(app, {
-    port: config.PORT,
-    host: config.HOST,
-    shutdownDelayMs: config.SHUTDOWN_DELAY_MS,
-    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-  });
+  await runService(app, runOptionsFrom(config));
 }
 
 await main();
