@@ -102,6 +102,17 @@ export const authEnv = z.object({
   /** Clock skew tolerated on exp/nbf/iat between the provider and this pod. */
   AUTH_CLOCK_TOLERANCE_SECONDS: envInt(30, { min: 0, max: 300 }),
   /**
+   * Verified JWTs remembered per pod (by SHA-256 digest of the token, never past its `exp`), so a caller
+   * that sends the same service token on every request pays for one signature check, not one per request.
+   * 0 turns the cache off. Failures are never remembered.
+   */
+  AUTH_VERIFIED_CACHE_ENTRIES: envInt(10_000, { min: 0, max: 1_000_000 }),
+  /**
+   * Longest a remembered verification is trusted, whatever the token's `exp`: bounds how long a token keeps
+   * working on this pod after its signing key was withdrawn from the JWKS.
+   */
+  AUTH_VERIFIED_CACHE_SECONDS: envInt(300, { min: 1, max: 86_400 }),
+  /**
    * Accept tokens signed with the committed development key (services/vendor-bff/dev). Local runs only:
    * anyone can sign with that key. A warning is logged at start while it is on.
    */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from '@eta/config';
 import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import type { KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { parsePublicKey, type AuthEnvConfig } from './config.ts';
 
 /**
@@ -72,6 +72,8 @@ export interface TokenVerifier {
   /** False when no issuer is trusted at all (then every JWT fails). */
   readonly configured: boolean;
   readonly issuers: readonly string[];
+  /** Signature checks done and verifications answered from the cache, since start. */
+  stats(): { readonly signatureChecks: number; readonly cacheHits: number };
 }
 
 interface Trusted {
@@ -82,8 +84,46 @@ interface Trusted {
 }
 
 export interface VerifierOptions {
-  /** Clock for exp/nbf (seconds resolution in jose); tests move it. */
+  /** Clock for exp/nbf (seconds resolution in jose) and for the verified-token cache; tests move it. */
   readonly now?: () => Date;
+}
+
+interface Remembered {
+  readonly principal: Principal;
+  /** Epoch ms after which the entry is not used: the token's `exp`, or the cache's own age limit. */
+  readonly until: number;
+}
+
+/**
+ * Successful verifications by token digest, so a repeated token costs a hash and a map lookup instead of a
+ * signature check (an EdDSA or ES256 verify is tens of microseconds; at thousands of requests per second
+ * that is a large part of the request's CPU). Bounded in count (oldest dropped first), an entry never
+ * outlives the token's `exp` nor `maxAgeMs`, and only successes are stored: a token that failed is checked
+ * in full again every time.
+ */
+function verifiedCache(maxEntries: number, maxAgeMs: number, clock: () => number) {
+  const entries = new Map<string, Remembered>();
+  const key = (token: string) => createHash('sha256').update(token).digest('base64');
+  return {
+    get(token: string): { digest: string; principal?: Principal } {
+      const digest = key(token);
+      const hit = entries.get(digest);
+      if (hit === undefined) return { digest };
+      if (hit.until > clock()) return { digest, principal: hit.principal };
+      entries.delete(digest);
+      return { digest };
+    },
+    set(digest: string, principal: Principal, expSeconds: number): void {
+      const until = Math.min(expSeconds * 1000, clock() + maxAgeMs);
+      if (until <= clock()) return;
+      entries.delete(digest);
+      entries.set(digest, { principal, until });
+      if (entries.size > maxEntries) {
+        const oldest = entries.keys().next();
+        if (oldest.done !== true) entries.delete(oldest.value);
+      }
+    },
+  };
 }
 
 const JWT_SHAPE = /^[\w-]+\.[\w-]*\.[\w-]*$/;
@@ -119,12 +159,25 @@ export function createTokenVerifier(config: AuthEnvConfig, opts: VerifierOptions
   }
   const byIssuer = new Map(trusted.map((t) => [t.issuer, t]));
   const clockTolerance = config.AUTH_CLOCK_TOLERANCE_SECONDS;
+  const clock = opts.now !== undefined ? () => opts.now!().getTime() : Date.now;
+  const cache =
+    config.AUTH_VERIFIED_CACHE_ENTRIES > 0
+      ? verifiedCache(config.AUTH_VERIFIED_CACHE_ENTRIES, config.AUTH_VERIFIED_CACHE_SECONDS * 1000, clock)
+      : undefined;
+  let signatureChecks = 0;
+  let cacheHits = 0;
 
   return {
     configured: trusted.length > 0,
     issuers: trusted.map((t) => t.issuer),
+    stats: () => ({ signatureChecks, cacheHits }),
     async verify(token) {
       if (!JWT_SHAPE.test(token)) throw new AuthFailure('not a compact JWT');
+      const cached = cache?.get(token);
+      if (cached?.principal !== undefined) {
+        cacheHits += 1;
+        return cached.principal;
+      }
       let iss: unknown;
       try {
         iss = decodeJwt(token).iss;
@@ -134,6 +187,7 @@ export function createTokenVerifier(config: AuthEnvConfig, opts: VerifierOptions
       const t = typeof iss === 'string' ? byIssuer.get(iss) : undefined;
       if (t === undefined) throw new AuthFailure('untrusted issuer');
       let payload: unknown;
+      signatureChecks += 1;
       try {
         const verifyOptions = {
           issuer: t.issuer,
@@ -162,6 +216,8 @@ export function createTokenVerifier(config: AuthEnvConfig, opts: VerifierOptions
       }
       const principal = principalOf(payload);
       if (principal === undefined) throw new AuthFailure('claims not understood');
+      // requiredClaims made jose check that `exp` is there and a number.
+      if (cached !== undefined) cache?.set(cached.digest, principal, (payload as { exp: number }).exp);
       return principal;
     },
   };
