@@ -4,7 +4,29 @@ export {
   type LoadSheddingOptions,
   type ServiceApp,
 } from './build-service.ts';
+export {
+  breakerStateValue,
+  createBreaker,
+  type BreakerOptions,
+  type BreakerState,
+  type CircuitBreaker,
+} from './breaker.ts';
+export { createCoalescer, type CoalesceOptions, type Coalescer } from './coalesce.ts';
 export { Deadline, type DeadlineLike } from './deadline.ts';
+export {
+  classifyUpstream,
+  createDependencyMetrics,
+  dependency,
+  type CallFailureKind,
+  type Dependency,
+  type DependencyBreakerOptions,
+  type DependencyMetricNames,
+  type DependencyMetrics,
+  type DependencyMetricsOptions,
+  type DependencyObserver,
+  type DependencyOptions,
+  type FailureClass,
+} from './dependency.ts';
 export { INTERNAL_MESSAGE, toErrorAnswer, type ErrorAnswer } from './error-handler.ts';
 export { AppError } from './errors.ts';
 export { addLogBindings, createLogger, REDACT_PATHS, type LoggerSettings } from './logger.ts';

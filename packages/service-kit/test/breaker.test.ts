@@ -46,7 +46,7 @@ describe('circuit breaker', () => {
     advance(1);
     expect(breaker.tryAcquire()).toBe(true);
     expect(breaker.state).toBe('half-open');
-    // Concurrent requests while the probe is out stay off Redis.
+    // Concurrent requests while the probe is out stay off the dependency.
     expect(breaker.tryAcquire()).toBe(false);
     breaker.success();
     expect(breaker.state).toBe('closed');
