@@ -29,6 +29,19 @@ export interface LoadOptions {
   readonly timeoutMs?: number;
   /** Keep-alive connections the client may open. Default: enough that the client is not the bottleneck. */
   readonly connections?: number;
+  /**
+   * Open every one of `connections` before the run and send each request on the longest-idle one, so the
+   * load arrives over all of them as from that many separate callers (Locust's users, or app-service
+   * pods), instead of over the few a fast server keeps busy. Go engine only.
+   */
+  readonly spread?: boolean;
+  /**
+   * Told every measured request's fate, in no particular order: its scheduled time (ms after the measured
+   * window's first request was due), latency from that time to its end, HTTP status (0 without a
+   * response) and error kind (null when ok). For figures a LoadResult does not hold, such as the share
+   * answered within an SLO or the latency of refusals. Go engine only.
+   */
+  readonly onRecord?: (r: RequestRecord) => void;
   /** Requests outstanding at once; beyond it a request counts as `dropped_inflight_cap`. */
   readonly maxInFlight?: number;
   /** Validates a 2xx response; returning false or throwing counts it as `body_check`. */
@@ -44,6 +57,13 @@ export interface LoadOptions {
    * or `node` (in this process, undici). Default: BENCH_ENGINE, else `go`.
    */
   readonly engine?: Engine;
+}
+
+export interface RequestRecord {
+  readonly scheduledMs: number;
+  readonly latencyMs: number;
+  readonly status: number;
+  readonly kind: ErrorKind | null;
 }
 
 const DEFAULT_TIMEOUT_MS = 2000;
@@ -91,6 +111,7 @@ export function runShape(opts: LoadOptions): RunShape {
     warmupMs,
     timeoutMs,
     connections: opts.connections ?? defaultConnections(opts.rate),
+    spread: opts.spread ?? false,
     // Default: the most requests that can legitimately be outstanding when every one runs into its
     // timeout, plus headroom, so the cap only bites when something is badly wrong.
     maxInFlight: opts.maxInFlight ?? Math.ceil((opts.rate * timeoutMs * 1.2) / 1000) + 16,
@@ -171,7 +192,11 @@ export function judgeResponse(
  */
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const shape = runShape(opts);
-  if (shape.engine === 'go') return runNative(shape, new RequestSource(opts.mix, opts.seed), opts.check);
+  if ((shape.spread || opts.onRecord !== undefined) && shape.engine !== 'go') {
+    throw new Error('spread and onRecord need the go engine');
+  }
+  if (shape.engine === 'go')
+    return runNative(shape, new RequestSource(opts.mix, opts.seed), opts.check, opts.onRecord);
   const run = new Run(shape, opts);
   try {
     await run.start();

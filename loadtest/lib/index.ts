@@ -1,5 +1,12 @@
 export { classifyError, type ErrorKind } from './errors.ts';
-export { defaultConnections, defaultEngine, runLoad, type Engine, type LoadOptions } from './generator.ts';
+export {
+  defaultConnections,
+  defaultEngine,
+  runLoad,
+  type Engine,
+  type LoadOptions,
+  type RequestRecord,
+} from './generator.ts';
 export { fmtMs, formatSummary, printSummary, type EntryFigures, type LoadResult } from './result.ts';
 export { nativeBinary } from './native.ts';
 export { MicrosHistogram, type LatencyFigures } from './histogram.ts';

@@ -118,6 +118,7 @@ export async function runNative(
   shape: RunShape,
   source: RequestSource,
   check: LoadOptions['check'],
+  onRecord?: LoadOptions['onRecord'],
 ): Promise<LoadResult> {
   const bin = await nativeBinary();
   const dir = await mkdtemp(join(tmpdir(), 'eta-loadgen-'));
@@ -145,6 +146,7 @@ export async function runNative(
         warmup: shape.warmupCount,
         timeoutMs: shape.timeoutMs,
         connections: shape.connections,
+        spread: shape.spread,
         maxInFlight: shape.maxInFlight,
         wantBody: check !== undefined,
         requests,
@@ -171,8 +173,15 @@ export async function runNative(
       const entry = entries[rec.i]!;
       const scheduledAt = rec.i * interval;
       tally.due(entry, rec.s - scheduledAt);
-      const settle = (kind: ErrorKind | null, message: string) =>
+      const settle = (kind: ErrorKind | null, message: string) => {
         tally.settle(entry, scheduledAt, rec.s, rec.e, kind, message);
+        onRecord?.({
+          scheduledMs: scheduledAt - shape.warmupCount * interval,
+          latencyMs: rec.e - scheduledAt,
+          status: rec.st ?? 0,
+          kind,
+        });
+      };
       if (rec.k === 'dropped_inflight_cap') {
         settle(rec.k, rec.m ?? '');
         continue;

@@ -14,6 +14,8 @@ export interface RunShape {
   readonly warmupMs: number;
   readonly timeoutMs: number;
   readonly connections: number;
+  /** Every connection opened up front and used in turn (LoadOptions.spread). */
+  readonly spread: boolean;
   readonly maxInFlight: number;
   readonly lagWarnMs: number;
   /** Requests in the warm-up; request i is measured when i >= warmupCount. */

@@ -68,6 +68,18 @@ func (p *pool) get(deadline time.Time) (c *conn, reused bool, err error) {
 	}
 }
 
+// fill opens every connection the pool may hold and leaves them idle, oldest first.
+func (p *pool) fill(deadline time.Time) error {
+	for p.open.Load() < p.max {
+		c, _, err := p.get(deadline)
+		if err != nil {
+			return err
+		}
+		p.put(c)
+	}
+	return nil
+}
+
 func (p *pool) put(c *conn) {
 	select {
 	case p.idle <- c:

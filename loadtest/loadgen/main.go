@@ -46,6 +46,9 @@ type Config struct {
 	Requests    string  `json:"requests"`
 	Results     string  `json:"results"`
 	Procs       int     `json:"procs"`
+	// Spread dials every connection before the run; the pool hands out the longest-idle one, so the
+	// requests rotate over all of them, as many separate callers (app-service pods) would send them.
+	Spread bool `json:"spread"`
 }
 
 // Spec is one request as the TypeScript side built it (RequestSpec in loadtest/lib/mix.ts).
@@ -117,6 +120,11 @@ func run(configPath string) error {
 	}
 
 	p := newPool(strings.TrimPrefix(cfg.Origin, "http://"), cfg.Connections)
+	if cfg.Spread {
+		if err := p.fill(time.Now().Add(10 * time.Second)); err != nil {
+			return fmt.Errorf("opening %d connections: %w", cfg.Connections, err)
+		}
+	}
 	timeout := time.Duration(cfg.TimeoutMs * float64(time.Millisecond))
 	interval := float64(time.Second) / cfg.Rate
 

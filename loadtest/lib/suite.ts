@@ -1,0 +1,82 @@
+/**
+ * The suite as the README's run command starts it (scripts/suite.ts), for the benchmarks: the same
+ * services, environment and Node flags, and the credential the README hands a calling service
+ * (`pnpm -s dev:token --service ...`, a JWT signed with the development key). A benchmark that needs
+ * anything else says so in its header: `suiteOverrides()` lists every service key set in the environment.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCommandEnv, SUITE_ORDER, type SuitePorts, type SuiteService } from '../../scripts/suite.ts';
+import { freePort, spawnService, type SpawnedService } from './spawn.ts';
+
+export interface Suite {
+  readonly geo: SpawnedService;
+  readonly ml: SpawnedService;
+  readonly bff: SpawnedService;
+  /** SIGTERM to each, the BFF first; reports a non-zero exit on stderr. */
+  stop(): Promise<void>;
+}
+
+export interface StartSuiteOptions {
+  readonly root: string;
+  /** Added over the run command's keys, per service: only for what a scenario states in its header. */
+  readonly extraEnv?: Partial<Record<SuiteService, Readonly<Record<string, string>>>>;
+}
+
+/** Starts geo, ml-proxy and vendor-bff (ROLE=all) on free ports with the run command's configuration. */
+export async function startSuite(opts: StartSuiteOptions): Promise<Suite> {
+  const ports: SuitePorts = { geo: await freePort(), 'ml-proxy': await freePort(), 'vendor-bff': await freePort() };
+  const started = new Map<SuiteService, SpawnedService>();
+  const stop = async () => {
+    for (const name of [...SUITE_ORDER].reverse()) {
+      const svc = started.get(name);
+      if (svc === undefined) continue;
+      const status = await svc.stop();
+      if (status.code !== 0) process.stderr.write(`${name} exited with ${JSON.stringify(status)}\n`);
+    }
+  };
+  try {
+    const spawnOne = (name: SuiteService) =>
+      spawnService({
+        entry: 'src/main.ts',
+        cwd: join(opts.root, 'services', name),
+        name,
+        port: ports[name],
+        env: { ...runCommandEnv(name, ports), ...opts.extraEnv?.[name] },
+        stdout: 'ignore',
+        readyTimeoutMs: 120_000,
+      }).then((svc) => started.set(name, svc));
+    await Promise.all([spawnOne('geo'), spawnOne('ml-proxy')]);
+    await spawnOne('vendor-bff');
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { geo: started.get('geo')!, ml: started.get('ml-proxy')!, bff: started.get('vendor-bff')!, stop };
+}
+
+/** A calling service's credential exactly as the README makes one: `pnpm -s dev:token --service <name>`. */
+export function devServiceToken(root: string, service: string): string {
+  return execFileSync(
+    process.execPath,
+    [join(root, 'services', 'vendor-bff', 'src', 'cli', 'dev-token.ts'), '--service', service],
+    { encoding: 'utf8' },
+  ).trim();
+}
+
+/**
+ * Service configuration keys (those of .env.example) set in this environment: they reach the services
+ * as they would reach the run command's, and make a run something other than "as shipped".
+ */
+export function suiteOverrides(root: string, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const keys = new Set(
+    [...readFileSync(join(root, '.env.example'), 'utf8').matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]!),
+  );
+  const out: Record<string, string> = {};
+  for (const k of [...keys].sort()) {
+    const v = env[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
