@@ -9,3 +9,4 @@ export * from './geo.ts';
 export * from './estimates.ts';
 export * from './stores.ts';
 export * from './admin.ts';
+export * from './v2.ts';

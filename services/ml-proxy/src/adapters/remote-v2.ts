@@ -1,3 +1,12 @@
+import {
+  V2FallbackParameters,
+  V2Feature,
+  type V2InferRequest,
+  V2ModelMetadata,
+  V2ModelParameters,
+  V2OutputTensor,
+  V2TensorData,
+} from '@eta/contracts';
 import { type HttpClient } from '@eta/service-kit';
 import { z } from 'zod';
 import { type FeatureSpec, type InferenceBackend, type ModelSignature } from '../domain/model.ts';
@@ -18,36 +27,30 @@ export interface RemoteModelOptions {
   readonly version?: string | undefined;
 }
 
-const TensorMeta = z.object({
-  name: z.string(),
-  datatype: z.string(),
-  shape: z.array(z.number().int()),
+/**
+ * Projections of the V2 contract for any upstream, not only an ml-proxy: the protocol leaves `versions`,
+ * `platform` and `parameters` to the server, and only an ml-proxy sends the features extension (a column's
+ * `nullable` and `unit` are filled in when a server leaves them out). Inputs and outputs must be listed.
+ */
+const UpstreamFeature = V2Feature.extend({
+  nullable: V2Feature.shape.nullable.default(false),
+  unit: V2Feature.shape.unit.default(null),
+});
+const ModelMeta = V2ModelMetadata.extend({
+  versions: V2ModelMetadata.shape.versions.optional(),
+  platform: V2ModelMetadata.shape.platform.default(''),
+  inputs: V2ModelMetadata.shape.inputs.min(1),
+  outputs: V2ModelMetadata.shape.outputs.min(1),
+  parameters: V2ModelParameters.extend({ features: z.array(UpstreamFeature).optional() }).optional(),
 });
 
-const ModelMeta = z.object({
-  name: z.string(),
-  versions: z.array(z.string()).optional(),
-  platform: z.string().default(''),
-  inputs: z.array(TensorMeta).min(1),
-  outputs: z.array(TensorMeta).min(1),
-  parameters: z
-    .object({
-      features: z
-        .array(
-          z.object({
-            name: z.string(),
-            nullable: z.boolean().default(false),
-            unit: z.string().nullable().default(null),
-          }),
-        )
-        .optional(),
-    })
-    .optional(),
-});
-
+/**
+ * Only what is read: an output's name and data (any V2 tensor data: a foreign server may nest rows; the
+ * numbers are checked below), and the fallback flag among whatever parameters the server adds.
+ */
 const InferAnswer = z.object({
-  parameters: z.object({ fallback: z.boolean().optional() }).loose().optional(),
-  outputs: z.array(z.object({ name: z.string(), data: z.array(z.unknown()) })),
+  parameters: V2FallbackParameters.pick({ fallback: true }).partial().loose().optional(),
+  outputs: z.array(V2OutputTensor.pick({ name: true }).extend({ data: V2TensorData })),
 });
 
 const enc = encodeURIComponent;
@@ -104,7 +107,7 @@ export function createRemoteModel(opts: RemoteModelOptions): RemoteModel {
                 },
               ],
               outputs: outputs.map((name) => ({ name })),
-            },
+            } satisfies V2InferRequest,
             timeoutMs: Math.max(1, budget.remainingMs()),
             schema: InferAnswer,
           });

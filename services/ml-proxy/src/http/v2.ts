@@ -1,6 +1,17 @@
+import {
+  V2ErrorBody,
+  V2InferRequest,
+  V2InferResponse,
+  V2ModelMetadata,
+  V2ModelPath,
+  V2ModelReady,
+  V2ServerLive,
+  V2ServerMetadata,
+  V2ServerReady,
+  V2VersionPath,
+} from '@eta/contracts';
 import { type ServiceApp, toErrorAnswer } from '@eta/service-kit';
 import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import { InferenceError, type InferenceErrorKind } from '../domain/errors.ts';
 import { HEURISTIC_VERSION } from '../domain/heuristic.ts';
 import { type InferenceService } from '../domain/inference.ts';
@@ -32,68 +43,7 @@ const STATUS: Record<InferenceErrorKind, number> = {
   deadline: 504,
 };
 
-const ErrorAnswer = z.object({ error: z.string() });
-
-const TensorMeta = z.object({
-  name: z.string(),
-  datatype: z.string(),
-  shape: z.array(z.number().int()),
-});
-
-const ModelMetadata = z.object({
-  name: z.string(),
-  versions: z.array(z.string()),
-  platform: z.string(),
-  inputs: z.array(TensorMeta),
-  outputs: z.array(TensorMeta),
-  /** Extension: the feature columns in order, so a caller (or an upstream ml-proxy) can build rows. */
-  parameters: z.object({
-    features: z.array(z.object({ name: z.string(), nullable: z.boolean(), unit: z.string().nullable() })),
-  }),
-});
-
-const Parameters = z.record(z.string(), z.unknown());
-
-const InferBody = z.object({
-  id: z.string().max(256).optional(),
-  parameters: Parameters.optional(),
-  inputs: z
-    .array(
-      z.object({
-        name: z.string().max(256),
-        shape: z.array(z.number().int()).max(8),
-        datatype: z.string().max(16),
-        parameters: Parameters.optional(),
-        data: z.array(z.unknown()),
-      }),
-    )
-    .min(1)
-    .max(16),
-  outputs: z
-    .array(z.object({ name: z.string().max(256), parameters: Parameters.optional() }))
-    .max(16)
-    .optional(),
-});
-
-const InferAnswer = z.object({
-  model_name: z.string(),
-  model_version: z.string(),
-  id: z.string().optional(),
-  parameters: z.object({ fallback: z.literal(true), reason: z.string() }).optional(),
-  outputs: z.array(
-    z.object({
-      name: z.string(),
-      datatype: z.string(),
-      shape: z.array(z.number().int()),
-      data: z.array(z.number()),
-    }),
-  ),
-});
-
-const ModelParams = z.object({ name: z.string().max(256) });
-const VersionParams = ModelParams.extend({ version: z.string().max(64) });
-
-const errors = { 400: ErrorAnswer, 404: ErrorAnswer, 503: ErrorAnswer, 504: ErrorAnswer };
+const errors = { 400: V2ErrorBody, 404: V2ErrorBody, 503: V2ErrorBody, 504: V2ErrorBody };
 
 export async function registerV2(app: ServiceApp, opts: V2Options): Promise<void> {
   await app.register(
@@ -119,25 +69,19 @@ export async function registerV2(app: ServiceApp, opts: V2Options): Promise<void
         '/',
         {
           schema: {
-            response: {
-              200: z.object({ name: z.string(), version: z.string(), extensions: z.array(z.string()) }),
-            },
+            response: { 200: V2ServerMetadata },
           },
         },
         async () => ({ name: opts.serverName, version: opts.serverVersion, extensions: [] }),
       );
 
-      v2.get(
-        '/health/live',
-        { schema: { response: { 200: z.object({ live: z.boolean() }) } } },
-        async () => ({
-          live: true,
-        }),
-      );
+      v2.get('/health/live', { schema: { response: { 200: V2ServerLive } } }, async () => ({
+        live: true,
+      }));
 
       v2.get(
         '/health/ready',
-        { schema: { response: { 200: z.object({ ready: z.boolean() }), 503: ErrorAnswer } } },
+        { schema: { response: { 200: V2ServerReady, 503: V2ErrorBody } } },
         async (_request, reply) => {
           const pending = opts.registry.notReady();
           if (pending.length > 0) {
@@ -162,12 +106,12 @@ export async function registerV2(app: ServiceApp, opts: V2Options): Promise<void
 
       v2.get(
         '/models/:name',
-        { schema: { params: ModelParams, response: { 200: ModelMetadata, ...errors } } },
+        { schema: { params: V2ModelPath, response: { 200: V2ModelMetadata, ...errors } } },
         async (request) => metadata(request.params.name, undefined),
       );
       v2.get(
         '/models/:name/versions/:version',
-        { schema: { params: VersionParams, response: { 200: ModelMetadata, ...errors } } },
+        { schema: { params: V2VersionPath, response: { 200: V2ModelMetadata, ...errors } } },
         async (request) => metadata(request.params.name, request.params.version),
       );
 
@@ -176,21 +120,20 @@ export async function registerV2(app: ServiceApp, opts: V2Options): Promise<void
         if (!slot.ready) throw new InferenceError('unavailable', `model '${name}' is not ready`);
         return { name, ready: true };
       };
-      const ReadyAnswer = z.object({ name: z.string(), ready: z.boolean() });
       v2.get(
         '/models/:name/ready',
-        { schema: { params: ModelParams, response: { 200: ReadyAnswer, ...errors } } },
+        { schema: { params: V2ModelPath, response: { 200: V2ModelReady, ...errors } } },
         async (request) => ready(request.params.name, undefined),
       );
       v2.get(
         '/models/:name/versions/:version/ready',
-        { schema: { params: VersionParams, response: { 200: ReadyAnswer, ...errors } } },
+        { schema: { params: V2VersionPath, response: { 200: V2ModelReady, ...errors } } },
         async (request) => ready(request.params.name, request.params.version),
       );
 
       const infer = (
         request: {
-          body: z.output<typeof InferBody>;
+          body: V2InferRequest;
           headers: FastifyRequest['headers'];
           deadline: FastifyRequest['deadline'];
           id: string;
@@ -212,15 +155,15 @@ export async function registerV2(app: ServiceApp, opts: V2Options): Promise<void
           requestId: request.id,
         });
       };
-      const inferSchema = { body: InferBody, response: { 200: InferAnswer, ...errors } };
+      const inferSchema = { body: V2InferRequest, response: { 200: V2InferResponse, ...errors } };
       v2.post(
         '/models/:name/infer',
-        { bodyLimit: opts.inferBodyLimit, schema: { params: ModelParams, ...inferSchema } },
+        { bodyLimit: opts.inferBodyLimit, schema: { params: V2ModelPath, ...inferSchema } },
         async (request) => infer(request, request.params.name, undefined),
       );
       v2.post(
         '/models/:name/versions/:version/infer',
-        { bodyLimit: opts.inferBodyLimit, schema: { params: VersionParams, ...inferSchema } },
+        { bodyLimit: opts.inferBodyLimit, schema: { params: V2VersionPath, ...inferSchema } },
         async (request) => infer(request, request.params.name, request.params.version),
       );
     },

@@ -8,6 +8,15 @@
  * starts a check and is treated as a failure until the check passes, so shifted columns are never served.
  */
 import { createBreaker, type CircuitBreaker } from '@eta/cache';
+import {
+  V2FallbackParameters,
+  V2Feature,
+  V2InferResponse,
+  V2ModelMetadata,
+  V2ModelParameters,
+  V2OutputTensor,
+  V2TensorMetadata,
+} from '@eta/contracts';
 import { createHttpClient, type HttpClient } from '@eta/service-kit';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
@@ -31,18 +40,19 @@ import type { Quantiles } from '../domain/estimate-policy.ts';
 import { createCoalescer, type Coalescer } from './coalesce.ts';
 import { classifyUpstream } from './geo-ml-calls.ts';
 
-const Metadata = z.object({
-  name: z.string(),
-  versions: z.array(z.string()),
-  inputs: z.array(z.object({ name: z.string(), datatype: z.string(), shape: z.array(z.number()) })),
-  outputs: z.array(z.object({ name: z.string() })),
-  parameters: z.object({ features: z.array(z.object({ name: z.string(), nullable: z.boolean() })) }),
+/**
+ * Projections of the V2 contract (@eta/contracts v2.ts) with only the fields this client reads, because
+ * every infer answer is parsed on the request path: zod drops the other fields without parsing them. The
+ * fallback fields are optional: the flag alone decides, and a missing reason is tolerated.
+ */
+const Metadata = V2ModelMetadata.pick({ name: true, versions: true, inputs: true }).extend({
+  outputs: z.array(V2TensorMetadata.pick({ name: true })),
+  parameters: V2ModelParameters.extend({ features: z.array(V2Feature.pick({ name: true, nullable: true })) }),
 });
 
-const InferAnswer = z.object({
-  model_version: z.string(),
-  parameters: z.object({ fallback: z.boolean().optional(), reason: z.string().optional() }).optional(),
-  outputs: z.array(z.object({ name: z.string(), data: z.array(z.number()) })),
+const InferAnswer = V2InferResponse.pick({ model_version: true }).extend({
+  parameters: V2FallbackParameters.partial().optional(),
+  outputs: z.array(V2OutputTensor.pick({ name: true, data: true })),
 });
 
 export type LayoutStatus =
