@@ -156,4 +156,46 @@ describe('store catalogue over PGlite (L1-only cache)', () => {
       await outage.close();
     }
   });
+
+  describe('regression: stores expiring together were re-read one query per request (periodic stalls)', () => {
+    it('the misses of concurrent requests in one event-loop turn share one database read', async () => {
+      const ids = Array.from({ length: 60 }, (_, i) => i + 1);
+      const views = await Promise.all(ids.map((id) => catalog.get(id)));
+      expect(views.map((v) => v?.store.id)).toEqual(ids);
+      expect(storeReads()).toBe(1);
+    });
+
+    it('entries past their TTL are served stale and refreshed together, in one read', async () => {
+      const ids = Array.from({ length: 60 }, (_, i) => i + 1);
+      for (const id of ids) await catalog.get(id);
+      expect(storeReads()).toBe(60);
+      clock += TTL + 1;
+      const served = await Promise.all(ids.map((id) => catalog.get(id)));
+      expect(served.every((v, i) => v?.store.id === ids[i])).toBe(true);
+      // The refresh runs in the background: wait until it has read, then see it was one query.
+      await expect.poll(() => storeReads(), { timeout: 10_000 }).toBe(61);
+      expect(catalog.stats().sourceQueries).toBe(61);
+    });
+
+    it('splits a turn larger than maxBatchIds into reads of at most that many ids', async () => {
+      await catalog.close();
+      catalog = createStoreCatalog({
+        source: createDbStoreSource(db),
+        cache: createTieredCache<StoreView>({
+          name: 'stores',
+          ttlMs: TTL,
+          jitter: 0,
+          l1: { maxEntries: 1_000, maxBytes: 10_000_000 },
+          codec: storeViewCodec,
+        }),
+        log: { ...silentLog, debug: () => undefined },
+        distributed: false,
+        maxBatchIds: 25,
+      });
+      const ids = Array.from({ length: 60 }, (_, i) => i + 1);
+      const views = await Promise.all(ids.map((id) => catalog.get(id)));
+      expect(views.map((v) => v?.store.id)).toEqual(ids);
+      expect(storeReads()).toBe(3);
+    });
+  });
 });
