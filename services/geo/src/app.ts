@@ -1,12 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { buildService, type BuildServiceOptions, type ServiceApp } from '@eta/service-kit';
 import pkg from '../package.json' with { type: 'json' };
+import { createLiveStore } from './adapters/live-store.ts';
 import { createLiveRedis } from './adapters/redis.ts';
 import type { Config } from './config.ts';
 import { loadGeoIndex, type GeoIndex } from './domain/index.ts';
 import { registerFeatureRoutes } from './http/features.ts';
 import { registerRegionRoutes } from './http/regions.ts';
-import { createLiveStore } from './live/live-store.ts';
 
 export const SERVICE_NAME = 'geo';
 

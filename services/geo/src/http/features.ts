@@ -15,6 +15,7 @@ import {
 } from '@eta/contracts';
 import { AppError, INTERNAL_MESSAGE, type ServiceApp } from '@eta/service-kit';
 import type { FastifyBaseLogger } from 'fastify';
+import type { LiveStore } from '../adapters/live-store.ts';
 import type {
   GeoIndex,
   LatLng as DomainLatLng,
@@ -22,7 +23,6 @@ import type {
   RegionBlock as DomainRegion,
 } from '../domain/index.ts';
 import { toHttpError } from '../errors.ts';
-import type { LiveStore } from '../live/live-store.ts';
 import { toRegion } from './regions.ts';
 
 export interface FeatureRoutesDeps {

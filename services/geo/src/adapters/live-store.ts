@@ -1,4 +1,4 @@
-import { createBreaker, createTieredCache, type CacheLogger, type TieredCache } from '@eta/cache';
+import { createTieredCache, type CacheLogger, type TieredCache } from '@eta/cache';
 import {
   GEO_LIVE_LOOKUPS_TOTAL,
   GEO_LIVE_REDIS_UP,
@@ -6,6 +6,7 @@ import {
   liveDongKey,
   type LiveDongFeatures,
 } from '@eta/contracts';
+import { createBreaker } from '@eta/service-kit';
 import type { Redis } from 'ioredis';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
