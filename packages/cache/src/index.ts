@@ -8,7 +8,8 @@ export {
   type TieredCache,
   type TieredCacheOptions,
 } from './cache.ts';
-export { createBreaker, type BreakerOptions, type BreakerState, type CircuitBreaker } from './breaker.ts';
+// The breaker itself is @eta/service-kit's (createBreaker); CacheStats reports its state.
+export type { BreakerState } from './breaker.ts';
 export { jsonCodec, type Codec } from './codec.ts';
 export {
   cacheEnv,

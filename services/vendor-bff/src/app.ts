@@ -91,21 +91,17 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Serv
     const metrics = createEstimateMetrics(app.metricsRegistry, role);
     const geo = createGeoClient(config, {
       registry: app.metricsRegistry,
-      observer: metrics.observer,
+      metrics: metrics.dependencies,
       onBreakerChange: (to, from) => app.log.warn({ dependency: 'geo', to, from }, 'breaker changed state'),
-      onBatch: (n) => metrics.countBatch('geo', 'features', n),
       log: app.log,
     });
-    metrics.watchBreaker('geo', geo.breaker);
     const ml = createMlClient(config, modelsOf(role), {
       registry: app.metricsRegistry,
-      observer: metrics.observer,
+      metrics: metrics.dependencies,
       log: app.log,
       onBreakerChange: (model, to, from) =>
         app.log.warn({ dependency: 'ml-proxy', model, to, from }, 'breaker changed state'),
-      onBatch: (model, n) => metrics.countBatch('ml-proxy', model, n),
     });
-    for (const [model, breaker] of ml.breakers) metrics.watchBreaker(`ml-proxy/${model}`, breaker);
 
     // Ready once the layouts were checked (whatever the outcome), and never while a served model
     // disagrees with the vectors built here. Geo and an unreachable ML proxy do not hold readiness: the

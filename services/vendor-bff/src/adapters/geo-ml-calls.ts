@@ -1,14 +1,38 @@
-/** What the Geo and ML proxy clients share: how a failed call is named for the fallback ladder. */
-import { UpstreamError } from '@eta/service-kit';
-import type { FailureKind } from '../domain/fallback.ts';
-
 /**
- * UpstreamError kinds to ladder kinds. A 4xx is `rejected`: the dependency is up and refused what we sent,
- * which must not open its breaker; a 5xx is `status` and does. Anything else is our own bug and is
- * rethrown (undefined), never hidden behind a fallback.
+ * What the Geo and ML proxy clients share: the BFF's settings for service-kit's dependency() (breaker,
+ * minimum budget, the one connect retry) and the failure every port throws, the domain's DependencyFailure.
  */
-export function classifyUpstream(err: unknown): FailureKind | undefined {
-  if (!(err instanceof UpstreamError)) return undefined;
-  if (err.kind === 'status') return (err.statusCode ?? 500) >= 500 ? 'status' : 'rejected';
-  return err.kind;
+import {
+  dependency,
+  type Dependency,
+  type DependencyBreakerOptions,
+  type DependencyMetrics,
+  type HttpClientOptions,
+} from '@eta/service-kit';
+import type { Config } from '../config.ts';
+import { DependencyFailure, type FailureKind } from '../domain/fallback.ts';
+
+export interface BffDependencyOptions {
+  readonly name: string;
+  readonly http: Omit<HttpClientOptions, 'name'>;
+  readonly metrics: DependencyMetrics;
+  readonly perOperation?: DependencyBreakerOptions['perOperation'];
+  readonly onBreakerChange?: DependencyBreakerOptions['onStateChange'];
+}
+
+export function bffDependency(config: Config, opts: BffDependencyOptions): Dependency<FailureKind> {
+  return dependency<FailureKind>({
+    name: opts.name,
+    http: opts.http,
+    breaker: {
+      failureThreshold: config.BREAKER_FAILURES,
+      resetAfterMs: config.BREAKER_RESET_MS,
+      ...(opts.perOperation ? { perOperation: opts.perOperation } : {}),
+      ...(opts.onBreakerChange ? { onStateChange: opts.onBreakerChange } : {}),
+    },
+    minBudgetMs: config.DEPENDENCY_MIN_BUDGET_MS,
+    retryConnect: config.DEPENDENCY_RETRY,
+    failure: DependencyFailure,
+    metrics: opts.metrics,
+  });
 }

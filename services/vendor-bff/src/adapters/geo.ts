@@ -1,29 +1,20 @@
 /**
  * The Geo client: pair features for the precise path, one batch per rough miss set. Every call runs under
- * the request's budget and GEO_TIMEOUT_MS, through a breaker, so a dead Geo costs a request one fast
- * failure and, after BREAKER_FAILURES of them, nothing at all.
+ * the request's budget and GEO_TIMEOUT_MS, through a breaker (service-kit's dependency()), so a dead Geo
+ * costs a request one fast failure and, after BREAKER_FAILURES of them, nothing at all.
  *
- * The precise path's pairs are coalesced (coalesce.ts): the pairs asked for in one event-loop turn go to
- * Geo as one `POST /v1/features/pairs`, a lone pair as `POST /v1/features`. A Geo that does not know the
- * pairs route yet (404 during a rolling upgrade) is asked pair by pair instead.
+ * The precise path's pairs are coalesced (the kit's coalescer): the pairs asked for in one event-loop
+ * turn go to Geo as one `POST /v1/features/pairs`, a lone pair as `POST /v1/features`. A Geo that does not
+ * know the pairs route yet (404 during a rolling upgrade) is asked pair by pair instead.
  */
-import { createBreaker, type CircuitBreaker } from '@eta/cache';
 import { GEO_MAX_BATCH, REGION_CLASSES } from '@eta/contracts';
-import { createHttpClient, UpstreamError, type HttpClient } from '@eta/service-kit';
+import { UpstreamError, type DeadlineLike, type DependencyMetrics } from '@eta/service-kit';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import type { GeoPort, PairInfo, RegionInfo } from '../domain/estimate.ts';
-import {
-  DependencyFailure,
-  guardedCall,
-  type Budget,
-  type CallObserver,
-  type GuardOptions,
-  type LatLng,
-} from '../domain/fallback.ts';
-import { createCoalescer } from './coalesce.ts';
-import { classifyUpstream } from './geo-ml-calls.ts';
+import { DependencyFailure, type LatLng } from '../domain/fallback.ts';
+import { bffDependency } from './geo-ml-calls.ts';
 
 /**
  * Only the fields the estimate reads, rather than @eta/contracts' full FeaturesResponse: zod then skips
@@ -73,43 +64,33 @@ function pairInfo(p: z.output<typeof Pair>): PairInfo {
 const point = (p: LatLng) => ({ lat: p.lat, lng: p.lng });
 
 export interface GeoClient extends GeoPort {
-  readonly breaker: CircuitBreaker;
   close(): Promise<void>;
 }
 
 export interface GeoClientDeps {
   readonly registry: Registry;
-  readonly observer: CallObserver;
+  /** Calls, coalesced pair batches and the breaker (watched as `geo`). */
+  readonly metrics: DependencyMetrics;
   readonly onBreakerChange?: (to: string, from: string) => void;
-  /** Told the size of every coalesced pair batch sent. */
-  readonly onBatch?: (items: number) => void;
   readonly log?: { warn(obj: object, msg: string): void };
 }
 
 export function createGeoClient(config: Config, deps: GeoClientDeps): GeoClient {
-  const http: HttpClient = createHttpClient({
+  const geo = bffDependency(config, {
     name: 'geo',
-    origin: config.GEO_URL,
-    timeoutMs: config.GEO_TIMEOUT_MS,
-    connections: config.GEO_CONNECTIONS,
-    metricsRegistry: deps.registry,
+    http: {
+      origin: config.GEO_URL,
+      timeoutMs: config.GEO_TIMEOUT_MS,
+      connections: config.GEO_CONNECTIONS,
+      metricsRegistry: deps.registry,
+    },
+    metrics: deps.metrics,
+    ...(deps.onBreakerChange ? { onBreakerChange: deps.onBreakerChange } : {}),
   });
-  const breaker = createBreaker({
-    failureThreshold: config.BREAKER_FAILURES,
-    resetAfterMs: config.BREAKER_RESET_MS,
-    ...(deps.onBreakerChange ? { onStateChange: deps.onBreakerChange } : {}),
-  });
-  const guard: GuardOptions = {
-    dependency: 'geo',
-    breaker,
-    observer: deps.observer,
-    minBudgetMs: config.DEPENDENCY_MIN_BUDGET_MS,
-    retryConnect: config.DEPENDENCY_RETRY,
-    classify: classifyUpstream,
-  };
+  const http = geo.http;
 
-  const one = (ask: PairAsk, budget: Budget) =>
-    guardedCall(guard, 'features', budget, async (b) => {
+  const one = (ask: PairAsk, budget: DeadlineLike) =>
+    geo.call('features', budget, async (b) => {
       const res = await http.request({
         method: 'POST',
         path: '/v1/features',
@@ -121,13 +102,13 @@ export function createGeoClient(config: Config, deps: GeoClientDeps): GeoClient 
     });
 
   /** Each pair in its own call, a failure answered in its place. */
-  const eachAlone = (asks: readonly PairAsk[], budget: Budget) =>
+  const eachAlone = (asks: readonly PairAsk[], budget: DeadlineLike) =>
     Promise.all(asks.map((a) => one(a, budget).catch((err: unknown) => toError(err))));
 
   /** Cleared for good when Geo answers 404 on the pairs route (an older Geo). */
   let pairsRoute = true;
-  const pairsCall = (asks: readonly PairAsk[], budget: Budget) =>
-    guardedCall(guard, 'features-pairs', budget, async (b) => {
+  const pairsCall = (asks: readonly PairAsk[], budget: DeadlineLike) =>
+    geo.call('features-pairs', budget, async (b) => {
       const res = await http.request({
         method: 'POST',
         path: '/v1/features/pairs',
@@ -153,9 +134,9 @@ export function createGeoClient(config: Config, deps: GeoClientDeps): GeoClient 
       return out;
     });
 
-  const pairs = createCoalescer<PairAsk, PairInfo>({
+  // Batch sizes are counted under `features`, the operation the coalesced requests asked for.
+  const pairs = geo.coalescer<PairAsk, PairInfo>('features', {
     maxWeight: Math.min(config.GEO_COALESCE_MAX_PAIRS, GEO_MAX_BATCH),
-    ...(deps.onBatch ? { onBatch: deps.onBatch } : {}),
     send: async (asks, budget) => {
       if (asks.length === 1 || !pairsRoute) return eachAlone(asks, budget);
       try {
@@ -174,17 +155,16 @@ export function createGeoClient(config: Config, deps: GeoClientDeps): GeoClient 
   });
 
   return {
-    breaker,
-    features: (origin: LatLng, destination: LatLng, budget: Budget) =>
+    features: (origin: LatLng, destination: LatLng, budget: DeadlineLike) =>
       config.DEPENDENCY_COALESCE
         ? pairs.submit({ origin, destination }, budget)
         : one({ origin, destination }, budget),
-    featuresFrom: (origin: LatLng, destinations: readonly LatLng[], budget: Budget) => {
+    featuresFrom: (origin: LatLng, destinations: readonly LatLng[], budget: DeadlineLike) => {
       if (destinations.length > GEO_MAX_BATCH) {
         // The rough path sends at most 201 points; more is a bug here, not something to split silently.
         throw new RangeError(`geo batch of ${destinations.length} points exceeds ${GEO_MAX_BATCH}`);
       }
-      return guardedCall(guard, 'features-batch', budget, async (b) => {
+      return geo.call('features-batch', budget, async (b) => {
         const res = await http.request({
           method: 'POST',
           path: '/v1/features/batch',
@@ -200,7 +180,7 @@ export function createGeoClient(config: Config, deps: GeoClientDeps): GeoClient 
         return out;
       });
     },
-    close: () => http.close(),
+    close: () => geo.close(),
   };
 }
 

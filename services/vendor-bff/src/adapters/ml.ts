@@ -7,7 +7,6 @@
  * and its answers are never used. An answer from a version not checked yet (a hot reload on the proxy)
  * starts a check and is treated as a failure until the check passes, so shifted columns are never served.
  */
-import { createBreaker, type CircuitBreaker } from '@eta/cache';
 import {
   V2FallbackParameters,
   V2Feature,
@@ -17,18 +16,12 @@ import {
   V2OutputTensor,
   V2TensorMetadata,
 } from '@eta/contracts';
-import { createHttpClient, type HttpClient } from '@eta/service-kit';
+import type { Coalescer, DeadlineLike, DependencyMetrics } from '@eta/service-kit';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import type { ModelAnswer, ModelPort } from '../domain/estimate.ts';
-import {
-  DependencyFailure,
-  guardedCall,
-  type Budget,
-  type CallObserver,
-  type GuardOptions,
-} from '../domain/fallback.ts';
+import { DependencyFailure } from '../domain/fallback.ts';
 import {
   layoutDisagreements,
   MODEL_INPUT_NAME,
@@ -37,8 +30,7 @@ import {
   type ModelName,
 } from '../domain/features.ts';
 import type { Quantiles } from '../domain/estimate-policy.ts';
-import { createCoalescer, type Coalescer } from './coalesce.ts';
-import { classifyUpstream } from './geo-ml-calls.ts';
+import { bffDependency } from './geo-ml-calls.ts';
 
 /**
  * Projections of the V2 contract (@eta/contracts v2.ts) with only the fields this client reads, because
@@ -69,48 +61,35 @@ export interface MlClient extends ModelPort {
   layouts(): ReadonlyMap<ModelName, LayoutStatus>;
   /** Resolves when the first check of every model finished, whatever its outcome. */
   readonly firstCheck: Promise<void>;
-  readonly breakers: ReadonlyMap<ModelName, CircuitBreaker>;
   close(): Promise<void>;
 }
 
 export interface MlClientDeps {
   readonly registry: Registry;
-  readonly observer: CallObserver;
+  /** Calls, coalesced infer calls and the breakers (watched as `ml-proxy/<model>`). */
+  readonly metrics: DependencyMetrics;
   readonly log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   readonly onBreakerChange?: (model: ModelName, to: string, from: string) => void;
-  /** Told the number of requests in every coalesced infer call. */
-  readonly onBatch?: (model: ModelName, items: number) => void;
 }
 
 export function createMlClient(config: Config, models: readonly ModelName[], deps: MlClientDeps): MlClient {
-  const http: HttpClient = createHttpClient({
+  const onBreakerChange = deps.onBreakerChange;
+  const ml = bffDependency(config, {
     name: 'ml-proxy',
-    origin: config.ML_PROXY_URL,
-    timeoutMs: config.ML_TIMEOUT_MS,
-    connections: config.ML_CONNECTIONS,
-    metricsRegistry: deps.registry,
+    http: {
+      origin: config.ML_PROXY_URL,
+      timeoutMs: config.ML_TIMEOUT_MS,
+      connections: config.ML_CONNECTIONS,
+      metricsRegistry: deps.registry,
+    },
+    metrics: deps.metrics,
+    // One breaker per model: a slow eta-precise must not stop the eta-rough calls that stand in for it.
+    perOperation: models,
+    ...(onBreakerChange
+      ? { onBreakerChange: (to, from, model) => onBreakerChange(model as ModelName, to, from) }
+      : {}),
   });
-  // One breaker per model: a slow eta-precise must not stop the eta-rough calls that stand in for it.
-  const breakers = new Map<ModelName, CircuitBreaker>();
-  const guards = new Map<ModelName, GuardOptions>();
-  for (const model of models) {
-    const breaker = createBreaker({
-      failureThreshold: config.BREAKER_FAILURES,
-      resetAfterMs: config.BREAKER_RESET_MS,
-      ...(deps.onBreakerChange
-        ? { onStateChange: (to, from) => deps.onBreakerChange?.(model, to, from) }
-        : {}),
-    });
-    breakers.set(model, breaker);
-    guards.set(model, {
-      dependency: 'ml-proxy',
-      breaker,
-      observer: deps.observer,
-      minBudgetMs: config.DEPENDENCY_MIN_BUDGET_MS,
-      retryConnect: config.DEPENDENCY_RETRY,
-      classify: classifyUpstream,
-    });
-  }
+  const http = ml.http;
 
   const status = new Map<ModelName, LayoutStatus>(
     models.map((m) => [m, { state: 'unknown', reason: 'not checked yet' }]),
@@ -195,17 +174,19 @@ export function createMlClient(config: Config, models: readonly ModelName[], dep
       // The proxy was unreachable at start or has just come back: check again now rather than answer
       // manual times until the next refresh, but at most once a second however many requests ask.
       if (status.get(model)?.state === 'unknown' && Date.now() - lastCheckAt >= 1_000) void checkLayouts();
-      deps.observer.observe('ml-proxy', model, 'layout', 0);
-      throw new DependencyFailure('ml-proxy', 'layout', `${model}: no served version with a checked layout`);
+      throw ml.refuse(model, 'layout', `${model}: no served version with a checked layout`);
     }
   }
 
-  async function send(model: ModelName, rows: readonly FeatureRow[], budget: Budget): Promise<ModelAnswer> {
-    const guard = guards.get(model);
-    if (guard === undefined) throw new Error(`model ${model} is not configured for this role`);
+  async function send(
+    model: ModelName,
+    rows: readonly FeatureRow[],
+    budget: DeadlineLike,
+  ): Promise<ModelAnswer> {
+    if (!models.includes(model)) throw new Error(`model ${model} is not configured for this role`);
     requireLayout(model);
     const width = MODEL_LAYOUTS[model].length;
-    return guardedCall(guard, model, budget, async (b) => {
+    return ml.call(model, budget, async (b) => {
       const res = await http.request({
         method: 'POST',
         path: `/v2/models/${model}/infer`,
@@ -263,10 +244,9 @@ export function createMlClient(config: Config, models: readonly ModelName[], dep
   for (const model of models) {
     coalescers.set(
       model,
-      createCoalescer<readonly FeatureRow[], ModelAnswer>({
+      ml.coalescer<readonly FeatureRow[], ModelAnswer>(model, {
         maxWeight: config.ML_COALESCE_MAX_ROWS,
         weight: (rows) => rows.length,
-        ...(deps.onBatch ? { onBatch: (n: number) => deps.onBatch?.(model, n) } : {}),
         send: async (asks, budget) => {
           if (asks.length === 1) return [await send(model, asks[0]!, budget)];
           const answer = await send(model, asks.flat(), budget);
@@ -283,7 +263,11 @@ export function createMlClient(config: Config, models: readonly ModelName[], dep
     );
   }
 
-  async function infer(model: ModelName, rows: readonly FeatureRow[], budget: Budget): Promise<ModelAnswer> {
+  async function infer(
+    model: ModelName,
+    rows: readonly FeatureRow[],
+    budget: DeadlineLike,
+  ): Promise<ModelAnswer> {
     const coalescer = coalescers.get(model);
     // send() refuses a model this role does not serve.
     if (!config.DEPENDENCY_COALESCE || coalescer === undefined) return send(model, rows, budget);
@@ -297,10 +281,9 @@ export function createMlClient(config: Config, models: readonly ModelName[], dep
     checkLayouts,
     layouts: () => status,
     firstCheck,
-    breakers,
     close: async () => {
       clearInterval(refresh);
-      await http.close();
+      await ml.close();
     },
   };
 }

@@ -1,8 +1,9 @@
 /**
  * What the estimate path falls back on when a dependency fails: distance and service area computed here,
- * region defaults, and the guarded call (deadline, breaker, at most one retry) every dependency goes through.
+ * region defaults, and the failure every port throws (DependencyFailure). The guard around the calls
+ * (deadline, breaker, at most one retry) is @eta/service-kit's dependency(), used by the adapters.
  */
-import type { CircuitBreaker } from '@eta/cache';
+import type { CallFailureKind, DeadlineLike } from '@eta/service-kit';
 import type { RegionClass } from './stores.ts';
 
 export interface LatLng {
@@ -66,26 +67,20 @@ export const REGION_DEFAULT_MINUTES: Readonly<Record<RegionClass | 'unknown', nu
 };
 
 // ---------------------------------------------------------------------------------------------------
-// Guarded calls
+// Dependency failures (the calls themselves run through @eta/service-kit's dependency(), in adapters/)
 
-/** Why a dependency call did not produce a usable answer. */
+/**
+ * Why a dependency call did not produce a usable answer: the kit's kinds (timeout, connect, status for a
+ * 5xx, rejected for a 4xx, bad-body, breaker-open, no-budget) and the estimate path's own.
+ */
 export type FailureKind =
-  | 'timeout'
-  | 'connect'
-  /** It answered 5xx. */
-  | 'status'
-  /** It answered 4xx: up, but it refused what we sent. */
-  | 'rejected'
-  | 'bad-body'
-  /** The breaker is open: not even tried. */
-  | 'breaker-open'
-  /** Not enough of the request's budget left to try. */
-  | 'no-budget'
+  | CallFailureKind
   /** The model's layout is not (yet) known to agree with this code's vectors. */
   | 'layout'
   /** The ML proxy answered with its own heuristic instead of the model. */
   | 'model-fallback';
 
+/** What every port call throws when its dependency gave no usable answer; the ladder falls back on it. */
 export class DependencyFailure extends Error {
   readonly dependency: string;
   readonly kind: FailureKind;
@@ -97,10 +92,8 @@ export class DependencyFailure extends Error {
   }
 }
 
-export interface Budget {
-  /** Whole milliseconds left. */
-  remainingMs(): number;
-}
+/** The time a port call may take: the kit's DeadlineLike (`remainingMs()`), under the estimate path's name. */
+export type Budget = DeadlineLike;
 
 /** A budget that ends `ms` from now or with `parent`, minus `reserveMs`, whichever is earlier. */
 export function budgetWithin(parent: Budget | undefined, ms: number, reserveMs = 0): Budget {
@@ -108,76 +101,4 @@ export function budgetWithin(parent: Budget | undefined, ms: number, reserveMs =
   const parentLeft = parent === undefined ? Infinity : parent.remainingMs() - reserveMs;
   const end = start + Math.max(0, Math.min(ms, parentLeft));
   return { remainingMs: () => Math.max(0, Math.floor(end - performance.now())) };
-}
-
-export interface CallObserver {
-  /** One per attempt that went out, and one per call that did not (breaker, budget). */
-  observe(dependency: string, operation: string, outcome: 'ok' | FailureKind, seconds: number): void;
-}
-
-export interface GuardOptions {
-  readonly dependency: string;
-  readonly breaker: CircuitBreaker;
-  readonly observer: CallObserver;
-  /** Below this many ms left a call is not started: it could not finish anyway. */
-  readonly minBudgetMs: number;
-  /** Retry once after a connection failure (refused/reset), which fails fast and is safe to repeat. */
-  readonly retryConnect: boolean;
-  /** Maps a thrown error to its kind; errors it returns undefined for are rethrown as they are (bugs). */
-  readonly classify: (err: unknown) => FailureKind | undefined;
-}
-
-/**
- * Runs `attempt` under the dependency's breaker and the request's budget. Timeouts are never retried (a
- * retry has no budget either), connection failures at most once and only while budget remains, so an
- * outage costs each request one fast failure and, once the breaker opens, nothing at all.
- */
-export async function guardedCall<T>(
-  opts: GuardOptions,
-  operation: string,
-  budget: Budget,
-  attempt: (timeoutBudget: Budget) => Promise<T>,
-): Promise<T> {
-  for (let tries = 0; ; tries++) {
-    if (budget.remainingMs() < opts.minBudgetMs) {
-      opts.observer.observe(opts.dependency, operation, 'no-budget', 0);
-      throw new DependencyFailure(
-        opts.dependency,
-        'no-budget',
-        `${opts.dependency}: no budget left for ${operation}`,
-      );
-    }
-    if (!opts.breaker.tryAcquire()) {
-      opts.observer.observe(opts.dependency, operation, 'breaker-open', 0);
-      throw new DependencyFailure(opts.dependency, 'breaker-open', `${opts.dependency}: circuit open`);
-    }
-    const started = performance.now();
-    try {
-      const result = await attempt(budget);
-      opts.breaker.success();
-      opts.observer.observe(opts.dependency, operation, 'ok', (performance.now() - started) / 1000);
-      return result;
-    } catch (err) {
-      const kind = err instanceof DependencyFailure ? err.kind : opts.classify(err);
-      if (kind === undefined) {
-        // Not the dependency's fault; the breaker must still hear back or a half-open probe never ends.
-        opts.breaker.success();
-        throw err;
-      }
-      // A 4xx or a body we cannot read says the dependency is up and we asked wrongly; only failures to
-      // answer at all count towards opening the breaker.
-      if (kind === 'timeout' || kind === 'connect' || kind === 'status') opts.breaker.failure();
-      else opts.breaker.success();
-      opts.observer.observe(opts.dependency, operation, kind, (performance.now() - started) / 1000);
-      if (kind === 'connect' && opts.retryConnect && tries === 0) continue;
-      throw err instanceof DependencyFailure
-        ? err
-        : new DependencyFailure(
-            opts.dependency,
-            kind,
-            `${opts.dependency} ${operation}: ${String((err as Error).message)}`,
-            err,
-          );
-    }
-  }
 }
