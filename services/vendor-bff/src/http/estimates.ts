@@ -9,10 +9,10 @@ import {
   RoughEstimateRequest,
   RoughEstimateResponse,
 } from '@eta/contracts';
-import { AppError, type ServiceApp } from '@eta/service-kit';
+import type { ServiceApp } from '@eta/service-kit';
 import type { onRequestAsyncHookHandler } from 'fastify';
 import type { EstimateService } from '../domain/estimate.ts';
-import { EstimateError } from '../errors.ts';
+import { toHttpError } from './errors.ts';
 import type { EstimateMetrics } from './metrics.ts';
 
 export interface EstimateRouteDeps {
@@ -31,12 +31,6 @@ const errors = {
   504: ErrorBody,
 };
 
-/** EstimateError -> the kit's one error form, naming the field like a validation error would. */
-function toAppError(err: unknown): unknown {
-  if (!(err instanceof EstimateError)) return err;
-  return new AppError(err.statusCode, err.code, err.message, [{ path: err.field, message: err.message }]);
-}
-
 export function registerPreciseRoutes(app: ServiceApp, deps: EstimateRouteDeps): void {
   app.post(
     '/v1/estimates/precise',
@@ -50,7 +44,7 @@ export function registerPreciseRoutes(app: ServiceApp, deps: EstimateRouteDeps):
         deps.metrics.countEstimate('precise', answer.source, answer.degraded);
         return answer;
       } catch (err) {
-        throw toAppError(err);
+        throw toHttpError(err);
       }
     },
   );
@@ -71,7 +65,7 @@ export function registerRoughRoutes(app: ServiceApp, deps: EstimateRouteDeps): v
         }
         return { estimates };
       } catch (err) {
-        throw toAppError(err);
+        throw toHttpError(err);
       }
     },
   );
