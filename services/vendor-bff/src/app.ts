@@ -14,11 +14,12 @@ import { serviceAuthHook } from './auth/hooks.ts';
 import { createRateLimiter } from './auth/rate-limit.ts';
 import { createServiceAuthenticator } from './auth/service-credential.ts';
 import type { Config, Role } from './config.ts';
+import { AdminService } from './domain/admin-service.ts';
 import { createStoreCatalog } from './domain/catalog.ts';
 import { EstimateService, type CachedRough, type RoughCachePort } from './domain/estimate.ts';
 import type { ModelName } from './domain/features.ts';
 import type { StoreCatalog } from './domain/stores.ts';
-import { registerAdminRoutes } from './http/admin.ts';
+import { adminStoreOf, registerAdminRoutes, seedRegionNames } from './http/admin.ts';
 import { registerAdminWeb } from './http/admin-web.ts';
 import { registerPreciseRoutes, registerRoughRoutes } from './http/estimates.ts';
 import { createEstimateMetrics } from './http/metrics.ts';
@@ -171,15 +172,18 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Serv
         );
       }
       registerAdminRoutes(app, {
-        db: data.db,
-        catalog,
-        preview: estimateDeps,
+        service: new AdminService({
+          store: adminStoreOf(data.db),
+          catalog,
+          preview: estimateDeps,
+          regionNames: seedRegionNames,
+          ...(deps.now ? { now: deps.now } : {}),
+        }),
         verifier,
         limiter: createRateLimiter({
           perMinute: config.ADMIN_RATE_LIMIT_PER_MINUTE,
           burst: config.ADMIN_RATE_LIMIT_BURST,
         }),
-        ...(deps.now ? { now: deps.now } : {}),
       });
       registerAdminWeb(app, { dir: config.ADMIN_WEB_DIR });
     }

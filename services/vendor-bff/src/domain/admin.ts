@@ -1,10 +1,10 @@
-import type { StoreSettingsBody, StoreSettingsPut } from '@eta/contracts';
+import type { AdminStore, StoreSettingsBody, StoreSettingsPut } from '@eta/contracts';
 import { activeBusy, settingsToBody } from './settings.ts';
-import type { StoreSettings } from './stores.ts';
+import type { Store, StoreSettings } from './stores.ts';
 
 /**
- * Rules of the store-owner admin API that need no framework: who may see which store, and the settings as
- * the admin API shows them.
+ * Rules of the store-owner admin API that need no I/O: who may see which store, and the store and its
+ * settings as the admin API shows them (admin-service.ts applies them).
  */
 
 /** What the admin API knows of its caller (auth/jwt.ts builds it from a verified token). */
@@ -38,5 +38,20 @@ export function putAsPatch(put: StoreSettingsPut): Required<StoreSettingsPut> {
     minShownMinutes: put.minShownMinutes,
     maxShownMinutes: put.maxShownMinutes,
     busy: put.busy,
+  };
+}
+
+/** The store as the admin API shows it; the region's name from `names` (dong code, else gu code), if known. */
+export function toAdminStore(store: Store, names: ReadonlyMap<string, string>): AdminStore {
+  const name =
+    (store.dongCode !== null ? names.get(store.dongCode) : undefined) ??
+    (store.guCode !== null ? names.get(store.guCode) : undefined) ??
+    null;
+  return {
+    id: store.id,
+    name: store.name,
+    location: { lat: store.lat, lng: store.lng },
+    category: store.category,
+    region: { guCode: store.guCode, dongCode: store.dongCode, name, regionClass: store.regionClass },
   };
 }
