@@ -4,109 +4,57 @@
  * name. It waits for each /readyz, prints where things are, and stops everything on Ctrl-C or when any
  * service dies (so a broken service is never silently missing).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { spawnService, suiteService, type SpawnedService } from '@eta/testing/spawn';
+import { runCommandEnv, SUITE_AFTER, SUITE_ORDER, type SuitePorts, type SuiteService } from './suite.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-interface ServiceSpec {
-  readonly name: string;
-  readonly port: number;
-  readonly env: Record<string, string>;
-  /** Services that must be ready before this one starts. */
-  readonly after: readonly string[];
-}
-
 const host = process.env['DEV_HOST'] ?? '127.0.0.1';
-const SERVICE_NODE_OPTIONS = '--max-semi-space-size=32';
-const ports = {
+const ports: SuitePorts = {
   'vendor-bff': Number(process.env['VENDOR_BFF_PORT'] ?? 8080),
   geo: Number(process.env['GEO_PORT'] ?? 8081),
   'ml-proxy': Number(process.env['ML_PROXY_PORT'] ?? 8082),
 };
 
-const specs: ServiceSpec[] = [
-  { name: 'geo', port: ports.geo, env: {}, after: [] },
-  { name: 'ml-proxy', port: ports['ml-proxy'], env: {}, after: [] },
-  {
-    name: 'vendor-bff',
-    port: ports['vendor-bff'],
-    env: {
-      ROLE: 'all',
-      GEO_URL: `http://127.0.0.1:${ports.geo}`,
-      ML_PROXY_URL: `http://127.0.0.1:${ports['ml-proxy']}`,
-      // Local only: trust tokens signed with the committed development key (`pnpm dev:token`), for
-      // owners, operators and calling services alike. Production never sets this.
-      AUTH_DEV_KEYS: 'true',
-    },
-    after: ['geo', 'ml-proxy'],
-  },
-];
+const present = SUITE_ORDER.filter((name) => existsSync(join(root, 'services', name, 'src', 'main.ts')));
+const running = new Map<SuiteService, SpawnedService>();
+const starting = new Set<Promise<unknown>>();
+/** Aborted once the suite stops: services still starting are stopped by spawnService itself. */
+const stopping = new AbortController();
 
-const present = specs.filter((s) => existsSync(join(root, 'services', s.name, 'src', 'main.ts')));
-const children = new Map<string, ChildProcess>();
-let stopping = false;
-
-function start(spec: ServiceSpec): ChildProcess {
-  const child = spawn(process.execPath, ['src/main.ts'], {
-    cwd: join(root, 'services', spec.name),
+async function start(name: SuiteService): Promise<void> {
+  const service = await spawnService({
+    ...suiteService(name),
+    host,
+    port: ports[name],
     env: {
-      ...process.env,
-      // As in the images: a larger young generation, far fewer scavenges under load (docs/architecture.md).
-      NODE_OPTIONS: process.env['NODE_OPTIONS'] ?? SERVICE_NODE_OPTIONS,
-      HOST: host,
-      PORT: String(spec.port),
-      SHUTDOWN_DELAY_MS: process.env['SHUTDOWN_DELAY_MS'] ?? '0',
-      ...spec.env,
+      ...runCommandEnv(name, ports),
+      ...(process.env['SHUTDOWN_DELAY_MS'] ? { SHUTDOWN_DELAY_MS: process.env['SHUTDOWN_DELAY_MS'] } : {}),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    onLine: (line) => process.stdout.write(`${name.padEnd(10)} | ${line}\n`),
+    readyTimeoutMs: 60_000,
+    signal: stopping.signal,
   });
-  for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream! }).on('line', (line) =>
-      process.stdout.write(`${spec.name.padEnd(10)} | ${line}\n`),
-    );
-  }
-  child.on('exit', (code, signal) => {
-    children.delete(spec.name);
-    if (!stopping) {
-      process.stderr.write(`${spec.name} exited (${signal ?? code}); stopping the suite\n`);
-      void stopAll(1);
-    } else if (children.size === 0) {
-      process.exit(process.exitCode ?? 0);
-    }
+  running.set(name, service);
+  void service.exited.then((status) => {
+    running.delete(name);
+    if (stopping.signal.aborted) return;
+    process.stderr.write(`${name} exited (${status.signal ?? status.code}); stopping the suite\n`);
+    void stopAll(1);
   });
-  children.set(spec.name, child);
-  return child;
 }
 
-async function waitReady(spec: ServiceSpec, timeoutMs = 60_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (stopping) return;
-    try {
-      const res = await fetch(`http://127.0.0.1:${spec.port}/readyz`, { signal: AbortSignal.timeout(1000) });
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${spec.name} was not ready on port ${spec.port} within ${timeoutMs} ms`);
-}
-
+/** SIGTERM to every service (SIGKILL to any still there after 15 s), then exit with `code`. */
 async function stopAll(code: number): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  process.exitCode = code;
-  if (children.size === 0) process.exit(code);
-  for (const child of children.values()) child.kill('SIGTERM');
-  setTimeout(() => {
-    for (const child of children.values()) child.kill('SIGKILL');
-    process.exit(code || 1);
-  }, 15_000).unref();
+  if (stopping.signal.aborted) return;
+  stopping.abort();
+  await Promise.allSettled(starting);
+  const statuses = await Promise.all([...running.values()].map((s) => s.stop()));
+  process.exit(statuses.some((s) => s.killed) ? code || 1 : code);
 }
 
 process.on('SIGINT', () => void stopAll(0));
@@ -132,21 +80,17 @@ async function main(): Promise<void> {
     return;
   }
   await buildAdminWebIfMissing();
-  const ready = new Map<string, Promise<void>>();
-  for (const spec of present) {
-    const deps = spec.after.filter((d) => present.some((p) => p.name === d)).map((d) => ready.get(d)!);
-    ready.set(
-      spec.name,
-      Promise.all(deps).then(async () => {
-        start(spec);
-        await waitReady(spec);
-      }),
-    );
+  const ready = new Map<SuiteService, Promise<void>>();
+  for (const name of present) {
+    const deps = SUITE_AFTER[name].filter((d) => present.includes(d)).map((d) => ready.get(d)!);
+    const started = Promise.all(deps).then(() => start(name));
+    starting.add(started);
+    ready.set(name, started);
   }
   await Promise.all(ready.values());
-  if (stopping) return;
-  const lines = present.map((s) => `  ${s.name.padEnd(11)} http://127.0.0.1:${s.port}`);
-  const bff = present.some((s) => s.name === 'vendor-bff');
+  if (stopping.signal.aborted) return;
+  const lines = present.map((name) => `  ${name.padEnd(11)} http://127.0.0.1:${ports[name]}`);
+  const bff = present.includes('vendor-bff');
   const hints = bff
     ? [
         '',
@@ -164,6 +108,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  // A service's own lines are already printed above: its first line says which one failed, and why.
+  if (!stopping.signal.aborted) {
+    process.stderr.write(`${err instanceof Error ? err.message.split('\n')[0] : String(err)}\n`);
+  }
   void stopAll(1);
 });

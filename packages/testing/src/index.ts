@@ -300,3 +300,11 @@ export async function createTestKafka(options: TestKafkaOptions = {}): Promise<T
 
 export { freePort } from './ports.ts';
 export { startPrivateRedis, type PrivateRedis } from './private-redis.ts';
+export {
+  SERVICE_NODE_OPTIONS,
+  spawnService,
+  suiteService,
+  type ExitStatus,
+  type SpawnedService,
+  type SpawnServiceOptions,
+} from './spawn.ts';

@@ -1,13 +1,12 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { freePort } from '@eta/testing';
+import { spawnService, suiteService, type SpawnedService } from '@eta/testing';
 
 /**
  * The real suite for admin-web's end-to-end test, driven from outside: every service is its own Node
- * process (`node services/<name>/src/main.ts`, as loadtest/lib/spawn.ts does), and vendor-bff's own CLIs
+ * process (`node services/<name>/src/main.ts`, started by @eta/testing's spawnService), and vendor-bff's own CLIs
  * seed the database and mint the tokens. Nothing here imports another service's code (habit 11): the
  * process boundary is the interface, exactly as in production.
  */
@@ -35,82 +34,23 @@ export async function runNode(
   }
 }
 
-export interface Service {
-  readonly name: string;
-  readonly origin: string;
-  /** The tail of the process's stdout and stderr, for failure messages. */
-  output(): string;
-  /** SIGTERM, then SIGKILL after 15 s; safe to call twice. */
-  stop(): Promise<void>;
-}
-
-const OUTPUT_LIMIT = 32 * 1024;
+/** A service process; output() is the tail of its stdout and stderr, for failure messages. */
+export type Service = SpawnedService;
 
 /**
  * `node services/<name>/src/main.ts` on a free port of 127.0.0.1 with SHUTDOWN_DELAY_MS=0; resolves once
  * `/readyz` answers 200, rejects with the process's output when it exits or is not ready in time.
  */
-export async function startService(
+export function startService(
   name: string,
   env: Record<string, string>,
   readyTimeoutMs = 120_000,
 ): Promise<Service> {
-  const port = await freePort();
-  const origin = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['src/main.ts'], {
-    cwd: join(REPO, 'services', name),
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      SHUTDOWN_DELAY_MS: '0',
-      LOG_LEVEL: 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return spawnService({
+    ...suiteService(name),
+    env: { SHUTDOWN_DELAY_MS: '0', LOG_LEVEL: 'warn', ...env },
+    readyTimeoutMs,
   });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-OUTPUT_LIMIT);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
-  const isRunning = () => child.exitCode === null && child.signalCode === null;
-
-  const stop = async () => {
-    if (!isRunning()) return;
-    child.kill('SIGTERM');
-    const cancel = new AbortController();
-    const late = sleep(15_000, 'late' as const, { signal: cancel.signal }).catch(() => 'cancelled' as const);
-    if ((await Promise.race([exited.then(() => 'exited' as const), late])) === 'late') {
-      child.kill('SIGKILL');
-      await exited;
-    }
-    cancel.abort();
-  };
-  const service: Service = { name, origin, output: () => output, stop };
-
-  const deadline = Date.now() + readyTimeoutMs;
-  let problem = 'no answer yet';
-  for (;;) {
-    if (!isRunning()) {
-      throw new Error(`${name} exited before it was ready (code ${child.exitCode}); output:\n${output}`);
-    }
-    try {
-      const res = await fetch(`${origin}/readyz`, { signal: AbortSignal.timeout(2_000) });
-      await res.body?.cancel();
-      if (res.status === 200) return service;
-      problem = `HTTP ${res.status}`;
-    } catch (err) {
-      problem = err instanceof Error ? err.message : String(err);
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`${name} not ready at ${origin}/readyz in time (${problem}); output:\n${output}`);
-    }
-    await sleep(200);
-  }
 }
 
 /**

@@ -1,58 +1,24 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { spawnService, type SpawnedService, suiteService } from '@eta/testing';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MlProxyApp } from '../../src/app.ts';
 import { type Fixture, fixture, inferBody, NEWEST, REFERENCE_VERSIONS, startApp } from '../helpers.ts';
 
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
-
-/** A real ml-proxy process on a port of its own choosing, serving the reference models: the V2 upstream. */
-async function startUpstream(): Promise<{ origin: string; child: ChildProcess; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [MAIN], {
+/** A real ml-proxy process on a free port, serving the reference models: the V2 upstream. */
+function startUpstream(): Promise<SpawnedService> {
+  return spawnService({
+    ...suiteService('ml-proxy'),
     env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
       SHUTDOWN_DELAY_MS: '0',
       WARMUP_RUNS: '2',
       // Behaviour, not speed: the upstream must answer from its model even on a busy machine.
       MODEL_DEADLINE_MS: '10000',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // Listening comes before the models are warm: wait for V2 readiness.
+    readyPath: '/v2/health/ready',
+    readyTimeoutMs: 110_000,
   });
-  let output = '';
-  const origin = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`upstream did not start:\n${output}`)), 60_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code) => reject(new Error(`upstream exited with ${code}:\n${output}`)));
-  });
-  // Listening comes before the models are warm: wait for V2 readiness.
-  for (let i = 0; ; i++) {
-    const res = await request(`${origin}/v2/health/ready`);
-    await res.body.dump();
-    if (res.statusCode === 200) break;
-    if (i > 600) throw new Error('upstream never became ready');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    origin,
-    child,
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }
 
 async function upstreamRows(origin: string): Promise<number> {
@@ -65,7 +31,7 @@ async function upstreamRows(origin: string): Promise<number> {
 }
 
 describe('remote V2 backend against a real upstream ml-proxy process', () => {
-  let upstream: Awaited<ReturnType<typeof startUpstream>>;
+  let upstream: SpawnedService;
   let app: MlProxyApp;
   let fx: Fixture;
 

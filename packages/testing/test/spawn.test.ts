@@ -1,0 +1,83 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { spawnService, suiteService } from '../src/index.ts';
+
+const fixture = fileURLToPath(new URL('./fixtures/service.ts', import.meta.url));
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+// The basics (ready on 200, output in the rejection, SIGKILL after the stop timeout, no leftover timer)
+// are covered where the benchmarks use it: loadtest/test/spawn.test.ts.
+describe('spawnService', () => {
+  it('tells onLine every line of stdout and stderr, and resolves exited when the process ends by itself', async () => {
+    const lines: string[] = [];
+    const svc = await spawnService({
+      entry: fixture,
+      name: 'fixture',
+      env: { EXIT_AFTER_MS: '300' },
+      onLine: (line) => lines.push(line),
+    });
+    expect(await svc.exited).toEqual({ code: 7, signal: null, killed: false });
+    expect(lines.sort()).toEqual(
+      [`listening on ${svc.port} as ${svc.pid}`, 'a warning', 'second line'].sort(),
+    );
+    // Stopping a process that has already gone is harmless.
+    expect((await svc.stop()).code).toBe(7);
+  });
+
+  it('stops the process and rejects when the start is aborted', async () => {
+    const abort = new AbortController();
+    let pid: number | undefined;
+    const started = spawnService({
+      entry: fixture,
+      env: { READY_AFTER_MS: 'never' },
+      onLine: (line) => {
+        const m = / as (\d+)$/.exec(line);
+        if (!m) return;
+        pid = Number(m[1]);
+        abort.abort();
+      },
+      signal: abort.signal,
+    });
+    await expect(started).rejects.toThrow(/start abandoned/);
+    expect(pid).toBeDefined();
+    expect(alive(pid!)).toBe(false);
+    // An aborted signal starts nothing.
+    await expect(spawnService({ entry: fixture, signal: abort.signal })).rejects.toThrow();
+  });
+
+  it('stops the process and says why when it is not ready in time', async () => {
+    await expect(
+      spawnService({ entry: fixture, name: 'slow', env: { READY_AFTER_MS: 'never' }, readyTimeoutMs: 500 }),
+    ).rejects.toThrow(
+      /slow not ready at http:\/\/127\.0\.0\.1:\d+\/readyz in time \(HTTP 503\); output:\n.*listening on/s,
+    );
+  });
+
+  it('probes 127.0.0.1 when the service listens on every address', async () => {
+    const svc = await spawnService({ entry: fixture, host: '0.0.0.0' });
+    try {
+      expect(svc.origin).toBe(`http://127.0.0.1:${svc.port}`);
+    } finally {
+      expect(await svc.stop()).toEqual({ code: 0, signal: null, killed: false });
+    }
+    expect(alive(svc.pid)).toBe(false);
+  });
+});
+
+describe('suiteService', () => {
+  it("runs a service's src/main.ts from its own folder", () => {
+    const geo = suiteService('geo');
+    expect(geo).toMatchObject({ name: 'geo', entry: 'src/main.ts' });
+    expect(existsSync(join(geo.cwd, geo.entry))).toBe(true);
+  });
+});
