@@ -1,4 +1,5 @@
 import type { Codec } from '@eta/cache';
+import { OrderType, RegionClass, StoreId, StoreSettingsBody } from '@eta/contracts';
 import { z } from 'zod';
 import type { StoreView } from './stores.ts';
 
@@ -8,29 +9,25 @@ import type { StoreView } from './stores.ts';
  * is a cache miss (the cache recomputes), never a half-parsed settings object on the estimate path.
  */
 
-const date = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
+// Field rules are the contracts' own (the admin API's settings body, the estimate API's order types, Geo's
+// region classes), so the cache cannot drift from what the APIs accept and answer. Dates are the settings
+// body's RFC 3339 strings, turned back into Dates.
+const date = StoreSettingsBody.shape.updatedAt.transform((s) => new Date(s));
 
 const storeViewJson = z.object({
   store: z.object({
-    id: z.number().int().positive(),
+    id: StoreId,
     name: z.string(),
     lat: z.number(),
     lng: z.number(),
-    category: z.enum(['snack', 'meal', 'drinks', 'buffet']),
+    category: OrderType,
     dongCode: z.string().nullable(),
     guCode: z.string().nullable(),
-    regionClass: z.enum(['metropolitan', 'urban', 'semi-urban']).nullable(),
+    regionClass: RegionClass.nullable(),
   }),
-  settings: z.object({
-    storeId: z.number().int().positive(),
-    autoPrediction: z.boolean(),
-    manualPrepMinutes: z.number().int(),
-    manualDeliveryMinutes: z.number().int(),
-    minShownMinutes: z.number().int().nullable(),
-    maxShownMinutes: z.number().int().nullable(),
-    busy: z.object({ extraMinutes: z.number().int(), until: date }).nullable(),
+  settings: StoreSettingsBody.extend({
+    busy: StoreSettingsBody.shape.busy.unwrap().extend({ until: date }).nullable(),
     updatedAt: date,
-    version: z.number().int().positive(),
   }),
 });
 
