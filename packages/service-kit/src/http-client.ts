@@ -160,7 +160,18 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     }
 
     const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), budgetMs);
+    // The deadline aborts from the check phase (setImmediate), not from the timer itself: after a busy
+    // turn the event loop runs expired timers BEFORE it polls the sockets, so an answer that arrived in
+    // time, while this process was busy with other requests, would be thrown away as a timeout and its
+    // request answered degraded. One poll phase in between lets such an answer through; a dependency that
+    // really did not answer is cut one turn later.
+    let finished = false;
+    let cut: NodeJS.Immediate | undefined;
+    const timer = setTimeout(() => {
+      cut = setImmediate(() => {
+        if (!finished) abort.abort();
+      });
+    }, budgetMs);
     let statusCode: number;
     let responseHeaders: HttpResponse<unknown>['headers'];
     let text: string;
@@ -190,7 +201,9 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
         cause: err,
       });
     } finally {
+      finished = true;
       clearTimeout(timer);
+      if (cut !== undefined) clearImmediate(cut);
     }
 
     let body: unknown;
