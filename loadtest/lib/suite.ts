@@ -26,7 +26,11 @@ export interface StartSuiteOptions {
 
 /** Starts geo, ml-proxy and vendor-bff (ROLE=all) on free ports with the run command's configuration. */
 export async function startSuite(opts: StartSuiteOptions): Promise<Suite> {
-  const ports: SuitePorts = { geo: await freePort(), 'ml-proxy': await freePort(), 'vendor-bff': await freePort() };
+  const ports: SuitePorts = {
+    geo: await freePort(),
+    'ml-proxy': await freePort(),
+    'vendor-bff': await freePort(),
+  };
   const started = new Map<SuiteService, SpawnedService>();
   const stop = async () => {
     for (const name of [...SUITE_ORDER].reverse()) {
@@ -71,7 +75,9 @@ export function devServiceToken(root: string, service: string): string {
  */
 export function suiteOverrides(root: string, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const keys = new Set(
-    [...readFileSync(join(root, '.env.example'), 'utf8').matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]!),
+    [...readFileSync(join(root, '.env.example'), 'utf8').matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map(
+      (m) => m[1]!,
+    ),
   );
   const out: Record<string, string> = {};
   for (const k of [...keys].sort()) {

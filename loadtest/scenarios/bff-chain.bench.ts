@@ -233,7 +233,14 @@ export async function run(opts: ScenarioOptions): Promise<ChainFigures> {
       );
       printSummary(result);
       if (Object.keys(failures).length > 0) console.log(`  dependency failures: ${JSON.stringify(failures)}`);
-      const r = { ...result, kind, cpuUsPerRequest, dependencyFailures: failures, requestsPerCall, rssMb: rss };
+      const r = {
+        ...result,
+        kind,
+        cpuUsPerRequest,
+        dependencyFailures: failures,
+        requestsPerCall,
+        rssMb: rss,
+      };
       runs.push(r);
       return r;
     };
@@ -285,7 +292,14 @@ export async function run(opts: ScenarioOptions): Promise<ChainFigures> {
       const seconds = [...windows.keys()].sort((a, b) => a - b);
       const healthy = (s: number) => {
         const w = windows.get(s)!;
-        return w.errors === 0 && quantile(w.lat.sort((a, b) => a - b), 0.99) <= 2 * calmP99;
+        return (
+          w.errors === 0 &&
+          quantile(
+            w.lat.sort((a, b) => a - b),
+            0.99,
+          ) <=
+            2 * calmP99
+        );
       };
       let recoverySeconds: number | null = null;
       for (let i = 0; i < seconds.length; i++) {
@@ -296,7 +310,10 @@ export async function run(opts: ScenarioOptions): Promise<ChainFigures> {
       }
       const inSlo = records.filter((r) => r.kind === null && r.latencyMs <= SLO_MS).length;
       const fast = records.filter((r) => r.kind === null && r.latencyMs <= FAST_MS).length;
-      const refusals = records.filter((r) => r.status === 503).map((r) => r.latencyMs).sort((a, b) => a - b);
+      const refusals = records
+        .filter((r) => r.status === 503)
+        .map((r) => r.latencyMs)
+        .sort((a, b) => a - b);
       const n = records.length;
       overload.push({
         offeredRate: rate,
@@ -357,7 +374,9 @@ export async function run(opts: ScenarioOptions): Promise<ChainFigures> {
         errors: x.errors,
       })),
     );
-    console.log(`\nhighest precise rate with p99 <= ${SEARCH_P99_MS} ms and no errors: ${best ?? 'none tried'} (goal >= 4000)`);
+    console.log(
+      `\nhighest precise rate with p99 <= ${SEARCH_P99_MS} ms and no errors: ${best ?? 'none tried'} (goal >= 4000)`,
+    );
     console.log(`\noverload (capacity taken as ${capacity}/s; SLO: 200, not degraded, within ${SLO_MS} ms):`);
     printTable(
       overload.map((o) => ({
