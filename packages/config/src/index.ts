@@ -166,6 +166,13 @@ export const baseServiceEnv = z.object({
   SHUTDOWN_TIMEOUT_MS: envInt(10_000, { min: 0, max: 300_000 }),
   DD_TRACE_ENABLED: envBool(false),
   MAX_EVENT_LOOP_DELAY_MS: envInt(200, { min: 0 }),
+  /**
+   * Admission control (service-kit admission.ts): requests answered at once with 503 OVERLOADED and
+   * Retry-After when this many are already in flight (0 = no limit), or when the event loop has had a
+   * standing queue of more than MAX_QUEUE_MS for 100 ms (0 = off).
+   */
+  MAX_IN_FLIGHT: envInt(256, { min: 0, max: 1_000_000 }),
+  MAX_QUEUE_MS: envInt(10, { min: 0, max: 60_000 }),
   REQUEST_TIMEOUT_MS: envInt(10_000, { min: 1 }),
   /**
    * Which requests get an access-log line. `all` at thousands of requests per second per pod costs more

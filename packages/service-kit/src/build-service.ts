@@ -4,6 +4,8 @@ import type { BaseServiceConfig } from '@eta/config';
 import {
   ErrorBody,
   HTTP_REQUEST_DURATION_SECONDS,
+  HTTP_QUEUE_DELAY_SECONDS,
+  HTTP_REQUESTS_IN_FLIGHT,
   HTTP_REQUESTS_SHED_TOTAL,
   REQUEST_ID_HEADER,
   REQUEST_TIMEOUT_HEADER,
@@ -22,8 +24,9 @@ import {
 } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { DestinationStream } from 'pino';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { z } from 'zod';
+import { createAdmission } from './admission.ts';
 import { Deadline, inboundBudgetMs } from './deadline.ts';
 import { errorHandler } from './error-handler.ts';
 import { AppError } from './errors.ts';
@@ -164,6 +167,32 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
   app.decorate('metricsRegistry', registry);
   app.decorateRequest('deadline', null as unknown as Deadline);
 
+  const shedding = opts.loadShedding ?? {};
+  const retryAfter = shedding.retryAfterSeconds ?? 1;
+  const admission = createAdmission({ maxInFlight: config.MAX_IN_FLIGHT, maxQueueMs: config.MAX_QUEUE_MS });
+  /** Requests counted in admission's in-flight figure, released exactly once (response or abort). */
+  const admitted = new WeakSet<FastifyRequest>();
+  const release = (request: FastifyRequest): void => {
+    if (admitted.delete(request)) admission.done();
+  };
+  app.addHook('onClose', async () => admission.close());
+  new Gauge({
+    name: HTTP_REQUESTS_IN_FLIGHT,
+    help: 'Requests admitted and not yet answered (limited by MAX_IN_FLIGHT).',
+    registers: [registry],
+    collect() {
+      this.set(admission.inFlight());
+    },
+  });
+  new Gauge({
+    name: HTTP_QUEUE_DELAY_SECONDS,
+    help: "The event loop's latest lag sample: how long a request waits before its handler runs.",
+    registers: [registry],
+    collect() {
+      this.set(admission.queuedMs() / 1000);
+    },
+  });
+
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
@@ -179,7 +208,21 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
       throw new AppError(503, 'SHUTTING_DOWN', 'server is shutting down; retry on another instance');
     }
     const budgetMs = inboundBudgetMs(request.headers[REQUEST_TIMEOUT_HEADER], config.REQUEST_TIMEOUT_MS);
-    request.deadline = new Deadline(Math.max(0, budgetMs));
+    // The time it waited for the event loop before this hook ran is already spent.
+    request.deadline = new Deadline(Math.max(0, budgetMs), admission.queuedMs());
+    if (request.routeOptions.config.probe !== true) {
+      const refused = admission.tryAdmit();
+      if (refused !== null) {
+        // Answered here, before the body is read, without the error handler's log line: a refusal must
+        // cost as little as possible exactly when the process has the least to spare.
+        shed.inc({ reason: refused });
+        return reply
+          .code(503)
+          .header('retry-after', String(retryAfter))
+          .send({ code: 'OVERLOADED', message: 'server is overloaded; retry later' });
+      }
+      admitted.add(request);
+    }
     if (budgetMs <= 0) {
       throw new AppError(504, 'DEADLINE_EXCEEDED', 'the caller sent no time budget left for this request');
     }
@@ -191,7 +234,7 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
         reply.send(
           new AppError(504, 'DEADLINE_EXCEEDED', `no answer within the request's ${budgetMs} ms budget`),
         );
-      }, budgetMs),
+      }, request.deadline.remainingMs()),
     );
   });
 
@@ -202,7 +245,10 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
     done(null, payload);
   });
 
-  app.addHook('onRequestAbort', async (request) => disarmDeadline(request));
+  app.addHook('onRequestAbort', async (request) => {
+    disarmDeadline(request);
+    release(request);
+  });
 
   const accessLog = opts.config.ACCESS_LOG;
   const slowMs = opts.config.SLOW_REQUEST_MS;
@@ -211,6 +257,7 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
 
   app.addHook('onResponse', async (request, reply) => {
     disarmDeadline(request);
+    release(request);
     if (request.routeOptions.config.probe === true) return;
     const route = request.routeOptions.url ?? '(unmatched)';
     duration.observe(
@@ -236,8 +283,6 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
     return reply.code(404).send({ code: 'NOT_FOUND', message: `no route for ${request.method} ${path}` });
   });
 
-  const shedding = opts.loadShedding ?? {};
-  const retryAfter = shedding.retryAfterSeconds ?? 1;
   const healthCheck = shedding.healthCheck;
   await app.register(underPressure, {
     // 0 turns a threshold off, matching MAX_EVENT_LOOP_DELAY_MS=0.

@@ -15,9 +15,10 @@ export class Deadline implements DeadlineLike {
   readonly #at: number;
   #signal: AbortSignal | undefined;
 
-  constructor(budgetMs: number) {
+  /** `spentMs`: how much of the budget is gone already (time the request waited before it was read). */
+  constructor(budgetMs: number, spentMs = 0) {
     this.budgetMs = budgetMs;
-    this.#at = performance.now() + budgetMs;
+    this.#at = performance.now() + budgetMs - spentMs;
   }
 
   /** A deadline `ms` from now; for work outside a request (start-up, consumers, jobs). */

@@ -60,3 +60,35 @@ describe('load shedding', () => {
     expect(shed.headers['retry-after']).toBe('1');
   });
 });
+
+describe('admission control (MAX_IN_FLIGHT)', () => {
+  it('refuses a request beyond MAX_IN_FLIGHT at once with 503 and Retry-After, and admits again after', async () => {
+    const built = await testService({ env: { MAX_IN_FLIGHT: '2', MAX_QUEUE_MS: '0' } });
+    app = built.app;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    app.get('/slow', async () => {
+      await gate;
+      return { eta: 1 };
+    });
+    app.get('/eta', async () => ({ eta: 1 }));
+    const held = [app.inject({ method: 'GET', url: '/slow' }), app.inject({ method: 'GET', url: '/slow' })];
+    // Both held requests are in their handler before the third arrives.
+    await vi.waitFor(async () => {
+      const m = await app!.inject({ method: 'GET', url: '/metrics' });
+      expect(m.body).toMatch(/^http_requests_in_flight 2$/m);
+    });
+    const refused = await app.inject({ method: 'GET', url: '/eta' });
+    expect(refused.statusCode).toBe(503);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(refused.json()).toEqual({ code: 'OVERLOADED', message: 'server is overloaded; retry later' });
+    // Probes are never refused.
+    expect((await app.inject({ method: 'GET', url: '/livez' })).statusCode).toBe(200);
+    release();
+    expect((await Promise.all(held)).map((r) => r.statusCode)).toEqual([200, 200]);
+    expect((await app.inject({ method: 'GET', url: '/eta' })).statusCode).toBe(200);
+    const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(/http_requests_shed_total\{reason="in-flight"\} 1/);
+    expect(metrics.body).toMatch(/^http_requests_in_flight 0$/m);
+  });
+});
