@@ -1,7 +1,7 @@
 import { baseServiceEnv, endProcess, loadConfigOrEnd } from '@eta/config';
 import { startTracing } from '@eta/service-kit/tracing';
 
-// The only module that touches process. dd-trace must patch ioredis and fastify before they load, and
+// The only module that touches process. dd-trace must patch fastify and ioredis before they load, and
 // config.ts reaches ioredis through @eta/cache's env fragment, so only the tracing switch is read before
 // tracing starts; the whole environment is parsed (once, every bad key listed) right after. A start-up
 // failure returns from main() and lets the process end with code 1 (endProcess: no process.exit() racing
@@ -22,8 +22,8 @@ async function main(): Promise<void> {
   try {
     app = await buildApp(config);
   } catch (err) {
-    // Missing or corrupt geodata: one structured line saying why, then exit 1, so the pod crash-loops with
-    // the reason in its log instead of ever turning ready.
+    // One structured line saying why (missing or corrupt geodata ...), then exit 1: the pod crash-loops
+    // with the reason in its log instead of ever turning ready.
     createLogger({ name: SERVICE_NAME, level: config.LOG_LEVEL }).fatal({ err }, 'could not start');
     endProcess(1);
     return;
