@@ -14,6 +14,7 @@ import { InferenceService, type ModelPolicy } from './domain/inference.ts';
 import { DEFAULT_INPUT_NAME, DEFAULT_OUTPUTS, type ModelSignature } from './domain/model.ts';
 import {
   type ModelDefinition,
+  type ServedVersions,
   type ModelLoader,
   ModelRegistry,
   type ModelSource,
@@ -60,6 +61,16 @@ function coldStartSignature(settings: ModelSettings | undefined): ModelSignature
   };
 }
 
+/** What a model's settings say this pod serves (ServedVersions in domain/registry.ts). */
+function servedVersions(settings: ModelSettings | undefined): ServedVersions {
+  const candidates = new Set<string>();
+  if (settings?.canary) candidates.add(settings.canary.version);
+  if (settings?.shadow) candidates.add(settings.shadow.version);
+  const named = new Set<string>([...candidates, ...(settings?.keepLoaded ?? [])]);
+  if (settings?.defaultVersion !== undefined) named.add(settings.defaultVersion);
+  return { named, candidates, latest: settings?.defaultVersion === undefined };
+}
+
 /**
  * Builds the service: V2 routes plus the kit's probes and metrics, and starts loading the models in the
  * background (readiness stays false until every configured model is loaded and warmed). Never listens.
@@ -79,7 +90,13 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<MlPr
   const definitions: ModelDefinition[] = config.MODELS.map((name) => {
     const settings = config.MODEL_SETTINGS[name];
     const remote = settings?.remote;
-    if (!remote) return { name, coldStartSignature: coldStartSignature(settings) };
+    if (!remote) {
+      return {
+        name,
+        coldStartSignature: coldStartSignature(settings),
+        ...(config.MODEL_LOAD_VERSIONS === 'served' ? { served: servedVersions(settings) } : {}),
+      };
+    }
     const client = createHttpClient({
       name: `v2-${name}`,
       origin: remote.url,

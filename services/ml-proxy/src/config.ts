@@ -50,6 +50,12 @@ export const ModelSettings = z.strictObject({
       connections: z.number().int().min(1).max(1024).default(16),
     })
     .optional(),
+  /**
+   * Versions kept loaded for calls pinned to them (`/versions/{v}/infer`), beside the default, canary
+   * and shadow ones. With MODEL_LOAD_VERSIONS=served (the default) a version not served or kept answers
+   * pinned calls 404.
+   */
+  keepLoaded: z.array(version).default([]),
   /** Input columns for the cold-start heuristic while no trained version exists. */
   features: z.array(z.string().min(1)).min(1).optional(),
 });
@@ -83,6 +89,11 @@ export const configSchema = baseServiceEnv
     MODEL_POLL_INTERVAL_SECONDS: envNumber(10, { min: 0, max: 3600 }),
     MODEL_SETTINGS: settingsJson,
     MODEL_DEADLINE_MS: envInt(50, { min: 1, max: 60_000 }),
+    /**
+     * `served`: load only the versions this pod serves (the newest, or MODEL_SETTINGS' defaultVersion,
+     * canary, shadow and keepLoaded); `all`: every version in the repository, each reachable pinned.
+     */
+    MODEL_LOAD_VERSIONS: z.enum(['served', 'all'], { message: 'expected served or all' }).default('served'),
     FALLBACK_ENABLED: envBool(true),
     ORT_INTRA_OP_THREADS: envInt(1, { min: 1, max: 64 }),
     /**

@@ -35,6 +35,10 @@ export function testConfig(env: Record<string, string> = {}): Config {
     // production budget, and a deadline fallback would make model answers flaky. Deadline tests set
     // their own per-model budget.
     MODEL_DEADLINE_MS: '10000',
+    // These tests are about the repository's versions side by side (pinned calls, hot reloads of one of
+    // several): every version loaded. The shipped default, MODEL_LOAD_VERSIONS=served, has its own tests
+    // (served-versions.test.ts).
+    MODEL_LOAD_VERSIONS: 'all',
     ...env,
   });
 }
@@ -50,6 +54,8 @@ export async function tempRepository(): Promise<{
   root: string;
   /** Publishes `files` as a new version the way operators should: fill a temp folder, then rename. */
   publish(model: string, version: string, edit?: (dir: string) => Promise<void>): Promise<void>;
+  /** Takes a version out of the repository (a rollback). */
+  remove(model: string, version: string): Promise<void>;
   cleanup(): Promise<void>;
 }> {
   const root = await mkdtemp(join(tmpdir(), 'ml-proxy-repo-'));
@@ -63,6 +69,7 @@ export async function tempRepository(): Promise<{
       if (edit) await edit(staging);
       await rename(staging, join(root, model, version));
     },
+    remove: (model, version) => rm(join(root, model, version), { recursive: true, force: true }),
     cleanup: () => rm(root, { recursive: true, force: true }),
   };
 }

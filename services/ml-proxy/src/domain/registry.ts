@@ -108,10 +108,28 @@ export class LoadedVersion {
   }
 }
 
+/**
+ * Which of a model's versions in the repository are loaded. Loading every version costs memory per
+ * version (ONNX sessions, a worker thread each) for versions nobody asks for; a pod loads what it serves.
+ */
+export interface ServedVersions {
+  /** Loaded whenever present: the default, canary and shadow versions, and any kept for pinned calls. */
+  readonly named: ReadonlySet<string>;
+  /**
+   * Also load the newest version not in `candidates` (what unpinned calls get without a default). When it
+   * fails its checks, the next newest is loaded in its place, so a bad release never leaves nothing to serve.
+   */
+  readonly latest: boolean;
+  /** Canary and shadow versions: never what `latest` picks. */
+  readonly candidates: ReadonlySet<string>;
+}
+
 export interface ModelDefinition {
   readonly name: string;
   /** When set, versions come from this upstream instead of the repository. */
   readonly remote?: RemoteModel;
+  /** Which repository versions to load; every one when absent. */
+  readonly served?: ServedVersions;
   /** Input layout used by the heuristic while no trained version was ever seen (cold start). */
   readonly coldStartSignature: ModelSignature;
 }
@@ -119,6 +137,7 @@ export interface ModelDefinition {
 export class ModelSlot {
   readonly name: string;
   readonly remote: RemoteModel | undefined;
+  readonly served: ServedVersions | undefined;
   readonly versions = new Map<string, LoadedVersion>();
   /** version -> fingerprint that failed, so a broken version is not retried until its files change. */
   readonly failed = new Map<string, string>();
@@ -133,6 +152,7 @@ export class ModelSlot {
   constructor(def: ModelDefinition) {
     this.name = def.name;
     this.remote = def.remote;
+    this.served = def.served;
     this.lastSignature = def.coldStartSignature;
   }
 
@@ -269,21 +289,43 @@ export class ModelRegistry {
     );
     slot.hasArtifacts = listings.length > 0 || slot.versions.size > 0;
     let changed = false;
+    const current = (l: VersionListing) => slot.versions.get(l.version)?.fingerprint === l.fingerprint;
+    const refused = (l: VersionListing) => slot.failed.get(l.version) === l.fingerprint;
+    /** Loads `l` unless it is loaded and unchanged; true when it serves afterwards. */
+    const ensure = async (l: VersionListing): Promise<boolean> => {
+      if (current(l)) return true;
+      if (refused(l)) return false;
+      const loaded = await this.#loadVersion(slot, l);
+      changed = loaded || changed;
+      return loaded;
+    };
+    const served = slot.served;
+    const wanted = new Set<string>();
     for (const listing of listings) {
       if (this.#closed) return;
-      if (slot.versions.get(listing.version)?.fingerprint === listing.fingerprint) continue;
-      if (slot.failed.get(listing.version) === listing.fingerprint) continue;
-      changed = (await this.#loadVersion(slot, listing)) || changed;
+      if (served !== undefined && !served.named.has(listing.version)) continue;
+      wanted.add(listing.version);
+      await ensure(listing);
     }
-    const present = new Set(listings.map((l) => l.version));
+    if (served?.latest === true) {
+      // Newest first, until one serves: a version refused by its checks falls back to the one before.
+      for (const listing of [...listings].reverse()) {
+        if (this.#closed) return;
+        if (served.candidates.has(listing.version) || served.named.has(listing.version)) continue;
+        wanted.add(listing.version);
+        if (await ensure(listing)) break;
+      }
+    }
     for (const id of [...slot.versions.keys()]) {
-      // A version removed from disk is unloaded, but never the last one: an emptied directory (a bad
-      // sync, a mistaken delete) must not take the model down.
-      if (present.has(id) || slot.versions.size <= 1) continue;
+      // A version removed from disk (or no longer served) is unloaded, but never the last one: an emptied
+      // directory (a bad sync, a mistaken delete) must not take the model down.
+      if (wanted.has(id) || slot.versions.size <= 1) continue;
       void slot.delete(id)?.retire();
       this.#opts.log.info(
         { model: slot.name, version: id },
-        'model version removed from repository; unloaded',
+        served === undefined
+          ? 'model version removed from repository; unloaded'
+          : 'model version removed from repository or no longer served; unloaded',
       );
       changed = true;
     }

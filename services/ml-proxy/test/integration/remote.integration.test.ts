@@ -12,6 +12,8 @@ function startUpstream(): Promise<SpawnedService> {
       LOG_LEVEL: 'info',
       SHUTDOWN_DELAY_MS: '0',
       WARMUP_RUNS: '2',
+      // Every version, so that pinned calls through the proxy reach each one.
+      MODEL_LOAD_VERSIONS: 'all',
       // Behaviour, not speed: the upstream must answer from its model even on a busy machine.
       MODEL_DEADLINE_MS: '10000',
     },
