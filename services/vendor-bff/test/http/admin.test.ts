@@ -71,6 +71,7 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
     ROLE: 'all',
     LOG_LEVEL: 'silent',
     MAX_EVENT_LOOP_DELAY_MS: '0',
+    MAX_QUEUE_MS: '0',
     GEO_URL: dead,
     ML_PROXY_URL: dead,
     AUTH_ISSUER: ISSUER,

@@ -23,6 +23,7 @@ function config(role: Role, extra: Record<string, string> = {}) {
     ROLE: role,
     LOG_LEVEL: 'silent',
     MAX_EVENT_LOOP_DELAY_MS: '0',
+    MAX_QUEUE_MS: '0',
     GEO_URL: deadUrl,
     ML_PROXY_URL: deadUrl,
     SERVICE_TOKENS: `tests:${SERVICE_TOKEN}`,

@@ -223,6 +223,7 @@ async function app(env: Record<string, string> = {}): Promise<ServiceApp> {
     ROLE: 'all',
     LOG_LEVEL: 'silent',
     MAX_EVENT_LOOP_DELAY_MS: '0',
+    MAX_QUEUE_MS: '0',
     GEO_URL: geo.url,
     ML_PROXY_URL: proxy.url,
     ESTIMATE_BUDGET_MS: '2000',
