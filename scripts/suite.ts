@@ -4,8 +4,8 @@
  * so what they measure is what a user runs. Overrides come only from the caller's own environment.
  */
 
-/** The V8 flags the service images set (NODE_OPTIONS in each Dockerfile; docs/architecture.md). */
-export const SERVICE_NODE_OPTIONS = '--max-semi-space-size=32';
+// The Node flags every service runs with (NODE_OPTIONS) are @eta/testing's SERVICE_NODE_OPTIONS, which
+// its spawnService applies for the run command and the benchmarks alike.
 
 export type SuiteService = 'geo' | 'ml-proxy' | 'vendor-bff';
 
