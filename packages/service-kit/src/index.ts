@@ -3,6 +3,7 @@ export {
   type BuildServiceOptions,
   type LoadSheddingOptions,
   type ServiceApp,
+  type WarmUp,
 } from './build-service.ts';
 export {
   breakerStateValue,
@@ -34,6 +35,7 @@ export type { Readiness, ReadinessCheck, ReadinessReport } from './readiness.ts'
 export {
   runOptionsFrom,
   runService,
+  runWarmUps,
   type ProcessEvents,
   type RunningService,
   type RunServiceOptions,

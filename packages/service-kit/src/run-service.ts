@@ -1,5 +1,6 @@
 import { endProcess } from '@eta/config';
 import type { ServiceApp } from './build-service.ts';
+import { Deadline } from './deadline.ts';
 
 /** Where termination signals and fatal process errors come from; `process` in production. */
 export interface ProcessEvents {
@@ -17,9 +18,40 @@ export interface RunServiceOptions {
   readonly shutdownDelayMs: number;
   /** Upper bound on `app.close()` (in-flight requests, adapters); exit 1 past it. SHUTDOWN_TIMEOUT_MS. */
   readonly shutdownTimeoutMs: number;
+  /** Longest the app's warm-ups (app.warmUps) may hold back listening, in all. Default 60 s. */
+  readonly warmUpTimeoutMs?: number;
   /** Injected in tests so no real signal and no real exit are needed. */
   readonly events?: ProcessEvents;
   readonly exit?: (code: number) => void;
+}
+
+/**
+ * Runs the app's warm-ups one after another, each under what is left of `timeoutMs`. A warm-up that fails
+ * or runs out of time is logged and start-up goes on: a cold pod still answers, only slower.
+ */
+export async function runWarmUps(app: ServiceApp, timeoutMs: number): Promise<void> {
+  const deadline = Deadline.after(timeoutMs);
+  for (const w of app.warmUps) {
+    if (deadline.remainingMs() <= 0) {
+      app.log.warn({ warmUp: w.name }, 'warm-up skipped: no time left');
+      continue;
+    }
+    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        w.run(deadline),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('warm-up ran out of time')), deadline.remainingMs());
+        }),
+      ]);
+      app.log.info({ warmUp: w.name, ms: Math.round(performance.now() - started) }, 'warm-up done');
+    } catch (err) {
+      app.log.warn({ err, warmUp: w.name }, 'warm-up failed; starting anyway');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 }
 
 /** A service's parsed settings for listening and shutdown: PORT from its own schema, the rest from baseServiceEnv. */
@@ -147,6 +179,7 @@ export async function runService(app: ServiceApp, opts: RunServiceOptions): Prom
   events.on('uncaughtException', onFatal);
   events.on('unhandledRejection', onFatal);
 
+  await runWarmUps(app, opts.warmUpTimeoutMs ?? 60_000);
   try {
     await app.listen({ port: opts.port, host: opts.host });
   } catch (err) {

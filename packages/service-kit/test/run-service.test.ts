@@ -134,3 +134,43 @@ describe('runOptionsFrom', () => {
     ).toEqual({ port: 8081, host: '127.0.0.1', shutdownDelayMs: 5000, shutdownTimeoutMs: 10_000 });
   });
 });
+
+describe('warm-ups', () => {
+  it('runs every warm-up before listening, and starts anyway when one fails or runs out of time', async () => {
+    const built = await testService();
+    app = built.app;
+    const ran: string[] = [];
+    let listeningDuringWarmUp: boolean | undefined;
+    app.warmUps.push(
+      {
+        name: 'fills',
+        run: async () => {
+          listeningDuringWarmUp = app!.server.listening;
+          ran.push('fills');
+        },
+      },
+      { name: 'breaks', run: async () => Promise.reject(new Error('no database')) },
+      { name: 'hangs', run: () => new Promise<void>(() => {}) },
+      { name: 'after', run: async () => void ran.push('after') },
+    );
+    const events = new EventEmitter();
+    const running = await runService(app, {
+      port: 0,
+      host: '127.0.0.1',
+      shutdownDelayMs: 0,
+      shutdownTimeoutMs: 10_000,
+      warmUpTimeoutMs: 300,
+      events,
+      exit: () => {},
+    });
+    expect(listeningDuringWarmUp).toBe(false);
+    // The hanging one used up the time: the one after it was not waited for, and the service listens.
+    expect(ran).toEqual(['fills']);
+    expect((await get(`${running.url}/livez`)).status).toBe(200);
+    const said = (message: string) =>
+      built.logs.lines.filter((l) => l['message'] === message).map((l) => l['warmUp']);
+    expect(said('warm-up done')).toEqual(['fills']);
+    expect(said('warm-up failed; starting anyway')).toEqual(['breaks', 'hangs']);
+    expect(said('warm-up skipped: no time left')).toEqual(['after']);
+  });
+});

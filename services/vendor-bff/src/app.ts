@@ -4,6 +4,7 @@ import { buildService, type BuildServiceOptions, type ServiceApp } from '@eta/se
 import {
   createDbStoreSource,
   createStoreViewCache,
+  listStoreIds,
   openDatabase,
   type Database,
 } from './adapters/db/index.ts';
@@ -16,6 +17,7 @@ import { createServiceAuthenticator } from './auth/service-credential.ts';
 import type { Config, Role } from './config.ts';
 import { AdminService } from './domain/admin-service.ts';
 import { createStoreCatalog } from './domain/catalog.ts';
+import { warmUp } from './domain/warmup.ts';
 import { EstimateService, type CachedRough, type RoughCachePort } from './domain/estimate.ts';
 import type { ModelName } from './domain/features.ts';
 import type { StoreCatalog } from './domain/stores.ts';
@@ -150,6 +152,34 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Serv
     app.addHook('onClose', async () => {
       await Promise.all([geo.close(), ml.close(), roughCache?.close()]);
     });
+
+    if (routes.precise || routes.rough) {
+      const db = data.db;
+      app.warmUps.push({
+        name: 'catalogue and estimate path',
+        run: async (deadline) => {
+          const outcome = await warmUp(
+            {
+              catalog,
+              ...(db !== undefined
+                ? { listStoreIds: (after: number, limit: number) => listStoreIds(db, after, limit) }
+                : {}),
+              precise: (req, budget) => service.precise(req, budget),
+              modelsChecked: ml.firstCheck,
+            },
+            {
+              maxStores: config.WARMUP_MAX_STORES,
+              // The rough role has no eta-precise model to warm; its stores are read all the same.
+              estimates: routes.precise ? config.WARMUP_ESTIMATES : 0,
+              concurrency: 16,
+              estimateBudgetMs: config.ESTIMATE_BUDGET_MS,
+            },
+            deadline,
+          );
+          app.log.info(outcome, 'warm-up: stores cached and estimates run');
+        },
+      });
+    }
 
     if (routes.precise || routes.rough) {
       const authenticate = serviceAuthHook(

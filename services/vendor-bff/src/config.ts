@@ -58,6 +58,15 @@ export const configSchema = baseServiceEnv
     /** How often the served models' feature layouts are re-checked against this code's. */
     MODEL_LAYOUT_REFRESH_SECONDS: envInt(30, { min: 1, max: 3_600 }),
 
+    /**
+     * Before listening (a pod is not ready, nor past its startup probe, until then): read up to
+     * WARMUP_MAX_STORES stores into the catalogue's cache in batches, then run WARMUP_ESTIMATES precise
+     * estimates through the whole path (catalogue, Geo, ML proxy), so the first real requests are not
+     * the slowest. 0 turns each off. At most 60 s in all.
+     */
+    WARMUP_MAX_STORES: envInt(100_000, { min: 0, max: 10_000_000 }),
+    WARMUP_ESTIMATES: envInt(3_000, { min: 0, max: 1_000_000 }),
+
     /** H3 resolution of the rough cache key's destination cell (8: cells of about 0.7 km²). */
     ROUGH_H3_RESOLUTION: envInt(8, { min: 5, max: 11 }),
     ROUGH_TIME_BUCKET_MINUTES: envInt(15, { min: 1, max: 60 }).refine((m) => BUCKET_MINUTES.includes(m), {

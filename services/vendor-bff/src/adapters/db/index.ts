@@ -18,7 +18,7 @@ export {
 export { databaseEnv, type DatabaseEnvConfig } from './env.ts';
 export { loadMigrations, MigrationError, MIGRATIONS_DIR, runMigrations, type Migration } from './migrate.ts';
 export { createStoreViewCache, type StoreViewCacheOptions } from './catalog-cache.ts';
-export { createDbStoreSource, loadStoreViews } from './stores.ts';
+export { createDbStoreSource, listStoreIds, loadStoreViews } from './stores.ts';
 export {
   listSettingsAudit,
   updateSettings,

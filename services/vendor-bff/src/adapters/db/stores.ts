@@ -90,3 +90,12 @@ export async function loadStoreViews(db: Queryable, ids: readonly number[]): Pro
 export function createDbStoreSource(db: Queryable): StoreSource {
   return { loadMany: (ids) => loadStoreViews(db, ids) };
 }
+
+/** A page of store ids in ascending order after `afterId` (the warm-up reads every store once). */
+export async function listStoreIds(db: Queryable, afterId: number, limit: number): Promise<number[]> {
+  const { rows } = await db.query<{ id: number | string | bigint }>(
+    'SELECT id FROM stores WHERE id > $1 ORDER BY id LIMIT $2',
+    [afterId, limit],
+  );
+  return rows.map((r) => Number(r.id));
+}
