@@ -71,11 +71,15 @@ func (p *pool) get(deadline time.Time) (c *conn, reused bool, err error) {
 // fill opens every connection the pool may hold and leaves them idle, oldest first.
 func (p *pool) fill(deadline time.Time) error {
 	for p.open.Load() < p.max {
-		c, _, err := p.get(deadline)
+		nc, err := net.DialTimeout("tcp", p.addr, time.Until(deadline))
 		if err != nil {
 			return err
 		}
-		p.put(c)
+		if tcp, ok := nc.(*net.TCPConn); ok {
+			_ = tcp.SetNoDelay(true)
+		}
+		p.open.Add(1)
+		p.put(&conn{c: nc, r: bufio.NewReaderSize(nc, 16<<10)})
 	}
 	return nil
 }

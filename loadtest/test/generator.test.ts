@@ -293,3 +293,42 @@ describe.each(['go', 'node'] as const)(
     });
   },
 );
+
+describe('runLoad (go engine): spread and onRecord', () => {
+  it('with spread, opens every connection first and sends over all of them, as that many callers', async () => {
+    const sockets = new Set<string>();
+    server = await startServer((req, res, path) => {
+      sockets.add(`${req.socket.remotePort}`);
+      return path === '/ok' && json(res, 200, { ok: true });
+    });
+    const records: number[] = [];
+    const r = await runLoad({
+      engine: 'go',
+      origin: server.origin,
+      mix: [get('a', '/ok')],
+      rate: 200,
+      durationMs: 1000,
+      connections: 40,
+      spread: true,
+      onRecord: (rec) => records.push(rec.status),
+    });
+    expect(r.ok).toBe(200);
+    // Each idle connection is reused only after every other one has served: 200 requests over 40.
+    expect(sockets.size).toBe(40);
+    expect(records).toHaveLength(200);
+    expect(records.every((s) => s === 200)).toBe(true);
+  });
+
+  it('refuses spread and onRecord with the node engine', async () => {
+    await expect(
+      runLoad({
+        engine: 'node',
+        origin: 'http://127.0.0.1:9',
+        mix: [get('a', '/')],
+        rate: 1,
+        durationMs: 1,
+        spread: true,
+      }),
+    ).rejects.toThrow(/go engine/);
+  });
+});
