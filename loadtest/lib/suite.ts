@@ -22,6 +22,17 @@ export interface StartSuiteOptions {
   readonly root: string;
   /** Added over the run command's keys, per service: only for what a scenario states in its header. */
   readonly extraEnv?: Partial<Record<SuiteService, Readonly<Record<string, string>>>>;
+  /** NODE_OPTIONS per service instead of the images' (a profiler's flags, say). */
+  readonly nodeOptions?: (name: SuiteService) => string;
+}
+
+/**
+ * Whose services a benchmark starts: this checkout, or BENCH_SUITE_ROOT (another checkout, for a
+ * before/after comparison on the same harness and machine).
+ */
+export function suiteRoot(root: string, env: NodeJS.ProcessEnv = process.env): string {
+  const other = env.BENCH_SUITE_ROOT;
+  return other === undefined || other === '' ? root : other;
 }
 
 /** Starts geo, ml-proxy and vendor-bff (ROLE=all) on free ports with the run command's configuration. */
@@ -47,7 +58,11 @@ export async function startSuite(opts: StartSuiteOptions): Promise<Suite> {
         cwd: join(opts.root, 'services', name),
         name,
         port: ports[name],
-        env: { ...runCommandEnv(name, ports), ...opts.extraEnv?.[name] },
+        env: {
+          ...runCommandEnv(name, ports),
+          ...(opts.nodeOptions !== undefined ? { NODE_OPTIONS: opts.nodeOptions(name) } : {}),
+          ...opts.extraEnv?.[name],
+        },
         stdout: 'ignore',
         readyTimeoutMs: 120_000,
       }).then((svc) => started.set(name, svc));

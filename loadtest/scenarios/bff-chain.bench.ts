@@ -41,7 +41,7 @@ import {
   roughAnswered,
   roughMix as buildRoughMix,
 } from '../lib/estimates.ts';
-import { devServiceToken, startSuite, suiteOverrides } from '../lib/suite.ts';
+import { devServiceToken, startSuite, suiteOverrides, suiteRoot } from '../lib/suite.ts';
 import { floorP99, measureFloor, type FloorFigures } from './hop-floor.bench.ts';
 
 const PRECISE_RATES = [500, 1000, 2000] as const;
@@ -162,11 +162,14 @@ export async function run(opts: ScenarioOptions): Promise<ChainFigures> {
 
   const credential = process.env.BENCH_CREDENTIAL === 'static' ? 'static' : 'jwt';
   const staticToken = 'bench-chain-shared-token-0123456789abcdef';
+  // BENCH_SUITE_ROOT: another checkout's services on this harness (a before/after comparison; said below).
+  const root = suiteRoot(opts.root);
   const overrides = suiteOverrides(opts.root);
+  if (root !== opts.root) overrides.BENCH_SUITE_ROOT = root;
   const extraBff: Record<string, string> = {};
   if (credential === 'static') extraBff.SERVICE_TOKENS = `bench:${staticToken}`;
   const asShipped = credential === 'jwt' && Object.keys(overrides).length === 0;
-  const token = credential === 'static' ? staticToken : devServiceToken(opts.root, 'bench');
+  const token = credential === 'static' ? staticToken : devServiceToken(root, 'bench');
   const headers = bearerHeaders(token);
   const preciseMix = buildPreciseMix(headers, STORES);
   const roughMix = buildRoughMix(headers, STORES, ROUGH_STORES);
@@ -180,7 +183,7 @@ export async function run(opts: ScenarioOptions): Promise<ChainFigures> {
   // The floor first, alone on the machine, minutes before the chain.
   const floor = await measureFloor(opts.root, [1000, 2000], { durationMs, warmupMs });
 
-  const suite = await startSuite({ root: opts.root, extraEnv: { 'vendor-bff': extraBff } });
+  const suite = await startSuite({ root, extraEnv: { 'vendor-bff': extraBff } });
   try {
     const processes: Record<string, SpawnedService> = { bff: suite.bff, geo: suite.geo, ml: suite.ml };
     const runs: ChainRun[] = [];
