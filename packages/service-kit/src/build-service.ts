@@ -183,11 +183,6 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
   const shedding = opts.loadShedding ?? {};
   const retryAfter = shedding.retryAfterSeconds ?? 1;
   const admission = createAdmission({ maxInFlight: config.MAX_IN_FLIGHT, maxQueueMs: config.MAX_QUEUE_MS });
-  /** Requests counted in admission's in-flight figure, released exactly once (response or abort). */
-  const admitted = new WeakSet<FastifyRequest>();
-  const release = (request: FastifyRequest): void => {
-    if (admitted.delete(request)) admission.done();
-  };
   app.addHook('onClose', async () => admission.close());
   new Gauge({
     name: HTTP_REQUESTS_IN_FLIGHT,
@@ -234,7 +229,10 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
           .header('retry-after', String(retryAfter))
           .send({ code: 'OVERLOADED', message: 'server is overloaded; retry later' });
       }
-      admitted.add(request);
+      // Released when the response closes: sent, or its connection gone (Node emits 'close' on every
+      // ServerResponse either way). Fastify's onResponse and onRequestAbort hooks together missed requests
+      // whose client left mid-handler under overload, and the leaked slots refused all traffic after it.
+      reply.raw.once('close', admission.done);
     }
     if (budgetMs <= 0) {
       throw new AppError(504, 'DEADLINE_EXCEEDED', 'the caller sent no time budget left for this request');
@@ -258,10 +256,7 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
     done(null, payload);
   });
 
-  app.addHook('onRequestAbort', async (request) => {
-    disarmDeadline(request);
-    release(request);
-  });
+  app.addHook('onRequestAbort', async (request) => disarmDeadline(request));
 
   const accessLog = opts.config.ACCESS_LOG;
   const slowMs = opts.config.SLOW_REQUEST_MS;
@@ -270,7 +265,6 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
 
   app.addHook('onResponse', async (request, reply) => {
     disarmDeadline(request);
-    release(request);
     if (request.routeOptions.config.probe === true) return;
     const route = request.routeOptions.url ?? '(unmatched)';
     duration.observe(

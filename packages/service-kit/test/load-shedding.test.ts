@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ServiceApp } from '../src/index.ts';
 import { testService } from './helpers.ts';
@@ -91,4 +92,69 @@ describe('admission control (MAX_IN_FLIGHT)', () => {
     expect(metrics.body).toMatch(/http_requests_shed_total\{reason="in-flight"\} 1/);
     expect(metrics.body).toMatch(/^http_requests_in_flight 0$/m);
   });
+});
+
+describe('regression: requests whose client left were never released, so admission refused everything after an overload', () => {
+  it('releases an admitted request when its client disconnects, whether before or after the handler ends', async () => {
+    const built = await testService({ env: { MAX_IN_FLIGHT: '2', MAX_QUEUE_MS: '0' } });
+    app = built.app;
+    const gates: (() => void)[] = [];
+    let entered = 0;
+    app.get('/slow', async () => {
+      entered += 1;
+      await new Promise<void>((resolve) => gates.push(resolve));
+      return { eta: 1 };
+    });
+    app.get('/eta', async () => ({ eta: 1 }));
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    const { hostname: host, port } = new URL(url);
+    const inFlight = async () =>
+      Number(/^http_requests_in_flight (\d+)$/m.exec((await app!.inject('/metrics')).body)?.[1]);
+    // Two clients that hang up while their requests are in the handler.
+    const sockets = [0, 1].map(() => {
+      const s = connect(Number(port), host);
+      s.on('error', () => {});
+      s.write(`GET /slow HTTP/1.1\r\nhost: ${host}\r\n\r\n`);
+      return s;
+    });
+    await vi.waitFor(() => expect(entered).toBe(2));
+    expect(await inFlight()).toBe(2);
+    for (const s of sockets) s.destroy();
+    // One handler ends after its client is gone; the other never ends: both must stop counting.
+    await vi.waitFor(async () => expect(await inFlight()).toBeLessThanOrEqual(1));
+    gates[0]!();
+    await vi.waitFor(async () => expect(await inFlight()).toBe(0));
+    expect((await app.inject('/eta')).statusCode).toBe(200);
+    gates[1]!();
+  });
+
+  it('releases every admitted request when clients hang up at every stage of their requests', async () => {
+    const built = await testService({ env: { MAX_IN_FLIGHT: '1000', MAX_QUEUE_MS: '0' } });
+    app = built.app;
+    app.post('/work', async () => {
+      await sleep(2);
+      return { eta: 1 };
+    });
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    const { hostname, port } = new URL(url);
+    const body = JSON.stringify({ pad: 'x'.repeat(2000) });
+    const head = `POST /work HTTP/1.1\r\nhost: ${hostname}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`;
+    await Promise.all(
+      Array.from({ length: 300 }, async (_, i) => {
+        const s = connect(Number(port), hostname);
+        s.on('error', () => {});
+        await new Promise((resolve) => s.once('connect', resolve));
+        // Some hang up before the body, some mid-body, some while the handler runs, some as it answers.
+        s.write(head + body.slice(0, (i * 7) % body.length));
+        if (i % 4 !== 0) s.write(body.slice((i * 7) % body.length));
+        await sleep(i % 5);
+        s.destroy();
+      }),
+    );
+    await vi.waitFor(
+      async () =>
+        expect(/^http_requests_in_flight (\d+)$/m.exec((await app!.inject('/metrics')).body)?.[1]).toBe('0'),
+      { timeout: 10_000 },
+    );
+  }, 30_000);
 });
