@@ -54,16 +54,21 @@ export async function run(opts: ScenarioOptions): Promise<Record<string, Profile
     await suite.stop();
   }
   for (const name of names) {
-    const files = (await readdir(join(dir, name))).filter((f) => f.endsWith('.cpuprofile')).sort();
-    const newest = files.at(-1);
-    if (newest === undefined) continue;
-    const summary = await summarizeFile(join(dir, name, newest));
-    out[name] = summary;
+    // One profile per thread (the ML proxy's worker threads write their own): report the busiest.
+    const files = (await readdir(join(dir, name))).filter((f) => f.endsWith('.cpuprofile'));
+    let busiest: { file: string; summary: ProfileSummary } | undefined;
+    for (const f of files) {
+      const summary = await summarizeFile(join(dir, name, f));
+      if (busiest === undefined || summary.busyMs > busiest.summary.busyMs) busiest = { file: f, summary };
+    }
+    if (busiest === undefined) continue;
+    out[name] = busiest.summary;
     console.log(
-      `\n${name}: ${summary.busyMs} ms busy over the whole process life (${join(dir, name, newest)})`,
+      `\n${name}: ${busiest.summary.busyMs} ms busy over the thread's life, the busiest of ${files.length} ` +
+        `profile(s) (${join(dir, name, busiest.file)})`,
     );
     printTable(
-      summary.top.map((f) => ({
+      busiest.summary.top.map((f) => ({
         'self ms': f.selfMs,
         share: `${(f.share * 100).toFixed(1)}%`,
         frame: f.frame,
