@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { ServiceToken } from './config.ts';
 import { AuthFailure, type Principal, type TokenVerifier } from './jwt.ts';
 
@@ -18,7 +18,7 @@ export type ServiceAuthenticator = (
   headers: Readonly<Record<string, string | string[] | undefined>>,
 ) => Promise<Extract<Principal, { kind: 'service' }>>;
 
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+const digest = (s: string): Buffer => hash('sha256', s, 'buffer');
 
 /** Identities from a header end up in every log line: keep them short and printable. */
 function meshIdentity(value: string | string[] | undefined): string | undefined {
@@ -42,10 +42,13 @@ export function createServiceAuthenticator(opts: ServiceAuthOptions): ServiceAut
     const m = typeof auth === 'string' ? /^Bearer[ ]+(\S{1,8192})\s*$/i.exec(auth) : null;
     const token = m?.[1];
     if (token !== undefined) {
-      const given = digest(token);
       let match: string | undefined;
-      for (const k of known) {
-        if (timingSafeEqual(given, k.digest) && match === undefined) match = k.name;
+      // No shared tokens configured (JWT callers only): nothing to compare, so no digest to pay for.
+      if (known.length > 0) {
+        const given = digest(token);
+        for (const k of known) {
+          if (timingSafeEqual(given, k.digest) && match === undefined) match = k.name;
+        }
       }
       if (match !== undefined) return { kind: 'service', subject: match, via: 'token' };
       if (opts.verifier.configured && token.includes('.')) {
