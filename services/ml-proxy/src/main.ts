@@ -1,34 +1,11 @@
-import { baseServiceEnv, endProcess, loadConfigOrEnd } from '@eta/config';
-import { startTracing } from '@eta/service-kit/tracing';
+// The only module that touches process, in the one shape every service's main.ts has (@eta/service-kit's
+// runMain): tracing first, then this service's config and app, loaded only once dd-trace can patch fastify
+// and undici (the remote backends' client). Models that fail to load never end the process: they keep the
+// pod unready; a build failure logs one structured line and ends it with code 1.
+import { runMain } from '@eta/service-kit/main';
 
-// The only module that touches process. dd-trace must patch fastify and undici (the remote backends'
-// client) before they load, and config.ts reaches the ONNX adapter, so only the tracing switch is read
-// before tracing starts; the whole environment is parsed (once, every bad key listed) right after. A
-// start-up failure returns from main() and lets the process end with code 1 (endProcess: no
-// process.exit() racing V8's start-up compilation).
-async function main(): Promise<void> {
-  const tracing = loadConfigOrEnd(baseServiceEnv.pick({ DD_TRACE_ENABLED: true }), process.env);
-  if (tracing === undefined) return;
-  const version = process.env['APP_VERSION'];
-  await startTracing(tracing, { service: 'ml-proxy', ...(version ? { version } : {}) });
-
-  const { configSchema } = await import('./config.ts');
-  const config = loadConfigOrEnd(configSchema, process.env);
-  if (config === undefined) return;
-  const { buildApp, SERVICE_NAME } = await import('./app.ts');
-  const { createLogger, runOptionsFrom, runService } = await import('@eta/service-kit');
-
-  let app: Awaited<ReturnType<typeof buildApp>>;
-  try {
-    app = await buildApp(config);
-  } catch (err) {
-    // One structured line saying why, then exit 1: the pod crash-loops with the reason in its log instead
-    // of ever turning ready. (Models that fail to load do not end up here: they keep the pod unready.)
-    createLogger({ name: SERVICE_NAME, level: config.LOG_LEVEL }).fatal({ err }, 'could not start');
-    endProcess(1);
-    return;
-  }
-  await runService(app, runOptionsFrom(config));
-}
-
-await main();
+await runMain({
+  name: () => 'ml-proxy',
+  config: async () => (await import('./config.ts')).configSchema,
+  build: async (config) => (await import('./app.ts')).buildApp(config),
+});

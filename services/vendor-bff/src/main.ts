@@ -1,38 +1,13 @@
-import { baseServiceEnv, endProcess, loadConfigOrEnd } from '@eta/config';
-import { startTracing } from '@eta/service-kit/tracing';
+// The only module that touches process, in the one shape every service's main.ts has (@eta/service-kit's
+// runMain): tracing first, then this service's config and app, loaded only once dd-trace can patch fastify,
+// undici, pg and ioredis (config.ts reaches ioredis and pg through the cache and database env fragments).
+// A build failure (Postgres unreachable, a failed migration ...) logs one structured line and ends the
+// process with code 1. One image, three Deployments: the role names the service in logs and traces.
+import { runMain } from '@eta/service-kit/main';
 
-// The only module that touches process. dd-trace must patch fastify, undici, pg and ioredis before they
-// load, and config.ts reaches ioredis and pg through the cache and database env fragments, so only the
-// tracing switch is read before tracing starts; the whole environment is parsed (once, every bad key
-// listed) right after. A start-up failure returns from main() and lets the process end with code 1
-// (endProcess: no process.exit() racing V8's start-up compilation).
-async function main(): Promise<void> {
-  const tracing = loadConfigOrEnd(baseServiceEnv.pick({ DD_TRACE_ENABLED: true }), process.env);
-  if (tracing === undefined) return;
-  const version = process.env['APP_VERSION'];
-  const role = process.env['ROLE'] ?? 'all';
-  await startTracing(tracing, {
-    service: role === 'all' ? 'vendor-bff' : `vendor-bff-${role}`,
-    ...(version ? { version } : {}),
-  });
-
-  const { configSchema } = await import('./config.ts');
-  const config = loadConfigOrEnd(configSchema, process.env);
-  if (config === undefined) return;
-  const { buildApp, SERVICE_NAME } = await import('./app.ts');
-  const { createLogger, runOptionsFrom, runService } = await import('@eta/service-kit');
-
-  let app: Awaited<ReturnType<typeof buildApp>>;
-  try {
-    app = await buildApp(config, version ? { version } : {});
-  } catch (err) {
-    // One structured line saying why (Postgres unreachable, a failed migration ...), then exit 1: the pod
-    // crash-loops with the reason in its log instead of ever turning ready.
-    createLogger({ name: SERVICE_NAME, level: config.LOG_LEVEL }).fatal({ err }, 'could not start');
-    endProcess(1);
-    return;
-  }
-  await runService(app, runOptionsFrom(config));
-}
-
-await main();
+await runMain({
+  name: (env) =>
+    env['ROLE'] === undefined || env['ROLE'] === 'all' ? 'vendor-bff' : `vendor-bff-${env['ROLE']}`,
+  config: async () => (await import('./config.ts')).configSchema,
+  build: async (config, version) => (await import('./app.ts')).buildApp(config, version ? { version } : {}),
+});
