@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnv } from '@eta/config';
@@ -164,4 +164,14 @@ export function appsPerTest() {
     return { repo, app };
   }
   return { served, track };
+}
+
+/**
+ * For `publish`: keeps the valid model but makes golden.json claim other outputs, which is what a
+ * feature-order mix-up looks like; such a version must be refused.
+ */
+export async function wrongGolden(dir: string): Promise<void> {
+  const golden = JSON.parse(await readFile(join(dir, 'golden.json'), 'utf8'));
+  for (const c of golden.cases ?? []) for (const k of Object.keys(c.expected)) c.expected[k] += 5;
+  await writeFile(join(dir, 'golden.json'), JSON.stringify(golden));
 }

@@ -1,8 +1,15 @@
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type MlProxyApp } from '../../src/app.ts';
-import { appsPerTest, fixture, inferBody, metricValue, NEWEST, REFERENCE_VERSIONS, startApp } from '../helpers.ts';
+import {
+  appsPerTest,
+  fixture,
+  inferBody,
+  metricValue,
+  NEWEST,
+  REFERENCE_VERSIONS,
+  startApp,
+  wrongGolden,
+} from '../helpers.ts';
 
 /**
  * MODEL_LOAD_VERSIONS=served, the shipped default: a pod loads the versions it serves (the newest, or the
@@ -69,11 +76,7 @@ describe('versions loaded (MODEL_LOAD_VERSIONS=served)', slow, () => {
 
   it('when the newest version fails its checks, serves the one before it, also on a fresh start', async () => {
     const { repo, app } = await served(SERVED);
-    await repo.publish('eta-rough', '2', async (dir) => {
-      const golden = JSON.parse(await readFile(join(dir, 'golden.json'), 'utf8'));
-      for (const c of golden.cases ?? []) for (const k of Object.keys(c.expected)) c.expected[k] += 5;
-      await writeFile(join(dir, 'golden.json'), JSON.stringify(golden));
-    });
+    await repo.publish('eta-rough', '2', wrongGolden);
     await app.mlProxy.sync();
     expect(await versionsOf(app, 'eta-rough')).toEqual(['1']);
     expect(
