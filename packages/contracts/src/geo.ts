@@ -3,7 +3,7 @@ import { z } from 'zod';
 /**
  * The Geo service's public contract: HTTP bodies of `/v1/regions/lookup`, `/v1/features`,
  * `/v1/features/batch` and `/v1/features/pairs`, and the Redis key and value of the live per-dong
- * statistics that the event pipeline writes and Geo reads. Geo validates requests AND its own responses
+ * statistics that the event pipeline (not built yet) is to write and Geo reads. Geo validates requests AND its own responses
  * with these schemas, so a client that parses with them gets exactly what the server promised.
  */
 

@@ -46,7 +46,7 @@ export const configSchema = baseServiceEnv
     BREAKER_RESET_MS: envInt(1_000, { min: 10, max: 600_000 }),
     /**
      * Coalesce the Geo and ML proxy calls of the estimates that reach them in the same event-loop turn
-     * into one call each (adapters/coalesce.ts): no waiting, fewer calls under load.
+     * into one call each (service-kit's coalescer): no waiting, fewer calls under load.
      */
     DEPENDENCY_COALESCE: envBool(true),
     /** Most pairs in one coalesced Geo call (Geo takes at most 500). */
