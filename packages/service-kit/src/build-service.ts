@@ -183,6 +183,9 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
   const shedding = opts.loadShedding ?? {};
   const retryAfter = shedding.retryAfterSeconds ?? 1;
   const admission = createAdmission({ maxInFlight: config.MAX_IN_FLIGHT, maxQueueMs: config.MAX_QUEUE_MS });
+  /** Both limits off: no per-request bookkeeping at all (the in-flight gauge then stays 0). */
+  const admissionOn = config.MAX_IN_FLIGHT > 0 || config.MAX_QUEUE_MS > 0;
+  const release = (): void => admission.done();
   app.addHook('onClose', async () => admission.close());
   new Gauge({
     name: HTTP_REQUESTS_IN_FLIGHT,
@@ -218,7 +221,7 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
     const budgetMs = inboundBudgetMs(request.headers[REQUEST_TIMEOUT_HEADER], config.REQUEST_TIMEOUT_MS);
     // The time it waited for the event loop before this hook ran is already spent.
     request.deadline = new Deadline(Math.max(0, budgetMs), admission.queuedMs());
-    if (request.routeOptions.config.probe !== true) {
+    if (admissionOn && request.routeOptions.config.probe !== true) {
       const refused = admission.tryAdmit();
       if (refused !== null) {
         // Answered here, before the body is read, without the error handler's log line: a refusal must
@@ -232,7 +235,8 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
       // Released when the response closes: sent, or its connection gone (Node emits 'close' on every
       // ServerResponse either way). Fastify's onResponse and onRequestAbort hooks together missed requests
       // whose client left mid-handler under overload, and the leaked slots refused all traffic after it.
-      reply.raw.once('close', admission.done);
+      // 'close' comes once per response, so `on` with one shared function: no wrapper per request.
+      reply.raw.on('close', release);
     }
     if (budgetMs <= 0) {
       throw new AppError(504, 'DEADLINE_EXCEEDED', 'the caller sent no time budget left for this request');
