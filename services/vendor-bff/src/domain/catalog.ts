@@ -14,9 +14,9 @@ import type { CatalogRead, StoreCatalog, StoreView } from './stores.ts';
  *   Postgres cannot be reached and neither L1 nor Redis still holds a store (past TTL + grace), its last
  *   known settings keep being served with `stale: true` instead of failing every estimate of that store.
  *
- * Database reads are batched per event-loop turn (`batchLoads`): the misses and background refreshes of
- * every request handled in one turn go to Postgres (or embedded PGlite, which runs on this very thread) as
- * one `WHERE id = ANY($1)` query of up to `maxBatchIds` ids, instead of one query per request. Entries
+ * The database source batches its reads per event-loop turn (adapters/db/stores.ts): the misses and
+ * background refreshes of every request handled in one turn go to Postgres (or embedded PGlite, which runs
+ * on this very thread) as one `WHERE id = ANY($1)` query of up to 500 ids, instead of one per request. Entries
  * loaded together expire apart (the cache's TTL jitter), and one that expires is served stale while its
  * refresh rides along with the others of that turn, so a TTL never turns into a burst of single-row reads
  * on the request thread.
@@ -49,8 +49,6 @@ export interface StoreCatalogOptions {
   readonly distributed?: boolean;
   /** Wall clock in ms, injectable for tests. */
   readonly now?: () => number;
-  /** Most ids in one database read; a turn's reads beyond it are split. Default 500. */
-  readonly maxBatchIds?: number;
 }
 
 export interface CatalogStats {
@@ -59,8 +57,6 @@ export interface CatalogStats {
   /** False after the last Postgres read failed, until one succeeds. */
   readonly sourceHealthy: boolean;
   readonly sourceLoads: number;
-  /** Database reads actually made: the loads of one event-loop turn share them. */
-  readonly sourceQueries: number;
   readonly sourceFailures: number;
   readonly servedLastKnown: number;
 }
@@ -101,58 +97,6 @@ function boundedSet<V>(map: Map<number, V>, key: number, value: V, max: number):
 
 const validId = (id: number): boolean => Number.isSafeInteger(id) && id > 0;
 
-type LoadMany = (ids: readonly number[]) => Promise<ReadonlyMap<number, StoreView>>;
-
-/**
- * `load` for all the calls made in one event-loop turn at once: their ids are merged (each once) into
- * reads of at most `maxIds`, sent at the end of the turn (setImmediate), and every caller gets the shared
- * result. A failed read fails the callers whose ids it carried. `onQuery` counts the reads.
- */
-export function batchLoads(load: LoadMany, maxIds: number, onQuery: () => void = () => {}): LoadMany {
-  interface Waiter {
-    readonly ids: readonly number[];
-    readonly resolve: (m: ReadonlyMap<number, StoreView>) => void;
-    readonly reject: (err: unknown) => void;
-  }
-  let waiters: Waiter[] = [];
-  const flush = (): void => {
-    const batch = waiters;
-    waiters = [];
-    const unique = [...new Set(batch.flatMap((w) => w.ids))];
-    const chunks: number[][] = [];
-    for (let i = 0; i < unique.length; i += maxIds) chunks.push(unique.slice(i, i + maxIds));
-    const reads = chunks.map((chunk) => {
-      onQuery();
-      return load(chunk);
-    });
-    // Settled one by one, so a failed chunk fails only the callers that needed it.
-    const results = reads.map((r) =>
-      r.then(
-        (found) => ({ ok: true as const, found }),
-        (err: unknown) => ({ ok: false as const, err }),
-      ),
-    );
-    void Promise.all(results).then((settled) => {
-      const merged = new Map<number, StoreView>();
-      const failedIds = new Map<number, unknown>();
-      settled.forEach((r, i) => {
-        if (r.ok) for (const [id, view] of r.found) merged.set(id, view);
-        else for (const id of chunks[i]!) failedIds.set(id, r.err);
-      });
-      for (const w of batch) {
-        const failed = w.ids.find((id) => failedIds.has(id));
-        if (failed !== undefined) w.reject(failedIds.get(failed));
-        else w.resolve(merged);
-      }
-    });
-  };
-  return (ids) =>
-    new Promise((resolve, reject) => {
-      if (waiters.length === 0) setImmediate(flush);
-      waiters.push({ ids, resolve, reject });
-    });
-}
-
 export function createStoreCatalog(opts: StoreCatalogOptions): ManagedStoreCatalog {
   const { source, cache, log } = opts;
   const now = opts.now ?? Date.now;
@@ -160,10 +104,6 @@ export function createStoreCatalog(opts: StoreCatalogOptions): ManagedStoreCatal
   const negativeMax = opts.negativeMaxEntries ?? 100_000;
   const lastKnownMax = opts.lastKnownMaxEntries ?? 200_000;
   const distributed = opts.distributed ?? true;
-  let sourceQueries = 0;
-  const loadMany = batchLoads((ids) => source.loadMany(ids), opts.maxBatchIds ?? 500, () => {
-    sourceQueries += 1;
-  });
 
   /** id -> expiry (ms). */
   const negative = new Map<number, number>();
@@ -191,7 +131,7 @@ export function createStoreCatalog(opts: StoreCatalogOptions): ManagedStoreCatal
     sourceLoads += 1;
     let views: ReadonlyMap<number, StoreView>;
     try {
-      views = await loadMany(ids);
+      views = await source.loadMany(ids);
     } catch (err) {
       sourceFailures += 1;
       // One log line per outage, not one per request.
@@ -274,7 +214,6 @@ export function createStoreCatalog(opts: StoreCatalogOptions): ManagedStoreCatal
       lastKnownEntries: lastKnown.size,
       sourceHealthy,
       sourceLoads,
-      sourceQueries,
       sourceFailures,
       servedLastKnown,
     }),

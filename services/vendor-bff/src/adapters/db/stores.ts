@@ -1,3 +1,4 @@
+import { createCoalescer } from '@eta/service-kit';
 import type { StoreSource } from '../../domain/catalog.ts';
 import type { OrderCategory, RegionClass, Store, StoreSettings, StoreView } from '../../domain/stores.ts';
 import type { Queryable } from './database.ts';
@@ -86,9 +87,31 @@ export async function loadStoreViews(db: Queryable, ids: readonly number[]): Pro
   return out;
 }
 
-/** The catalog's read port, backed by the database. */
-export function createDbStoreSource(db: Queryable): StoreSource {
-  return { loadMany: (ids) => loadStoreViews(db, ids) };
+/** Catalogue reads never outlive a deadline of their own: the database's statement timeout bounds them. */
+const NO_DEADLINE = { remainingMs: () => Infinity };
+
+/**
+ * The catalog's read port, backed by the database. The reads of one event-loop turn (every request's
+ * misses and background refreshes) share one `WHERE id = ANY($1)` query of at most `maxBatchIds` ids,
+ * through the service kit's coalescer, so stores expiring together are not re-read one query each. A
+ * failed read fails the callers whose ids it carried.
+ */
+export function createDbStoreSource(db: Queryable, opts: { maxBatchIds?: number } = {}): StoreSource {
+  const reads = createCoalescer<number, StoreView | null>({
+    maxWeight: opts.maxBatchIds ?? 500,
+    send: async (ids) => {
+      const found = await loadStoreViews(db, [...new Set(ids)]);
+      return ids.map((id) => found.get(id) ?? null);
+    },
+  });
+  return {
+    async loadMany(ids) {
+      const views = await Promise.all(ids.map((id) => reads.submit(id, NO_DEADLINE)));
+      const out = new Map<number, StoreView>();
+      for (const view of views) if (view !== null) out.set(view.store.id, view);
+      return out;
+    },
+  };
 }
 
 /** A page of store ids in ascending order after `afterId` (the warm-up reads every store once). */
