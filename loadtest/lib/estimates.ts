@@ -4,18 +4,18 @@
  * count an answer as ok only when it came from the model or the store's own manual time, never from a
  * fallback (`degraded: true`).
  */
+import { SEOUL_INNER_BOX } from '@eta/contracts';
 import type { MixEntry } from './mix.ts';
 
-/**
- * A box wholly inside Seoul (Guro to Jungnang, Eunpyeong to Songpa), so every destination is in the
- * service area and no request is a 422.
- */
-export const SEOUL_BOX = { minLat: 37.49, maxLat: 37.61, minLng: 126.91, maxLng: 127.09 } as const;
-
+/** A destination inside Seoul's service area, so no request is a 422. */
 export function seoulPoint(random: () => number): { lat: number; lng: number } {
   return {
-    lat: Number((SEOUL_BOX.minLat + random() * (SEOUL_BOX.maxLat - SEOUL_BOX.minLat)).toFixed(6)),
-    lng: Number((SEOUL_BOX.minLng + random() * (SEOUL_BOX.maxLng - SEOUL_BOX.minLng)).toFixed(6)),
+    lat: Number(
+      (SEOUL_INNER_BOX.minLat + random() * (SEOUL_INNER_BOX.maxLat - SEOUL_INNER_BOX.minLat)).toFixed(6),
+    ),
+    lng: Number(
+      (SEOUL_INNER_BOX.minLng + random() * (SEOUL_INNER_BOX.maxLng - SEOUL_INNER_BOX.minLng)).toFixed(6),
+    ),
   };
 }
 

@@ -13,6 +13,12 @@ import { z } from 'zod';
  */
 export const GEO_MAX_BATCH = 500;
 
+/**
+ * A box wholly inside Seoul (Guro to Jungnang, Eunpyeong to Songpa): every point in it is in the service
+ * area. Synthetic destinations (the BFF's warm-up, the benchmarks) are drawn from it.
+ */
+export const SEOUL_INNER_BOX = { minLat: 37.49, maxLat: 37.61, minLng: 126.91, maxLng: 127.09 } as const;
+
 // ---------------------------------------------------------------------------------------------------
 // Coordinates
 

@@ -103,6 +103,9 @@ export interface BuildServiceOptions {
   readonly defaultMetrics?: boolean;
 }
 
+/** What a shed request is told, by admission control and by the pressure signals alike. */
+const OVERLOADED_MESSAGE = 'server is overloaded; retry later';
+
 /** Milliseconds suit an ETA service: most answers take single-digit ms, the budget is seconds. */
 const DURATION_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -230,7 +233,7 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
         return reply
           .code(503)
           .header('retry-after', String(retryAfter))
-          .send({ code: 'OVERLOADED', message: 'server is overloaded; retry later' });
+          .send({ code: 'OVERLOADED', message: OVERLOADED_MESSAGE });
       }
       // Released when the response closes: sent, or its connection gone (Node emits 'close' on every
       // ServerResponse either way). Fastify's onResponse and onRequestAbort hooks together missed requests
@@ -314,7 +317,7 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
       if (request.routeOptions.config.probe === true) return;
       shed.inc({ reason: type });
       reply.header('retry-after', String(retryAfter));
-      throw new AppError(503, 'OVERLOADED', 'server is overloaded; retry later');
+      throw new AppError(503, 'OVERLOADED', OVERLOADED_MESSAGE);
     },
   });
 

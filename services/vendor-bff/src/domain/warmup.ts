@@ -6,7 +6,7 @@
  * connection pools to Geo and the ML proxy are open before real traffic arrives.
  */
 import type { DeadlineLike } from '@eta/service-kit';
-import type { PreciseEstimateRequest } from '@eta/contracts';
+import { SEOUL_INNER_BOX as BOX, type PreciseEstimateRequest } from '@eta/contracts';
 import type { StoreCatalog } from './stores.ts';
 
 export interface WarmUpDeps {
@@ -34,18 +34,7 @@ export interface WarmUpOutcome {
   readonly estimates: number;
 }
 
-/** Inside the same Seoul box the benchmarks use, so every destination is served. */
-const BOX = { minLat: 37.49, maxLat: 37.61, minLng: 126.91, maxLng: 127.09 } as const;
 const PAGE = 500;
-
-/** A small deterministic generator: the same warm-up every start, no Math.random state shared. */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 export async function warmUp(
   deps: WarmUpDeps,
@@ -66,7 +55,8 @@ export async function warmUp(
   if (ids.length === 0 || settings.estimates <= 0) return { stores: ids.length, estimates: 0 };
   await deps.modelsChecked;
 
-  const random = lcg(ids.length);
+  // Any spread of stores and destinations warms the path; nothing needs to repeat from one start to the next.
+  const random = Math.random;
   let started = 0;
   let done = 0;
   const worker = async (): Promise<void> => {
