@@ -311,7 +311,7 @@ export class ModelRegistry {
       // Newest first, until one serves: a version refused by its checks falls back to the one before.
       for (const listing of [...listings].reverse()) {
         if (this.#closed) return;
-        if (served.candidates.has(listing.version) || served.named.has(listing.version)) continue;
+        if (served.candidates.has(listing.version)) continue;
         wanted.add(listing.version);
         if (await ensure(listing)) break;
       }
