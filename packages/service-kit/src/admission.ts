@@ -50,7 +50,7 @@ export function createAdmission(opts: AdmissionOptions): Admission {
   const queueMinInFlight = opts.queueMinInFlight ?? 16;
   let inFlight = 0;
   let lastLag = 0;
-  /** Smallest lag seen in the current window, and whether the previous whole window stayed above target. */
+  /** Smallest lag seen in the current window; `standing` says whether the last whole window stayed above target. */
   let windowMin = Infinity;
   let windowStart = now();
   let standing = false;
