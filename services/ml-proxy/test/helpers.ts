@@ -39,9 +39,12 @@ export function testConfig(env: Record<string, string> = {}): Config {
     // several): every version loaded. The shipped default, MODEL_LOAD_VERSIONS=served, has its own tests
     // (served-versions.test.ts).
     MODEL_LOAD_VERSIONS: 'all',
-    // Admission control sheds on a standing event-loop queue, which a test runner starved of CPU beside
-    // other test files can show while a test sends a burst; its own tests are in service-kit.
+    // No load shedding (its own tests are in service-kit), as in the BFF's tests: admission control sheds
+    // on a standing event-loop queue, which a test runner starved of CPU shows during a burst, and the
+    // event-loop-delay shedder on a loop that a model load in `inline` mode just blocked (the execution
+    // test's first call after such a load was answered 503 in about half of its runs).
     MAX_QUEUE_MS: '0',
+    MAX_EVENT_LOOP_DELAY_MS: '0',
     ...env,
   });
 }
