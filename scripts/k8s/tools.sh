@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Builds the Kubernetes and chart tools the chart tests use, once per version, into a cache outside the
+# checkout (CI runs in a fresh clone on the same machine, so only the first run pays the build):
+#   kube           tools/kube: kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and etcd
+#                  in one binary, chosen by argv[0] (symlinks beside it)
+#   kwok           nodes and pods without a kubelet, with the stage files of its module
+#   helm           chart lint, template, install
+#   helm-unittest  tools/helm-unittest, installed as a helm plugin of a private HELM_PLUGINS folder
+#   kubeconform    strict schema validation of rendered manifests
+# Prints the tools folder on stdout (progress goes to stderr). Versions are pinned here and in tools/*/go.mod:
+# the Go module proxy refuses or mis-resolves @latest.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+KUBE_VERSION=v1.36.3
+KWOK_VERSION=v0.8.0
+HELM_VERSION=v3.21.4
+KUBECONFORM_VERSION=v0.8.0
+HELM_UNITTEST_VERSION=v1.1.2
+
+export CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOTOOLCHAIN=local
+cache="${ETA_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/eta-suite}"
+# The key names every input of the build, so a change to a version or to tools/ builds a new folder.
+key="$( { echo "$KUBE_VERSION $KWOK_VERSION $HELM_VERSION $KUBECONFORM_VERSION $HELM_UNITTEST_VERSION"; go version;
+  cat "$root"/tools/kube/{go.mod,go.sum,main.go} "$root"/tools/helm-unittest/{go.mod,go.sum}; } | sha256sum | cut -c1-16)"
+dir="$cache/k8s-tools-$key"
+log() { echo "k8s-tools: $*" >&2; }
+
+build() { # name, then the command that builds it into $dir/bin
+  local name="$1"; shift
+  if [[ -x "$dir/bin/$name" ]]; then return; fi
+  local start=$SECONDS
+  log "building $name (first run only; cached in $dir)"
+  "$@" >&2
+  log "built $name in $((SECONDS - start)) s"
+}
+
+mkdir -p "$dir/bin"
+build helm env GOBIN="$dir/bin" go install -trimpath \
+  -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+build kubeconform env GOBIN="$dir/bin" go install -trimpath -ldflags "-s -w" "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION"
+build helm-unittest bash -c "cd '$root/tools/helm-unittest' && go build -trimpath -ldflags '-s -w' -o '$dir/bin/helm-unittest' github.com/helm-unittest/helm-unittest/cmd/helm-unittest"
+build kube bash -c "cd '$root/tools/kube' && go build -trimpath -ldflags '-s -w \
+  -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 \
+  -X k8s.io/component-base/version.gitMinor=36 -X k8s.io/client-go/pkg/version.gitVersion=$KUBE_VERSION \
+  -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=36' -o '$dir/bin/kube' ."
+build kwok env GOBIN="$dir/bin" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+
+for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl etcd; do
+  ln -sf kube "$dir/bin/$cmd"
+done
+# kwok's node and pod lifecycles ship as stage files in its module, not in the binary.
+if [[ ! -d "$dir/kwok-stages" ]]; then
+  mkdir -p "$dir/kwok-stages"
+  cp "$(go env GOMODCACHE)/sigs.k8s.io/kwok@$KWOK_VERSION"/kustomize/stage/{node/fast,node/heartbeat-with-lease,pod/fast}/*.yaml "$dir/kwok-stages/" 2>/dev/null ||
+    find "$(go env GOMODCACHE)/sigs.k8s.io/kwok@$KWOK_VERSION/kustomize/stage" -name '*.yaml' >&2
+fi
+# The release's own OpenAPI document, for kubeconform's schemas (scripts/k8s/schemas.ts).
+if [[ ! -f "$dir/kubernetes-swagger.json" ]]; then
+  kdir="$(cd "$root/tools/kube" && go mod download -json k8s.io/kubernetes | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+  cp "$kdir/api/openapi-spec/swagger.json" "$dir/kubernetes-swagger.json"
+fi
+# A private plugin folder: the stock plugin's install hook downloads from GitHub, which is not reachable.
+mkdir -p "$dir/helm-plugins/unittest"
+cat >"$dir/helm-plugins/unittest/plugin.yaml" <<YAML
+name: unittest
+version: "${HELM_UNITTEST_VERSION#v}"
+usage: unit test helm charts
+description: helm-unittest $HELM_UNITTEST_VERSION, built by scripts/k8s/tools.sh
+command: "$dir/bin/helm-unittest"
+YAML
+echo "$dir"
