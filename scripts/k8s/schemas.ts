@@ -3,7 +3,7 @@
  * OpenAPI document (api/openapi-spec/swagger.json of the k8s.io/kubernetes module, which
  * scripts/k8s/tools.sh copies into its tools folder).
  *
- *   node scripts/k8s/schemas.ts <swagger.json> <out-dir>
+ *   node scripts/k8s/schemas.ts <swagger.json> <out-dir> [<crd.yaml> ...]
  *
  * One standalone file per kind, named the way kubeconform looks them up
  * (`-schema-location '<out-dir>/{{ .ResourceKind }}{{ .KindSuffix }}.json'`): `deployment-apps-v1.json`,
@@ -11,9 +11,14 @@
  * (it then says "could not find schema" and validates nothing): each file carries the definitions it
  * reaches under its own `definitions`. Strict because every object with declared properties gets
  * `additionalProperties: false`, so a misspelt or misplaced field fails instead of being ignored.
+ *
+ * CustomResourceDefinitions given after the out-dir (KEDA's ScaledObject, the Prometheus Operator's
+ * ServiceMonitor: scripts/k8s/tools.sh takes them from the projects' Go modules) add a schema per served
+ * version from their openAPIV3Schema, strict the same way except where the CRD keeps unknown fields.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
 
 type Schema = { [key: string]: unknown };
 
@@ -104,12 +109,52 @@ export async function writeSchemas(swaggerPath: string, outDir: string): Promise
   return written;
 }
 
+interface Crd {
+  kind?: string;
+  spec?: {
+    group: string;
+    names: { kind: string };
+    versions: { name: string; served: boolean; schema?: { openAPIV3Schema?: Schema } }[];
+  };
+}
+
+/** One strict schema per served version of each CustomResourceDefinition in the YAML file. */
+export async function writeCrdSchemas(crdPath: string, outDir: string): Promise<number> {
+  let written = 0;
+  for (const doc of parseAllDocuments(await readFile(crdPath, 'utf8'))) {
+    const crd = doc.toJS() as Crd | null;
+    if (crd?.kind !== 'CustomResourceDefinition' || !crd.spec) continue;
+    const { group, names, versions } = crd.spec;
+    for (const v of versions) {
+      const schema = v.schema?.openAPIV3Schema;
+      if (!v.served || !schema) continue;
+      const strict = strictify(schema) as Schema;
+      const props = strict.properties as Record<string, Schema> | undefined;
+      if (props) {
+        props.apiVersion = { type: 'string', enum: [`${group}/${v.name}`] };
+        props.kind = { type: 'string', enum: [names.kind] };
+        // The API server fills metadata in; validate only that it is an object, as for built-in kinds.
+        props.metadata = { type: 'object' };
+      }
+      const file = { $schema: 'http://json-schema.org/draft-07/schema#', ...strict };
+      await writeFile(
+        join(outDir, schemaFileName({ group, version: v.name, kind: names.kind })),
+        JSON.stringify(file),
+      );
+      written++;
+    }
+  }
+  if (written === 0) throw new Error(`${crdPath}: no served CustomResourceDefinition version with a schema`);
+  return written;
+}
+
 if (import.meta.main) {
-  const [swaggerPath, outDir] = process.argv.slice(2);
+  const [swaggerPath, outDir, ...crds] = process.argv.slice(2);
   if (!swaggerPath || !outDir) {
-    console.error('usage: node scripts/k8s/schemas.ts <swagger.json> <out-dir>');
+    console.error('usage: node scripts/k8s/schemas.ts <swagger.json> <out-dir> [<crd.yaml> ...]');
     process.exit(2);
   }
-  const n = await writeSchemas(swaggerPath, outDir);
+  let n = await writeSchemas(swaggerPath, outDir);
+  for (const crd of crds) n += await writeCrdSchemas(crd, outDir);
   console.error(`schemas: wrote ${n} kind schemas to ${outDir}`);
 }

@@ -17,6 +17,10 @@ KWOK_VERSION=v0.8.0
 HELM_VERSION=v3.21.4
 KUBECONFORM_VERSION=v0.8.0
 HELM_UNITTEST_VERSION=v1.1.2
+# CRDs the charts can render objects of (KEDA ScaledObject, Prometheus Operator ServiceMonitor), taken from
+# the projects' Go modules: the schemas validate those objects too, and the cluster tests install them.
+KEDA_VERSION=v2.21.1
+PROMETHEUS_OPERATOR_VERSION=v0.85.0
 
 export CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOTOOLCHAIN=local
 cache="${ETA_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/eta-suite}"
@@ -59,6 +63,20 @@ fi
 if [[ ! -f "$dir/kubernetes-swagger.json" ]]; then
   kdir="$(cd "$root/tools/kube" && go mod download -json k8s.io/kubernetes | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
   cp "$kdir/api/openapi-spec/swagger.json" "$dir/kubernetes-swagger.json"
+fi
+# The CRDs, from the module zips (KEDA's go.mod asks for a newer Go than the machine's, so `go mod download`
+# reports an error after it has fetched the zip; only the zip is needed).
+crd() { # module version path-in-module
+  local zip
+  zip="$(cd "$root/tools/kube" && go mod download -json "$1@$2" | sed -n 's/^\t"Zip": "\(.*\)",$/\1/p')" || true
+  unzip -p "$zip" "$1@$2/$3"
+}
+if [[ ! -f "$dir/crds/done" ]]; then
+  mkdir -p "$dir/crds"
+  crd github.com/kedacore/keda/v2 "$KEDA_VERSION" config/crd/bases/keda.sh_scaledobjects.yaml >"$dir/crds/keda.sh_scaledobjects.yaml"
+  crd github.com/prometheus-operator/prometheus-operator "$PROMETHEUS_OPERATOR_VERSION" \
+    example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml >"$dir/crds/monitoring.coreos.com_servicemonitors.yaml"
+  touch "$dir/crds/done"
 fi
 # A private plugin folder: the stock plugin's install hook downloads from GitHub, which is not reachable.
 mkdir -p "$dir/helm-plugins/unittest"
