@@ -1,0 +1,442 @@
+// Writes every chart's values.schema.json from one description, so the four charts share one definition of a
+// workload (resources, autoscaling, probes, shutdown ...) and each chart's `config` lists exactly the env keys
+// of its service's config schema (services/<svc>/src/config.ts), minus the keys the chart owns and minus
+// secrets, which only come by reference (`secretEnv`). additionalProperties is false wherever the keys are
+// known, so a misspelt key fails `helm lint`, `helm template` and `helm install`.
+//
+//   node charts/values-schema.mjs           writes the files
+//   node charts/values-schema.mjs --check   exits 1 when a committed file differs (scripts/k8s/check-charts.sh)
+import { readFile, writeFile } from 'node:fs/promises';
+
+const here = new URL('.', import.meta.url);
+
+// ---- building blocks ------------------------------------------------------------------------------------
+
+const obj = (properties, extra = {}) => ({ type: 'object', additionalProperties: false, properties, ...extra });
+const str = (extra = {}) => ({ type: 'string', ...extra });
+const bool = { type: 'boolean' };
+const int = (minimum, maximum) => ({
+  type: 'integer',
+  ...(minimum === undefined ? {} : { minimum }),
+  ...(maximum === undefined ? {} : { maximum }),
+});
+const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
+const anyObject = { type: 'object' };
+const listOf = (items) => ({ type: 'array', items });
+const dns1123Label = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+const quantity = { type: ['string', 'number'], pattern: '^[0-9]+(\\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$' };
+
+// Env values: numbers may be written as numbers or as digit strings (env is text in the end).
+const envInt = (minimum, maximum) => ({
+  type: ['integer', 'string'],
+  pattern: '^-?[0-9]+$',
+  ...(minimum === undefined ? {} : { minimum }),
+  ...(maximum === undefined ? {} : { maximum }),
+});
+const envNumber = (minimum, maximum) => ({ type: ['number', 'string'], pattern: '^[0-9.]+$', minimum, maximum });
+const envEnum = (values) => ({ type: 'string', enum: values });
+
+const secretRef = obj(
+  {
+    name: str({ minLength: 1, description: 'an existing Secret in the namespace of the pods' }),
+    key: str({ minLength: 1 }),
+    optional: bool,
+  },
+  { required: ['name', 'key'] },
+);
+
+const global = obj({
+  imageRegistry: str(),
+  imagePullSecrets: listOf(str({ minLength: 1 })),
+  nodePoolLabelKey: str(),
+  keda: obj({ enabled: bool }),
+});
+
+const image = (extra = {}) =>
+  obj({
+    registry: str(),
+    repository: str({ minLength: 1 }),
+    tag: { type: ['string', 'number'] },
+    digest: str({ pattern: '^(sha256:[a-f0-9]{64})?$' }),
+    pullPolicy: envEnum(['Always', 'IfNotPresent', 'Never']),
+    ...extra,
+  });
+
+const resources = obj({
+  requests: obj({ cpu: quantity, memory: quantity, 'ephemeral-storage': quantity }),
+  limits: obj({ cpu: quantity, memory: quantity, 'ephemeral-storage': quantity }),
+});
+
+const scalingRules = obj({
+  stabilizationWindowSeconds: int(0, 3600),
+  selectPolicy: envEnum(['Max', 'Min', 'Disabled']),
+  policies: listOf(
+    obj(
+      { type: envEnum(['Pods', 'Percent']), value: int(1), periodSeconds: int(1, 1800) },
+      { required: ['type', 'value', 'periodSeconds'] },
+    ),
+  ),
+  tolerance: quantity,
+});
+
+const autoscaling = obj({
+  enabled: bool,
+  // >= 1: a CPU-scaled workload cannot come back from zero (and KEDA would scale it to zero).
+  minReplicas: int(1, 1000),
+  maxReplicas: int(1, 1000),
+  targetCPUUtilizationPercentage: int(1, 1000),
+  behavior: obj({ scaleUp: scalingRules, scaleDown: scalingRules }),
+});
+
+const spread = {
+  oneOf: [
+    { type: 'null' },
+    obj(
+      { maxSkew: int(1), whenUnsatisfiable: envEnum(['DoNotSchedule', 'ScheduleAnyway']) },
+      { required: ['maxSkew', 'whenUnsatisfiable'] },
+    ),
+  ],
+};
+
+const probe = (extra = {}) =>
+  obj(
+    { periodSeconds: int(1, 300), timeoutSeconds: int(1, 60), failureThreshold: int(1, 1000), ...extra },
+    { required: ['periodSeconds', 'timeoutSeconds', 'failureThreshold'] },
+  );
+
+const peer = obj({ podSelector: anyObject, namespaceSelector: anyObject, ipBlock: anyObject });
+
+const networkPolicy = (extra = {}) =>
+  obj({ enabled: bool, from: listOf(peer), metricsFrom: listOf(peer), ...extra });
+
+const envVar = obj({ name: str({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), value: str(), valueFrom: anyObject }, {
+  required: ['name'],
+});
+
+/** The settings of one workload: a BFF role (merged over roles.default) or geo's / ml-proxy's top level. */
+const workload = ({ config, secrets }) => ({
+  replicas: int(0, 1000),
+  resources,
+  autoscaling,
+  pdb: obj({ enabled: bool, maxUnavailable: { type: ['integer', 'string'], pattern: '^[0-9]+%$', minimum: 0 } }),
+  nodePool: str({ pattern: `^(${dns1123Label.slice(1, -1)})?$` }),
+  nodeSelector: stringMap,
+  tolerations: listOf(anyObject),
+  affinity: anyObject,
+  topologySpread: obj({ enabled: bool, zone: spread, hostname: spread }),
+  priorityClassName: str(),
+  podAnnotations: stringMap,
+  podLabels: stringMap,
+  config: obj(config),
+  secretEnv: obj(Object.fromEntries(secrets.map((k) => [k, secretRef]))),
+  extraEnv: listOf(envVar),
+  probes: obj({
+    startup: probe(),
+    readiness: probe({ successThreshold: int(1, 1) }),
+    liveness: probe(),
+  }),
+  shutdown: obj({
+    preStopSleepSeconds: int(1, 120),
+    delayMs: int(0, 120000),
+    timeoutMs: int(0, 300000),
+    extraGraceSeconds: int(1, 600),
+    terminationGracePeriodSeconds: int(1, 3600),
+  }),
+  service: obj({
+    type: envEnum(['ClusterIP', 'NodePort', 'LoadBalancer']),
+    port: int(1, 65535),
+    annotations: stringMap,
+  }),
+  serviceAccount: obj({ create: bool, name: str(), annotations: stringMap }),
+  serviceMonitor: obj({ enabled: bool, interval: str(), scrapeTimeout: str(), labels: stringMap }),
+  tmpSizeLimit: quantity,
+  extraVolumes: listOf(anyObject),
+  extraVolumeMounts: listOf(anyObject),
+});
+
+const datadog = obj({
+  enabled: bool,
+  env: str(),
+  tracing: bool,
+  metrics: bool,
+  logs: bool,
+  metricsNamespace: str(),
+});
+
+// ---- env keys per service (config.ts), without PORT, SHUTDOWN_* and DD_TRACE_ENABLED (the chart's) ------
+
+const kitEnv = {
+  HOST: str(),
+  LOG_LEVEL: envEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  MAX_EVENT_LOOP_DELAY_MS: envInt(0),
+  MAX_IN_FLIGHT: envInt(0, 1000000),
+  MAX_QUEUE_MS: envInt(0, 60000),
+  REQUEST_TIMEOUT_MS: envInt(1),
+  ACCESS_LOG: envEnum(['all', 'errors-and-slow', 'off']),
+  SLOW_REQUEST_MS: envInt(0),
+};
+
+const cacheTuning = {
+  CACHE_TTL_JITTER: envNumber(0, 1),
+  CACHE_L1_MAX_ENTRIES: envInt(1),
+  CACHE_L1_MAX_BYTES: envInt(1),
+  CACHE_L2_TIMEOUT_MS: envInt(1, 10000),
+  CACHE_CONNECT_TIMEOUT_MS: envInt(1),
+  CACHE_BREAKER_FAILURES: envInt(1),
+  CACHE_BREAKER_RESET_MS: envInt(1),
+};
+
+const bffEnv = {
+  ...kitEnv,
+  // @eta/cache (REDIS_URL is a secret)
+  CACHE_KEY_PREFIX: str(),
+  CACHE_TTL_MS: envInt(1),
+  CACHE_STALE_MS: envInt(0),
+  CACHE_INVALIDATION: bool,
+  ...cacheTuning,
+  // adapters/db/env.ts (DATABASE_URL is a secret)
+  DATABASE_POOL_MAX: envInt(1, 100),
+  DATABASE_CONNECT_TIMEOUT_MS: envInt(1),
+  DATABASE_STATEMENT_TIMEOUT_MS: envInt(1),
+  DATABASE_IDLE_TIMEOUT_MS: envInt(1),
+  PGLITE_DATA_DIR: str(),
+  MIGRATE_ON_START: bool,
+  SEED_ON_START: bool,
+  SEED_STORES: envInt(1, 1000000),
+  // auth/config.ts (SERVICE_TOKENS is a secret; AUTH_DEV_KEYS is never allowed in a deployment)
+  AUTH_ISSUER: str({ minLength: 1 }),
+  AUTH_AUDIENCE: str({ minLength: 1 }),
+  AUTH_JWKS_URL: str({ pattern: '^https?://' }),
+  AUTH_PUBLIC_KEY: str({ minLength: 1 }),
+  AUTH_ALGORITHMS: str({
+    pattern: '^\\s*(RS256|RS384|RS512|PS256|PS384|PS512|ES256|ES384|ES512|EdDSA)(\\s*,\\s*(RS256|RS384|RS512|PS256|PS384|PS512|ES256|ES384|ES512|EdDSA))*\\s*$',
+  }),
+  AUTH_CLOCK_TOLERANCE_SECONDS: envInt(0, 300),
+  AUTH_VERIFIED_CACHE_ENTRIES: envInt(0, 1000000),
+  AUTH_VERIFIED_CACHE_SECONDS: envInt(1, 86400),
+  TRUST_MESH_IDENTITY_HEADER: str({ pattern: '^[A-Za-z0-9-]{1,100}$' }),
+  ADMIN_RATE_LIMIT_PER_MINUTE: envInt(1, 1000000),
+  ADMIN_RATE_LIMIT_BURST: envInt(1, 100000),
+  ADMIN_WEB_DIR: str({ minLength: 1 }),
+  // config.ts (ROLE, GEO_URL and ML_PROXY_URL are the chart's)
+  ESTIMATE_BUDGET_MS: envInt(1, 10000),
+  ESTIMATE_RESERVE_MS: envInt(0, 1000),
+  GEO_TIMEOUT_MS: envInt(1, 10000),
+  ML_TIMEOUT_MS: envInt(1, 10000),
+  DEPENDENCY_MIN_BUDGET_MS: envInt(0, 1000),
+  DEPENDENCY_RETRY: bool,
+  BREAKER_FAILURES: envInt(1, 1000),
+  BREAKER_RESET_MS: envInt(10, 600000),
+  DEPENDENCY_COALESCE: bool,
+  GEO_COALESCE_MAX_PAIRS: envInt(1, 500),
+  ML_COALESCE_MAX_ROWS: envInt(1, 10000),
+  GEO_CONNECTIONS: envInt(1, 1024),
+  ML_CONNECTIONS: envInt(1, 1024),
+  MODEL_LAYOUT_REFRESH_SECONDS: envInt(1, 3600),
+  WARMUP_MAX_STORES: envInt(0, 10000000),
+  WARMUP_ESTIMATES: envInt(0, 1000000),
+  ROUGH_H3_RESOLUTION: envInt(5, 11),
+  ROUGH_TIME_BUCKET_MINUTES: { enum: [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60] },
+  ROUGH_CACHE_MAX_ENTRIES: envInt(1),
+  ROUGH_CACHE_MAX_BYTES: envInt(1),
+};
+
+const geoEnv = {
+  ...kitEnv,
+  ...cacheTuning,
+  CACHE_TTL_MS: envInt(1, 300000),
+  CACHE_STALE_MS: envInt(0, 300000),
+  GEO_DATA_DIR: str({ minLength: 1 }),
+  GEO_LIVE_KEY_NAMESPACE: str(),
+  GEO_LIVE_MAX_AGE_SECONDS: envInt(1, 86400),
+};
+
+const mlEnv = {
+  ...kitEnv,
+  MODEL_REPOSITORY: str({ minLength: 1 }),
+  MODELS: str({ pattern: '^[a-z0-9][a-z0-9_.-]{0,63}(,[a-z0-9][a-z0-9_.-]{0,63})*$' }),
+  MODEL_POLL_INTERVAL_SECONDS: envNumber(0, 3600),
+  // A JSON object keyed by model name; a map in values is rendered as JSON.
+  MODEL_SETTINGS: { type: ['string', 'object'] },
+  MODEL_DEADLINE_MS: envInt(1, 60000),
+  MODEL_LOAD_VERSIONS: envEnum(['served', 'all']),
+  FALLBACK_ENABLED: bool,
+  ORT_INTRA_OP_THREADS: envInt(1, 64),
+  ORT_EXECUTION: envEnum(['auto', 'thread', 'inline']),
+  ORT_INLINE_MAX_ROWS: envInt(0, 100000),
+  MAX_BATCH_ROWS: envInt(1, 100000),
+  WARMUP_RUNS: envInt(0, 10000),
+  REQUIRE_GOLDEN: bool,
+  SHADOW_MAX_INFLIGHT: envInt(0, 1000),
+};
+
+// ---- the charts -----------------------------------------------------------------------------------------
+
+const schemaHeader = { $schema: 'http://json-schema.org/draft-07/schema#' };
+
+const bffRole = obj({
+  enabled: bool,
+  namespace: str({ pattern: `^(${dns1123Label.slice(1, -1)})?$`, maxLength: 63 }),
+  ...workload({ config: bffEnv, secrets: ['DATABASE_URL', 'REDIS_URL', 'SERVICE_TOKENS'] }),
+  networkPolicy: networkPolicy(),
+});
+
+const roleRef = { $ref: '#/definitions/role' };
+
+const vendorBff = {
+  ...schemaHeader,
+  title: 'vendor-bff values',
+  definitions: { role: bffRole },
+  ...obj({
+    global,
+    // The library chart's values (Helm adds them; lib has none of its own).
+    lib: anyObject,
+    enabled: bool,
+    nameOverride: str(),
+    fullnameOverride: str(),
+    image: image(),
+    imagePullSecrets: listOf(str({ minLength: 1 })),
+    nodePoolLabelKey: str({ minLength: 1 }),
+    upstreams: obj({ geoUrl: str({ pattern: '^(https?://.+)?$' }), mlProxyUrl: str({ pattern: '^(https?://.+)?$' }) }),
+    datadog,
+    ingress: obj({
+      enabled: bool,
+      className: str(),
+      annotations: stringMap,
+      host: str(),
+      path: str({ pattern: '^/' }),
+      pathType: envEnum(['Prefix', 'Exact', 'ImplementationSpecific']),
+      tls: listOf(obj({ secretName: str(), hosts: listOf(str()) })),
+    }),
+    // Only the three deployable roles (ROLE=all is for local runs and tests): a misspelt role fails.
+    roles: obj({ default: roleRef, precise: roleRef, rough: roleRef, admin: roleRef }),
+  }),
+};
+
+const serviceChart = (title, env, secrets) => ({
+  ...schemaHeader,
+  title,
+  ...obj({
+    global,
+    lib: anyObject,
+    enabled: bool,
+    nameOverride: str(),
+    fullnameOverride: str(),
+    component: str({ pattern: `^(${dns1123Label.slice(1, -1)})?$` }),
+    image: image(),
+    imagePullSecrets: listOf(str({ minLength: 1 })),
+    nodePoolLabelKey: str({ minLength: 1 }),
+    datadog,
+    ...workload({ config: env, secrets }),
+    networkPolicy: networkPolicy({
+      clients: obj({
+        namespaces: listOf(str({ pattern: dns1123Label })),
+        instance: str(),
+        podLabels: stringMap,
+      }),
+    }),
+  }),
+});
+
+const TARGETS = ['vendor-bff-precise', 'vendor-bff-rough', 'vendor-bff-admin', 'geo', 'ml-proxy'];
+const perTarget = (value) => obj(Object.fromEntries(TARGETS.map((t) => [t, value])), { minProperties: 1 });
+const perPool = (value) => ({
+  type: 'object',
+  propertyNames: { pattern: dns1123Label, maxLength: 40 },
+  additionalProperties: value,
+});
+const cron = str({ pattern: '^\\S+( \\S+){4}$', description: 'five cron fields, in timeZone' });
+const name = str({ pattern: dns1123Label, maxLength: 30 });
+
+const suite = {
+  ...schemaHeader,
+  title: 'suite values',
+  ...obj({
+    global,
+    // Subcharts: validated by their own schemas (Helm checks each with its values).
+    'vendor-bff': anyObject,
+    geo: anyObject,
+    'ml-proxy': anyObject,
+    lib: anyObject,
+    timeZone: str({ minLength: 1, description: 'IANA zone of every schedule (CronJobs and KEDA cron triggers)' }),
+    prescale: obj({
+      enabled: bool,
+      image: image(),
+      imagePullSecrets: listOf(str({ minLength: 1 })),
+      startingDeadlineSeconds: int(10, 86400),
+      backoffLimit: int(0, 20),
+      activeDeadlineSeconds: int(10, 3600),
+      ttlSecondsAfterFinished: int(0, 2592000),
+      successfulJobsHistoryLimit: int(0, 100),
+      failedJobsHistoryLimit: int(0, 100),
+      requestTimeoutMs: int(100, 300000),
+      resources,
+      nodeSelector: stringMap,
+      tolerations: listOf(anyObject),
+      podAnnotations: stringMap,
+      schedules: listOf(
+        obj(
+          {
+            name,
+            schedule: cron,
+            minReplicas: perTarget(int(1, 1000)),
+            placeholders: perPool(int(0, 1000)),
+          },
+          { required: ['name', 'schedule'], anyOf: [{ required: ['minReplicas'] }, { required: ['placeholders'] }] },
+        ),
+      ),
+    }),
+    placeholders: obj({
+      enabled: bool,
+      image: image(),
+      // Above the cluster autoscaler's expendable cut-off (-10): it still adds nodes for them.
+      priorityClass: obj({ create: bool, name: str(), value: int(-9, -1) }),
+      pools: perPool(
+        obj(
+          { replicas: int(0, 1000), workload: envEnum(TARGETS) },
+          { required: ['workload'] },
+        ),
+      ),
+    }),
+    keda: obj({
+      pollingInterval: int(5, 600),
+      cooldownPeriod: int(0, 3600),
+      windows: listOf(
+        obj(
+          {
+            name,
+            start: cron,
+            end: cron,
+            desiredReplicas: perTarget(int(1, 1000)),
+            placeholders: perPool(int(1, 1000)),
+          },
+          { required: ['name', 'start', 'end'], anyOf: [{ required: ['desiredReplicas'] }, { required: ['placeholders'] }] },
+        ),
+      ),
+    }),
+  }),
+};
+
+const files = {
+  'vendor-bff/values.schema.json': vendorBff,
+  'geo/values.schema.json': serviceChart('geo values', geoEnv, ['REDIS_URL']),
+  'ml-proxy/values.schema.json': serviceChart('ml-proxy values', mlEnv, []),
+  'suite/values.schema.json': suite,
+};
+
+const check = process.argv.includes('--check');
+let stale = 0;
+for (const [path, schema] of Object.entries(files)) {
+  const url = new URL(path, here);
+  const text = `${JSON.stringify(schema, null, 2)}\n`;
+  if (check) {
+    const old = await readFile(url, 'utf8').catch(() => '');
+    if (old !== text) {
+      console.error(`charts/${path} is not what charts/values-schema.mjs writes: run node charts/values-schema.mjs`);
+      stale += 1;
+    }
+  } else {
+    await writeFile(url, text);
+  }
+}
+process.exitCode = stale > 0 ? 1 : 0;
