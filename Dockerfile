@@ -1,0 +1,91 @@
+# syntax=docker/dockerfile:1
+# Every image of the suite, from one file (docs/images.md): one target per image, named like its folder.
+# Build from the repository root:
+#   docker build --target vendor-bff -t vendor-bff .    # also: geo, ml-proxy, prescaler
+# What goes into an image is decided by scripts/images/stage.sh, which the build stages below run. Where no
+# Docker engine exists, scripts/images/build.sh assembles the same images from this file: it reads the
+# runtime stages (ENV, WORKDIR, USER, ENTRYPOINT, CMD, EXPOSE, STOPSIGNAL, LABEL and the COPYs from the
+# build stages), runs the same stage.sh, and stands in for RUNTIME_IMAGE with a base of the same Debian 12
+# packages. It accepts only those instructions after the build stages, so keep work that needs RUN in
+# stage.sh. scripts/images/check.sh builds and runs them.
+ARG BUILD_IMAGE=node:24-slim
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot
+
+# Build: the workspace, and every package the lockfile names in pnpm's store (a cache mount, kept between
+# builds). Dependencies depend on the lockfile only, so the fetch survives every source change.
+FROM ${BUILD_IMAGE} AS build
+ENV CI=true npm_config_store_dir=/pnpm/store
+WORKDIR /repo
+COPY package.json pnpm-workspace.yaml pnpm-lock.yaml .npmrc ./
+# pnpm at the version package.json pins (packageManager), from the npm registry.
+RUN npm install --global --no-fund --no-audit "$(node -p 'require("./package.json").packageManager')"
+RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store pnpm fetch
+COPY . .
+
+FROM build AS build-vendor-bff
+RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store scripts/images/stage.sh vendor-bff /out
+
+FROM build AS build-geo
+RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store scripts/images/stage.sh geo /out
+
+FROM build AS build-ml-proxy
+RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store scripts/images/stage.sh ml-proxy /out
+
+FROM build AS build-prescaler
+RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store scripts/images/stage.sh prescaler /out
+
+# Runtime: Node 24 on Debian 12 without a shell or package manager, as the numeric non-root user (so the
+# kubelet can verify runAsNonRoot). Files are owned by root and read-only to that user: every image runs
+# with a read-only root file system; /tmp is the only place a service may write (an emptyDir in the chart).
+# Arguments go to the service: ENTRYPOINT runs src/main.ts, so `docker run prescaler --help` works, and a
+# Job runs another script with `command: [/nodejs/bin/node, src/cli/migrate.ts]`.
+FROM ${RUNTIME_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+USER 65532:65532
+# runService drains on SIGTERM (readiness fails, SHUTDOWN_DELAY_MS, then close); Node runs as PID 1.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["/nodejs/bin/node", "src/main.ts"]
+CMD []
+
+# One image, three Deployments: ROLE=precise|rough|admin (all: every route, for local runs). The admin
+# role serves the admin web built into the image.
+FROM runtime AS vendor-bff
+# A larger young generation: far fewer scavenges at thousands of requests per second (docs/architecture.md).
+ENV NODE_OPTIONS=--max-semi-space-size=32 \
+    PORT=8080 \
+    ADMIN_WEB_DIR=/app/admin-web
+LABEL org.opencontainers.image.title=vendor-bff
+COPY --from=build-vendor-bff /out/deps/ /
+COPY --from=build-vendor-bff /out/app/ /
+COPY --from=build-vendor-bff /out/data/ /
+EXPOSE 8080
+
+FROM runtime AS geo
+ENV NODE_OPTIONS=--max-semi-space-size=32 \
+    PORT=8081 \
+    GEO_DATA_DIR=/app/data
+LABEL org.opencontainers.image.title=geo
+COPY --from=build-geo /out/deps/ /
+COPY --from=build-geo /out/app/ /
+# The committed geodata (about 250 kB); its own layer, so new data does not re-ship the code.
+COPY --from=build-geo /out/data/ /
+EXPOSE 8081
+
+# The committed models are the default model repository; production may mount a volume (or an init
+# container's sync) over /models so new versions arrive without a new image.
+FROM runtime AS ml-proxy
+ENV NODE_OPTIONS=--max-semi-space-size=32 \
+    PORT=8082 \
+    MODEL_REPOSITORY=/models
+LABEL org.opencontainers.image.title=ml-proxy
+COPY --from=build-ml-proxy /out/deps/ /
+COPY --from=build-ml-proxy /out/app/ /
+COPY --from=build-ml-proxy /out/data/ /
+EXPOSE 8082
+
+# Run to completion by the suite chart's CronJobs; no port.
+FROM runtime AS prescaler
+LABEL org.opencontainers.image.title=prescaler
+COPY --from=build-prescaler /out/deps/ /
+COPY --from=build-prescaler /out/app/ /

