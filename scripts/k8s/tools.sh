@@ -53,11 +53,14 @@ build kwok env GOBIN="$dir/bin" go install -trimpath -ldflags "-s -w" "sigs.k8s.
 for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl etcd; do
   ln -sf kube "$dir/bin/$cmd"
 done
-# kwok's node and pod lifecycles ship as stage files in its module, not in the binary.
-if [[ ! -d "$dir/kwok-stages" ]]; then
+# kwok's node and pod lifecycles ship as Stage files in its module, not in the binary: nodes turn Ready and
+# keep a lease, pods are Ready once scheduled, Job pods complete, deleted pods go away.
+if [[ ! -f "$dir/kwok-stages/done" ]]; then
+  stage_src="$(go env GOMODCACHE)/sigs.k8s.io/kwok@$KWOK_VERSION/kustomize/stage"
   mkdir -p "$dir/kwok-stages"
-  cp "$(go env GOMODCACHE)/sigs.k8s.io/kwok@$KWOK_VERSION"/kustomize/stage/{node/fast,node/heartbeat-with-lease,pod/fast}/*.yaml "$dir/kwok-stages/" 2>/dev/null ||
-    find "$(go env GOMODCACHE)/sigs.k8s.io/kwok@$KWOK_VERSION/kustomize/stage" -name '*.yaml' >&2
+  cp "$stage_src"/node/fast/node-initialize.yaml "$stage_src"/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+    "$stage_src"/pod/fast/pod-{ready,complete,delete}.yaml "$dir/kwok-stages/"
+  touch "$dir/kwok-stages/done"
 fi
 # The release's own OpenAPI document, for kubeconform's schemas (scripts/k8s/schemas.ts).
 if [[ ! -f "$dir/kubernetes-swagger.json" ]]; then

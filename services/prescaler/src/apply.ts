@@ -3,6 +3,8 @@ import {
   type AutoscalingV2Api,
   type ConfigurationOptions,
   ApiException,
+  type ObservableMiddleware,
+  Observable,
   PatchStrategy,
   type RequestContext,
   type ResponseContext,
@@ -45,15 +47,16 @@ export interface ApplyOptions {
 
 /** Per-request options: a merge patch (when patching) and a deadline that aborts the request. */
 function callOptions(timeoutMs: number, contentType?: string): ConfigurationOptions {
-  const middleware = {
-    pre: async (ctx: RequestContext) => {
+  // The object-style API runs "observable" middleware (the client's Observable, a thin promise wrapper),
+  // although the options type of its methods declares promise-returning hooks; hence the cast below.
+  const middleware: ObservableMiddleware = {
+    pre: (ctx: RequestContext) => {
       if (contentType) ctx.setHeaderParam('Content-Type', contentType);
       ctx.setSignal(AbortSignal.timeout(timeoutMs));
-      return ctx;
+      return new Observable(Promise.resolve(ctx));
     },
-    post: async (res: ResponseContext) => res,
+    post: (res: ResponseContext) => new Observable(Promise.resolve(res)),
   };
-  // The object API hands options to the promise API, which wraps each middleware as promise-returning.
   return { middleware: [middleware], middlewareMergeStrategy: 'append' } as unknown as ConfigurationOptions;
 }
 

@@ -91,5 +91,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  process.exitCode = await main(process.argv.slice(2));
+  // Exit as soon as the work is done: a request aborted by its deadline can leave a half-open TLS socket
+  // that would otherwise keep the Job's pod running for no reason. pino writes stdout synchronously.
+  process.exit(await main(process.argv.slice(2)));
 }

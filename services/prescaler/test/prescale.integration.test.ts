@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -229,14 +229,22 @@ describe('prescaler on a real API server', () => {
 });
 
 describe('prescaler deadlines', () => {
-  let silent: Server;
-  afterAll(() => new Promise<void>((r) => (silent ? silent.close(() => r()) : r())));
+  let silent: Server | undefined;
+  const sockets = new Set<Socket>();
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((r) => (silent ? silent.close(() => r()) : r()));
+  });
 
   it('gives up on an API server that never answers instead of hanging the Job', async () => {
     // Accepts connections and never answers a byte: the per-call deadline must end each attempt.
-    silent = createServer(() => {});
-    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    const port = (silent.address() as { port: number }).port;
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    silent = server;
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
     const cfg = await plane.kubeconfigFor('x', 'silent');
     const { readFile, writeFile } = await import('node:fs/promises');
     await writeFile(cfg, (await readFile(cfg, 'utf8')).replace(plane.server, `https://127.0.0.1:${port}`));
