@@ -216,9 +216,10 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
   app.addHook('onRequest', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
     if (closing) {
-      // A keep-alive connection may still bring requests while the server closes; tell the client to
-      // reconnect (to another pod) instead of reusing this socket.
-      reply.header('connection', 'close');
+      // Past the drain delay a request comes only on a new connection (the Service no longer routes here)
+      // or on a keep-alive one its client left unused for the whole delay. It is not run: a coded 503 the
+      // client may safely retry elsewhere, and `Connection: close` (onSend) so it reconnects to another pod.
+      // Requests already in flight when closing began are answered as usual; app.close() waits for them.
       throw new AppError(503, 'SHUTTING_DOWN', 'server is shutting down; retry on another instance');
     }
     const budgetMs = inboundBudgetMs(request.headers[REQUEST_TIMEOUT_HEADER], config.REQUEST_TIMEOUT_MS);
@@ -257,9 +258,24 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
   });
 
   app.addHook('onSend', (_request, reply, payload, done) => {
-    // In-flight answers finished while closing must not leave a keep-alive socket behind: the server only
-    // finishes closing when every socket is gone, so an idle one would hold shutdown to its timeout.
-    if (closing) reply.header('connection', 'close');
+    // From the moment readiness fails (runService's drain, or app.close()), every answer, including one to
+    // a request that was already in flight, says `Connection: close`, and Node closes the socket once it is
+    // written. The client learns from the answer itself that the connection is finished, before it could
+    // write another request on it: the one way to end a keep-alive connection that no request can race.
+    // Its next request opens a new connection, which the Service routes to a pod still in its endpoints
+    // (kube-proxy keeps an open connection on its pod after the pod left the endpoints, so without this a
+    // pooled client goes on sending here until the listener closes, and loses what it sends then).
+    //
+    // Idle keep-alive sockets are deliberately NOT closed when the drain begins (no closeIdleConnections()
+    // here): the socket a busy client left idle a moment ago is the one its next request is being written
+    // to, and closing it loses that request (ECONNRESET / socket hang up; neither Node's http.Agent nor
+    // undici retries a request whose socket closed under it). Every connection that carries a request
+    // during SHUTDOWN_DELAY_MS is moved off by that request's answer; a connection its client left unused
+    // for the whole delay is closed by Node's server.close() in app.close() (which closes idle sockets).
+    // That last close is the only step that can race a request, and only one on such a long-idle socket.
+    // Answers finished while closing need it too: the server only finishes closing when every socket is
+    // gone, so an idle keep-alive one would hold shutdown to its timeout.
+    if (readiness.shuttingDown) reply.header('connection', 'close');
     done(null, payload);
   });
 

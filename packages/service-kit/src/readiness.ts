@@ -18,7 +18,10 @@ export interface Readiness {
   add(name: string, check: ReadinessCheck): void;
   /** Runs every check in parallel, each bounded by the check timeout. */
   run(): Promise<ReadinessReport>;
-  /** Fails readiness for good: the pod is about to drain and must leave the Service's endpoints. */
+  /**
+   * Fails readiness for good: the pod is about to drain and must leave the Service's endpoints. From
+   * then on buildService answers every request with `Connection: close`, so keep-alive clients move off.
+   */
   beginShutdown(): void;
   readonly shuttingDown: boolean;
 }

@@ -14,6 +14,9 @@ export interface RunServiceOptions {
   /**
    * How long to keep serving after readiness fails, so the endpoint controller and every kube-proxy
    * stop routing here before the listener closes (conventions: drain, then exit). SHUTDOWN_DELAY_MS.
+   * Open keep-alive connections are not rerouted by that: during the delay every answer says
+   * `Connection: close` (buildService), so each connection that carries a request is moved off by its
+   * answer. The delay must be long enough for every client to send once (seconds, not milliseconds).
    */
   readonly shutdownDelayMs: number;
   /** Upper bound on `app.close()` (in-flight requests, adapters); exit 1 past it. SHUTDOWN_TIMEOUT_MS. */
@@ -86,9 +89,11 @@ const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 /**
  * Listens and owns the process lifecycle: on SIGTERM or SIGINT readiness fails at once, the service
- * keeps serving for `shutdownDelayMs`, then `app.close()` drains in-flight requests and runs onClose
- * hooks (adapters close there), and the process exits 0. A second signal exits 1 at once; an uncaught
- * exception or unhandled rejection closes without the delay and exits 1.
+ * keeps serving for `shutdownDelayMs` with `Connection: close` on every answer (keep-alive clients move
+ * to other pods without losing a request), then `app.close()` closes the listener and the keep-alive
+ * sockets nobody used during the delay, answers the requests in flight, and runs onClose hooks (adapters
+ * close there), and the process exits 0. A second signal exits 1 at once; an uncaught exception or
+ * unhandled rejection closes without the delay and exits 1.
  */
 export async function runService(app: ServiceApp, opts: RunServiceOptions): Promise<RunningService> {
   const events: ProcessEvents = opts.events ?? process;
