@@ -88,21 +88,17 @@ const autoscaling = obj({
   behavior: obj({ scaleUp: scalingRules, scaleDown: scalingRules }),
 });
 
+// No `required` inside a workload: a BFF role gives only what differs from roles.default, and the merge
+// happens in the template, after validation.
 const spread = {
   oneOf: [
     { type: 'null' },
-    obj(
-      { maxSkew: int(1), whenUnsatisfiable: envEnum(['DoNotSchedule', 'ScheduleAnyway']) },
-      { required: ['maxSkew', 'whenUnsatisfiable'] },
-    ),
+    obj({ maxSkew: int(1), whenUnsatisfiable: envEnum(['DoNotSchedule', 'ScheduleAnyway']) }),
   ],
 };
 
 const probe = (extra = {}) =>
-  obj(
-    { periodSeconds: int(1, 300), timeoutSeconds: int(1, 60), failureThreshold: int(1, 1000), ...extra },
-    { required: ['periodSeconds', 'timeoutSeconds', 'failureThreshold'] },
-  );
+  obj({ periodSeconds: int(1, 300), timeoutSeconds: int(1, 60), failureThreshold: int(1, 1000), ...extra });
 
 const peer = obj({ podSelector: anyObject, namespaceSelector: anyObject, ipBlock: anyObject });
 

@@ -164,13 +164,15 @@ spec:
 {{- end -}}
 {{- end -}}
 
-{{/* Every object of one workload, as YAML documents. */}}
-{{- define "lib.workload" -}}
-{{- $docs := list (include "lib.serviceAccount" .) (include "lib.deployment" .) (include "lib.service" .) (include "lib.hpa" .) (include "lib.pdb" .) (include "lib.networkPolicy" .) (include "lib.serviceMonitor" .) -}}
-{{- range $docs }}
-{{- if trim . }}
+{{/*
+One object of a workload by kind (deployment, service, hpa, pdb, serviceAccount, networkPolicy,
+serviceMonitor), as a YAML document or nothing. Each chart has one template file per kind, so tests and
+readers find an object by file. Arg: dict "kind" "w".
+*/}}
+{{- define "lib.object" -}}
+{{- $doc := include (printf "lib.%s" .kind) .w -}}
+{{- if trim $doc }}
 ---
-{{ . }}
-{{- end }}
+{{ $doc }}
 {{- end }}
 {{- end -}}

@@ -2,7 +2,8 @@
 The whole of a one-Deployment service chart (geo, ml-proxy): its workload settings are the chart's top-level
 values. Callers of the service are given by networkPolicy.clients (pods with those labels and this
 release's instance label, in those namespaces; none listed = the release namespace), plus
-networkPolicy.from and networkPolicy.metricsFrom. Arg: dict "root" "port" "env" (chart-owned env items).
+networkPolicy.from and networkPolicy.metricsFrom. Arg: dict "root" "port" "env" (chart-owned env items)
+"kind" (one of lib.kinds: which object to render).
 */}}
 {{- define "lib.singleWorkload" -}}
 {{- $root := .root -}}
@@ -36,5 +37,5 @@ networkPolicy.from and networkPolicy.metricsFrom. Arg: dict "root" "port" "env" 
   "datadog" $v.datadog
   "ddService" $name
   "s" $v -}}
-{{- include "lib.workload" $w -}}
+{{- include "lib.object" (dict "kind" .kind "w" $w) -}}
 {{- end -}}

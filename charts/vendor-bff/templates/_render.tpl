@@ -1,0 +1,56 @@
+{{/*
+"vendor-bff.render": one kind of object (lib.object's kinds) for every enabled role, each named
+"<release>-vendor-bff-<role>" in the role's namespace. Arg: dict "root" "kind". The workload dict is
+described in charts/lib/templates/_deployment.tpl.
+*/}}
+{{- define "vendor-bff.render" -}}
+{{- $root := .root -}}
+{{- $kind := .kind -}}
+{{- $global := $root.Values.global | default dict -}}
+{{- range $role := splitList " " (include "vendor-bff.roleNames" $root) }}
+{{- $s := include "vendor-bff.role" (dict "root" $root "role" $role) | fromJson }}
+{{- if $s.enabled }}
+{{- include "vendor-bff.checkStartup" (dict "role" $role "s" $s) }}
+{{- $np := $s.networkPolicy | default dict }}
+{{- $env := list
+  (dict "name" "ROLE" "value" $role)
+  (dict "name" "GEO_URL" "value" (include "vendor-bff.geoUrl" $root))
+  (dict "name" "ML_PROXY_URL" "value" (include "vendor-bff.mlProxyUrl" $root)) }}
+{{- $w := dict
+  "root" $root
+  "name" (include "vendor-bff.roleName" (dict "root" $root "role" $role))
+  "namespace" $s.namespace
+  "appName" (include "lib.name" $root)
+  "component" $role
+  "version" (include "lib.imageVersion" (dict "image" $root.Values.image "root" $root))
+  "containerName" "vendor-bff"
+  "port" 8080
+  "image" (include "lib.image" (dict "image" $root.Values.image "root" $root))
+  "pullPolicy" $root.Values.image.pullPolicy
+  "imagePullSecrets" (concat ($global.imagePullSecrets | default list) ($root.Values.imagePullSecrets | default list) | uniq)
+  "env" $env
+  "peers" (concat ($np.from | default list) ($np.metricsFrom | default list))
+  "datadog" $root.Values.datadog
+  "ddService" (printf "vendor-bff-%s" $role)
+  "s" $s }}
+{{- include "lib.object" (dict "kind" $kind "w" $w) }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The BFF warms up before it listens (catalogue read, then WARMUP_ESTIMATES estimates), for at most 60 s
+(service-kit's warm-up cap): a startup probe that gives up sooner would restart a pod that is only warming
+up, forever. Fails the render unless both warm-ups are off. Arg: dict "role" "s".
+*/}}
+{{- define "vendor-bff.checkStartup" -}}
+{{- $p := .s.probes.startup -}}
+{{- $budget := mul (int $p.periodSeconds) (int $p.failureThreshold) -}}
+{{- $cfg := .s.config | default dict -}}
+{{- $stores := ternary $cfg.WARMUP_MAX_STORES 1 (hasKey $cfg "WARMUP_MAX_STORES") -}}
+{{- $estimates := ternary $cfg.WARMUP_ESTIMATES 1 (hasKey $cfg "WARMUP_ESTIMATES") -}}
+{{- $warm := or (ne (int $stores) 0) (ne (int $estimates) 0) -}}
+{{- if and $warm (le (int $budget) 60) -}}
+{{- fail (printf "roles.%s.probes.startup allows %d s (periodSeconds x failureThreshold), not more than the 60 s the warm-up may take before the server listens" .role (int $budget)) -}}
+{{- end -}}
+{{- end -}}
