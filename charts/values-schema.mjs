@@ -358,6 +358,7 @@ const suite = {
     prescale: obj({
       enabled: bool,
       image: image(),
+      command: { ...listOf(str({ minLength: 1 })), minItems: 1 },
       imagePullSecrets: listOf(str({ minLength: 1 })),
       startingDeadlineSeconds: int(10, 86400),
       backoffLimit: int(0, 20),

@@ -95,12 +95,16 @@ ad.datadoghq.com/{{ .containerName }}.logs: {{ list (dict "source" "nodejs" "ser
 {{- end -}}
 {{- end -}}
 
-{{/* Pod-level security context: non-root (uid/gid 1000, the node image's `node` user, numeric so the kubelet can check runAsNonRoot), RuntimeDefault seccomp. */}}
+{{/*
+Pod-level security context: non-root as uid/gid 65532 (the images' `USER 65532:65532`, distroless's
+nonroot; given here too so runAsNonRoot holds whatever the image says), RuntimeDefault seccomp. Arg: dict
+with an optional "uid".
+*/}}
 {{- define "lib.podSecurityContext" -}}
 runAsNonRoot: true
-runAsUser: {{ .uid | default 1000 }}
-runAsGroup: {{ .uid | default 1000 }}
-fsGroup: {{ .uid | default 1000 }}
+runAsUser: {{ .uid | default 65532 }}
+runAsGroup: {{ .uid | default 65532 }}
+fsGroup: {{ .uid | default 65532 }}
 seccompProfile:
   type: RuntimeDefault
 {{- end -}}
