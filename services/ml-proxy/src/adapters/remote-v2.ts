@@ -35,6 +35,8 @@ export interface RemoteModelOptions {
 const UpstreamFeature = V2Feature.extend({
   nullable: V2Feature.shape.nullable.default(false),
   unit: V2Feature.shape.unit.default(null),
+  /** An upstream ml-proxy's declared training range (http/v2.ts), checked here too before the call. */
+  range: z.tuple([z.number(), z.number()]).optional(),
 });
 const ModelMeta = V2ModelMetadata.extend({
   versions: V2ModelMetadata.shape.versions.optional(),
@@ -76,7 +78,8 @@ export function createRemoteModel(opts: RemoteModelOptions): RemoteModel {
         throw new Error(`upstream ${upstreamModel} input shape [${input.shape.join(',')}] is not [-1, F]`);
       }
       const features: FeatureSpec[] =
-        declared ?? Array.from({ length: width }, (_, i) => ({ name: `x${i}`, nullable: true, unit: null }));
+        declared?.map(({ range, ...f }) => (range === undefined ? f : { ...f, range })) ??
+        Array.from({ length: width }, (_, i) => ({ name: `x${i}`, nullable: true, unit: null }));
       const signature: ModelSignature = {
         input: { name: input.name, datatype: 'FP32', shape: [-1, width] },
         features,

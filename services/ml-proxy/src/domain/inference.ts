@@ -104,7 +104,7 @@ export class InferenceService {
 
   slot(model: string): ModelSlot {
     const slot = this.#o.registry.get(model);
-    if (!slot) throw notFound(`model '${model}' not found`);
+    if (!slot) throw notFound(`model '${model}' not found`, 'MODEL_NOT_FOUND');
     return slot;
   }
 
@@ -120,7 +120,7 @@ export class InferenceService {
     if (loaded) return { slot, loaded };
     if (!slot.initialized) throw unavailable(`model '${model}' is still loading`);
     if (slot.failed.has(version)) throw unavailable(`model '${model}' version '${version}' failed to load`);
-    throw notFound(`model '${model}' has no version '${version}'`);
+    throw notFound(`model '${model}' has no version '${version}'`, 'VERSION_NOT_FOUND');
   }
 
   async infer(
@@ -174,7 +174,7 @@ export class InferenceService {
       if (pinned === HEURISTIC_VERSION) return { kind: 'heuristic', reason: undefined };
       const loaded = this.describe(slot.name, pinned).loaded;
       if (loaded) return { kind: 'model', version: loaded };
-      throw notFound(`model '${slot.name}' has no version '${pinned}'`);
+      throw notFound(`model '${slot.name}' has no version '${pinned}'`, 'VERSION_NOT_FOUND');
     }
     if (slot.versions.size === 0) {
       if (!slot.initialized) throw unavailable(`model '${slot.name}' is still loading`);

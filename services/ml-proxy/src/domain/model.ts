@@ -23,6 +23,11 @@ export interface FeatureSpec {
   readonly unit: string | null;
   /** Categorical features: the only codes the model knows; anything else is refused. */
   readonly codes?: readonly number[];
+  /**
+   * Numeric features: the inclusive [min, max] the model was trained on (metadata `valid_range`); a value
+   * outside it is refused, since trees that never saw it would answer as for the nearest edge without saying so.
+   */
+  readonly range?: readonly [number, number];
 }
 
 export interface ModelSignature {
@@ -80,6 +85,10 @@ const FeatureJson = z.object({
   nullable: z.boolean().default(false),
   unit: z.string().nullable().default(null),
   encoding: z.record(z.string(), z.number()).optional(),
+  valid_range: z
+    .tuple([z.number(), z.number()])
+    .refine(([lo, hi]) => lo <= hi, { message: 'valid_range must be [min, max] with min <= max' })
+    .optional(),
 });
 
 const TensorJson = z.object({
@@ -142,6 +151,7 @@ export function signatureFromMetadata(raw: unknown): ModelSignature {
       nullable: f.nullable,
       unit: f.unit,
       ...(f.encoding ? { codes: Object.values(f.encoding) } : {}),
+      ...(f.valid_range ? { range: f.valid_range } : {}),
     })),
     outputs,
   };

@@ -26,8 +26,10 @@ const FLOAT32_MAX = 3.4028234663852886e38;
 /**
  * Checks a V2 request fully against the model's signature and packs it into one row-major Float32Array.
  * Everything a runtime could choke on is refused here with a message naming the problem, so a bad
- * tensor never reaches a backend. JSON has no NaN: `null` stands for "unknown" and is accepted only for
- * features the model was trained with NaN for (metadata `nullable`).
+ * tensor never reaches a backend; so is a value outside the feature's declared range (metadata
+ * `valid_range`), which the model would answer without complaint but never learned. JSON has no NaN:
+ * `null` (or NaN, from binary data or a client that writes the literal) stands for "unknown" and is
+ * accepted only for features the model was trained with NaN for (metadata `nullable`).
  */
 export function validateTensor(
   signature: ModelSignature,
@@ -92,24 +94,33 @@ export function validateTensor(
 
 function toFloat(signature: ModelSignature, value: unknown, row: number, col: number): number {
   const feature = signature.features[col]!;
+  const where = `value at row ${row}, column ${col} (${feature.name})`;
+  // NaN is "unknown" wherever it comes from: JSON null, tritonclient's literal NaN, binary FP32 NaN.
+  if (value === null || Number.isNaN(value)) {
+    if (feature.nullable) return Number.NaN;
+    throw badRequest(
+      `${where} is missing (null / NaN), which this feature does not allow; the model's metadata allows missing values only where nullable is true`,
+      'MISSING_VALUE_NOT_ALLOWED',
+    );
+  }
   if (typeof value === 'number') {
     if (!(Math.abs(value) <= FLOAT32_MAX)) {
-      throw badRequest(`value at row ${row}, column ${col} (${feature.name}) is out of FP32 range`);
+      throw badRequest(`${where} is out of FP32 range`, 'INPUT_OUT_OF_RANGE');
     }
     if (feature.codes !== undefined && !feature.codes.includes(value)) {
+      throw badRequest(`${where} is ${value}; the codes are ${feature.codes.join(', ')}`, 'UNKNOWN_CATEGORY');
+    }
+    const range = feature.range;
+    if (range !== undefined && !(value >= range[0] && value <= range[1])) {
+      const unit = feature.unit === null ? '' : ` ${feature.unit}`;
       throw badRequest(
-        `value at row ${row}, column ${col} (${feature.name}) is ${value}; the codes are ${feature.codes.join(', ')}`,
+        `${where} is ${value}, outside its range ${range[0]} to ${range[1]}${unit}`,
+        'INPUT_OUT_OF_RANGE',
       );
     }
     return value;
   }
-  if (value === null) {
-    if (feature.nullable) return Number.NaN;
-    throw badRequest(
-      `value at row ${row}, column ${col} (${feature.name}) is null (NaN), which this feature does not allow`,
-    );
-  }
-  throw badRequest(`value at row ${row}, column ${col} (${feature.name}) is not a number`);
+  throw badRequest(`${where} is not a number`);
 }
 
 function resolveOutputs(

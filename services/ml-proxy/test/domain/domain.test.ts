@@ -2,15 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { InferenceError } from '../../src/domain/errors.ts';
 import { checkGolden, parseGolden } from '../../src/domain/golden.ts';
 import { heuristicColumns, heuristicMinutes, runHeuristic } from '../../src/domain/heuristic.ts';
-import { type ModelSignature } from '../../src/domain/model.ts';
+import { type ModelSignature, signatureFromMetadata } from '../../src/domain/model.ts';
 import { compareOutputs, fnv1a, inCanary } from '../../src/domain/routing.ts';
 import { validateTensor } from '../../src/domain/tensor.ts';
 
 const signature: ModelSignature = {
   input: { name: 'features', datatype: 'FP32', shape: [-1, 3] },
   features: [
-    { name: 'distance_km', nullable: true, unit: 'km' },
-    { name: 'hour_of_day', nullable: false, unit: 'hour' },
+    { name: 'distance_km', nullable: true, unit: 'km', range: [0, 30] },
+    { name: 'hour_of_day', nullable: false, unit: 'hour', range: [0, 23] },
     { name: 'weather', nullable: true, unit: null },
   ],
   outputs: ['p10', 'p50', 'p90'].map((name) => ({ name, datatype: 'FP32', shape: [-1] })),
@@ -24,13 +24,14 @@ const input = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
-function rejects(fn: () => unknown, pattern: RegExp): void {
+function rejects(fn: () => unknown, pattern: RegExp, code?: string): void {
   try {
     fn();
   } catch (err) {
     expect(err).toBeInstanceOf(InferenceError);
     expect((err as InferenceError).kind).toBe('bad_request');
     expect((err as Error).message).toMatch(pattern);
+    if (code !== undefined) expect((err as InferenceError).code).toBe(code);
     return;
   }
   throw new Error('expected a bad_request');
@@ -88,10 +89,67 @@ describe('validateTensor', () => {
     ['nested rows vs shape', [input({ data: [[1, 2, 3]] })], /data has 1 rows; shape says 2/],
     ['a string value', [input({ data: [1, '12', 0, 2, 18, 0] })], /column 1 \(hour_of_day\) is not a number/],
     ['a boolean value', [input({ data: [1, 12, true, 2, 18, 0] })], /is not a number/],
-    ['null where NaN is not allowed', [input({ data: [1, null, 0, 2, 18, 0] })], /hour_of_day\) is null/],
+    ['null where NaN is not allowed', [input({ data: [1, null, 0, 2, 18, 0] })], /hour_of_day\) is missing/],
     ['a value beyond FP32', [input({ data: [1e39, 12, 0, 2, 18, 0] })], /out of FP32 range/],
   ])('refuses %s', (_what, inputs, pattern) => {
     rejects(() => validateTensor(signature, inputs as never, undefined, 10), pattern);
+  });
+
+  describe('regression: a distance of -5 km and an hour of 99 were accepted (issue 12, defect 6)', () => {
+    it.each([
+      [
+        'a negative distance',
+        [-5, 12, 0, 2, 18, 0],
+        /row 0, column 0 \(distance_km\) is -5, outside its range 0 to 30 km/,
+      ],
+      ['a distance beyond the range', [1, 12, 0, 30.5, 18, 0], /row 1, column 0 \(distance_km\) is 30.5/],
+      ['hour 99', [1, 99, 0, 2, 18, 0], /\(hour_of_day\) is 99, outside its range 0 to 23 hour/],
+      ['a negative hour', [1, 12, 0, 2, -1, 0], /\(hour_of_day\) is -1/],
+      ['an infinite distance', [Number.POSITIVE_INFINITY, 12, 0, 2, 18, 0], /out of FP32 range/],
+    ])('refuses %s with INPUT_OUT_OF_RANGE', (_what, data, pattern) => {
+      rejects(
+        () => validateTensor(signature, [input({ data })], undefined, 10),
+        pattern,
+        'INPUT_OUT_OF_RANGE',
+      );
+    });
+
+    it('accepts both edges of a range (inclusive) and features without one', () => {
+      const t = validateTensor(signature, [input({ data: [0, 0, 1e6, 30, 23, -7] })], undefined, 10);
+      expect(Array.from(t.data)).toEqual([0, 0, 1e6, 30, 23, -7]);
+    });
+  });
+
+  it('reads a NaN value as missing: allowed where nullable, MISSING_VALUE_NOT_ALLOWED elsewhere', () => {
+    const t = validateTensor(
+      signature,
+      [input({ data: [Number.NaN, 12, 0, 2, 18, Number.NaN] })],
+      undefined,
+      10,
+    );
+    expect(Number.isNaN(t.data[0])).toBe(true);
+    expect(Number.isNaN(t.data[5])).toBe(true);
+    rejects(
+      () => validateTensor(signature, [input({ data: [1, Number.NaN, 0, 2, 18, 0] })], undefined, 10),
+      /hour_of_day\) is missing/,
+      'MISSING_VALUE_NOT_ALLOWED',
+    );
+  });
+
+  it('reads valid_range from metadata.json into the signature', () => {
+    const sig = signatureFromMetadata({
+      features: [
+        { name: 'distance_km', nullable: true, unit: 'km', valid_range: [0, 30] },
+        { name: 'order_type', encoding: { snack: 0, meal: 1 } },
+      ],
+    });
+    expect(sig.features).toEqual([
+      { name: 'distance_km', nullable: true, unit: 'km', range: [0, 30] },
+      { name: 'order_type', nullable: false, unit: null, codes: [0, 1] },
+    ]);
+    expect(() => signatureFromMetadata({ features: [{ name: 'x', valid_range: [3, 1] }] })).toThrow(
+      /min <= max/,
+    );
   });
 
   it('refuses more rows than allowed before looking at the data', () => {
