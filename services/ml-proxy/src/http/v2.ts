@@ -1,8 +1,10 @@
 import {
   V2ErrorBody,
+  V2Feature,
   V2InferRequest,
   V2InferResponse,
   V2ModelMetadata,
+  V2ModelParameters,
   V2ModelPath,
   V2ModelReady,
   V2ServerLive,
@@ -12,16 +14,27 @@ import {
 } from '@eta/contracts';
 import { type ServiceApp, toErrorAnswer } from '@eta/service-kit';
 import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { InferenceError, type InferenceErrorKind } from '../domain/errors.ts';
 import { HEURISTIC_VERSION } from '../domain/heuristic.ts';
 import { type InferenceService } from '../domain/inference.ts';
 import { type ModelSignature } from '../domain/model.ts';
 import { type ModelRegistry } from '../domain/registry.ts';
+import {
+  BINARY_TENSOR_DATA,
+  binaryOutputChoice,
+  checkMediaType,
+  encodeBinaryAnswer,
+  INFERENCE_HEADER,
+  parseV2Body,
+} from './v2-body.ts';
 
 /**
  * The Open Inference Protocol (KServe V2) REST surface. Encapsulated under /v2 with its own error and
  * not-found handlers, because V2 clients (KServe, Triton and MLServer SDKs) read errors as
- * `{ "error": "..." }`, not the suite's `{ code, message }`.
+ * `{ "error": "..." }`, not the suite's `{ code, message }`; the suite's stable code rides along as
+ * `code`. Also its own body parser (http/v2-body.ts): JSON with or without a content type, NaN as
+ * tritonclient writes it, and the binary tensor data extension.
  */
 export interface V2Options {
   readonly inference: InferenceService;
@@ -43,7 +56,21 @@ const STATUS: Record<InferenceErrorKind, number> = {
   deadline: 504,
 };
 
-const errors = { 400: V2ErrorBody, 404: V2ErrorBody, 503: V2ErrorBody, 504: V2ErrorBody };
+/** Every V2 error answer: the protocol's `error` message and the suite's stable `code`. */
+const V2Error = V2ErrorBody.extend({ code: z.string() });
+
+const errors = { 400: V2Error, 404: V2Error, 503: V2Error, 504: V2Error };
+
+/**
+ * Model metadata as served: each feature of `parameters.features` also carries `range` ([min, max],
+ * inclusive) where the model's metadata declares one; values outside it are refused with
+ * INPUT_OUT_OF_RANGE.
+ */
+const V2ModelMetadataServed = V2ModelMetadata.extend({
+  parameters: V2ModelParameters.extend({
+    features: z.array(V2Feature.extend({ range: z.tuple([z.number(), z.number()]).optional() })),
+  }),
+});
 
 export async function registerV2(app: ServiceApp, opts: V2Options): Promise<void> {
   await app.register(
@@ -51,18 +78,30 @@ export async function registerV2(app: ServiceApp, opts: V2Options): Promise<void
       const v2 = instance.withTypeProvider<KitTypeProvider>();
       v2.setErrorHandler((thrown, request, reply) => {
         if (thrown instanceof InferenceError) {
-          request.log.info({ kind: thrown.kind }, thrown.message);
-          return reply.code(STATUS[thrown.kind]).send({ error: thrown.message });
+          request.log.info({ kind: thrown.kind, code: thrown.code }, thrown.message);
+          return reply.code(STATUS[thrown.kind]).send({ error: thrown.message, code: thrown.code });
         }
-        // Schema, JSON and size errors, load shedding and shutdown (AppError) keep their status.
+        // Schema, body and size errors, load shedding and shutdown (AppError) keep their status and code.
         const answer = toErrorAnswer(thrown);
         if (answer.unexpected) request.log.error({ err: thrown }, 'request failed');
-        else request.log.info({ statusCode: answer.statusCode }, answer.body.message);
-        return reply.code(answer.statusCode).send({ error: answer.body.message });
+        else request.log.info({ statusCode: answer.statusCode, code: answer.body.code }, answer.body.message);
+        return reply.code(answer.statusCode).send({ error: answer.body.message, code: answer.body.code });
       });
       v2.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
         const path = request.url.split('?')[0]?.slice(0, 200) ?? '';
-        return reply.code(404).send({ error: `no route for ${request.method} ${path}` });
+        return reply.code(404).send({ error: `no route for ${request.method} ${path}`, code: 'NOT_FOUND' });
+      });
+
+      // One parser for every body under /v2, whatever its content type (http/v2-body.ts); the route's
+      // bodyLimit still bounds what is read.
+      v2.removeAllContentTypeParsers();
+      v2.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
+        try {
+          checkMediaType(request.headers['content-type'], request.headers['content-encoding']);
+          done(null, parseV2Body(body as Buffer, request.headers[INFERENCE_HEADER.toLowerCase()]));
+        } catch (err) {
+          done(err as Error, undefined);
+        }
       });
 
       v2.get(
@@ -72,7 +111,11 @@ export async function registerV2(app: ServiceApp, opts: V2Options): Promise<void
             response: { 200: V2ServerMetadata },
           },
         },
-        async () => ({ name: opts.serverName, version: opts.serverVersion, extensions: [] }),
+        async () => ({
+          name: opts.serverName,
+          version: opts.serverVersion,
+          extensions: [BINARY_TENSOR_DATA],
+        }),
       );
 
       v2.get('/health/live', { schema: { response: { 200: V2ServerLive } } }, async () => ({
@@ -81,11 +124,13 @@ export async function registerV2(app: ServiceApp, opts: V2Options): Promise<void
 
       v2.get(
         '/health/ready',
-        { schema: { response: { 200: V2ServerReady, 503: V2ErrorBody } } },
+        { schema: { response: { 200: V2ServerReady, 503: V2Error } } },
         async (_request, reply) => {
           const pending = opts.registry.notReady();
           if (pending.length > 0) {
-            return reply.code(503).send({ error: `models not ready: ${pending.join(', ')}` });
+            return reply
+              .code(503)
+              .send({ error: `models not ready: ${pending.join(', ')}`, code: 'UNAVAILABLE' });
           }
           return { ready: true };
         },
@@ -106,12 +151,12 @@ export async function registerV2(app: ServiceApp, opts: V2Options): Promise<void
 
       v2.get(
         '/models/:name',
-        { schema: { params: V2ModelPath, response: { 200: V2ModelMetadata, ...errors } } },
+        { schema: { params: V2ModelPath, response: { 200: V2ModelMetadataServed, ...errors } } },
         async (request) => metadata(request.params.name, undefined),
       );
       v2.get(
         '/models/:name/versions/:version',
-        { schema: { params: V2VersionPath, response: { 200: V2ModelMetadata, ...errors } } },
+        { schema: { params: V2VersionPath, response: { 200: V2ModelMetadataServed, ...errors } } },
         async (request) => metadata(request.params.name, request.params.version),
       );
 
@@ -131,17 +176,19 @@ export async function registerV2(app: ServiceApp, opts: V2Options): Promise<void
         async (request) => ready(request.params.name, request.params.version),
       );
 
-      const infer = (
+      const infer = async (
         request: {
           body: V2InferRequest;
           headers: FastifyRequest['headers'];
           deadline: FastifyRequest['deadline'];
           id: string;
         },
+        reply: FastifyReply,
         name: string,
         version: string | undefined,
       ) => {
         const body = request.body;
+        const binary = binaryOutputChoice(body);
         const stickyBy = opts.inference.policy(name).canary?.stickyBy;
         let stickyKey: string | undefined;
         if (stickyBy === 'id') stickyKey = body.id;
@@ -149,22 +196,29 @@ export async function registerV2(app: ServiceApp, opts: V2Options): Promise<void
           const header = request.headers[stickyBy.slice('header:'.length)];
           stickyKey = typeof header === 'string' ? header : undefined;
         }
-        return opts.inference.infer(name, version, body, {
+        const answer = await opts.inference.infer(name, version, body, {
           stickyKey,
           budgetMs: request.deadline.remainingMs(),
           requestId: request.id,
         });
+        const encoded = encodeBinaryAnswer(answer, binary);
+        if (encoded === undefined) return answer;
+        // A Buffer is sent as it is (the 200 schema describes the JSON form only).
+        return reply
+          .header(INFERENCE_HEADER, encoded.headerLength)
+          .type('application/octet-stream')
+          .send(encoded.body);
       };
       const inferSchema = { body: V2InferRequest, response: { 200: V2InferResponse, ...errors } };
       v2.post(
         '/models/:name/infer',
         { bodyLimit: opts.inferBodyLimit, schema: { params: V2ModelPath, ...inferSchema } },
-        async (request) => infer(request, request.params.name, undefined),
+        async (request, reply) => infer(request, reply, request.params.name, undefined),
       );
       v2.post(
         '/models/:name/versions/:version/infer',
         { bodyLimit: opts.inferBodyLimit, schema: { params: V2VersionPath, ...inferSchema } },
-        async (request) => infer(request, request.params.name, request.params.version),
+        async (request, reply) => infer(request, reply, request.params.name, request.params.version),
       );
     },
     { prefix: '/v2' },
@@ -178,7 +232,12 @@ function describeSignature(signature: ModelSignature) {
     ],
     outputs: signature.outputs.map((o) => ({ name: o.name, datatype: o.datatype, shape: [...o.shape] })),
     parameters: {
-      features: signature.features.map((f) => ({ name: f.name, nullable: f.nullable, unit: f.unit })),
+      features: signature.features.map((f) => ({
+        name: f.name,
+        nullable: f.nullable,
+        unit: f.unit,
+        ...(f.range ? { range: [f.range[0], f.range[1]] as [number, number] } : {}),
+      })),
     },
   };
 }

@@ -179,7 +179,7 @@ describe('heuristic fallback', slow, () => {
       payload: inferBody(fx, 1),
     });
     expect(res.statusCode).toBe(504);
-    expect(res.json()).toEqual({ error: expect.stringMatching(/deadline/) });
+    expect(res.json()).toEqual({ error: expect.stringMatching(/deadline/), code: 'DEADLINE_EXCEEDED' });
   });
 
   it('serves a model with no trained version from the heuristic (cold start), reading its configured columns', async () => {

@@ -53,7 +53,11 @@ describe('V2 REST protocol', { timeout: 30_000 }, () => {
   it('GET /v2 describes the server', async () => {
     const res = await app.inject('/v2');
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ name: 'ml-proxy', version: expect.any(String), extensions: [] });
+    expect(res.json()).toEqual({
+      name: 'ml-proxy',
+      version: expect.any(String),
+      extensions: ['binary_tensor_data'],
+    });
   });
 
   it('health: live and ready once every model is loaded', async () => {
@@ -100,14 +104,14 @@ describe('V2 REST protocol', { timeout: 30_000 }, () => {
   });
 
   it.each([
-    ['/v2/models/nope', /model 'nope' not found/],
-    ['/v2/models/nope/ready', /not found/],
-    ['/v2/models/eta-rough/versions/7', /no version '7'/],
-    ['/v2/models/eta-rough/versions/7/ready', /no version '7'/],
-  ])('GET %s answers 404 {error}', async (url, message) => {
+    ['/v2/models/nope', /model 'nope' not found/, 'MODEL_NOT_FOUND'],
+    ['/v2/models/nope/ready', /not found/, 'MODEL_NOT_FOUND'],
+    ['/v2/models/eta-rough/versions/7', /no version '7'/, 'VERSION_NOT_FOUND'],
+    ['/v2/models/eta-rough/versions/7/ready', /no version '7'/, 'VERSION_NOT_FOUND'],
+  ])('GET %s answers 404 {error, code}', async (url, message, code) => {
     const res = await app.inject(url);
     expect(res.statusCode).toBe(404);
-    expect(res.json()).toEqual({ error: expect.stringMatching(message) });
+    expect(res.json()).toEqual({ error: expect.stringMatching(message), code });
   });
 
   it("infers one row and reproduces the exporter's golden outputs", async () => {
@@ -182,7 +186,7 @@ describe('V2 REST protocol', { timeout: 30_000 }, () => {
       const before = spy.calls.length;
       const res = await post('/v2/models/eta-precise/infer', make());
       expect(res.statusCode).toBe(400);
-      expect(res.json()).toEqual({ error: expect.stringMatching(message) });
+      expect(res.json()).toEqual({ error: expect.stringMatching(message), code: expect.any(String) });
       expect(spy.calls.length).toBe(before);
     });
 
@@ -194,7 +198,7 @@ describe('V2 REST protocol', { timeout: 30_000 }, () => {
         payload: '{"inputs": [',
       });
       expect(res.statusCode).toBe(400);
-      expect(res.json()).toEqual({ error: expect.any(String) });
+      expect(res.json()).toEqual({ error: expect.stringMatching(/not valid JSON/), code: 'MALFORMED_JSON' });
     });
   });
 
@@ -202,10 +206,13 @@ describe('V2 REST protocol', { timeout: 30_000 }, () => {
     const a = await post('/v2/models/nope/infer', inferBody(precise, 1));
     const b = await post('/v2/models/eta-precise/versions/9/infer', inferBody(precise, 1));
     const c = await app.inject('/v2/whatever');
+    const codes: string[] = [];
     for (const res of [a, b, c]) {
       expect(res.statusCode).toBe(404);
-      expect(res.json()).toEqual({ error: expect.any(String) });
+      expect(res.json()).toEqual({ error: expect.any(String), code: expect.any(String) });
+      codes.push(res.json().code);
     }
+    expect(codes).toEqual(['MODEL_NOT_FOUND', 'VERSION_NOT_FOUND', 'NOT_FOUND']);
   });
 
   it('routes outside /v2 keep the suite error form', async () => {
@@ -249,7 +256,7 @@ describe('not ready while models load', { timeout: 30_000 }, () => {
       const fx = await fixture('eta-rough');
       const ready = await app.inject('/v2/health/ready');
       expect(ready.statusCode).toBe(503);
-      expect(ready.json()).toEqual({ error: expect.stringMatching(/eta-rough/) });
+      expect(ready.json()).toEqual({ error: expect.stringMatching(/eta-rough/), code: 'UNAVAILABLE' });
       expect((await app.inject('/readyz')).statusCode).toBe(503);
       expect((await app.inject('/v2/models/eta-rough/ready')).statusCode).toBe(503);
       const infer = await app.inject({
@@ -258,7 +265,7 @@ describe('not ready while models load', { timeout: 30_000 }, () => {
         payload: inferBody(fx, 1),
       });
       expect(infer.statusCode).toBe(503);
-      expect(infer.json()).toEqual({ error: expect.stringMatching(/loading/) });
+      expect(infer.json()).toEqual({ error: expect.stringMatching(/loading/), code: 'UNAVAILABLE' });
       release();
       await app.mlProxy.loaded;
       expect((await app.inject('/v2/health/ready')).statusCode).toBe(200);
