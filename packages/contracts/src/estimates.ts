@@ -47,11 +47,40 @@ export const RiderDetails = z.strictObject({
 });
 export type RiderDetails = z.infer<typeof RiderDetails>;
 
+/**
+ * How far `orderedAt` may lie from now. An estimate is for an order being placed, one scheduled ahead
+ * (delivery apps take reservations up to about a week out) or a recent one looked at again (support,
+ * replays of the last weeks); anything further off is a client bug (a 1970 epoch, 9999 as "never", seconds
+ * read as milliseconds) that would otherwise be answered with an ETA for the weekday and hour it happens to
+ * name. Checked against the clock at the time the request is parsed.
+ */
+export const ORDERED_AT_MAX_PAST_DAYS = 30;
+export const ORDERED_AT_MAX_FUTURE_DAYS = 7;
+const DAY_MS = 86_400_000;
+
+export const OrderedAt = z.iso
+  .datetime({ offset: true, error: 'expected an RFC 3339 date-time with offset' })
+  .refine(
+    (value) => {
+      const at = Date.parse(value);
+      // A value that is not a date-time at all is the format check's to report.
+      if (Number.isNaN(at)) return true;
+      const now = Date.now();
+      return at >= now - ORDERED_AT_MAX_PAST_DAYS * DAY_MS && at <= now + ORDERED_AT_MAX_FUTURE_DAYS * DAY_MS;
+    },
+    {
+      error: `must be within ${ORDERED_AT_MAX_PAST_DAYS} days before and ${ORDERED_AT_MAX_FUTURE_DAYS} days after now`,
+    },
+  );
+
 export const PreciseEstimateRequest = z.strictObject({
   storeId: StoreId,
   destination: LatLng,
-  /** When the order is (or would be) placed; the model's hour and weekday are taken in Asia/Seoul. Default now. */
-  orderedAt: z.iso.datetime({ offset: true, error: 'expected an RFC 3339 date-time with offset' }).optional(),
+  /**
+   * When the order is (or would be) placed; the model's hour and weekday are taken in Asia/Seoul. Default
+   * now. At most ORDERED_AT_MAX_PAST_DAYS before and ORDERED_AT_MAX_FUTURE_DAYS after the server's clock.
+   */
+  orderedAt: OrderedAt.optional(),
   order: OrderDetails.optional(),
   /** The assigned rider; without one the fleet's typical rider is assumed (see the BFF README). */
   rider: RiderDetails.optional(),

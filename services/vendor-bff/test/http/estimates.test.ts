@@ -103,6 +103,46 @@ describe('precise: bad input is a 400 that names the field', () => {
   });
 });
 
+describe('regression: orderedAt in 1970 or 9999 was accepted (issue 12, defect 6)', () => {
+  let a: ServiceApp;
+  beforeAll(async () => {
+    a = await app();
+  });
+  afterAll(() => a.close());
+
+  // A day of margin on each side of the bounds (30 days back, 7 ahead), so a slow run cannot cross one.
+  const DAY = 86_400_000;
+  const at = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
+
+  it.each([
+    ['the epoch', '1970-01-01T00:00:00Z'],
+    ['year 9999', '9999-12-31T23:59:59+09:00'],
+    ['31 days ago', at(-31 * DAY)],
+    ['8 days ahead', at(8 * DAY)],
+  ])('%s (%s): 400 VALIDATION_ERROR on body.orderedAt', async (_what, orderedAt) => {
+    const res = await post(a, '/v1/estimates/precise', { storeId: 1, destination: CITY_HALL, orderedAt });
+    expect(res.statusCode).toBe(400);
+    const body = res.json<{ code: string; details: { path: string; message: string }[] }>();
+    expect(body.code).toBe('VALIDATION_ERROR');
+    expect(body.details).toContainEqual({
+      path: 'body.orderedAt',
+      message: 'must be within 30 days before and 7 days after now',
+    });
+  });
+
+  it.each([
+    ['now', at(0)],
+    ['29 days ago', at(-29 * DAY)],
+    [
+      '6 days ahead, in Seoul time',
+      new Date(Date.now() + 6 * DAY + 9 * 3_600_000).toISOString().replace('Z', '+09:00'),
+    ],
+  ])('%s (%s) is answered', async (_what, orderedAt) => {
+    const res = await post(a, '/v1/estimates/precise', { storeId: 1, destination: CITY_HALL, orderedAt });
+    expect(res.statusCode).toBe(200);
+  });
+});
+
 describe('rough: bad input', () => {
   let a: ServiceApp;
   beforeAll(async () => {
