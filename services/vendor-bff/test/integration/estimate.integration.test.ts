@@ -267,6 +267,17 @@ interface Estimate {
   components?: { prepMinutes: number; travelMinutes: number };
 }
 
+/**
+ * 19:30 in Seoul on the latest Friday before today: a dinner-peak order time that stays inside the window
+ * the contract accepts (30 days back to 7 ahead), whenever the test runs.
+ */
+const ORDERED_AT = (() => {
+  const seoul = new Date(Date.now() + 9 * 3_600_000);
+  const back = (seoul.getUTCDay() - 5 + 7) % 7 || 7;
+  const day = new Date(Date.UTC(seoul.getUTCFullYear(), seoul.getUTCMonth(), seoul.getUTCDate() - back));
+  return `${day.toISOString().slice(0, 10)}T19:30:00+09:00`;
+})();
+
 describe('precise, everything up', () => {
   let a: ServiceApp;
   beforeAll(async () => {
@@ -278,7 +289,7 @@ describe('precise, everything up', () => {
     const res = await precise(a, {
       storeId: 1,
       destination: GANGNAM,
-      orderedAt: '2026-11-27T19:30:00+09:00',
+      orderedAt: ORDERED_AT,
       rider: { vehicleType: 'motorcycle', vehicleCondition: 2, age: 30, rating: 4.7 },
     });
     expect(res.statusCode).toBe(200);
@@ -298,7 +309,7 @@ describe('precise, everything up', () => {
     const body = (vehicleCondition: number) => ({
       storeId: 1,
       destination: GANGNAM,
-      orderedAt: '2026-11-27T19:30:00+09:00',
+      orderedAt: ORDERED_AT,
       rider: { vehicleType: 'motorcycle', vehicleCondition },
     });
     const worst = (await precise(a, body(0))).json<Estimate>();
@@ -355,7 +366,7 @@ describe('concurrent precise requests (coalesced calls)', () => {
   const bodies = [1, 6, 21, 22, 23, 24, 25, 26, 2, 1].map((storeId, i) => ({
     storeId,
     destination: i === 9 ? GWANGMYEONG : { lat: 37.49 + 0.011 * i, lng: 126.91 + 0.017 * ((i * 7) % 10) },
-    orderedAt: '2026-11-27T19:30:00+09:00',
+    orderedAt: ORDERED_AT,
     rider: { vehicleType: 'motorcycle', vehicleCondition: i % 3, age: 25 + i, rating: 4.0 + i / 20 },
   }));
   let together: ServiceApp;
