@@ -14,11 +14,12 @@ ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot
 # Build: the workspace, and every package the lockfile names in pnpm's store (a cache mount, kept between
 # builds). Dependencies depend on the lockfile only, so the fetch survives every source change.
 FROM ${BUILD_IMAGE} AS build
-ENV CI=true npm_config_store_dir=/pnpm/store
+ENV CI=true
 WORKDIR /repo
 COPY package.json pnpm-workspace.yaml pnpm-lock.yaml .npmrc ./
-# pnpm at the version package.json pins (packageManager), from the npm registry.
-RUN npm install --global --no-fund --no-audit "$(node -p 'require("./package.json").packageManager')"
+# pnpm at the version package.json pins (packageManager), from the npm registry; its store in the cache mount.
+RUN npm install --global --no-fund --no-audit "$(node -p 'require("./package.json").packageManager')" \
+ && pnpm config set --global store-dir /pnpm/store
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store pnpm fetch
 COPY . .
 
@@ -40,7 +41,9 @@ RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store scripts/images/stage.sh 
 # Arguments go to the service: ENTRYPOINT runs src/main.ts, so `docker run prescaler --help` works, and a
 # Job runs another script with `command: [/nodejs/bin/node, src/cli/migrate.ts]`.
 FROM ${RUNTIME_IMAGE} AS runtime
-ENV NODE_ENV=production
+# `node` on PATH too, for a pod spec whose command names it (distroless has it only at /nodejs/bin/node).
+ENV NODE_ENV=production \
+    PATH=/nodejs/bin:$PATH
 WORKDIR /app
 USER 65532:65532
 # runService drains on SIGTERM (readiness fails, SHUTDOWN_DELAY_MS, then close); Node runs as PID 1.

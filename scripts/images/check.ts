@@ -393,7 +393,23 @@ async function main(): Promise<number> {
     ]);
     r.runToReadyMs = performance.now() - t;
     if (!out.includes('usage: prescaler')) fail(`--help printed ${out.slice(0, 200)}`);
-    r.checks.push('--help: exit 0 with the usage');
+    // As the suite chart's CronJob runs it: its own command, `node` found on the image's PATH.
+    const asChart = await podman([
+      'run',
+      '--rm',
+      '--network',
+      'host',
+      '--read-only',
+      ...(await ulimits()),
+      '--entrypoint',
+      'node',
+      tagOf(img),
+      'src/main.ts',
+      '--help',
+    ]);
+    if (!asChart.includes('usage: prescaler'))
+      fail(`node src/main.ts --help printed ${asChart.slice(0, 200)}`);
+    r.checks.push('--help: exit 0 with the usage, as the image runs it and as `node src/main.ts`');
   });
 
   report(summary);
@@ -434,15 +450,18 @@ async function cleanup(): Promise<void> {
   for (const c of started) await podman(['rm', '--force', '--time', '0', c]).catch(() => undefined);
   started.clear();
   if (keep) return;
-  // Images of earlier builds in the private store; the current ones stay, so the next run need not load them.
+  // This check's images of earlier builds; the current ones stay, so the next run need not load them again,
+  // and so do other images of the store (dockerfile-check.sh's stand-ins and build cache).
   const summary = JSON.parse(readFileSync(join(outDir, 'images.json'), 'utf8')) as BuildSummary;
-  const current = new Set(summary.images.map((i) => i.config.slice(7)));
-  const ids = (
-    await podman(['images', '--noheading', '--no-trunc', '--format', '{{.Id}}']).catch(() => '')
+  const current = new Set(summary.images.map(tagOf));
+  const tags = (
+    await podman(['images', '--noheading', '--format', '{{.Repository}}:{{.Tag}}']).catch(() => '')
   ).split('\n');
-  for (const id of ids) {
-    const bare = id.replace(/^sha256:/, '');
-    if (bare && !current.has(bare)) await podman(['rmi', '--force', bare]).catch(() => undefined);
+  for (const tag of tags) {
+    const name = /^localhost\/eta-suite\/([a-z0-9-]+):/.exec(tag)?.[1];
+    if (name && summary.images.some((i) => i.name === name) && !current.has(tag)) {
+      await podman(['rmi', tag]).catch(() => undefined);
+    }
   }
 }
 

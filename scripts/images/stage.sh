@@ -93,7 +93,9 @@ while IFS= read -r dir; do
   esac
 done < <(find "$nm/.pnpm" -type d -path '*/prebuilds/*' -prune)
 # Nothing at run time reads type declarations, source maps (no --enable-source-maps) or Markdown; in the
-# prescaler's Kubernetes client they are half of node_modules. Licences stay.
+# prescaler's Kubernetes client they are half of node_modules. Licences stay. Nor the .bin shims of
+# package scripts, which hold the absolute path the deploy ran in.
+find "$nm" -type d -name .bin -prune -exec rm -rf {} +
 find "$nm" -type f \( -name '*.d.ts' -o -name '*.d.cts' -o -name '*.d.mts' -o -name '*.js.map' \
   -o -name '*.cjs.map' -o -name '*.mjs.map' -o -name '*.ts.map' -o \( -iname '*.md' ! -iname 'licen[cs]e*' \) \) -delete
 mv "$nm" "$out/deps/app/node_modules"
@@ -101,7 +103,7 @@ rmdir --ignore-fail-on-non-empty "$lib" "$out/app/app/lib"
 
 # 4. The service's own files: what it reads at run time, nothing else (no tests, benchmarks, dev keys).
 app="$out/app/app"
-keep=(package.json src)
+keep=(src)
 case "$svc" in
   vendor-bff) keep+=(migrations data) ;; # SQL migrations and the seed's dong list, read from the package
 esac
@@ -109,6 +111,8 @@ for entry in "${keep[@]}"; do
   [ -e "$deploy/$entry" ] || die "services/$svc has no $entry"
   cp -a "$deploy/$entry" "$app/"
 done
+# The package.json as committed: deploy's copy names the folder it ran in (`file:///work/...`).
+cp -a "services/$svc/package.json" "$app/"
 rm -rf "$deploy"
 
 # 5. Data loaded at start, in its own layer.

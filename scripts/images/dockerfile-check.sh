@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Builds the Dockerfile itself with buildah (no Docker engine, no registry) and compares each image with the
+# one scripts/images/build.ts assembles: same configuration, same files under /app and /models (paths,
+# sizes, modes, link targets; not mtimes). Slow (minutes: pnpm fetches the whole lockfile into buildah's
+# cache on the first run), so it is not part of check.sh; run it after changing the Dockerfile or stage.sh:
+#   scripts/images/dockerfile-check.sh [image ...]
+#
+# The base images cannot be pulled here, so stand-ins take their place, cached in ~/.cache/eta-suite/images:
+#   BUILD_IMAGE    node:24-slim: Debian 12 minbase (debootstrap from the Debian mirror), the toolchain's
+#                  Node in /usr/local/bin and npm from the npm registry, as node:24-slim lays them out
+#   RUNTIME_IMAGE  the distroless stand-in build.ts makes (scripts/images/base.ts), as an image
+# Needs root; installs buildah and debootstrap from Debian when missing.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+root="$PWD"
+log() { echo "dockerfile-check: $*" >&2; }
+die() { log "$*"; exit 1; }
+[ "$(id -u)" -eq 0 ] || die "needs root (buildah, debootstrap)"
+
+missing=()
+for tool in buildah debootstrap podman runc; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]} from Debian"
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -y -q install --no-install-recommends \
+    "${missing[@]}" >&2 </dev/null
+fi
+
+# shellcheck source=scripts/toolchain.sh
+source scripts/toolchain.sh
+cache="${ETA_IMAGES_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/eta-suite/images}"
+store=(--root "${ETA_PODMAN_ROOT:-${XDG_CACHE_HOME:-$HOME/.cache}/eta-suite/podman/storage}" --runroot /run/eta-suite-podman)
+podman=(podman "${store[@]}" --runtime runc --cgroup-manager cgroupfs --events-backend file)
+buildah=(buildah "${store[@]}")
+mkdir -p "$cache"
+
+# The daemonless images first: the runtime stand-in is their base layer.
+node scripts/images/build.ts "$@" >&2
+summary=dist/images/images.json
+images=("$@")
+[ ${#images[@]} -gt 0 ] || mapfile -t images < <(node -e 'for (const i of require(process.argv[1]).images) console.log(i.name)' "$root/$summary")
+
+# RUNTIME_IMAGE stand-in: the base layer with distroless's config.
+base_digest="$(node -p 'require(process.argv[1]).base.digest' "$root/$summary")"
+runtime_ref="localhost/eta-suite/runtime-standin:${base_digest:7:12}"
+# Stand-ins of earlier keys go first.
+drop_old() {
+  "${podman[@]}" images --noheading --format '{{.Repository}}:{{.Tag}}' --filter "reference=${1%:*}" |
+    while read -r old; do [ "$old" = "$1" ] || "${podman[@]}" rmi "$old" >/dev/null || true; done
+}
+drop_old "$runtime_ref"
+if ! "${podman[@]}" image exists "$runtime_ref"; then
+  "${podman[@]}" import --quiet \
+    --change 'USER 65532' --change 'WORKDIR /home/nonroot' --change 'ENTRYPOINT ["/nodejs/bin/node"]' \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt' \
+    "dist/images/oci/blobs/sha256/${base_digest#sha256:}" "$runtime_ref" >/dev/null
+fi
+
+# BUILD_IMAGE stand-in: Debian 12 minbase, Node and npm.
+node_version="$(node --version)"
+# A machine behind a TLS-inspecting proxy trusts its CA through NODE_EXTRA_CA_CERTS; the stand-in does too.
+extra_ca="${NODE_EXTRA_CA_CERTS:-}"
+[ -z "$extra_ca" ] || [ -f "$extra_ca" ] || extra_ca=""
+build_key="$( { echo "bookworm-minbase $node_version npm@11"; [ -z "$extra_ca" ] || cat "$extra_ca"; } | sha256sum | cut -c1-12)"
+build_ref="localhost/eta-suite/node-24-slim-standin:$build_key"
+drop_old "$build_ref"
+if ! "${podman[@]}" image exists "$build_ref"; then
+  log "making the node:24-slim stand-in (debootstrap, first run only)"
+  work="$cache/tmp-build-standin"
+  rm -rf "$work" && mkdir -p "$work"
+  debootstrap --variant=minbase bookworm "$work/rootfs" http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 ||
+    die "debootstrap failed; see $work/debootstrap.log"
+  install -m 0755 "$(command -v node)" "$work/rootfs/usr/local/bin/node"
+  npm install --global --silent --no-fund --no-audit --prefix "$work/rootfs/usr/local" npm@11 >&2
+  rm -rf "$work/rootfs/var/cache/apt/archives/"*.deb "$work/rootfs/var/lib/apt/lists/"*
+  ca_change=()
+  if [ -n "$extra_ca" ]; then
+    install -m 0644 "$extra_ca" "$work/rootfs/usr/local/share/extra-ca.crt"
+    ca_change=(--change 'ENV NODE_EXTRA_CA_CERTS=/usr/local/share/extra-ca.crt')
+  fi
+  tar --numeric-owner -C "$work/rootfs" -cf "$work/rootfs.tar" .
+  "${podman[@]}" import --quiet --change 'CMD ["node"]' "${ca_change[@]}" \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    "$work/rootfs.tar" "$build_ref" >/dev/null
+  rm -rf "$work"
+fi
+
+nofile="$(ulimit -Hn)"
+[ "$nofile" -le 65536 ] || nofile=65536
+# Lists a tree as `path type [size] mode [link target]`, sorted: what must be equal between the two builds.
+tree() {
+  (cd "$1" && find . \( -type f -printf '%p f %s %m\n' \) -o \( -type l -printf '%p l %l\n' \) -o -printf '%p %y %m\n' | sort)
+}
+status=0
+for image in "${images[@]}"; do
+  ref="localhost/eta-suite/dockerfile-$image:check"
+  start=$SECONDS
+  log "$image: buildah bud --target $image"
+  "${buildah[@]}" bud --quiet --layers --network host --runtime runc \
+    --ulimit "nofile=$nofile:$nofile" --ulimit nproc=16384:16384 \
+    --build-arg "BUILD_IMAGE=$build_ref" --build-arg "RUNTIME_IMAGE=$runtime_ref" \
+    --target "$image" --tag "$ref" -f Dockerfile . >/dev/null ||
+    { log "$image: the Dockerfile does not build"; status=1; continue; }
+  log "$image: built from the Dockerfile in $((SECONDS - start)) s"
+
+  # The configuration both builds give the image.
+  config() {
+    "${podman[@]}" image inspect --format \
+      '{{.Config.User}}|{{json .Config.Entrypoint}}|{{json .Config.Cmd}}|{{.Config.WorkingDir}}|{{json .Config.ExposedPorts}}|{{.Config.StopSignal}}|{{index .Config.Labels "org.opencontainers.image.title"}}' "$1"
+    # Env as a set: buildah moves a redefined variable to the end, Docker keeps its place.
+    "${podman[@]}" image inspect --format '{{range .Config.Env}}{{.}}{{"\n"}}{{end}}' "$1" | sort | tr '\n' ' '
+  }
+  daemonless="localhost/eta-suite/$image:$(node -p "require('$root/$summary').images.find(i => i.name === '$image').config.slice(7, 19)")"
+  "${podman[@]}" image exists "$daemonless" ||
+    "${podman[@]}" pull --quiet "oci:$root/dist/images/oci:$image" >/dev/null
+  "${podman[@]}" image exists "$daemonless" ||
+    "${podman[@]}" tag "$(node -p "require('$root/$summary').images.find(i => i.name === '$image').config.slice(7)")" "$daemonless"
+  a="$(config "$ref")" b="$(config "$daemonless")"
+  if [ "$a" != "$b" ]; then
+    log "$image: configurations differ"; printf '  Dockerfile: %s\n  build.ts:   %s\n' "$a" "$b" >&2; status=1
+  fi
+
+  # The files both builds put under /app and /models.
+  mnt_a="$("${podman[@]}" image mount "$ref")" mnt_b="$("${podman[@]}" image mount "$daemonless")"
+  differ=0
+  for dir in app models; do
+    [ -d "$mnt_a/$dir" ] || [ -d "$mnt_b/$dir" ] || continue
+    if ! diff <(tree "$mnt_a/$dir") <(tree "$mnt_b/$dir") >"$cache/tmp-tree-$image.diff"; then
+      differ=1
+      log "$image: /$dir differs (< Dockerfile, > build.ts):"; head -40 "$cache/tmp-tree-$image.diff" >&2
+    fi
+  done
+  rm -f "$cache/tmp-tree-$image.diff"
+  "${podman[@]}" image unmount "$ref" "$daemonless" >/dev/null
+  if [ "$differ" -eq 0 ] && [ "$a" = "$b" ]; then
+    log "$image: the Dockerfile's image and build.ts's have the same configuration and files"
+  else
+    status=1
+  fi
+done
+exit "$status"
