@@ -273,7 +273,7 @@ const schemaHeader = { $schema: 'http://json-schema.org/draft-07/schema#' };
 const bffRole = obj({
   enabled: bool,
   namespace: str({ pattern: `^(${dns1123Label.slice(1, -1)})?$`, maxLength: 63 }),
-  ...workload({ config: bffEnv, secrets: ['DATABASE_URL', 'REDIS_URL', 'SERVICE_TOKENS'] }),
+  ...workload({ config: bffEnv, secrets: ['DATABASE_URL', 'REDIS_URL', 'SERVICE_TOKENS', 'AUTH_PUBLIC_KEY'] }),
   networkPolicy: networkPolicy(),
 });
 
