@@ -151,6 +151,17 @@ export interface DependencyBreakerOptions {
   readonly now?: () => number;
   /** `operation` is set for per-operation breakers. */
   readonly onStateChange?: (to: BreakerState, from: BreakerState, operation: string | undefined) => void;
+  /**
+   * A cheap health call on the dependency's own client (`GET /readyz`, a model's ready route), resolving
+   * when it is healthy. An open breaker then finds out in the background that its dependency is back
+   * (breaker.ts: backoff with jitter, one probe at a time), so its state, the breaker metric and the
+   * first request after a recovery tell the truth; none is answered degraded just to find out. Without
+   * it, one request is let through as the probe after resetAfterMs. `operation` is set for per-operation
+   * breakers. The client's timeoutMs bounds each probe.
+   */
+  readonly probe?: (http: HttpClient, operation: string | undefined) => Promise<unknown>;
+  /** Longest wait between failed probes (default 4 x resetAfterMs). */
+  readonly maxProbeIntervalMs?: number;
 }
 
 export interface DependencyOptions<K extends string> {
@@ -201,12 +212,22 @@ export function dependency<K extends string = CallFailureKind>(opts: DependencyO
   const http = createHttpClient({ ...opts.http, name });
 
   const newBreaker = (operation: string | undefined) => {
-    const onStateChange = opts.breaker.onStateChange;
+    const { onStateChange, probe, maxProbeIntervalMs } = opts.breaker;
     return createBreaker({
       failureThreshold: opts.breaker.failureThreshold,
       resetAfterMs: opts.breaker.resetAfterMs,
       ...(opts.breaker.now ? { now: opts.breaker.now } : {}),
       ...(onStateChange ? { onStateChange: (to, from) => onStateChange(to, from, operation) } : {}),
+      ...(probe
+        ? {
+            probe: {
+              check: () => probe(http, operation),
+              // A backstop only: the client gives up at its own timeoutMs.
+              timeoutMs: Math.max(1_000, 2 * opts.http.timeoutMs),
+              ...(maxProbeIntervalMs !== undefined ? { maxIntervalMs: maxProbeIntervalMs } : {}),
+            },
+          }
+        : {}),
     });
   };
   const breakers = new Map<string, CircuitBreaker>();
@@ -288,6 +309,10 @@ export function dependency<K extends string = CallFailureKind>(opts: DependencyO
         ...(metrics ? { onBatch: (n: number) => metrics.countBatch(name, operation, n) } : {}),
       });
     },
-    close: () => http.close(),
+    close: () => {
+      // No probe may start (or re-arm) on a client that is closing.
+      for (const breaker of breakers.values()) breaker.stop();
+      return http.close();
+    },
   };
 }

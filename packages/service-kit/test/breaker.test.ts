@@ -67,3 +67,40 @@ describe('circuit breaker', () => {
     expect(breaker.tryAcquire()).toBe(true);
   });
 });
+
+describe('regression: an open breaker without a probe reported open until a call happened to come', () => {
+  it('reports half-open once resetAfterMs has passed, with no call at all, and lets one call through', () => {
+    let now = 0;
+    const changes: BreakerState[] = [];
+    const breaker = createBreaker({
+      failureThreshold: 1,
+      resetAfterMs: 1_000,
+      now: () => now,
+      onStateChange: (to) => changes.push(to),
+    });
+    breaker.failure();
+    now = 999;
+    expect(breaker.state).toBe('open');
+    now = 1_000;
+    // What the metric reads when scraped: the next call would be let through, so it is half-open now.
+    expect(breaker.state).toBe('half-open');
+    expect(changes).toEqual(['open', 'half-open']);
+    expect(breaker.tryAcquire()).toBe(true);
+    expect(breaker.tryAcquire()).toBe(false);
+    breaker.success();
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('a late failure of a call sent before the breaker opened does not re-arm a half-open breaker', () => {
+    let now = 0;
+    const breaker = createBreaker({ failureThreshold: 1, resetAfterMs: 1_000, now: () => now });
+    breaker.failure();
+    now = 1_000;
+    expect(breaker.state).toBe('half-open');
+    breaker.failure(); // not the probe: no call was let through yet
+    expect(breaker.state).toBe('half-open');
+    expect(breaker.tryAcquire()).toBe(true);
+    breaker.failure(); // the probe
+    expect(breaker.state).toBe('open');
+  });
+});
