@@ -646,6 +646,7 @@ export function createTieredCache<V>(opts: TieredCacheOptions<V>): TieredCache<V
     async close() {
       if (closed) return;
       closed = true;
+      l2?.breaker.stop();
       if (inv !== undefined && channel !== undefined) {
         if (onMessage !== undefined) inv.subscriber.off('message', onMessage);
         if (onReady !== undefined) inv.subscriber.off('ready', onReady);

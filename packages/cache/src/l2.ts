@@ -65,9 +65,20 @@ export class L2Tier {
       now: ctx.now,
       onStateChange: (to, from) => {
         const fields = { cache: ctx.cache, from, to };
-        if (to === 'open') this.#log.warn(fields, 'cache L2 breaker opened: serving from L1 and compute');
-        else this.#log.info(fields, 'cache L2 breaker state changed');
+        // A failed background probe re-opens it (half-open -> open): that is not news worth a warning.
+        if (to === 'open' && from === 'closed') {
+          this.#log.warn(fields, 'cache L2 breaker opened: serving from L1 and compute');
+        } else {
+          this.#log.info(fields, 'cache L2 breaker state changed');
+        }
         ctx.onBreakerChange(to);
+      },
+      // Redis coming back is found by a PING in the background (backoff with jitter, one at a time), so
+      // the breaker state and its metric follow Redis, and the first lookup after it is back uses L2
+      // instead of being the one that finds out. Refused at once while ioredis is not connected.
+      probe: {
+        check: () => this.redis.ping(),
+        timeoutMs: opts.timeoutMs,
       },
     });
   }
@@ -150,7 +161,8 @@ export class L2Tier {
         err instanceof L2Timeout || (err instanceof Error && err.message === 'Command timed out');
       if (timedOut) this.#counters.timeouts += 1;
       else this.#counters.errors += 1;
-      // No per-request flood during an outage: once the breaker opens, only the periodic probe gets here.
+      // No per-request flood during an outage: once the breaker opens, no call gets here until a
+      // background PING has found Redis back.
       this.#log.warn(
         { cache: this.#cache, op, err },
         timedOut ? 'cache L2 call timed out' : 'cache L2 call failed',

@@ -84,7 +84,8 @@ describe('Redis outage', () => {
     expect(attempts).toBeGreaterThanOrEqual(2);
     expect(attempts).toBeLessThanOrEqual(4);
     expect(after.bypassed - before.bypassed).toBeGreaterThanOrEqual(6);
-    expect(cache.stats().breaker).toBe('open');
+    // Open, or half-open while a background PING (which the frozen Redis never answers) is out.
+    expect(cache.stats().breaker).not.toBe('closed');
     // What was cached before the outage is still served from L1.
     expect((await timedGet('warm')).value).toBe('warm-value');
   });
