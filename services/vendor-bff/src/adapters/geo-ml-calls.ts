@@ -18,6 +18,11 @@ export interface BffDependencyOptions {
   readonly metrics: DependencyMetrics;
   readonly perOperation?: DependencyBreakerOptions['perOperation'];
   readonly onBreakerChange?: DependencyBreakerOptions['onStateChange'];
+  /**
+   * The dependency's cheap health call, which finds out in the background that an open breaker's
+   * dependency is back (service-kit's breaker), so no estimate is answered degraded just to find out.
+   */
+  readonly probe?: DependencyBreakerOptions['probe'];
 }
 
 export function bffDependency(config: Config, opts: BffDependencyOptions): Dependency<FailureKind> {
@@ -29,6 +34,7 @@ export function bffDependency(config: Config, opts: BffDependencyOptions): Depen
       resetAfterMs: config.BREAKER_RESET_MS,
       ...(opts.perOperation ? { perOperation: opts.perOperation } : {}),
       ...(opts.onBreakerChange ? { onStateChange: opts.onBreakerChange } : {}),
+      ...(opts.probe ? { probe: opts.probe } : {}),
     },
     minBudgetMs: config.DEPENDENCY_MIN_BUDGET_MS,
     retryConnect: config.DEPENDENCY_RETRY,

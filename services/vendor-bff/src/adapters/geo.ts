@@ -86,6 +86,8 @@ export function createGeoClient(config: Config, deps: GeoClientDeps): GeoClient 
     },
     metrics: deps.metrics,
     ...(deps.onBreakerChange ? { onBreakerChange: deps.onBreakerChange } : {}),
+    // Geo's readiness: up, geodata loaded, not shutting down. Bounded by GEO_TIMEOUT_MS like any call.
+    probe: (http) => http.request({ method: 'GET', path: '/readyz' }),
   });
   const http = geo.http;
 

@@ -88,6 +88,9 @@ export function createMlClient(config: Config, models: readonly ModelName[], dep
     ...(onBreakerChange
       ? { onBreakerChange: (to, from, model) => onBreakerChange(model as ModelName, to, from) }
       : {}),
+    // Each model's breaker probes that model's V2 ready route (the proxy's /readyz speaks for all models).
+    probe: (http, model) =>
+      http.request({ method: 'GET', path: `/v2/models/${encodeURIComponent(model ?? '')}/ready` }),
   });
   const http = ml.http;
 
