@@ -125,6 +125,30 @@ function byKindName(kind: string, name: string): K8sObject {
   return found;
 }
 
+/**
+ * The live objects of a release's manifest as kubectl names them; kubectl fails if any is missing. Objects
+ * without a namespace are in the release's, the others (a BFF role's own namespace) in theirs.
+ */
+async function liveObjects(release: string, ns: string): Promise<string[]> {
+  const manifest = await plane.must('helm', ['get', 'manifest', release, '-n', ns]);
+  const groups = new Map<string, string[]>();
+  for (const doc of parseAllDocuments(manifest)) {
+    const o = doc.toJS() as K8sObject | null;
+    if (!o) continue;
+    const at = o.metadata.namespace ?? ns;
+    groups.set(at, [...(groups.get(at) ?? []), JSON.stringify(o)]);
+  }
+  const names: string[] = [];
+  for (const [at, docs] of groups) {
+    const r = await plane.run('kubectl', ['get', '-n', at, '-f', '-', '-o', 'name'], {
+      input: docs.join('\n---\n'),
+    });
+    expect(r.code, r.stderr).toBe(0);
+    names.push(...r.stdout.trim().split('\n'));
+  }
+  return names;
+}
+
 /** A Deployment's label selector, as kubectl -l takes it. */
 function selectorOf(d: K8sObject): string {
   return Object.entries(d.spec.selector.matchLabels as Record<string, string>)
@@ -233,10 +257,7 @@ afterAll(async () => {
 
 describe('charts/suite on a real API server', () => {
   it('creates every object it renders', async () => {
-    const manifest = await plane.must('helm', ['get', 'manifest', RELEASE, '-n', NS]);
-    const r = await plane.run('kubectl', ['get', '-n', NS, '-f', '-', '-o', 'name'], { input: manifest });
-    expect(r.code, r.stderr).toBe(0);
-    const names = r.stdout.trim().split('\n');
+    const names = await liveObjects(RELEASE, NS);
     expect(names.length).toBe(rendered.length);
     const kinds = new Set(rendered.map((o) => o.kind));
     for (const kind of [
@@ -421,4 +442,51 @@ describe('charts/suite on a real API server', () => {
     const classes = await plane.must('kubectl', ['get', 'priorityclasses', '-o', 'name']);
     expect(classes).not.toContain(`${RELEASE}-placeholder`);
   });
+});
+
+describe('the production and KEDA scenarios on the same API server', () => {
+  it(
+    'are accepted whole, CRD kinds included',
+    async () => {
+      // The CRDs the scenarios render objects of (ServiceMonitor, ScaledObject), as their operators install them.
+      const crds = join(plane.tools, 'crds');
+      for (const f of ['keda.sh_scaledobjects.yaml', 'monitoring.coreos.com_servicemonitors.yaml']) {
+        await plane.must('kubectl', ['apply', '--server-side', '-f', join(crds, f)]);
+      }
+      await plane.must('kubectl', [
+        'wait',
+        '--for=condition=Established',
+        '--timeout=60s',
+        'crd/scaledobjects.keda.sh',
+        'crd/servicemonitors.monitoring.coreos.com',
+      ]);
+      // production-values puts the admin role in its own namespace, which must exist first (Helm does not create it).
+      await plane.must('kubectl', ['create', 'namespace', 'eta-admin']);
+      for (const [release, ns, file] of [
+        ['eta', 'eta', 'production-values.yaml'],
+        ['peak', 'keda-mode', 'keda-values.yaml'],
+      ] as const) {
+        await plane.must('helm', [
+          'install',
+          release,
+          CHART,
+          '-n',
+          ns,
+          '--create-namespace',
+          '-f',
+          join(CHART, 'ci', file),
+        ]);
+        const kinds = (await liveObjects(release, ns)).map((l) => l.split('/')[0]);
+        if (file === 'keda-values.yaml') {
+          expect(kinds).toContain('scaledobject.keda.sh');
+          expect(kinds).not.toContain('horizontalpodautoscaler.autoscaling');
+          expect(kinds).not.toContain('cronjob.batch');
+        } else {
+          expect(kinds).toContain('servicemonitor.monitoring.coreos.com');
+        }
+        await plane.must('helm', ['uninstall', release, '-n', ns, '--wait', '--timeout', '3m']);
+      }
+    },
+    6 * 60_000,
+  );
 });
