@@ -63,7 +63,7 @@ const PACKAGES = [
 ];
 
 /** Bumped whenever the steps below change what the layer holds. */
-const RECIPE = 'base-v1';
+const RECIPE = 'base-v2';
 
 /** Removed after unpacking: documentation (copyright files stay), translations, iconv modules, scripts. */
 const PRUNE = [
@@ -216,6 +216,8 @@ export async function baseLayer(cacheDir: string, nodeBin: string, arch: string)
     // The loader's configuration and cache of the libraries (libc-bin's files, written on its install).
     writeFileSync(join(rootfs, 'etc/ld.so.conf'), 'include /etc/ld.so.conf.d/*.conf\n');
     execFileSync('ldconfig', ['-r', rootfs]);
+    // ldconfig's own cache of inodes and ctimes: of no use in an image, and different on every build.
+    rmSync(join(rootfs, 'var/cache/ldconfig/aux-cache'), { force: true });
     execFileSync('chmod', ['-R', 'go-w', rootfs]);
     chmodSync(join(rootfs, 'tmp'), 0o1777);
 
@@ -237,6 +239,14 @@ export async function baseLayer(cacheDir: string, nodeBin: string, arch: string)
       node: nodeVersion,
     };
     writeFileSync(meta, `${JSON.stringify(layer, null, 2)}\n`);
+    // Earlier bases and packages no longer named are of no further use.
+    for (const name of readdirSync(cacheDir)) {
+      if (name.startsWith('base-') && name !== `base-${key}`)
+        rmSync(join(cacheDir, name), { recursive: true, force: true });
+    }
+    for (const name of readdirSync(debDir)) {
+      if (!debs.some((d) => d.file === name)) rmSync(join(debDir, name), { force: true });
+    }
     return layer;
   } finally {
     rmSync(scratch, { recursive: true, force: true });

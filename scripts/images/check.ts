@@ -90,16 +90,26 @@ async function http(
   path: string,
   init: { method?: string; body?: unknown; token?: string } = {},
 ): Promise<{ status: number; text: string; type: string }> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
-    method: init.method ?? 'GET',
-    headers: {
-      ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(init.token === undefined ? {} : { authorization: `Bearer ${init.token}` }),
-    },
-    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-    signal: AbortSignal.timeout(5_000),
-  });
-  return { status: res.status, text: await res.text(), type: res.headers.get('content-type') ?? '' };
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+      method: init.method ?? 'GET',
+      headers: {
+        ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(init.token === undefined ? {} : { authorization: `Bearer ${init.token}` }),
+      },
+      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      signal: AbortSignal.timeout(5_000),
+    });
+    const answer = {
+      status: res.status,
+      text: await res.text(),
+      type: res.headers.get('content-type') ?? '',
+    };
+    // Load shedding right after start on a busy machine (event-loop delay from the warm-up): a caller
+    // retries after Retry-After, and so does this check, a few times.
+    if (res.status !== 503 || !answer.text.includes('"OVERLOADED"') || attempt >= 5) return answer;
+    await sleep(Math.min(Number(res.headers.get('retry-after') ?? '1') * 1000 || 1000, 2_000));
+  }
 }
 
 interface Running {
