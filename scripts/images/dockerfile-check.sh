@@ -92,16 +92,31 @@ tree() {
   (cd "$1" && find . \( -type f -printf '%p f %s %m\n' \) -o \( -type l -printf '%p l %l\n' \) -o -printf '%p %y %m\n' | sort)
 }
 status=0
+stamp() { cat "dist/images/stage/$1/.inputs" 2>/dev/null || echo none; }
 for image in "${images[@]}"; do
   ref="localhost/eta-suite/dockerfile-$image:check"
-  start=$SECONDS
-  log "$image: buildah bud --target $image"
-  "${buildah[@]}" bud --quiet --layers --network host --runtime runc \
-    --ulimit "nofile=$nofile:$nofile" --ulimit nproc=16384:16384 \
-    --build-arg "BUILD_IMAGE=$build_ref" --build-arg "RUNTIME_IMAGE=$runtime_ref" \
-    --target "$image" --tag "$ref" -f Dockerfile . >/dev/null ||
-    { log "$image: the Dockerfile does not build"; status=1; continue; }
-  log "$image: built from the Dockerfile in $((SECONDS - start)) s"
+  # Both builds must see the same sources: when a file the image is made from changes while buildah
+  # builds (others edit this checkout too), build.ts stages again afterwards and the pair is built again.
+  built=""
+  for attempt in 1 2 3; do
+    node scripts/images/build.ts "$image" >/dev/null 2>&1 || die "$image: build.ts failed"
+    before="$(stamp "$image")"
+    start=$SECONDS
+    log "$image: buildah bud --target $image"
+    "${buildah[@]}" bud --quiet --layers --network host --runtime runc \
+      --ulimit "nofile=$nofile:$nofile" --ulimit nproc=16384:16384 \
+      --build-arg "BUILD_IMAGE=$build_ref" --build-arg "RUNTIME_IMAGE=$runtime_ref" \
+      --target "$image" --tag "$ref" -f Dockerfile . >/dev/null || { built=failed; break; }
+    log "$image: built from the Dockerfile in $((SECONDS - start)) s"
+    node scripts/images/build.ts "$image" >/dev/null 2>&1 || die "$image: build.ts failed"
+    if [ "$(stamp "$image")" = "$before" ]; then built=ok; break; fi
+    log "$image: its sources changed during the build (attempt $attempt); building both again"
+  done
+  case "$built" in
+    ok) ;;
+    failed) log "$image: the Dockerfile does not build"; status=1; continue ;;
+    *) log "$image: inconclusive, its sources kept changing during the builds"; status=1; continue ;;
+  esac
 
   # The configuration both builds give the image.
   config() {
