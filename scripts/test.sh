@@ -36,3 +36,8 @@ export ETA_K8S_TOOLS
 scripts/k8s/check-charts.sh
 
 pnpm run test
+
+# The container images, built without a Docker engine (an OCI layout from the Dockerfile's stages) and run
+# as real containers with podman: read-only root, non-root user, each server ready and answering, each
+# BFF role, a clean exit on SIGTERM (docs/images.md).
+scripts/images/check.sh

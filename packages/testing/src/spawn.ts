@@ -13,7 +13,7 @@ import { freePort } from './ports.ts';
  * Node, so the run command loads no test dependency through it.
  */
 
-/** The V8 flags the service images set (NODE_OPTIONS in each service Dockerfile; docs/architecture.md). */
+/** The V8 flags the service images set (NODE_OPTIONS in the Dockerfile's server images; docs/architecture.md). */
 export const SERVICE_NODE_OPTIONS = '--max-semi-space-size=32';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
