@@ -1,15 +1,28 @@
 /**
  * Local supervisor behind the README's run command: starts every service of the suite as its own process
- * (as in production, one process per Deployment), on embedded defaults, with their JSON logs prefixed by
- * name. It waits for each /readyz, prints where things are, and stops everything on Ctrl-C or when any
- * service dies (so a broken service is never silently missing).
+ * (as in production, one process per Deployment), on embedded defaults. It waits for each /readyz, prints
+ * where things are, and stops everything on Ctrl-C or when any service dies (so a broken service is never
+ * silently missing).
+ *
+ * Each service's output goes whole to `.run/logs/<service>.log`, and to the terminal, prefixed by name, as
+ * far as the terminal keeps up (suite.ts's LogRelay): the supervisor must never wait on its own stdout,
+ * because while it waits it stops reading the services' pipes, and then the services block on logging and
+ * shed load. Lines the terminal could not take are counted and said, never queued without bound.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnService, suiteService, type SpawnedService } from '@eta/testing/spawn';
-import { runCommandEnv, SUITE_AFTER, SUITE_ORDER, type SuitePorts, type SuiteService } from './suite.ts';
+import {
+  createLogRelay,
+  runCommandEnv,
+  SUITE_AFTER,
+  SUITE_LOG_DIR,
+  SUITE_ORDER,
+  type SuitePorts,
+  type SuiteService,
+} from './suite.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -21,6 +34,7 @@ const ports: SuitePorts = {
 };
 
 const present = SUITE_ORDER.filter((name) => existsSync(join(root, 'services', name, 'src', 'main.ts')));
+const relay = createLogRelay({ dir: join(root, SUITE_LOG_DIR), services: present });
 const running = new Map<SuiteService, SpawnedService>();
 const starting = new Set<Promise<unknown>>();
 /** Aborted once the suite stops: services still starting are stopped by spawnService itself. */
@@ -35,7 +49,7 @@ async function start(name: SuiteService): Promise<void> {
       ...runCommandEnv(name, ports),
       ...(process.env['SHUTDOWN_DELAY_MS'] ? { SHUTDOWN_DELAY_MS: process.env['SHUTDOWN_DELAY_MS'] } : {}),
     },
-    onLine: (line) => process.stdout.write(`${name.padEnd(10)} | ${line}\n`),
+    onLine: (line) => relay.line(name, line),
     readyTimeoutMs: 60_000,
     signal: stopping.signal,
   });
@@ -54,6 +68,8 @@ async function stopAll(code: number): Promise<void> {
   stopping.abort();
   await Promise.allSettled(starting);
   const statuses = await Promise.all([...running.values()].map((s) => s.stop()));
+  // Their last lines (the drain, the exit) belong in the log files too.
+  await relay.close();
   process.exit(statuses.some((s) => s.killed) ? code || 1 : code);
 }
 
@@ -64,7 +80,7 @@ process.on('SIGTERM', () => void stopAll(0));
 async function buildAdminWebIfMissing(): Promise<void> {
   const dir = join(root, 'services', 'admin-web');
   if (!existsSync(join(dir, 'package.json')) || existsSync(join(dir, 'dist', 'index.html'))) return;
-  process.stdout.write('building the admin web (first run only)...\n');
+  relay.say('building the admin web (first run only)...\n');
   await new Promise<void>((resolve, reject) => {
     const build = spawn('pnpm', ['--dir', dir, 'run', 'build'], { stdio: ['ignore', 'inherit', 'inherit'] });
     build.on('error', reject);
@@ -80,6 +96,10 @@ async function main(): Promise<void> {
     return;
   }
   await buildAdminWebIfMissing();
+  relay.say(
+    `Logs: ${present.map((name) => relative(process.cwd(), relay.file(name))).join(', ')}` +
+      ' (the terminal shows what it can keep up with)\n',
+  );
   const ready = new Map<SuiteService, Promise<void>>();
   for (const name of present) {
     const deps = SUITE_AFTER[name].filter((d) => present.includes(d)).map((d) => ready.get(d)!);
@@ -102,8 +122,9 @@ async function main(): Promise<void> {
         '(in a new shell, `source scripts/toolchain.sh` first so pnpm is on PATH)',
       ]
     : [];
-  process.stdout.write(
-    `\nThe suite is ready (embedded defaults):\n${[...lines, ...hints].join('\n')}\nCtrl-C stops it.\n\n`,
+  const logs = `  logs:           ${relative(process.cwd(), join(root, SUITE_LOG_DIR))}/<service>.log`;
+  relay.say(
+    `\nThe suite is ready (embedded defaults):\n${[...lines, ...hints, logs].join('\n')}\nCtrl-C stops it.\n\n`,
   );
 }
 
