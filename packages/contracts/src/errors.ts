@@ -14,6 +14,14 @@ export const ERROR_CODES = [
   'FORBIDDEN',
   /** No route matches the method and path. */
   'NOT_FOUND',
+  /** The path exists, with other methods: HTTP 405, and `Allow` lists them. */
+  'METHOD_NOT_ALLOWED',
+  /** A path parameter is longer than the router takes (100 characters): HTTP 414. */
+  'URI_TOO_LONG',
+  /** The request's headers are larger than Node's limit (16 KiB): HTTP 431, and the connection is closed. */
+  'HEADERS_TOO_LARGE',
+  /** The request was not received completely within the server's time limit: HTTP 408. */
+  'REQUEST_TIMEOUT',
   'CONFLICT',
   'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',

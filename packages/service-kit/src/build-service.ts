@@ -16,7 +16,6 @@ import {
   LogController,
   type FastifyBaseLogger,
   type FastifyInstance,
-  type FastifyReply,
   type FastifyRequest,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
@@ -28,7 +27,16 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { z } from 'zod';
 import { createAdmission } from './admission.ts';
 import { Deadline, inboundBudgetMs } from './deadline.ts';
-import { errorHandler } from './error-handler.ts';
+import {
+  clientErrorHandler,
+  errorFormatOf,
+  errorFormatOfScope,
+  errorHandler,
+  frameworkErrorHandler,
+  initErrorFormats,
+  MAX_PARAM_LENGTH,
+  notFoundHandler,
+} from './error-handler.ts';
 import { AppError } from './errors.ts';
 import { createLogger } from './logger.ts';
 import { createReadiness, type Readiness } from './readiness.ts';
@@ -150,6 +158,10 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     genReqId: requestIdOf,
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // The router's 414 and bad-URL answers, and Node's parser's 431/408/400, in the suite's error form.
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     // Fastify's own closing answer is not in our error form; the onRequest hook below answers instead.
     return503OnClosing: false,
     // Node's whole-request receive limit, a backstop for slow uploads behind the per-request deadline.
@@ -158,6 +170,14 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+
+  // First of all hooks, so it sees every route (the kit's own included) before anything else reads them.
+  const { routeMethods } = initErrorFormats(app);
+  app.addHook('onRoute', function kitRoute(this: FastifyInstance, route) {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) routeMethods.add(method);
+    route.config = { ...route.config, errorFormat: route.config?.errorFormat ?? errorFormatOfScope(this) };
+  });
 
   const registry = new Registry();
   if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
@@ -225,16 +245,23 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
     const budgetMs = inboundBudgetMs(request.headers[REQUEST_TIMEOUT_HEADER], config.REQUEST_TIMEOUT_MS);
     // The time it waited for the event loop before this hook ran is already spent.
     request.deadline = new Deadline(Math.max(0, budgetMs), admission.queuedMs());
+    if (budgetMs < 0) {
+      // A budget below zero is a caller's bug, not a spent deadline: 400, so it is fixed rather than retried.
+      const path = `headers.${REQUEST_TIMEOUT_HEADER}`;
+      const message = 'must be a whole number of milliseconds, 0 or more';
+      throw new AppError(400, 'VALIDATION_ERROR', `${path}: ${message}`, [{ path, message }]);
+    }
     if (admissionOn && request.routeOptions.config.probe !== true) {
       const refused = admission.tryAdmit();
       if (refused !== null) {
         // Answered here, before the body is read, without the error handler's log line: a refusal must
         // cost as little as possible exactly when the process has the least to spare.
         shed.inc({ reason: refused });
+        // In the route's error format: a V2 client must find its `error` in a shed answer too.
         return reply
           .code(503)
           .header('retry-after', String(retryAfter))
-          .send({ code: 'OVERLOADED', message: OVERLOADED_MESSAGE });
+          .send(errorFormatOf(request).format({ code: 'OVERLOADED', message: OVERLOADED_MESSAGE }));
       }
       // Released when the response closes: sent, or its connection gone (Node emits 'close' on every
       // ServerResponse either way). Fastify's onResponse and onRequestAbort hooks together missed requests
@@ -308,10 +335,7 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
   });
 
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
-    const path = request.url.split('?')[0]?.slice(0, 200) ?? '';
-    return reply.code(404).send({ code: 'NOT_FOUND', message: `no route for ${request.method} ${path}` });
-  });
+  app.setNotFoundHandler(notFoundHandler);
 
   const healthCheck = shedding.healthCheck;
   await app.register(underPressure, {

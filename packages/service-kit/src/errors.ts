@@ -1,4 +1,5 @@
-import type { ErrorCode, ErrorDetail } from '@eta/contracts';
+import type { ErrorBody, ErrorCode, ErrorDetail } from '@eta/contracts';
+import type { z } from 'zod';
 
 /**
  * An error the service means to answer with: its status, code and message reach the client as they are
@@ -22,4 +23,18 @@ export class AppError extends Error {
     this.code = code;
     this.details = details;
   }
+}
+
+/**
+ * How a group of routes writes the suite's errors, when its clients expect another body: the ML proxy's
+ * /v2 routes answer `{ error, code }` because Open Inference Protocol clients (tritonclient, KServe's SDK)
+ * read `error`. Set on a plugin scope with `setErrorFormat` (error-handler.ts) before its routes; from then
+ * on every error the kit answers there (validation, 404/405, 413/414/415, load shedding, deadlines,
+ * shutdown, 500) is `format(body)`, and `schema` is what its routes document for those statuses.
+ */
+export interface ErrorFormat {
+  /** The zod schema of a formatted error body: documented in OpenAPI and checked by the serializer. */
+  readonly schema: z.ZodType;
+  /** The suite's `{ code, message, details? }` in this format. */
+  format(body: ErrorBody): unknown;
 }

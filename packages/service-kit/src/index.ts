@@ -28,8 +28,15 @@ export {
   type DependencyOptions,
   type FailureClass,
 } from './dependency.ts';
-export { INTERNAL_MESSAGE, toErrorAnswer, type ErrorAnswer } from './error-handler.ts';
-export { AppError } from './errors.ts';
+export {
+  errorFormatOf,
+  INTERNAL_MESSAGE,
+  setErrorFormat,
+  SUITE_ERROR_FORMAT,
+  toErrorAnswer,
+  type ErrorAnswer,
+} from './error-handler.ts';
+export { AppError, type ErrorFormat } from './errors.ts';
 export { addLogBindings, createLogger, REDACT_PATHS, type LoggerSettings } from './logger.ts';
 export type { Readiness, ReadinessCheck, ReadinessReport } from './readiness.ts';
 export {

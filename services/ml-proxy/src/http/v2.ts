@@ -12,7 +12,7 @@ import {
   V2ServerReady,
   V2VersionPath,
 } from '@eta/contracts';
-import { type ServiceApp, toErrorAnswer } from '@eta/service-kit';
+import { type ErrorFormat, type ServiceApp, setErrorFormat } from '@eta/service-kit';
 import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { InferenceError, type InferenceErrorKind } from '../domain/errors.ts';
@@ -30,10 +30,11 @@ import {
 } from './v2-body.ts';
 
 /**
- * The Open Inference Protocol (KServe V2) REST surface. Encapsulated under /v2 with its own error and
- * not-found handlers, because V2 clients (KServe, Triton and MLServer SDKs) read errors as
+ * The Open Inference Protocol (KServe V2) REST surface. Encapsulated under /v2 with its own error format
+ * (the kit's setErrorFormat), because V2 clients (KServe, Triton and MLServer SDKs) read errors as
  * `{ "error": "..." }`, not the suite's `{ code, message }`; the suite's stable code rides along as
- * `code`. Also its own body parser (http/v2-body.ts): JSON with or without a content type, NaN as
+ * `code`. Every error the kit answers under /v2 takes this form too: validation, 404 and 405, 413/414/415,
+ * load shedding and admission refusals, deadlines, shutdown and 500s. Also its own body parser (http/v2-body.ts): JSON with or without a content type, NaN as
  * tritonclient writes it, and the binary tensor data extension.
  */
 export interface V2Options {
@@ -61,6 +62,12 @@ const V2Error = V2ErrorBody.extend({ code: z.string() });
 
 const errors = { 400: V2Error, 404: V2Error, 503: V2Error, 504: V2Error };
 
+/** The suite's error as a V2 error: the message as `error`, the stable code as `code`. */
+export const V2_ERROR_FORMAT: ErrorFormat = {
+  schema: V2Error,
+  format: (body) => ({ error: body.message, code: body.code }),
+};
+
 /**
  * Model metadata as served: each feature of `parameters.features` also carries `range` ([min, max],
  * inclusive) where the model's metadata declares one; values outside it are refused with
@@ -76,20 +83,16 @@ export async function registerV2(app: ServiceApp, opts: V2Options): Promise<void
   await app.register(
     async (instance) => {
       const v2 = instance.withTypeProvider<KitTypeProvider>();
+      // First, so every route below documents and answers its errors as V2 errors (and 404/405 too).
+      setErrorFormat(v2, V2_ERROR_FORMAT);
       v2.setErrorHandler((thrown, request, reply) => {
         if (thrown instanceof InferenceError) {
           request.log.info({ kind: thrown.kind, code: thrown.code }, thrown.message);
           return reply.code(STATUS[thrown.kind]).send({ error: thrown.message, code: thrown.code });
         }
-        // Schema, body and size errors, load shedding and shutdown (AppError) keep their status and code.
-        const answer = toErrorAnswer(thrown);
-        if (answer.unexpected) request.log.error({ err: thrown }, 'request failed');
-        else request.log.info({ statusCode: answer.statusCode, code: answer.body.code }, answer.body.message);
-        return reply.code(answer.statusCode).send({ error: answer.body.message, code: answer.body.code });
-      });
-      v2.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
-        const path = request.url.split('?')[0]?.slice(0, 200) ?? '';
-        return reply.code(404).send({ error: `no route for ${request.method} ${path}`, code: 'NOT_FOUND' });
+        // Schema, body and size errors, load shedding and shutdown (AppError) keep their status and code:
+        // the kit's handler answers them, in this scope's format.
+        throw thrown;
       });
 
       // One parser for every body under /v2, whatever its content type (http/v2-body.ts); the route's
