@@ -37,8 +37,9 @@ import {
   MAX_PARAM_LENGTH,
   notFoundHandler,
 } from './error-handler.ts';
-import { AppError } from './errors.ts';
+import { AppError, type ErrorFormat } from './errors.ts';
 import { createLogger } from './logger.ts';
+import { registerOpenApi, type OpenApiOptions } from './openapi.ts';
 import { createReadiness, type Readiness } from './readiness.ts';
 
 declare module 'fastify' {
@@ -53,6 +54,8 @@ declare module 'fastify' {
      * its startup probe) until it is warm; tests that inject never run it.
      */
     warmUps: WarmUp[];
+    /** Every route registered so far, as Fastify's onRoute hook saw it (HEAD twins of GET routes included). */
+    registeredRoutes(): readonly RegisteredRoute[];
   }
   interface FastifyRequest {
     /** When the answer is due; pass it to outbound calls so they give up when nobody waits any more. */
@@ -62,6 +65,11 @@ declare module 'fastify' {
     /** Probe and metrics routes: no request log line, no latency sample, never shed. */
     probe?: boolean;
   }
+}
+
+export interface RegisteredRoute {
+  readonly method: string;
+  readonly url: string;
 }
 
 export interface WarmUp {
@@ -109,6 +117,11 @@ export interface BuildServiceOptions {
   readonly bodyLimit?: number;
   /** Node's default process metrics (CPU, heap, GC, event loop lag). Default true. */
   readonly defaultMetrics?: boolean;
+  /**
+   * The OpenAPI 3.1 document at `GET /openapi.json`, generated from the routes' zod schemas when the app is
+   * ready (info.version is `version`). On by default; `false` turns it off.
+   */
+  readonly openapi?: OpenApiOptions | false;
 }
 
 /** What a shed request is told, by admission control and by the pressure signals alike. */
@@ -129,6 +142,42 @@ function requestIdOf(raw: IncomingMessage): string {
 }
 
 const deadlineTimers = new WeakMap<FastifyRequest, NodeJS.Timeout>();
+
+/** Methods that carry a body Fastify parses: their routes can also answer 413 and 415. */
+const BODYLESS_METHODS = new Set(['GET', 'HEAD']);
+
+/**
+ * The error statuses the kit itself may answer on a route, whatever its handler does: 400 (validation, a
+ * negative x-request-timeout-ms, malformed JSON), 500, 503 (shedding, shutdown) and 504 (deadline); 413
+ * and 415 where a body is read; 414 where the path has parameters.
+ */
+function kitErrorStatuses(methods: readonly string[], url: string): number[] {
+  const statuses = [400, 500, 503, 504];
+  if (methods.some((m) => !BODYLESS_METHODS.has(m))) statuses.push(413, 415);
+  if (/(^|[^:]):[^:]/.test(url)) statuses.push(414);
+  return statuses.sort((a, b) => a - b);
+}
+
+/**
+ * The route's response schemas with the kit's error statuses added where the route declares none (nor a
+ * `4xx`/`5xx` range), in the error format of its scope: the serializer checks those answers too, and the
+ * OpenAPI document lists every status a client can get. A route without response schemas gets only these.
+ */
+function withKitErrors(
+  response: unknown,
+  methods: readonly string[],
+  url: string,
+  format: ErrorFormat,
+): Record<string, unknown> {
+  const declared: Record<string, unknown> =
+    typeof response === 'object' && response !== null ? { ...(response as Record<string, unknown>) } : {};
+  for (const status of kitErrorStatuses(methods, url)) {
+    const key = String(status);
+    if (key in declared || `${key[0]}xx` in declared || `${key[0]}XX` in declared) continue;
+    declared[key] = format.schema;
+  }
+  return declared;
+}
 
 function disarmDeadline(request: FastifyRequest): void {
   const timer = deadlineTimers.get(request);
@@ -173,11 +222,25 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
 
   // First of all hooks, so it sees every route (the kit's own included) before anything else reads them.
   const { routeMethods } = initErrorFormats(app);
+  const registeredRoutes: RegisteredRoute[] = [];
+  // The URL each route was registered with. Fastify registers `/` under a prefix twice (`/v2` and `/v2/`)
+  // from one options object, whose `url` ends as the second; the document names the first, as onRoute saw it.
+  const registeredUrls = new WeakMap<object, string>();
   app.addHook('onRoute', function kitRoute(this: FastifyInstance, route) {
+    registeredUrls.set(route, route.url);
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    for (const method of methods) routeMethods.add(method);
-    route.config = { ...route.config, errorFormat: route.config?.errorFormat ?? errorFormatOfScope(this) };
+    for (const method of methods) {
+      routeMethods.add(method);
+      registeredRoutes.push({ method, url: route.url });
+    }
+    const format = route.config?.errorFormat ?? errorFormatOfScope(this);
+    route.config = { ...route.config, errorFormat: format };
+    route.schema = {
+      ...route.schema,
+      response: withKitErrors(route.schema?.response, methods, route.url, format),
+    };
   });
+  app.decorate('registeredRoutes', () => registeredRoutes);
 
   const registry = new Registry();
   if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
@@ -361,6 +424,15 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
     },
   });
 
+  if (opts.openapi !== false) {
+    await registerOpenApi(app, {
+      name: opts.name,
+      version: opts.version ?? '0.0.0',
+      urlOf: (route) => registeredUrls.get(route),
+      ...opts.openapi,
+    });
+  }
+
   const probe = { probe: true };
   app.get(
     '/livez',
@@ -397,10 +469,24 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
     },
   );
 
-  app.get('/metrics', { config: probe }, async (_request, reply) => {
-    reply.header('content-type', registry.contentType);
-    return registry.metrics();
-  });
+  app.get(
+    '/metrics',
+    {
+      config: probe,
+      schema: {
+        response: {
+          200: {
+            description: 'Prometheus text exposition format.',
+            content: { 'text/plain': { schema: z.string() } },
+          },
+        },
+      },
+    },
+    async (_request, reply) => {
+      reply.header('content-type', registry.contentType);
+      return registry.metrics();
+    },
+  );
 
   return app;
 }

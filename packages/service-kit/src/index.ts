@@ -2,6 +2,7 @@ export {
   buildService,
   type BuildServiceOptions,
   type LoadSheddingOptions,
+  type RegisteredRoute,
   type ServiceApp,
   type WarmUp,
 } from './build-service.ts';
@@ -37,6 +38,7 @@ export {
   type ErrorAnswer,
 } from './error-handler.ts';
 export { AppError, type ErrorFormat } from './errors.ts';
+export { OPENAPI_PATH, type OpenApiOptions } from './openapi.ts';
 export { addLogBindings, createLogger, REDACT_PATHS, type LoggerSettings } from './logger.ts';
 export type { Readiness, ReadinessCheck, ReadinessReport } from './readiness.ts';
 export {

@@ -36,6 +36,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<GeoA
     version: pkg.version,
     bodyLimit: BODY_LIMIT_BYTES,
     ...(deps.logStream ? { logStream: deps.logStream } : {}),
+    openapi: {
+      description:
+        'Seoul geodata in memory: the gu, administrative dong and H3 cell of a point, and the features of ' +
+        'a store-customer pair (distances, regions, live per-dong statistics) for the delivery-time models. ' +
+        'Called by vendor-bff inside the cluster; no credentials.',
+    },
   });
 
   try {

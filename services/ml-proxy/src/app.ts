@@ -81,6 +81,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<MlPr
     config,
     version: pkg.version,
     ...(deps.logStream ? { logStream: deps.logStream } : {}),
+    openapi: {
+      description:
+        "The delivery-time models behind the Open Inference Protocol's REST API (KServe V2, /v2): server and " +
+        'model metadata, health, and inference, with the binary tensor data extension. Errors under /v2 are ' +
+        '`{ error, code }` as V2 clients read them. Called inside the cluster; no credentials.',
+    },
   });
 
   // The gauge reads the registry only when scraped, after it exists.

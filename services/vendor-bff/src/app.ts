@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { TieredCache } from '@eta/cache';
 import { fromEnv } from '@eta/cache';
 import { buildService, type BuildServiceOptions, type ServiceApp } from '@eta/service-kit';
@@ -25,6 +26,7 @@ import { adminStoreOf, registerAdminRoutes, seedRegionNames } from './http/admin
 import { registerAdminWeb } from './http/admin-web.ts';
 import { registerPreciseRoutes, registerRoughRoutes } from './http/estimates.ts';
 import { createEstimateMetrics } from './http/metrics.ts';
+import { estimateSecurity, openApiOf } from './http/openapi.ts';
 
 export const SERVICE_NAME = 'vendor-bff';
 
@@ -37,10 +39,15 @@ export interface AppDeps {
   readonly catalog?: StoreCatalog;
   /** With `catalog`, the database the admin API writes settings to (ROLE admin/all needs both or neither). */
   readonly db?: Database;
-  /** The image's version (APP_VERSION), for logs. */
+  /** The image's version (APP_VERSION), for logs and the OpenAPI document; the package's when omitted. */
   readonly version?: string;
   /** Wall clock for estimates (busy-mode expiry, time features); tests move it. */
   readonly now?: () => Date;
+}
+
+/** This package's version: the OpenAPI document's and the logs' when no APP_VERSION is given. */
+function packageVersion(): string {
+  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 }
 
 /** Which route groups a role serves. `all` is every role in one process (local runs, tests). */
@@ -72,8 +79,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Serv
     // Conventions: one name everywhere, roles add -<role>.
     name: role === 'all' ? SERVICE_NAME : `${SERVICE_NAME}-${role}`,
     config,
-    ...(deps.version ? { version: deps.version } : {}),
+    version: deps.version ?? packageVersion(),
     ...(deps.logStream ? { logStream: deps.logStream } : {}),
+    openapi: openApiOf(config),
   });
   const routes = routesOf(role);
 
@@ -189,8 +197,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Serv
           meshHeader: config.TRUST_MESH_IDENTITY_HEADER,
         }),
       );
-      if (routes.precise) registerPreciseRoutes(app, { service, metrics, authenticate });
-      if (routes.rough) registerRoughRoutes(app, { service, metrics, authenticate });
+      const security = estimateSecurity(config);
+      if (routes.precise) registerPreciseRoutes(app, { service, metrics, authenticate, security });
+      if (routes.rough) registerRoughRoutes(app, { service, metrics, authenticate, security });
     }
 
     // Tests of the estimate path inject an in-memory catalogue without a database: no admin API then.

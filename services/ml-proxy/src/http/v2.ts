@@ -212,7 +212,25 @@ export async function registerV2(app: ServiceApp, opts: V2Options): Promise<void
           .type('application/octet-stream')
           .send(encoded.body);
       };
-      const inferSchema = { body: V2InferRequest, response: { 200: V2InferResponse, ...errors } };
+      const inferSchema = {
+        description:
+          'The body is JSON (application/json, or no Content-Type as tritonclient sends it), or the binary ' +
+          `tensor data extension: ${INFERENCE_HEADER} bytes of JSON inference header, then each input's raw ` +
+          'little-endian bytes (parameters.binary_data_size). NaN, Infinity and -Infinity are read as numbers.',
+        body: V2InferRequest,
+        response: {
+          200: {
+            description:
+              'The outputs as JSON; or, when an output asks for parameters.binary_data (or the request for ' +
+              `binary_data_output), ${INFERENCE_HEADER} bytes of JSON header followed by the raw outputs.`,
+            content: {
+              'application/json': { schema: V2InferResponse },
+              'application/octet-stream': { schema: z.string() },
+            },
+          },
+          ...errors,
+        },
+      };
       v2.post(
         '/models/:name/infer',
         { bodyLimit: opts.inferBodyLimit, schema: { params: V2ModelPath, ...inferSchema } },

@@ -8,7 +8,9 @@ import { stat } from 'node:fs/promises';
 import { join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
+import { ErrorBody } from '@eta/contracts';
 import { AppError, type ServiceApp } from '@eta/service-kit';
+import { z } from 'zod';
 
 /** services/admin-web/dist seen from this file (a checkout or the image's /app layout). */
 export const DEFAULT_ADMIN_WEB_DIR = fileURLToPath(new URL('../../../admin-web/dist', import.meta.url));
@@ -37,9 +39,34 @@ export function registerAdminWeb(app: ServiceApp, opts: { readonly dir?: string 
     // No root and serve:false: only reply.sendFile, given the root per call (it refuses paths outside it).
     await scope.register(fastifyStatic, { serve: false });
 
-    scope.get('/admin', async (_request, reply) => reply.redirect(ADMIN_WEB_PREFIX, 308));
+    scope.get(
+      '/admin',
+      {
+        schema: {
+          summary: 'The admin web, at /admin/',
+          response: { 308: z.null().describe(`Permanent redirect to ${ADMIN_WEB_PREFIX} (Location).`) },
+        },
+      },
+      async (_request, reply) => reply.redirect(ADMIN_WEB_PREFIX, 308),
+    );
 
-    scope.get(`${ADMIN_WEB_PREFIX}*`, async (request, reply) => {
+    const files = {
+      summary: "The admin web's built files; index.html for any client-side route",
+      response: {
+        200: {
+          description:
+            'A file of the build (assets cached for a year), or index.html for a client-side route.',
+          content: { 'text/html': { schema: z.string() }, '*/*': { schema: z.string() } },
+        },
+        404: ErrorBody.describe(
+          'NOT_FOUND: an asset (a path with a file extension) that is not in the build.',
+        ),
+        503: ErrorBody.describe(
+          'ADMIN_WEB_NOT_BUILT: no build in ADMIN_WEB_DIR; or OVERLOADED / SHUTTING_DOWN.',
+        ),
+      },
+    };
+    scope.get(`${ADMIN_WEB_PREFIX}*`, { schema: files }, async (request, reply) => {
       if (!(await isFile(join(root, 'index.html')))) throw notBuilt();
       const rest = (request.params as { '*'?: string })['*'] ?? '';
       const wanted = normalize(rest).replace(/^([/\\]|\.\.[/\\]?)+/, '');

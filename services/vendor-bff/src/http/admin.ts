@@ -34,6 +34,7 @@ import {
 import { adminAuthHook, adminPrincipal, type AdminAuthOptions } from '../auth/hooks.ts';
 import type { AdminRequest, AdminService, AdminStorePort } from '../domain/admin-service.ts';
 import { toHttpError } from './errors.ts';
+import { ADMIN_SECURITY } from './openapi.ts';
 
 export interface AdminRouteDeps extends AdminAuthOptions {
   readonly service: AdminService;
@@ -105,6 +106,8 @@ export function registerAdminRoutes(app: ServiceApp, deps: AdminRouteDeps): void
     admin.addHook('onRoute', (r) => {
       const methods = Array.isArray(r.method) ? r.method : [r.method];
       for (const m of methods) if (m !== 'HEAD') routes.push({ method: m, url: r.url });
+      // Every route here is behind adminAuthHook, so every one documents its credential.
+      r.schema = { ...r.schema, security: ADMIN_SECURITY };
     });
     admin.addHook('onRequest', adminAuthHook(deps));
     // Owners' data: never stored by a shared cache on the way.

@@ -14,12 +14,15 @@ import type { onRequestAsyncHookHandler } from 'fastify';
 import type { EstimateService } from '../domain/estimate.ts';
 import { toHttpError } from './errors.ts';
 import type { EstimateMetrics } from './metrics.ts';
+import type { SecurityRequirements } from './openapi.ts';
 
 export interface EstimateRouteDeps {
   readonly service: EstimateService;
   readonly metrics: EstimateMetrics;
   /** Requires a service credential (auth/hooks.ts serviceAuthHook): 401 UNAUTHENTICATED without one. */
   readonly authenticate: onRequestAsyncHookHandler;
+  /** What `authenticate` takes, as the OpenAPI document says it (http/openapi.ts). */
+  readonly security: SecurityRequirements;
 }
 
 const errors = {
@@ -36,7 +39,12 @@ export function registerPreciseRoutes(app: ServiceApp, deps: EstimateRouteDeps):
     '/v1/estimates/precise',
     {
       onRequest: deps.authenticate,
-      schema: { body: PreciseEstimateRequest, response: { 200: PreciseEstimateResponse, ...errors } },
+      schema: {
+        summary: 'The ETA of one store to an exact address (store detail, checkout, tracking)',
+        security: deps.security,
+        body: PreciseEstimateRequest,
+        response: { 200: PreciseEstimateResponse, ...errors },
+      },
     },
     async (request) => {
       try {
@@ -55,7 +63,13 @@ export function registerRoughRoutes(app: ServiceApp, deps: EstimateRouteDeps): v
     '/v1/estimates/rough',
     {
       onRequest: deps.authenticate,
-      schema: { body: RoughEstimateRequest, response: { 200: RoughEstimateResponse, ...errors } },
+      schema: {
+        summary:
+          'ETAs of up to 200 stores to one address (store list, search); unknown ids answered in place',
+        security: deps.security,
+        body: RoughEstimateRequest,
+        response: { 200: RoughEstimateResponse, ...errors },
+      },
     },
     async (request) => {
       try {
