@@ -32,9 +32,10 @@ export interface SpawnServiceOptions {
   readonly cwd?: string;
   /**
    * Added over this process's environment. PORT and HOST are set by this helper unless given here, and
-   * NODE_OPTIONS is the images' (SERVICE_NODE_OPTIONS) unless this process has its own.
+   * NODE_OPTIONS is the images' (SERVICE_NODE_OPTIONS) unless this process has its own. A key given as
+   * `undefined` is removed: the service does not inherit it.
    */
-  readonly env?: Readonly<Record<string, string>>;
+  readonly env?: Readonly<Record<string, string | undefined>>;
   /** Port to listen on; default: a free port picked just before the start. */
   readonly port?: number;
   /** Address to listen on (HOST); default 127.0.0.1. The probe goes to 127.0.0.1 for a wildcard. */

@@ -59,6 +59,10 @@ async function startBff(): Promise<SpawnedService> {
     // A SIGKILL would show as `killed` and fail the test; give a slow machine plenty of time first.
     stopTimeoutMs: 30_000,
     env: {
+      // The test command exports the shared servers' URLs; these pods run on their own embedded PGlite
+      // with the seeded stores, whatever the environment.
+      DATABASE_URL: undefined,
+      REDIS_URL: undefined,
       ROLE: 'all',
       SERVICE_TOKENS: `search:${TOKEN}`,
       GEO_URL: dead,
