@@ -215,6 +215,13 @@ export function createTokenVerifier(config: AuthEnvConfig, opts: VerifierOptions
         if (typeof t.key === 'function' && keysFailed) throw new AuthUnavailable(err);
         throw new AuthFailure(err instanceof joseErrors.JOSEError ? err.code : 'verification failed');
       }
+      // jose checks `iat` only against a maximum age, which this API does not set: a token "issued" beyond
+      // the leeway in the future comes from a broken or hostile clock and would outlive its intended
+      // lifetime, so it is refused like a token whose `nbf` is in the future.
+      const iat = (payload as { iat?: unknown }).iat;
+      if (typeof iat === 'number' && iat > clock() / 1000 + clockTolerance) {
+        throw new AuthFailure('issued in the future (iat)');
+      }
       const principal = principalOf(payload);
       if (principal === undefined) throw new AuthFailure('claims not understood');
       // requiredClaims made jose check that `exp` is there and a number.
