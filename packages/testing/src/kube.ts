@@ -1,7 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -149,6 +149,10 @@ export async function startControlPlane(opts: { nodes?: readonly NodeSpec[] } = 
   const start = (name: string, cmd: string, args: readonly string[]) => {
     const out = createWriteStream(join(dir, `${name}.log`));
     const child = spawn(bin(cmd), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // A test process that dies without stop() must not leave a control plane running behind it.
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.off('exit', killOnExit));
     child.stdout.pipe(out);
     child.stderr.pipe(out);
     children.push({ name, child });
@@ -241,7 +245,6 @@ export async function startControlPlane(opts: { nodes?: readonly NodeSpec[] } = 
       '--v=1',
     ]);
     const stages = join(tools, 'kwok-stages');
-    const { readdir } = await import('node:fs/promises');
     const stageFiles = (await readdir(stages)).filter((f) => f.endsWith('.yaml')).map((f) => join(stages, f));
     start('kwok', 'kwok', [
       `--kubeconfig=${kubeconfig}`,
