@@ -22,10 +22,13 @@ HELM_UNITTEST_VERSION=v1.1.2
 KEDA_VERSION=v2.21.1
 PROMETHEUS_OPERATOR_VERSION=v0.85.0
 
+# Bump when a build command below changes (flags, ldflags, what is copied): the cache key cannot see it.
+RECIPE=1
+
 export CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOTOOLCHAIN=local
 cache="${ETA_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/eta-suite}"
 # The key names every input of the build, so a change to a version or to tools/ builds a new folder.
-key="$( { echo "$KUBE_VERSION $KWOK_VERSION $HELM_VERSION $KUBECONFORM_VERSION $HELM_UNITTEST_VERSION"; go version;
+key="$( { echo "$RECIPE $KUBE_VERSION $KWOK_VERSION $HELM_VERSION $KUBECONFORM_VERSION $HELM_UNITTEST_VERSION $KEDA_VERSION $PROMETHEUS_OPERATOR_VERSION"; go version;
   cat "$root"/tools/kube/{go.mod,go.sum,main.go} "$root"/tools/helm-unittest/{go.mod,go.sum}; } | sha256sum | cut -c1-16)"
 dir="$cache/k8s-tools-$key"
 log() { echo "k8s-tools: $*" >&2; }
