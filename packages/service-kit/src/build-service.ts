@@ -179,6 +179,19 @@ function withKitErrors(
   return declared;
 }
 
+/**
+ * An answer sent before the body was read (a refused credential, a shed or invalid request, a GET with a
+ * body) leaves Node to read the rest off the wire and discard it, to keep the connection: one small
+ * answer could cost a 50 MB, or an endless chunked, upload. Such an answer closes the connection instead
+ * when the body is chunked or declared over the route's limit, as Fastify's own 413 does; a small body is
+ * drained and the connection kept.
+ */
+function unreadBodyTooLarge(request: FastifyRequest): boolean {
+  if (request.raw.complete) return false;
+  const length = Number(request.headers['content-length'] ?? 0);
+  return request.headers['transfer-encoding'] !== undefined || length > request.routeOptions.bodyLimit;
+}
+
 function disarmDeadline(request: FastifyRequest): void {
   const timer = deadlineTimers.get(request);
   if (timer !== undefined) {
@@ -347,7 +360,7 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
     );
   });
 
-  app.addHook('onSend', (_request, reply, payload, done) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     // From the moment readiness fails (runService's drain, or app.close()), every answer, including one to
     // a request that was already in flight, says `Connection: close`, and Node closes the socket once it is
     // written. The client learns from the answer itself that the connection is finished, before it could
@@ -365,7 +378,7 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
     // That last close is the only step that can race a request, and only one on such a long-idle socket.
     // Answers finished while closing need it too: the server only finishes closing when every socket is
     // gone, so an idle keep-alive one would hold shutdown to its timeout.
-    if (readiness.shuttingDown) reply.header('connection', 'close');
+    if (readiness.shuttingDown || unreadBodyTooLarge(request)) reply.header('connection', 'close');
     done(null, payload);
   });
 
