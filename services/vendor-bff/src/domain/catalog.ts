@@ -49,6 +49,13 @@ export interface StoreCatalogOptions {
   readonly distributed?: boolean;
   /** Wall clock in ms, injectable for tests. */
   readonly now?: () => number;
+  /**
+   * Longest a read waits on the database when every store it asks for has a last-known copy; past it the
+   * copies answer (`stale: true`) and the read goes on in the background to refill the cache. While the
+   * last database read failed, it does not wait at all. A hung Postgres otherwise holds each such read for
+   * its connect or query timeout (seconds), far past any estimate's budget. Default 100 ms.
+   */
+  readonly lastKnownAfterMs?: number;
 }
 
 export interface CatalogStats {
@@ -97,6 +104,23 @@ function boundedSet<V>(map: Map<number, V>, key: number, value: V, max: number):
 
 const validId = (id: number): boolean => Number.isSafeInteger(id) && id > 0;
 
+const LATE = Symbol('late');
+/** Loses a race to any promise that has settled already. */
+const NOT_YET: Promise<typeof LATE> = Promise.resolve(LATE);
+
+/** `reading` if it settles within `ms`, else LATE. */
+async function soonerOrLate<T>(reading: Promise<T>, ms: number): Promise<T | typeof LATE> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<typeof LATE>((resolve) => {
+    timer = setTimeout(() => resolve(LATE), ms);
+  });
+  try {
+    return await Promise.race([reading, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function createStoreCatalog(opts: StoreCatalogOptions): ManagedStoreCatalog {
   const { source, cache, log } = opts;
   const now = opts.now ?? Date.now;
@@ -104,6 +128,7 @@ export function createStoreCatalog(opts: StoreCatalogOptions): ManagedStoreCatal
   const negativeMax = opts.negativeMaxEntries ?? 100_000;
   const lastKnownMax = opts.lastKnownMaxEntries ?? 200_000;
   const distributed = opts.distributed ?? true;
+  const lastKnownAfterMs = opts.lastKnownAfterMs ?? 100;
 
   /** id -> expiry (ms). */
   const negative = new Map<number, number>();
@@ -180,8 +205,24 @@ export function createStoreCatalog(opts: StoreCatalogOptions): ManagedStoreCatal
     }
     if (ids.length === 0) return { stores: new Map(), stale: false };
     let found: Map<string, StoreView>;
+    const reading = cache.getMany(ids.map(String), computeMissing);
     try {
-      found = await cache.getMany(ids.map(String), computeMissing);
+      // An L1 hit has settled already: no timer on the common path.
+      let read = await Promise.race([reading, NOT_YET]);
+      if (read === LATE && ids.every((id) => lastKnown.has(id))) {
+        read = await soonerOrLate(reading, sourceHealthy ? lastKnownAfterMs : 0);
+        if (read === LATE) {
+          // The copies answer now; what the read brings later is remembered (its failure is counted).
+          reading.then(
+            (views) => {
+              for (const view of views.values()) remember(view);
+            },
+            () => undefined,
+          );
+          return fallback(ids, new Error('the store database did not answer within the last-known wait'));
+        }
+      }
+      found = read === LATE ? await reading : read;
     } catch (err) {
       return fallback(ids, err);
     }
