@@ -190,12 +190,19 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Serv
     }
 
     if (routes.precise || routes.rough) {
+      const perSecond = config.SERVICE_RATE_LIMIT_PER_SECOND;
       const authenticate = serviceAuthHook(
         createServiceAuthenticator({
           tokens: config.SERVICE_TOKENS ?? [],
           verifier,
           meshHeader: config.TRUST_MESH_IDENTITY_HEADER,
         }),
+        perSecond > 0
+          ? createRateLimiter({
+              perMinute: perSecond * 60,
+              burst: config.SERVICE_RATE_LIMIT_BURST ?? perSecond,
+            })
+          : undefined,
       );
       const security = estimateSecurity(config);
       if (routes.precise) registerPreciseRoutes(app, { service, metrics, authenticate, security });

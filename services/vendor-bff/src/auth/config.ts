@@ -127,6 +127,16 @@ export const authEnv = z.object({
   /** Admin API rate limit per token subject, per pod: sustained requests per minute and the burst. */
   ADMIN_RATE_LIMIT_PER_MINUTE: envInt(120, { min: 1, max: 1_000_000 }),
   ADMIN_RATE_LIMIT_BURST: envInt(30, { min: 1, max: 100_000 }),
+  /**
+   * Estimate API rate limit per calling service (the credential's subject: the SERVICE_TOKENS name, the
+   * service JWT's `sub`, or the mesh identity), per pod: sustained requests per second. 0 (the default)
+   * turns it off: the estimate pods' replica count follows the lunch and dinner peaks, so a per-pod figure
+   * is no fixed quota, and admission control (MAX_IN_FLIGHT, MAX_QUEUE_MS) already protects each pod.
+   * Set it to keep one runaway caller from taking a pod's whole capacity from the others.
+   */
+  SERVICE_RATE_LIMIT_PER_SECOND: envInt(0, { min: 0, max: 10_000_000 }),
+  /** Requests a calling service may send at once above the rate; default one second's worth of it. */
+  SERVICE_RATE_LIMIT_BURST: envInt(undefined, { min: 1, max: 10_000_000 }).optional(),
   /** The built admin web (services/admin-web/dist) served at /admin/; default resolved from this package. */
   ADMIN_WEB_DIR: z.string().trim().min(1).optional(),
 });

@@ -41,6 +41,15 @@ function toHttpError(err: unknown, reply: FastifyReply, request: FastifyRequest)
   return err;
 }
 
+/** 429 RATE_LIMITED with Retry-After once `subject` has used up its bucket. */
+function limit(limiter: RateLimiter, subject: string, reply: FastifyReply): void {
+  const decision = limiter.take(subject);
+  if (!decision.allowed) {
+    reply.header(RETRY_AFTER_HEADER, String(decision.retryAfterSeconds));
+    throw new AppError(429, 'RATE_LIMITED', `too many requests; retry after ${decision.retryAfterSeconds} s`);
+  }
+}
+
 export interface AdminAuthOptions {
   readonly verifier: TokenVerifier;
   readonly limiter: RateLimiter;
@@ -61,27 +70,27 @@ export function adminAuthHook(opts: AdminAuthOptions): onRequestAsyncHookHandler
       throw new AppError(403, 'FORBIDDEN', 'a service credential cannot use the store-owner admin API');
     }
     request.log = addLogBindings(request.log, { subject: principal.subject });
-    const decision = opts.limiter.take(principal.subject);
-    if (!decision.allowed) {
-      reply.header(RETRY_AFTER_HEADER, String(decision.retryAfterSeconds));
-      throw new AppError(
-        429,
-        'RATE_LIMITED',
-        `too many requests; retry after ${decision.retryAfterSeconds} s`,
-      );
-    }
+    limit(opts.limiter, principal.subject, reply);
     principals.set(request, principal);
   };
 }
 
-/** The estimate API: a service credential, and the caller's name in every log line of the request. */
-export function serviceAuthHook(authenticate: ServiceAuthenticator): onRequestAsyncHookHandler {
+/**
+ * The estimate API: a service credential, and the caller's name in every log line of the request; then,
+ * when a limiter is given (SERVICE_RATE_LIMIT_PER_SECOND), the rate limit per calling service.
+ */
+export function serviceAuthHook(
+  authenticate: ServiceAuthenticator,
+  limiter?: RateLimiter,
+): onRequestAsyncHookHandler {
   return async function serviceAuth(request, reply) {
+    let caller: Awaited<ReturnType<ServiceAuthenticator>>;
     try {
-      const caller = await authenticate(request.headers);
-      request.log = addLogBindings(request.log, { caller: caller.subject, callerVia: caller.via });
+      caller = await authenticate(request.headers);
     } catch (err) {
       throw toHttpError(err, reply, request);
     }
+    request.log = addLogBindings(request.log, { caller: caller.subject, callerVia: caller.via });
+    if (limiter !== undefined) limit(limiter, caller.subject, reply);
   };
 }

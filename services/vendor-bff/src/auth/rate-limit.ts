@@ -1,8 +1,8 @@
 /**
- * A token bucket per key (the admin API keys it by token subject): `burst` requests at once, refilled at
- * `perMinute`. In process, so the limit is per pod: with N admin pods a subject can reach N times the rate
- * at most. The admin API is small traffic and the point is to stop one runaway client or script, which this
- * does without a Redis round trip per request (see ADR 0005).
+ * A token bucket per key (the admin API keys it by token subject, the estimate API by calling service):
+ * `burst` requests at once, refilled at `perMinute`. In process, so the limit is per pod: with N pods a
+ * subject can reach N times the rate at most. The point is to stop one runaway client or script without
+ * touching the others, which this does without a Redis round trip per request (see ADR 0005).
  */
 
 export interface RateLimitDecision {
@@ -22,6 +22,7 @@ export interface RateLimiterOptions {
   readonly burst: number;
   /** Bound on remembered keys; the least recently used go first (a full bucket loses nothing). */
   readonly maxKeys?: number;
+  /** Milliseconds from any origin; default a monotonic clock. */
   readonly now?: () => number;
 }
 
@@ -31,7 +32,8 @@ interface Bucket {
 }
 
 export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
-  const now = opts.now ?? Date.now;
+  // Monotonic: a wall clock stepped back (NTP) must not refill anybody's bucket.
+  const now = opts.now ?? (() => performance.now());
   const perMs = opts.perMinute / 60_000;
   const maxKeys = opts.maxKeys ?? 100_000;
   const buckets = new Map<string, Bucket>();

@@ -30,6 +30,7 @@ const errors = {
   401: ErrorBody,
   404: ErrorBody,
   422: ErrorBody,
+  429: ErrorBody,
   503: ErrorBody,
   504: ErrorBody,
 };
