@@ -45,7 +45,9 @@ describe('per-request deadline', () => {
     expect(shorter.statusCode).toBe(504);
     expect(built.seen).toEqual([50]);
 
-    const fast = await testService({ env: { REQUEST_TIMEOUT_MS: '80' } });
+    // A budget no machine makes this handler outlive: with 80 ms, the event-loop lag a busy runner shows
+    // (taken off the budget before the handler runs) or a descheduled process could answer 504 first.
+    const fast = await testService({ env: { REQUEST_TIMEOUT_MS: '60000' } });
     fast.app.get('/budget', async (request) => ({ budget: request.deadline.budgetMs }));
     const longer = await fast.app.inject({
       method: 'GET',
@@ -58,8 +60,8 @@ describe('per-request deadline', () => {
       headers: { 'x-request-timeout-ms': 'soon' },
     });
     await fast.app.close();
-    expect(longer.json()).toEqual({ budget: 80 });
-    expect(garbled.json()).toEqual({ budget: 80 });
+    expect(longer.json()).toEqual({ budget: 60_000 });
+    expect(garbled.json()).toEqual({ budget: 60_000 });
   });
 
   it('answers 504 at once when the caller has no budget left', async () => {
@@ -72,7 +74,7 @@ describe('per-request deadline', () => {
   });
 
   it('leaves a handler that answers in time alone', async () => {
-    const built = await testService({ env: { REQUEST_TIMEOUT_MS: '5000' } });
+    const built = await testService({ env: { REQUEST_TIMEOUT_MS: '60000' } });
     app = built.app;
     app.get('/quick', async (request) => ({ left: request.deadline.remainingMs() > 0 }));
     const res = await app.inject({ method: 'GET', url: '/quick' });

@@ -28,7 +28,16 @@ export function captureLogs(): LogCapture {
 }
 
 export function testConfig(overrides: Record<string, string> = {}): BaseServiceConfig {
-  return baseServiceEnv.parse({ LOG_LEVEL: 'info', ACCESS_LOG: 'all', ...overrides });
+  return baseServiceEnv.parse({
+    LOG_LEVEL: 'info',
+    ACCESS_LOG: 'all',
+    // No load shedding unless a test turns it on (load-shedding.test.ts does): a runner starved of CPU by
+    // its neighbours shows event-loop delay, and a request answered 503 OVERLOADED then fails a test about
+    // something else (logging.test.ts saw its 404 logged as a 503 under two busy-loop processes).
+    MAX_EVENT_LOOP_DELAY_MS: '0',
+    MAX_QUEUE_MS: '0',
+    ...overrides,
+  });
 }
 
 export async function testService(

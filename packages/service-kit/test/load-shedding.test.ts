@@ -4,6 +4,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ServiceApp } from '../src/index.ts';
 import { testService } from './helpers.ts';
 
+/** vi.waitFor's own cap is 1 s: a wait for a condition gets a cap no busy machine comes near. */
+const CONDITION = { timeout: 15_000, interval: 20 };
+
 let app: ServiceApp | undefined;
 afterEach(async () => {
   await app?.close();
@@ -21,14 +24,11 @@ describe('load shedding', () => {
     expect((await app.inject({ method: 'GET', url: '/eta' })).statusCode).toBe(200);
 
     healthy = false;
-    const shed = await vi.waitFor(
-      async () => {
-        const res = await app!.inject({ method: 'GET', url: '/eta' });
-        expect(res.statusCode).toBe(503);
-        return res;
-      },
-      { timeout: 5000, interval: 20 },
-    );
+    const shed = await vi.waitFor(async () => {
+      const res = await app!.inject({ method: 'GET', url: '/eta' });
+      expect(res.statusCode).toBe(503);
+      return res;
+    }, CONDITION);
     expect(shed.headers['retry-after']).toBe('2');
     expect(shed.json()).toEqual({ code: 'OVERLOADED', message: 'server is overloaded; retry later' });
     for (const url of ['/livez', '/readyz', '/metrics']) {
@@ -78,7 +78,7 @@ describe('admission control (MAX_IN_FLIGHT)', () => {
     await vi.waitFor(async () => {
       const m = await app!.inject({ method: 'GET', url: '/metrics' });
       expect(m.body).toMatch(/^http_requests_in_flight 2$/m);
-    });
+    }, CONDITION);
     const refused = await app.inject({ method: 'GET', url: '/eta' });
     expect(refused.statusCode).toBe(503);
     expect(refused.headers['retry-after']).toBe('1');
@@ -117,13 +117,13 @@ describe('regression: requests whose client left were never released, so admissi
       s.write(`GET /slow HTTP/1.1\r\nhost: ${host}\r\n\r\n`);
       return s;
     });
-    await vi.waitFor(() => expect(entered).toBe(2));
+    await vi.waitFor(() => expect(entered).toBe(2), CONDITION);
     expect(await inFlight()).toBe(2);
     for (const s of sockets) s.destroy();
     // One handler ends after its client is gone; the other never ends: both must stop counting.
-    await vi.waitFor(async () => expect(await inFlight()).toBeLessThanOrEqual(1));
+    await vi.waitFor(async () => expect(await inFlight()).toBeLessThanOrEqual(1), CONDITION);
     gates[0]!();
-    await vi.waitFor(async () => expect(await inFlight()).toBe(0));
+    await vi.waitFor(async () => expect(await inFlight()).toBe(0), CONDITION);
     expect((await app.inject('/eta')).statusCode).toBe(200);
     gates[1]!();
   });
@@ -154,7 +154,7 @@ describe('regression: requests whose client left were never released, so admissi
     await vi.waitFor(
       async () =>
         expect(/^http_requests_in_flight (\d+)$/m.exec((await app!.inject('/metrics')).body)?.[1]).toBe('0'),
-      { timeout: 10_000 },
+      { timeout: 20_000 },
     );
   }, 30_000);
 });
