@@ -34,6 +34,10 @@ services/ml-proxy/test/v2-client/run.sh
 ETA_K8S_TOOLS="$(scripts/k8s/tools.sh)"
 export ETA_K8S_TOOLS
 scripts/k8s/check-charts.sh
+# Toxiproxy, the network-fault proxy the fault tests put on every hop (services/vendor-bff/test/faults),
+# built once per version into ~/.cache: up front, so a first build never runs inside a test's time limit.
+ETA_TOXIPROXY="$(scripts/faults/toxiproxy.sh)"
+export ETA_TOXIPROXY
 
 pnpm run test
 
