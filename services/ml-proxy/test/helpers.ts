@@ -35,6 +35,9 @@ export function testConfig(env: Record<string, string> = {}): Config {
     // production budget, and a deadline fallback would make model answers flaky. Deadline tests set
     // their own per-model budget.
     MODEL_DEADLINE_MS: '10000',
+    // The same for the kit's per-request deadline (default 10 s, less the event-loop lag a request waited
+    // before its first hook): a request must never be answered 504 here unless a test asks for it.
+    REQUEST_TIMEOUT_MS: '60000',
     // These tests are about the repository's versions side by side (pinned calls, hot reloads of one of
     // several): every version loaded. The shipped default, MODEL_LOAD_VERSIONS=served, has its own tests
     // (served-versions.test.ts).

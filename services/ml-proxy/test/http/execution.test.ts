@@ -80,8 +80,11 @@ describe('auto execution', slow, () => {
     const { app } = await served({ MODELS: 'eta-rough', ORT_INLINE_MAX_ROWS: '2' });
     const split = backendOf(app, 'eta-rough', '1');
     if (!isSplit(split)) throw new Error('auto should load a split backend');
-    for (const rows of [1, 2, 3, 50])
-      expectGolden(fx, (await infer(app, fx, rows, 'eta-rough')).json(), rows);
+    for (const rows of [1, 2, 3, 50]) {
+      const res = await infer(app, fx, rows, 'eta-rough');
+      expect(res.statusCode, res.body).toBe(200);
+      expectGolden(fx, res.json(), rows);
+    }
     expect(split.calls).toEqual({ inline: 2, thread: 2 });
 
     for (const mode of ['thread', 'inline']) {
@@ -91,6 +94,8 @@ describe('auto execution', slow, () => {
       expect(backend.parts).toBeUndefined();
       for (const rows of [1, 50]) {
         const res = await infer(single, fx, rows, 'eta-rough');
+        // The status and body first: `model_version` undefined alone hid that the answer was an error.
+        expect(res.statusCode, res.body).toBe(200);
         expect(res.json().model_version).toBe('1');
         expectGolden(fx, res.json(), rows);
       }

@@ -16,6 +16,28 @@ function hookedLoader(hook: (version: string, backend: InferenceBackend) => Infe
 
 const { served, track } = appsPerTest();
 
+/**
+ * A loader whose backend, once `hold` is set, answers no call until the test calls `release()`: a deadline
+ * test then never depends on how late "a bit late" is on a busy machine. Released calls run as usual, so
+ * the version's in-flight count drops to 0 and closing the app does not wait on them.
+ */
+function heldBackend() {
+  let open: () => void = () => {};
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const held = {
+    hold: false,
+    release: () => open(),
+    loader: hookedLoader((_v, backend) => ({
+      ...backend,
+      infer: async (...args) => {
+        if (held.hold) await gate;
+        return backend.infer(...args);
+      },
+    })),
+  };
+  return held;
+}
+
 const versionsOf = async (app: MlProxyApp, model: string): Promise<string[]> =>
   (await app.inject(`/v2/models/${model}`)).json().versions;
 
@@ -133,53 +155,47 @@ describe('heuristic fallback', slow, () => {
 
   it('answers when the backend misses the per-model deadline', async () => {
     const fx = await fixture('eta-precise');
-    let slowNow = false;
-    const lateLoader = hookedLoader((_v, backend) => ({
-      ...backend,
-      infer: async (...args) => {
-        if (slowNow) await new Promise((r) => setTimeout(r, 500));
-        return backend.infer(...args);
-      },
-    }));
+    const late = heldBackend();
     const { app } = await served(
       { MODEL_SETTINGS: JSON.stringify({ 'eta-precise': { deadlineMs: 20 } }) },
-      lateLoader,
+      late.loader,
     );
-    slowNow = true;
-    const res = await app.inject({
-      method: 'POST',
-      url: '/v2/models/eta-precise/infer',
-      payload: inferBody(fx, 1),
-    });
-    expect(res.json()).toMatchObject({
-      model_version: 'heuristic',
-      parameters: { fallback: true, reason: 'deadline' },
-    });
-    expect(await metricValue(app, 'ml_proxy_fallbacks_total', { reason: 'deadline' })).toBe(1);
+    late.hold = true;
+    try {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v2/models/eta-precise/infer',
+        payload: inferBody(fx, 1),
+      });
+      expect(res.json()).toMatchObject({
+        model_version: 'heuristic',
+        parameters: { fallback: true, reason: 'deadline' },
+      });
+      expect(await metricValue(app, 'ml_proxy_fallbacks_total', { reason: 'deadline' })).toBe(1);
+    } finally {
+      late.release();
+    }
   });
 
   it('answers 504 instead when fallback is off for the model', async () => {
     const fx = await fixture('eta-precise');
-    const lateLoader = hookedLoader((_v, backend) => ({
-      ...backend,
-      infer: async (...args) => {
-        if (slowNow) await new Promise((r) => setTimeout(r, 500));
-        return backend.infer(...args);
-      },
-    }));
-    let slowNow = false;
+    const late = heldBackend();
     const { app } = await served(
       { MODEL_SETTINGS: JSON.stringify({ 'eta-precise': { deadlineMs: 20, fallback: false } }) },
-      lateLoader,
+      late.loader,
     );
-    slowNow = true;
-    const res = await app.inject({
-      method: 'POST',
-      url: '/v2/models/eta-precise/infer',
-      payload: inferBody(fx, 1),
-    });
-    expect(res.statusCode).toBe(504);
-    expect(res.json()).toEqual({ error: expect.stringMatching(/deadline/), code: 'DEADLINE_EXCEEDED' });
+    late.hold = true;
+    try {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v2/models/eta-precise/infer',
+        payload: inferBody(fx, 1),
+      });
+      expect(res.statusCode).toBe(504);
+      expect(res.json()).toEqual({ error: expect.stringMatching(/deadline/), code: 'DEADLINE_EXCEEDED' });
+    } finally {
+      late.release();
+    }
   });
 
   it('serves a model with no trained version from the heuristic (cold start), reading its configured columns', async () => {
