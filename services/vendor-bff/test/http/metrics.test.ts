@@ -15,7 +15,15 @@ const silent = { warn: () => undefined, error: () => undefined };
 describe('estimate metrics', () => {
   it('keeps the bff_ names and labels for calls, failures, breakers and coalesced batches', async () => {
     const dead = `http://127.0.0.1:${await freePort()}`;
-    const config = parseEnv(configSchema, { LOG_LEVEL: 'silent', GEO_URL: dead, ML_PROXY_URL: dead });
+    // Timeouts far above a refused connect, which is what this test counts: at the 50 ms default of
+    // GEO_TIMEOUT_MS, connect or timeout depended on the runner not stalling for 50 ms in between.
+    const config = parseEnv(configSchema, {
+      LOG_LEVEL: 'silent',
+      GEO_URL: dead,
+      ML_PROXY_URL: dead,
+      GEO_TIMEOUT_MS: '10000',
+      ML_TIMEOUT_MS: '10000',
+    });
     const registry = new Registry();
     const metrics = createEstimateMetrics(registry, 'all');
     const geo = createGeoClient(config, { registry, metrics: metrics.dependencies, log: silent });
@@ -26,7 +34,7 @@ describe('estimate metrics', () => {
     });
     try {
       await ml.firstCheck;
-      const budget = { remainingMs: () => 1_000 };
+      const budget = { remainingMs: () => 30_000 };
       await expect(geo.features(CITY_HALL, GANGNAM, budget)).rejects.toMatchObject({ kind: 'connect' });
       // No checked layout (the proxy is down): refused before a call, a failure but no latency sample.
       await expect(ml.infer('eta-rough', [[1]], budget)).rejects.toMatchObject({ kind: 'layout' });
