@@ -102,26 +102,18 @@ describe('admin writes reach another BFF process through Postgres and Redis', ()
       }),
     });
 
-  it('the precise pod shows a settings change made on the admin pod within one second', async () => {
+  it('the precise pod shows a settings change made on the admin pod, through the invalidation', async () => {
     // Warm the precise pod's cache with the old settings (10 + 15), twice so L1 certainly holds them.
     expect(await estimate()).toBe(25);
     expect(await estimate()).toBe(25);
     const { etag } = await getSettings();
     const res = await put(etag, 30);
     expect(res.status).toBe(200);
-    const written = Date.now();
-    // Poll with a deadline: a behaviour bound (invalidation reaches other pods), not a speed test. `sentAt`
-    // is when the request that saw the new value was sent, measured from the write's response.
-    let seen = 25;
-    let sentAt = 0;
-    while (sentAt <= 1_000) {
-      sentAt = Date.now() - written;
-      seen = await estimate();
-      if (seen === 45) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    expect(seen).toBe(45);
-    expect(sentAt).toBeLessThanOrEqual(1_000);
+    // With a 10-minute TTL only the invalidation can change the precise pod's answer, so waiting for the
+    // new value proves it arrived. How fast it arrives is a latency figure for a quiet machine (it was
+    // bounded at 1 s here, which a busy machine can miss without anything being wrong); the cap is only
+    // there so a lost invalidation fails the test instead of hanging it.
+    await expect.poll(() => estimate(), { timeout: 30_000, interval: 20 }).toBe(45);
   });
 
   it('two concurrent PUTs with the same If-Match on Postgres: exactly one wins, one audit row', async () => {

@@ -92,10 +92,13 @@ async function app(): Promise<ServiceApp> {
     MAX_QUEUE_MS: '0',
     GEO_URL: geoSwitch.url,
     ML_PROXY_URL: mlSwitch.url,
-    ESTIMATE_BUDGET_MS: '3000',
-    // Generous: a busy CI machine must not turn a slow answer into a breaker failure.
-    GEO_TIMEOUT_MS: '1000',
-    ML_TIMEOUT_MS: '1000',
+    // Generous: a busy CI machine must not turn a slow answer into a breaker failure (with
+    // BREAKER_FAILURES=1 one late answer opens it). The outages below drop connections, so no test here
+    // waits for these timeouts.
+    REQUEST_TIMEOUT_MS: '30000',
+    ESTIMATE_BUDGET_MS: '10000',
+    GEO_TIMEOUT_MS: '10000',
+    ML_TIMEOUT_MS: '10000',
     BREAKER_FAILURES: '1',
     BREAKER_RESET_MS: '100',
     DEPENDENCY_RETRY: 'false',

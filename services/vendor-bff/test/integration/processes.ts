@@ -20,9 +20,20 @@ export async function startService(
 ): Promise<Proc> {
   const service = await spawnService({
     ...suiteService(name),
-    // MAX_QUEUE_MS=0: no shedding on a standing event-loop queue, which these processes can show on a
-    // machine busy with other test files while a test sends a burst.
-    env: { SHUTDOWN_DELAY_MS: '0', LOG_LEVEL: 'info', MAX_QUEUE_MS: '0', ...env },
+    env: {
+      SHUTDOWN_DELAY_MS: '0',
+      LOG_LEVEL: 'info',
+      // No load shedding: on a machine busy with other test files these processes show a standing
+      // event-loop queue during a burst (MAX_QUEUE_MS), and the ML proxy shows event-loop delay right
+      // after its models loaded, just as it turns ready (MAX_EVENT_LOOP_DELAY_MS; its own execution test
+      // was answered 503 that way). A shed call would turn a model answer into a degraded one.
+      MAX_QUEUE_MS: '0',
+      MAX_EVENT_LOOP_DELAY_MS: '0',
+      // Read by the ML proxy only: its per-call model deadline (50 ms by default) is not what these tests
+      // are about; the BFF's own timeouts and budget still bound every call it makes.
+      MODEL_DEADLINE_MS: '10000',
+      ...env,
+    },
     readyTimeoutMs,
   });
   return {
