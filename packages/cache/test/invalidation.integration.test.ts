@@ -47,7 +47,9 @@ describe('cross-process L1 invalidation over pub/sub', () => {
     await Promise.all(clients.map((r) => closeRedis(r)));
   });
 
-  it('a delete in one process empties the other L1 within a second', async () => {
+  // The waits below are for a condition with a cap far above any busy machine (vitest polls every 20 ms):
+  // a 1 s cap made these latency checks, which a shared 2-core runner can fail without anything wrong.
+  it('a delete in one process empties the other L1', async () => {
     expect(await a.get('store:1', () => 'old')).toBe('old');
     await a.settled();
     expect(await b.get('store:1', () => 'b must read it from Redis')).toBe('old');
@@ -55,7 +57,7 @@ describe('cross-process L1 invalidation over pub/sub', () => {
     expect(await b.get('store:1', () => 'new')).toBe('old');
 
     expect(await a.delete('store:1')).toEqual({ l2: true, published: true });
-    await expect.poll(() => b.get('store:1', () => 'new'), { timeout: 1_000, interval: 20 }).toBe('new');
+    await expect.poll(() => b.get('store:1', () => 'new'), { timeout: 10_000, interval: 20 }).toBe('new');
     expect(await a.get('store:1', () => 'a recomputes')).toBe('new');
   });
 
@@ -65,7 +67,7 @@ describe('cross-process L1 invalidation over pub/sub', () => {
     expect(await b.get('store:2', () => 'unexpected')).toBe('v1-store:2');
     await a.set('store:2', 'v2');
     await expect
-      .poll(() => b.get('store:2', () => 'unexpected'), { timeout: 1_000, interval: 20 })
+      .poll(() => b.get('store:2', () => 'unexpected'), { timeout: 10_000, interval: 20 })
       .toBe('v2');
   });
 
@@ -74,7 +76,7 @@ describe('cross-process L1 invalidation over pub/sub', () => {
     // Pub/sub keeps per-channel order: once a hears b's later message, it has handled its own.
     await a.get('probe', () => 'p');
     await b.deleteMany(['probe']);
-    await expect.poll(() => a.get('probe', () => 'gone'), { timeout: 1_000, interval: 20 }).toBe('gone');
+    await expect.poll(() => a.get('probe', () => 'gone'), { timeout: 10_000, interval: 20 }).toBe('gone');
     const before = a.stats().l1.hits;
     expect(await a.get('store:4', () => 'recomputed')).toBe('mine');
     expect(a.stats().l1.hits).toBe(before + 1);
