@@ -22,9 +22,19 @@ export function geoIndex(): Promise<GeoIndex> {
 }
 
 export function testConfig(env: Record<string, string> = {}): Config {
-  // MAX_QUEUE_MS=0: admission control sheds on a standing event-loop queue, which a test runner starved of
-  // CPU beside other test files can show during a burst; its own tests are in service-kit.
-  return parseEnv(configSchema, { LOG_LEVEL: 'warn', MAX_QUEUE_MS: '0', ...env });
+  return parseEnv(configSchema, {
+    LOG_LEVEL: 'warn',
+    // No load shedding (its own tests are in service-kit): admission control sheds on a standing
+    // event-loop queue and the event-loop-delay shedder on a loop lagging, both of which a test runner
+    // starved of CPU beside other test files can show; a 503 would fail a test about something else.
+    MAX_QUEUE_MS: '0',
+    MAX_EVENT_LOOP_DELAY_MS: '0',
+    // Live statistics: a Redis read on a busy machine must not miss the 50 ms production default and be
+    // answered `redis-unavailable`; a stopped or refused Redis still fails at once (no offline queue).
+    CACHE_L2_TIMEOUT_MS: '2000',
+    CACHE_CONNECT_TIMEOUT_MS: '10000',
+    ...env,
+  });
 }
 
 /** Log lines are kept, so a failing test can print them, and otherwise dropped. */
