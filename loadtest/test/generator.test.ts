@@ -3,7 +3,9 @@ import { formatSummary, freePort, nativeBinary, runLoad, type MixEntry } from '.
 import { json, startServer, type TestServer } from './helpers.ts';
 
 // Behaviour only, with generous bounds: these runs share a small machine with other work, so no
-// assertion says how fast anything is.
+// assertion says how fast anything is. Where every request must succeed, timeoutMs (2 s by default,
+// counted from each request's scheduled time, so generator lag counts too) is far above any answer.
+const NEVER = 30_000;
 
 // The go engine is built with the machine's Go on first use; with a cold Go build cache that compiles
 // net/http from source (about 40 s on 2 cores), so it happens once here rather than inside a test.
@@ -31,6 +33,7 @@ describe.each(['go', 'node'] as const)('runLoad (%s engine)', (engine) => {
       rate: 100,
       durationMs: 1000,
       warmupMs: 300,
+      timeoutMs: NEVER,
     });
 
     expect(r.scheduled).toBe(100);
@@ -86,6 +89,7 @@ describe.each(['go', 'node'] as const)('runLoad (%s engine)', (engine) => {
       mix: [get('x', '/x')],
       rate: 200,
       durationMs: 1200,
+      timeoutMs: NEVER,
     });
 
     expect(r.ok).toBe(240);
@@ -93,7 +97,9 @@ describe.each(['go', 'node'] as const)('runLoad (%s engine)', (engine) => {
     expect(r.latencyMs.max).toBeGreaterThanOrEqual(250);
     expect(r.latencyMs.p99).toBeGreaterThanOrEqual(200);
     expect(r.latencyMs.p95).toBeGreaterThanOrEqual(100);
-    expect(r.latencyMs.p50).toBeLessThan(100);
+    // The median request was not held: below what the stall alone adds (a busy machine adds to every
+    // request, so the bound is the stall's, not a quiet machine's ~1 ms).
+    expect(r.latencyMs.p50).toBeLessThan(200);
   });
 
   it('classifies errors by kind and accounts for every scheduled request', async () => {
@@ -111,7 +117,7 @@ describe.each(['go', 'node'] as const)('runLoad (%s engine)', (engine) => {
       rate: 100,
       durationMs: 800,
       // Long enough that only the route that never answers can time out, even on a busy machine.
-      timeoutMs: 500,
+      timeoutMs: 2_000,
       check: (res) => (JSON.parse(res.body) as { ok?: boolean }).ok === true,
     });
 
@@ -181,6 +187,7 @@ describe.each(['go', 'node'] as const)('runLoad (%s engine)', (engine) => {
       mix: [get('x', '/x')],
       rate: 50,
       durationMs: 200,
+      timeoutMs: NEVER,
       label: 'shape',
     });
     const copy = JSON.parse(JSON.stringify(r)) as Record<string, unknown>;
@@ -258,6 +265,7 @@ describe('runLoad (node engine)', () => {
       mix: [get('x', '/x')],
       rate: 200,
       durationMs: 1200,
+      timeoutMs: NEVER,
     });
 
     expect(r.sent).toBe(r.scheduled);
@@ -308,6 +316,7 @@ describe('runLoad (go engine): spread and onRecord', () => {
       mix: [get('a', '/ok')],
       rate: 200,
       durationMs: 1000,
+      timeoutMs: NEVER,
       connections: 40,
       spread: true,
       onRecord: (rec) => records.push(rec.status),
