@@ -212,7 +212,10 @@ describe('admin-web end to end (Chromium, real vendor-bff + Geo + ML proxy + Pos
     await page.getByTestId('store-select').click();
     await page.getByTestId(`store-option-${STORE}`).click();
     await page.getByTestId('store-name').waitFor();
-    await expect.poll(() => page.getByTestId('field-manualPrepMinutes').inputValue()).toBe('15');
+    // Waits here get 30 s like the chart's below: expect.poll's own 1 s cap is a race on a busy machine.
+    await expect
+      .poll(() => page.getByTestId('field-manualPrepMinutes').inputValue(), { timeout: 30_000 })
+      .toBe('15');
     expect(await page.getByTestId('field-manualDeliveryMinutes').inputValue()).toBe('20');
 
     await page.getByTestId('preview-chart').waitFor();
@@ -251,7 +254,9 @@ describe('admin-web end to end (Chromium, real vendor-bff + Geo + ML proxy + Pos
     await page.getByTestId('store-open').click();
     await page.getByTestId('store-name').waitFor();
     // It sees the owner's saved value, not the seed's.
-    await expect.poll(() => page.getByTestId('field-manualPrepMinutes').inputValue()).toBe('25');
+    await expect
+      .poll(() => page.getByTestId('field-manualPrepMinutes').inputValue(), { timeout: 30_000 })
+      .toBe('25');
 
     await page.getByTestId('field-manualDeliveryMinutes').fill('30');
     await page.getByTestId('settings-save').click();

@@ -236,7 +236,10 @@ describe('admin-web UI smoke (static build + fake API, not the e2e)', () => {
     expect(api.puts.at(-1)?.ifMatch).toBe('"3"');
     expect(api.settings.busy?.extraMinutes).toBe(15);
     // The preview reloads after a save: busy minutes raise every hour.
-    await expect.poll(() => page.getByTestId('preview-summary').textContent()).not.toBe(before);
+    // 30 s, not expect.poll's 1 s default: a wait for the reload, not a bound on how fast it is.
+    await expect
+      .poll(() => page.getByTestId('preview-summary').textContent(), { timeout: 30_000 })
+      .not.toBe(before);
     await page.getByTestId('history-item').first().waitFor();
     expect(await page.getByTestId('history-item').first().textContent()).toContain('Busy mode');
     await page.screenshot({ path: join(RESULTS, 'store-desktop.png'), fullPage: true });
