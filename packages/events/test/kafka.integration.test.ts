@@ -131,8 +131,10 @@ describe('Kafka producer and consumer', () => {
     expect(deliveries.filter((d) => d === 'y@1').length).toBeGreaterThanOrEqual(1);
 
     // The committed position is just past the last handled message: a restart starts after it.
+    // Commits are asynchronous: wait for this one with a cap in time (30 s), not a count of tries.
     let committed = '';
-    for (let i = 0; i < 100 && committed !== '2'; i++) {
+    const giveUpAt = Date.now() + 30_000;
+    while (committed !== '2' && Date.now() < giveUpAt) {
       const [partition] =
         (await k.admin.fetchOffsets({ groupId, topics: [topic.name] }))[0]?.partitions ?? [];
       committed = partition?.offset ?? '';
