@@ -11,12 +11,10 @@ const fixture = fileURLToPath(new URL('./fixtures/service.ts', import.meta.url))
 describe('spawnService', () => {
   it('tells onLine every line of stdout and stderr, and resolves exited when the process ends by itself', async () => {
     const lines: string[] = [];
-    const svc = await spawnService({
-      entry: fixture,
-      name: 'fixture',
-      env: { EXIT_AFTER_MS: '300' },
-      onLine: (line) => lines.push(line),
-    });
+    const svc = await spawnService({ entry: fixture, name: 'fixture', onLine: (line) => lines.push(line) });
+    // The process ends by itself when asked, not after a fixed 300 ms: on a busy machine those could run
+    // out before this process had seen it ready, and the start was refused as "exited before it was ready".
+    await fetch(`${svc.origin}/exit`).then((res) => res.text());
     expect(await svc.exited).toEqual({ code: 7, signal: null, killed: false });
     expect(lines.sort()).toEqual(
       [`listening on ${svc.port} as ${svc.pid}`, 'a warning', 'second line'].sort(),
@@ -48,12 +46,14 @@ describe('spawnService', () => {
   });
 
   it('stops the process and says why when it is not ready in time', async () => {
+    // Never ready, so only the timeout ends the start; 3 s (not 500 ms) so that even a slow start of the
+    // process on a busy machine is listening, and answering 503, before it runs out.
     await expect(
-      spawnService({ entry: fixture, name: 'slow', env: { READY_AFTER_MS: 'never' }, readyTimeoutMs: 500 }),
+      spawnService({ entry: fixture, name: 'slow', env: { READY_AFTER_MS: 'never' }, readyTimeoutMs: 3_000 }),
     ).rejects.toThrow(
       /slow not ready at http:\/\/127\.0\.0\.1:\d+\/readyz in time \(HTTP 503\); output:\n.*listening on/s,
     );
-  });
+  }, 30_000);
 
   it('probes 127.0.0.1 when the service listens on every address', async () => {
     const svc = await spawnService({ entry: fixture, host: '0.0.0.0' });
