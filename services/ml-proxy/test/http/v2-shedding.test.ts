@@ -30,7 +30,8 @@ describe('regression: a shed /v2 request is a V2 error { error, code }', { timeo
       headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
       payload: slow,
     });
-    await vi.waitFor(async () => expect(await inFlight()).toBe(1));
+    // Waits for a condition get a cap no busy machine comes near (vi.waitFor's own is 1 s).
+    await vi.waitFor(async () => expect(await inFlight()).toBe(1), { timeout: 15_000, interval: 20 });
 
     for (const url of ['/v2/models/eta-precise/infer', '/v2/models/eta-precise/versions/1/infer']) {
       const shed = await app.inject({ method: 'POST', url, payload: inferBody(precise) });
@@ -49,7 +50,7 @@ describe('regression: a shed /v2 request is a V2 error { error, code }', { timeo
 
     slow.end(body.slice(10));
     expect((await held).statusCode).toBe(200);
-    await vi.waitFor(async () => expect(await inFlight()).toBe(0));
+    await vi.waitFor(async () => expect(await inFlight()).toBe(0), { timeout: 15_000, interval: 20 });
     expect(
       (await app.inject({ method: 'POST', url: '/v2/models/eta-precise/infer', payload: inferBody(precise) }))
         .statusCode,
