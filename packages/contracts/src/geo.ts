@@ -47,12 +47,23 @@ export type LatLng = z.infer<typeof LatLng>;
  * whitespace, and a coordinate silently read as 0 is a wrong answer rather than a 400.
  */
 const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
-const queryDegrees = (schema: typeof Latitude | typeof Longitude) =>
+const queryDegrees = (schema: typeof Latitude | typeof Longitude, limit: number) =>
   z
     .string({ error: required('a decimal number (degrees)') })
     .regex(DECIMAL, { error: 'expected a decimal number (degrees)' })
     .transform(Number)
-    .pipe(schema);
+    .pipe(schema)
+    // What the OpenAPI document shows (its input side would otherwise be the string and its pattern alone,
+    // so a client reading it could not know the range, and `lat=+5829313406097` looked valid): a number
+    // in the range, which is what a query value written in decimal notation is (the string's pattern is
+    // dropped: on a number it would mean nothing). Validation stays the zod above.
+    .meta({
+      type: 'number',
+      minimum: -limit,
+      maximum: limit,
+      pattern: undefined,
+      description: `degrees within [-${limit}, ${limit}], in decimal notation (an exponent is allowed)`,
+    });
 
 // ---------------------------------------------------------------------------------------------------
 // Regions
@@ -90,7 +101,7 @@ export const RegionBlock = z.discriminatedUnion('inServiceArea', [
 ]);
 export type RegionBlock = z.infer<typeof RegionBlock>;
 
-export const LookupQuery = z.object({ lat: queryDegrees(Latitude), lng: queryDegrees(Longitude) });
+export const LookupQuery = z.object({ lat: queryDegrees(Latitude, 90), lng: queryDegrees(Longitude, 180) });
 export type LookupQuery = z.infer<typeof LookupQuery>;
 export const LookupResponse = RegionBlock;
 export type LookupResponse = z.infer<typeof LookupResponse>;
@@ -253,6 +264,10 @@ export const FeaturesBatchRequest = z
         input: b,
       });
     }
+  })
+  // The shape rule in the OpenAPI document, which a `.check` does not reach: exactly one of the two shapes.
+  .meta({
+    oneOf: [{ required: ['origin', 'destinations'] }, { required: ['destination', 'origins'] }],
   });
 export type FeaturesBatchRequest = z.infer<typeof FeaturesBatchRequest>;
 

@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { createJsonSchemaTransform } from 'fastify-type-provider-zod';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { z } from 'zod';
+import { MAX_PARAM_LENGTH } from './error-handler.ts';
 
 export const OPENAPI_PATH = '/openapi.json';
 
@@ -95,7 +96,8 @@ export function openApiTransform(urlOf: (route: object) => string | undefined = 
       else byZod[status] = r;
     }
     const result = zodTransform({ ...input, schema: { ...schema, response: byZod } } as TransformInput);
-    const out = result.schema as JsonObject & { response: JsonObject };
+    const out = result.schema as JsonObject & { response: JsonObject; params?: JsonObject };
+    if (out.params !== undefined) out.params = withRouterLimit(out.params);
     const responses: JsonObject = { ...out.response };
     for (const [status, r] of perMedia) {
       const content: JsonObject = {};
@@ -113,6 +115,29 @@ export function openApiTransform(urlOf: (route: object) => string | undefined = 
     }
     return { ...result, url, schema: { ...out, response: responses } };
   };
+}
+
+/**
+ * Path parameters as the router takes them: a `:name` value longer than MAX_PARAM_LENGTH is a 414 before
+ * the route's own schema is looked at, so a longer `maxLength` (or none) would document values that are
+ * never accepted. A wildcard (`*`) has no such limit. (The router counts UTF-16 code units, JSON Schema
+ * code points: a value made of characters outside the BMP reaches the limit at half the length.)
+ */
+function withRouterLimit(params: JsonObject): JsonObject {
+  const properties = params['properties'] as Record<string, JsonObject> | undefined;
+  if (properties === undefined) return params;
+  const limited: Record<string, JsonObject> = {};
+  for (const [name, schema] of Object.entries(properties)) {
+    const max = schema['maxLength'];
+    limited[name] =
+      name === '*' || (schema['type'] !== undefined && schema['type'] !== 'string')
+        ? schema
+        : {
+            ...schema,
+            maxLength: typeof max === 'number' ? Math.min(max, MAX_PARAM_LENGTH) : MAX_PARAM_LENGTH,
+          };
+  }
+  return { ...params, properties: limited };
 }
 
 function describe(status: string): string {

@@ -71,13 +71,27 @@ export const V2_ERROR_FORMAT: ErrorFormat = {
 /**
  * Model metadata as served: each feature of `parameters.features` also carries `range` ([min, max],
  * inclusive) where the model's metadata declares one; values outside it are refused with
- * INPUT_OUT_OF_RANGE.
+ * INPUT_OUT_OF_RANGE. The range is an array of exactly two numbers rather than a zod tuple: a tuple is
+ * `prefixItems` in the OpenAPI document, which JSON Schema 2020-12 allows but OpenAPI tooling often does
+ * not read (schemathesis 4.32 rewrote it into an invalid schema and stopped checking the answer).
  */
 const V2ModelMetadataServed = V2ModelMetadata.extend({
   parameters: V2ModelParameters.extend({
-    features: z.array(V2Feature.extend({ range: z.tuple([z.number(), z.number()]).optional() })),
+    features: z.array(V2Feature.extend({ range: z.array(z.number()).length(2).optional() })),
   }),
 });
+
+/**
+ * The OpenAPI document's example of an inference: one row of the reference eta-rough model's seven
+ * features (the first case of its golden.json). Besides showing a reader a request that is answered, it
+ * is what schemathesis's examples phase sends, so the fuzz step checks a real answer against the 200
+ * schema (its generated tensors fit no model's signature).
+ */
+const INFER_EXAMPLE = {
+  inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 7], data: [2.5, 12, 2, 2, 1, 0, 0] }],
+};
+const InferModelPath = V2ModelPath.extend({ name: V2ModelPath.shape.name.meta({ examples: ['eta-rough'] }) });
+const InferVersionPath = V2VersionPath.extend({ name: InferModelPath.shape.name });
 
 export async function registerV2(app: ServiceApp, opts: V2Options): Promise<void> {
   await app.register(
@@ -217,7 +231,7 @@ export async function registerV2(app: ServiceApp, opts: V2Options): Promise<void
           'The body is JSON (application/json, or no Content-Type as tritonclient sends it), or the binary ' +
           `tensor data extension: ${INFERENCE_HEADER} bytes of JSON inference header, then each input's raw ` +
           'little-endian bytes (parameters.binary_data_size). NaN, Infinity and -Infinity are read as numbers.',
-        body: V2InferRequest,
+        body: V2InferRequest.meta({ examples: [INFER_EXAMPLE] }),
         response: {
           200: {
             description:
@@ -233,12 +247,12 @@ export async function registerV2(app: ServiceApp, opts: V2Options): Promise<void
       };
       v2.post(
         '/models/:name/infer',
-        { bodyLimit: opts.inferBodyLimit, schema: { params: V2ModelPath, ...inferSchema } },
+        { bodyLimit: opts.inferBodyLimit, schema: { params: InferModelPath, ...inferSchema } },
         async (request, reply) => infer(request, reply, request.params.name, undefined),
       );
       v2.post(
         '/models/:name/versions/:version/infer',
-        { bodyLimit: opts.inferBodyLimit, schema: { params: V2VersionPath, ...inferSchema } },
+        { bodyLimit: opts.inferBodyLimit, schema: { params: InferVersionPath, ...inferSchema } },
         async (request, reply) => infer(request, reply, request.params.name, request.params.version),
       );
     },

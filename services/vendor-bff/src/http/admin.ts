@@ -86,6 +86,20 @@ export async function seedRegionNames(): Promise<ReadonlyMap<string, string>> {
   return names;
 }
 
+/**
+ * The PUT's If-Match. Optional to the schema, because a PUT without it is answered 428
+ * PRECONDITION_REQUIRED (and one that is not a strong tag 400) by the domain, not 400 by validation; but
+ * required, with the form it must have, in the OpenAPI document: no PUT without it ever succeeds.
+ */
+const IfMatchHeaders = z
+  .object({
+    [IF_MATCH_HEADER]: z.string().optional().meta({
+      pattern: '^"[1-9][0-9]{0,14}"$',
+      description: 'The ETag of the settings being replaced, as GET /v1/stores/{id}/settings answered it.',
+    }),
+  })
+  .meta({ required: [IF_MATCH_HEADER] });
+
 const asked = (request: FastifyRequest): AdminRequest => ({
   caller: adminPrincipal(request),
   log: request.log,
@@ -144,7 +158,7 @@ export function registerAdminRoutes(app: ServiceApp, deps: AdminRouteDeps): void
       {
         schema: {
           params: StoreParams,
-          headers: z.object({ [IF_MATCH_HEADER]: z.string().optional() }),
+          headers: IfMatchHeaders,
           body: StoreSettingsPut,
           response: {
             200: StoreSettingsBody,
