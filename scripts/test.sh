@@ -27,6 +27,9 @@ make -C ml verify test
 # Python's tritonclient, the reference Open Inference Protocol client, against a real ML proxy (its venv is
 # built once into ~/.cache from pinned requirements).
 services/ml-proxy/test/v2-client/run.sh
+# Schemathesis against each service's served OpenAPI document, every check (its venv is built once into
+# ~/.cache from pinned requirements; scripts/fuzz/README.md lists what is excluded and why).
+scripts/fuzz/schemathesis.sh
 
 # The Kubernetes control plane, kwok and the chart tools, built from the Go module proxy once per version
 # into ~/.cache (the first build takes a while on two cores; later runs reuse it). The cluster tests
