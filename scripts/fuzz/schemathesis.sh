@@ -50,4 +50,11 @@ if [[ ! -d "$root/node_modules" ]]; then
 fi
 
 cd "$root"
+# The admin role serves the built admin web; in a fresh clone nothing has built it yet (the run command
+# builds it on first use the same way), and /admin/* would rightly answer 503 ADMIN_WEB_NOT_BUILT.
+if [[ ! -f services/admin-web/dist/index.html ]]; then
+  log "building the admin web (first run only)"
+  pnpm --dir services/admin-web run build >&2
+fi
+
 exec node scripts/fuzz/schemathesis.ts --schemathesis "$venv/bin/schemathesis" "$@"
