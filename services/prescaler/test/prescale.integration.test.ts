@@ -1,34 +1,17 @@
-import { spawn } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ControlPlane, startControlPlane } from '@eta/testing/kube';
+import { runPrescaler } from './support.ts';
 
 /**
  * The pre-scaling command against a real API server (RBAC on), run with a ServiceAccount token that may
  * get and patch only the objects it names, the way the suite chart's CronJob runs it.
  */
 
-const MAIN = join(dirname(fileURLToPath(import.meta.url)), '../src/main.ts');
 const NS = 'prescale-test';
 
 let plane: ControlPlane;
 let saKubeconfig: string;
-
-function runPrescaler(args: readonly string[], kubeconfig: string) {
-  return new Promise<{ code: number; out: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], {
-      env: { ...process.env, KUBECONFIG: kubeconfig },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (out += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, out }));
-  });
-}
 
 /** The fields these tests read of HPAs and Deployments. */
 interface Obj {

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { type ControlPlane, type NodeSpec, startControlPlane } from '@eta/testing/kube';
+import { runPrescaler } from './support.ts';
 
 /**
  * charts/suite installed for real: a kube-apiserver with RBAC, the controller manager, the scheduler and
@@ -15,7 +15,6 @@ import { type ControlPlane, type NodeSpec, startControlPlane } from '@eta/testin
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const CHART = join(ROOT, 'charts/suite');
-const PRESCALER = join(ROOT, 'services/prescaler/src/main.ts');
 const RELEASE = 'eta';
 const NS = 'eta';
 const POOL_KEY = 'eta.dev/pool';
@@ -154,20 +153,6 @@ function selectorOf(d: K8sObject): string {
   return Object.entries(d.spec.selector.matchLabels as Record<string, string>)
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
-}
-
-function runPrescaler(args: readonly string[], kubeconfig: string) {
-  return new Promise<{ code: number; out: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [PRESCALER, ...args], {
-      env: { ...process.env, KUBECONFIG: kubeconfig },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (out += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, out }));
-  });
 }
 
 /** Runs a prescale CronJob the way its pod would: its arguments, its ServiceAccount's token. */
