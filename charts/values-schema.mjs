@@ -145,6 +145,7 @@ const workload = ({ config, secrets }) => ({
   }),
   serviceAccount: obj({ create: bool, name: str(), annotations: stringMap }),
   serviceMonitor: obj({ enabled: bool, interval: str(), scrapeTimeout: str(), labels: stringMap }),
+  readOnlyRootFilesystem: bool,
   tmpSizeLimit: quantity,
   extraVolumes: listOf(anyObject),
   extraVolumeMounts: listOf(anyObject),

@@ -109,11 +109,15 @@ seccompProfile:
   type: RuntimeDefault
 {{- end -}}
 
-{{/* Container-level security context: read-only root, no privilege escalation, every capability dropped. */}}
+{{/*
+Container-level security context: read-only root, no privilege escalation, every capability dropped. Arg:
+dict with an optional "readOnlyRootFilesystem" (only an explicit false turns it off: skaffold's dev profile
+syncs changed sources into the running container, deploy/values/dev.yaml).
+*/}}
 {{- define "lib.containerSecurityContext" -}}
 runAsNonRoot: true
 allowPrivilegeEscalation: false
-readOnlyRootFilesystem: true
+readOnlyRootFilesystem: {{ ne .readOnlyRootFilesystem false }}
 privileged: false
 capabilities:
   drop:
@@ -281,7 +285,7 @@ spec:
           resources:
             {{- toYaml $s.resources | nindent 12 }}
           securityContext:
-            {{- include "lib.containerSecurityContext" dict | nindent 12 }}
+            {{- include "lib.containerSecurityContext" (dict "readOnlyRootFilesystem" $s.readOnlyRootFilesystem) | nindent 12 }}
           volumeMounts:
             - name: tmp
               mountPath: /tmp
