@@ -35,6 +35,25 @@ RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store scripts/images/stage.sh 
 FROM build AS build-prescaler
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store scripts/images/stage.sh prescaler /out
 
+# Development (skaffold's dev profile only, never released or pushed; not an image target of
+# scripts/images/build.sh, which builds the stages on RUNTIME_IMAGE): the workspace with its dependencies and
+# Node watching the service's sources. skaffold syncs changed .ts files into /repo with `kubectl exec ... tar`,
+# which this image has (distroless has no tar), and `node --watch` restarts the service on the change.
+#   docker build --target dev --build-arg SERVICE=geo .      # vendor-bff, geo, ml-proxy
+FROM build AS dev
+ARG SERVICE=vendor-bff
+RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
+    pnpm install --frozen-lockfile --offline --filter "./services/${SERVICE}..." \
+ && if [ "${SERVICE}" = vendor-bff ]; then pnpm install --frozen-lockfile --offline --filter "./services/admin-web..." \
+      && pnpm --filter admin-web run build; fi \
+ && chown -R 65532:65532 /repo/services /repo/packages
+ENV NODE_ENV=development
+WORKDIR /repo/services/${SERVICE}
+USER 65532:65532
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["node", "--watch", "--watch-preserve-output", "src/main.ts"]
+CMD []
+
 # Runtime: Node 24 on Debian 12 without a shell or package manager, as the numeric non-root user (so the
 # kubelet can verify runAsNonRoot). Files are owned by root and read-only to that user: every image runs
 # with a read-only root file system; /tmp is the only place a service may write (an emptyDir in the chart).

@@ -11,7 +11,11 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['{packages,services,loadtest}/*/{src,test}/**/*.test.ts', 'loadtest/**/*.test.ts'],
+          include: [
+            '{packages,services,loadtest}/*/{src,test}/**/*.test.ts',
+            'loadtest/**/*.test.ts',
+            'scripts/**/*.test.ts',
+          ],
           exclude: ['**/node_modules/**', '**/*.integration.test.ts'],
         },
       },

@@ -307,9 +307,13 @@ export function planImage(df: Dockerfile, target: string, baseConfig: ImageConfi
   return { target, base, config, layers, history };
 }
 
-/** Targets that are images: stages no other stage builds FROM, whose chain starts at an external image. */
+/**
+ * Targets that are images: stages no other stage builds FROM or copies from, whose chain starts at the
+ * runtime image (`FROM ${RUNTIME_IMAGE}`, the distroless base). A leaf built on the build image (the `dev`
+ * stage, skaffold's development image with the whole workspace) is not a release image.
+ */
 export function imageTargets(df: Dockerfile): string[] {
-  const names = new Set(df.stages.map((s) => s.name).filter((n): n is string => n !== undefined));
+  const byName = new Map(df.stages.filter((s) => s.name !== undefined).map((s) => [s.name as string, s]));
   const parents = new Set(df.stages.map((s) => s.from.toLowerCase()));
   const copiedFrom = new Set(
     df.stages.flatMap((s) =>
@@ -318,5 +322,18 @@ export function imageTargets(df: Dockerfile): string[] {
         .flatMap((i) => /--from=(\S+)/.exec(i.args)?.[1]?.toLowerCase() ?? []),
     ),
   );
-  return [...names].filter((n) => !parents.has(n) && !copiedFrom.has(n));
+  const rootOf = (name: string): string => {
+    const seen = new Set<string>();
+    let stage = byName.get(name);
+    let from = '';
+    while (stage && !seen.has(stage.name as string)) {
+      seen.add(stage.name as string);
+      from = stage.from;
+      stage = byName.get(from.toLowerCase());
+    }
+    return from;
+  };
+  return [...byName.keys()].filter(
+    (n) => !parents.has(n) && !copiedFrom.has(n) && /^\$\{?RUNTIME_IMAGE\}?$/.test(rootOf(n)),
+  );
 }
