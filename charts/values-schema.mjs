@@ -47,6 +47,7 @@ const secretRef = obj(
 
 const global = obj({
   imageRegistry: str(),
+  imageTag: { type: ['string', 'number'] },
   imagePullSecrets: listOf(str({ minLength: 1 })),
   nodePoolLabelKey: str(),
   keda: obj({ enabled: bool }),

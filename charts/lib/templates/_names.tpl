@@ -54,13 +54,18 @@ global.imageRegistry; the tag to the chart's appVersion; a digest wins over the 
 {{- if $img.digest -}}
 {{- printf "%s@%s" $repo $img.digest -}}
 {{- else -}}
-{{- printf "%s:%s" $repo (toString ($img.tag | default .root.Chart.AppVersion)) -}}
+{{- printf "%s:%s" $repo (include "lib.imageVersion" .) -}}
 {{- end -}}
 {{- end -}}
 
-{{/* The tag a workload runs (APP_VERSION, version label). Arg: dict "image" "root". */}}
+{{/*
+The tag a workload runs (APP_VERSION, version label): the image's own tag, else global.imageTag (one key
+per environment that a release pipeline sets: deploy/values/<env>.yaml), else the chart's appVersion.
+Arg: dict "image" "root".
+*/}}
 {{- define "lib.imageVersion" -}}
-{{- .image.tag | default .root.Chart.AppVersion | toString -}}
+{{- $global := .root.Values.global | default dict -}}
+{{- .image.tag | default $global.imageTag | default .root.Chart.AppVersion | toString -}}
 {{- end -}}
 
 {{/* The node pool label key: global.nodePoolLabelKey, else the chart's nodePoolLabelKey. Arg: root context. */}}
