@@ -281,6 +281,41 @@ const bffRole = obj({
 
 const roleRef = { $ref: '#/definitions/role' };
 
+// The migration Job (templates/migrations.yaml): src/cli/migrate.ts reads only the database keys and LOG_LEVEL.
+const pick = (from, keys) => Object.fromEntries(keys.map((k) => [k, from[k]]));
+const migrations = obj({
+  enabled: bool,
+  namespace: str({ pattern: `^(${dns1123Label.slice(1, -1)})?$`, maxLength: 63 }),
+  // Never optional: a missing Secret must fail the Job, not let it migrate an in-pod PGlite.
+  secretEnv: obj({
+    DATABASE_URL: obj(
+      { name: str({ minLength: 1, description: 'an existing Secret in the namespace of the Job' }), key: str({ minLength: 1 }) },
+      { required: ['name', 'key'] },
+    ),
+  }),
+  config: obj(
+    pick(bffEnv, [
+      'LOG_LEVEL',
+      'DATABASE_POOL_MAX',
+      'DATABASE_CONNECT_TIMEOUT_MS',
+      'DATABASE_STATEMENT_TIMEOUT_MS',
+      'DATABASE_IDLE_TIMEOUT_MS',
+    ]),
+  ),
+  extraEnv: listOf(envVar),
+  backoffLimit: int(0, 20),
+  activeDeadlineSeconds: int(10, 86400),
+  // Argo CD waits forever for a hook Job deleted by its TTL before Argo saw it finish (argoproj/argo-cd#21055).
+  ttlSecondsAfterFinished: int(300, 2592000),
+  resources,
+  nodeSelector: stringMap,
+  tolerations: listOf(anyObject),
+  serviceAccountName: str(),
+  podAnnotations: stringMap,
+  podLabels: stringMap,
+  tmpSizeLimit: quantity,
+});
+
 const vendorBff = {
   ...schemaHeader,
   title: 'vendor-bff values',
@@ -306,6 +341,7 @@ const vendorBff = {
       pathType: envEnum(['Prefix', 'Exact', 'ImplementationSpecific']),
       tls: listOf(obj({ secretName: str(), hosts: listOf(str()) })),
     }),
+    migrations,
     // Only the three deployable roles (ROLE=all is for local runs and tests): a misspelt role fails.
     roles: obj({ default: roleRef, precise: roleRef, rough: roleRef, admin: roleRef }),
   }),
