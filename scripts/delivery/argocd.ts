@@ -78,9 +78,32 @@ export function projectProblems(project: Obj, objects: readonly Obj[], defaultNa
   return problems;
 }
 
-/** The order a sync runs in: namespaces first, then hooks, and nothing else ahead of the chart. */
-export function orderingProblems(namespaces: readonly Obj[], chart: readonly Obj[]): string[] {
+/**
+ * The order a sync runs in. Argo CD runs phases before waves: PreSync hooks, then the Sync phase by wave.
+ * So the namespaces of plain sources come in a wave before the chart's, a migration Job is a PreSync hook,
+ * and a hook lives in the destination namespace that Argo CD creates before any hook (CreateNamespace=true),
+ * never in one the Sync phase creates later.
+ */
+export function orderingProblems(
+  namespaces: readonly Obj[],
+  chart: readonly Obj[],
+  destination: { namespace: string; createNamespace: boolean },
+): string[] {
   const problems: string[] = [];
+  for (const o of chart) {
+    const hook = get(o, 'metadata', 'annotations', 'argocd.argoproj.io/hook');
+    if (hook !== 'PreSync') continue;
+    const ns = String(get(o, 'metadata', 'namespace') ?? destination.namespace);
+    const where = `${String(o['kind'])} ${String(get(o, 'metadata', 'name'))}`;
+    if (ns !== destination.namespace)
+      problems.push(
+        `${where}: a PreSync hook in namespace ${ns}, which a sync creates only after its hooks (phases before waves)`,
+      );
+    else if (!destination.createNamespace)
+      problems.push(
+        `${where}: a PreSync hook needs its namespace before the sync: set syncOptions CreateNamespace=true`,
+      );
+  }
   const wave = (o: Obj) => Number(get(o, 'metadata', 'annotations', 'argocd.argoproj.io/sync-wave') ?? 0);
   const chartWaves = chart
     .filter((o) => get(o, 'metadata', 'annotations', 'argocd.argoproj.io/hook') === undefined)
@@ -201,7 +224,13 @@ export function checkArgo(opts: { dir: string; helm: string; root: string; kubeV
             `${String(o['kind'])} ${String(get(o, 'metadata', 'name'))}: namespace ${ns} is neither the destination nor created by a source`,
           );
       }
-    problems.push(...orderingProblems(plain, chart));
+    const syncOptions = (get(spec, 'syncPolicy', 'syncOptions') ?? []) as string[];
+    problems.push(
+      ...orderingProblems(plain, chart, {
+        namespace,
+        createNamespace: syncOptions.includes('CreateNamespace=true'),
+      }),
+    );
     const kinds = new Set(chart.map((o) => String(o['kind'])));
     if (problems.length === 0)
       console.log(

@@ -126,6 +126,20 @@ describe('Argo CD checks', () => {
     ]);
   });
 
+  it('wants a PreSync hook in the destination namespace, created before the hooks', () => {
+    const hook = (namespace: string) => ({
+      kind: 'Job',
+      metadata: { name: 'm', namespace, annotations: { 'argocd.argoproj.io/hook': 'PreSync' } },
+    });
+    expect(orderingProblems([], [hook('eta')], { namespace: 'eta', createNamespace: true })).toEqual([]);
+    expect(orderingProblems([], [hook('eta-admin')], { namespace: 'eta', createNamespace: true })).toEqual([
+      'Job m: a PreSync hook in namespace eta-admin, which a sync creates only after its hooks (phases before waves)',
+    ]);
+    expect(orderingProblems([], [hook('eta')], { namespace: 'eta', createNamespace: false })).toEqual([
+      'Job m: a PreSync hook needs its namespace before the sync: set syncOptions CreateNamespace=true',
+    ]);
+  });
+
   it('wants the namespaces before the chart and a migration Job as a PreSync hook', () => {
     const ns = (wave?: string) => ({
       kind: 'Namespace',
@@ -137,11 +151,12 @@ describe('Argo CD checks', () => {
     };
     const plainJob = { kind: 'Job', metadata: { name: 'eta-vendor-bff-migrate' } };
     const deployment = { kind: 'Deployment', metadata: { name: 'd' } };
-    expect(orderingProblems([ns('-2')], [hook, deployment])).toEqual([]);
-    expect(orderingProblems([ns()], [deployment])).toEqual([
+    const dest = { namespace: 'eta', createNamespace: true };
+    expect(orderingProblems([ns('-2')], [hook, deployment], dest)).toEqual([]);
+    expect(orderingProblems([ns()], [deployment], dest)).toEqual([
       "Namespace eta: sync wave 0 is not before the chart's first wave (0)",
     ]);
-    expect(orderingProblems([ns('-2')], [plainJob, deployment])).toEqual([
+    expect(orderingProblems([ns('-2')], [plainJob, deployment], dest)).toEqual([
       'Job eta-vendor-bff-migrate: a migration must be an Argo CD PreSync hook, before the pods roll',
     ]);
   });

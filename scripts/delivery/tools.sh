@@ -50,6 +50,18 @@ tofu() {
 }
 
 mkdir -p "$dir/bin"
+# shellcheck, which actionlint runs on every `run:` script, from Debian (not a Go module).
+if ! command -v shellcheck >/dev/null; then
+  if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null; then
+    log "installing shellcheck from Debian"
+    apt=(apt-get -o DPkg::Lock::Timeout=600 -y -q)
+    "${apt[@]}" install --no-install-recommends shellcheck >&2 ||
+      { "${apt[@]}" update >&2 && "${apt[@]}" install --no-install-recommends shellcheck >&2; } ||
+      log "could not install shellcheck: the workflows' run: scripts are not shellchecked"
+  else
+    log "no shellcheck and no root to install it: the workflows' run: scripts are not shellchecked"
+  fi
+fi
 build actionlint env GOBIN="$dir/bin" go install -trimpath -ldflags "-s -w" \
   "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
 build tflint env GOBIN="$dir/bin" go install -trimpath -ldflags "-s -w" \
