@@ -158,7 +158,8 @@ export async function loadModule(dir: string): Promise<TfModule> {
   };
   const declare = <T extends Declared>(map: Map<string, T>, what: string, name: string, value: T): void => {
     const seen = map.get(name);
-    if (seen !== undefined) mod.duplicates.push({ file: value.file, what: `${what} "${name}"`, first: seen.file });
+    if (seen !== undefined)
+      mod.duplicates.push({ file: value.file, what: `${what} "${name}"`, first: seen.file });
     else map.set(name, value);
   };
 
@@ -199,12 +200,7 @@ export async function loadModule(dir: string): Promise<TfModule> {
         if (!mod.usedProviders.has(provider)) mod.usedProviders.set(provider, file);
         for (const [name, value] of Object.entries(isObj(byName) ? byName : {}))
           for (const body of bodies(value))
-            collectReferences(
-              body,
-              file,
-              `${kind} "${type}" "${name}"`,
-              mod.references,
-            );
+            collectReferences(body, file, `${kind} "${type}" "${name}"`, mod.references);
       }
     }
 
@@ -235,10 +231,13 @@ export async function checkTerraform(root: string, base = process.cwd()): Promis
   const problems: string[] = [];
   const rel = (p: string): string => relative(base, p) || '.';
   const modules = new Map<string, TfModule>();
+  /** Directories that do not parse: reported once, and calls to them are not judged. */
+  const broken = new Set<string>();
   for (const dir of tfDirs(resolve(root))) {
     try {
       modules.set(dir, await loadModule(dir));
     } catch (err) {
+      broken.add(dir);
       problems.push(`${rel(dir)}: does not parse: ${(err as Error).message}`);
     }
   }
@@ -258,6 +257,7 @@ export async function checkTerraform(root: string, base = process.cwd()): Promis
         continue;
       }
       const target = targetOf(mod, call);
+      if (target === undefined && broken.has(resolve(mod.dir, call.source))) continue;
       if (target === undefined) {
         problems.push(`${at}: source "${call.source}" is not a directory of .tf files`);
         continue;
@@ -297,11 +297,16 @@ export async function checkTerraform(root: string, base = process.cwd()): Promis
         problems.push(`${rel(block.file)}: a called module must not configure a provider (provider block)`);
     for (const [provider, file] of mod.usedProviders)
       if (!mod.providers.has(provider))
-        problems.push(`${rel(file)}: uses provider "${provider}" but ${rel(mod.dir)} does not declare it in required_providers`);
+        problems.push(
+          `${rel(file)}: uses provider "${provider}" but ${rel(mod.dir)} does not declare it in required_providers`,
+        );
   }
 
   // A root module declares what its modules require, transitively, with the same source and constraint.
-  const requirementsOf = (mod: TfModule, seen = new Set<string>()): Map<string, { req: ProviderRequirement; by: string }[]> => {
+  const requirementsOf = (
+    mod: TfModule,
+    seen = new Set<string>(),
+  ): Map<string, { req: ProviderRequirement; by: string }[]> => {
     const out = new Map<string, { req: ProviderRequirement; by: string }[]>();
     if (seen.has(mod.dir)) return out;
     seen.add(mod.dir);
@@ -330,7 +335,9 @@ export async function checkTerraform(root: string, base = process.cwd()): Promis
       }
       for (const { req, by } of entries) {
         if (req.source.toLowerCase() !== own.source.toLowerCase())
-          problems.push(`${rel(own.file)}: provider "${name}" is ${own.source} here but ${req.source} in ${by}`);
+          problems.push(
+            `${rel(own.file)}: provider "${name}" is ${own.source} here but ${req.source} in ${by}`,
+          );
         if (req.version !== own.version)
           problems.push(
             `${rel(own.file)}: provider "${name}" version "${own.version}" differs from "${req.version}" in ${by}`,
@@ -354,6 +361,8 @@ if (import.meta.main) {
     console.log(`${problems.length} problem(s) in ${dirs.length} module(s) under ${root}`);
     process.exit(1);
   }
-  console.log(`ok    ${dirs.length} modules under ${root}: module calls, variables, outputs, references, providers`);
+  console.log(
+    `ok    ${dirs.length} modules under ${root}: module calls, variables, outputs, references, providers`,
+  );
   for (const d of dirs) console.log(`      ${d}`);
 }
