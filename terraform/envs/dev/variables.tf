@@ -1,0 +1,58 @@
+variable "project_id" {
+  description = "The Google Cloud project of this environment."
+  type        = string
+}
+
+variable "region" {
+  description = "Region of everything regional (Seoul)."
+  type        = string
+  default     = "asia-northeast3"
+}
+
+variable "zone" {
+  description = "Zone of the zonal cluster."
+  type        = string
+  default     = "asia-northeast3-a"
+}
+
+variable "master_authorized_networks" {
+  description = "CIDR blocks allowed to reach the GKE control plane's public endpoint (CI runners, operators)."
+  type = list(object({
+    cidr_block   = string
+    display_name = string
+  }))
+  default = []
+}
+
+variable "ci_members" {
+  description = "IAM members that push images and charts (CI), by a fixed name, e.g. { github-actions = \"principalSet://...\" }."
+  type        = map(string)
+  default     = {}
+}
+
+variable "confluent_environment_id" {
+  description = "Existing Confluent Cloud environment (env-...)."
+  type        = string
+}
+
+variable "confluent_cluster_id" {
+  description = "Existing Kafka cluster (lkc-...) for this environment."
+  type        = string
+}
+
+variable "confluent_kafka_rest_endpoint" {
+  description = "That cluster's REST endpoint (https://pkc-....confluent.cloud:443)."
+  type        = string
+}
+
+variable "datadog_api_url" {
+  description = "Datadog site API URL (https://api.datadoghq.com/, https://ap1.datadoghq.com/, ...)."
+  type        = string
+  default     = "https://api.datadoghq.com/"
+}
+
+variable "datadog_notify" {
+  description = "Notification handles for the SLO monitors (e.g. @slack-eta-alerts)."
+  type        = list(string)
+  default     = []
+}
