@@ -13,8 +13,8 @@ variable "dataset_id" {
   type        = string
 
   validation {
-    condition     = can(regex("^[A-Za-z_][A-Za-z0-9_]{0,1023}$", var.dataset_id))
-    error_message = "dataset_id may hold only letters, digits and underscores."
+    condition     = can(regex("^[A-Za-z0-9_]+$", var.dataset_id)) && length(var.dataset_id) <= 1024
+    error_message = "dataset_id may hold only letters, digits and underscores, at most 1024 of them."
   }
 }
 
