@@ -43,9 +43,9 @@ RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store scripts/images/stage.sh 
 FROM build AS dev
 ARG SERVICE=vendor-bff
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
-    pnpm install --frozen-lockfile --offline --filter "./services/${SERVICE}..." \
- && if [ "${SERVICE}" = vendor-bff ]; then pnpm install --frozen-lockfile --offline --filter "./services/admin-web..." \
-      && pnpm --filter admin-web run build; fi \
+    if [ "${SERVICE}" = vendor-bff ]; then web="--filter admin-web..."; else web=""; fi \
+ && pnpm install --frozen-lockfile --offline --filter "${SERVICE}..." $web \
+ && if [ -n "$web" ]; then pnpm --filter admin-web run build; fi \
  && chown -R 65532:65532 /repo/services /repo/packages
 ENV NODE_ENV=development
 WORKDIR /repo/services/${SERVICE}

@@ -153,4 +153,44 @@ for image in "${images[@]}"; do
     status=1
   fi
 done
+
+# skaffold's development image (the Dockerfile's dev stage, skaffold.yaml's dev profile): it builds, runs
+# Geo under `node --watch` as uid 65532, and restarts it when a source file changes in place (what
+# skaffold's file sync does with `kubectl exec ... tar`, which needs the image's tar).
+if [ "${ETA_DEV_IMAGE_CHECK:-1}" = 1 ]; then
+  ref="localhost/eta-suite/dockerfile-dev-geo:check"
+  log "dev: buildah bud --target dev --build-arg SERVICE=geo"
+  start=$SECONDS
+  if "${buildah[@]}" bud --quiet --layers --network host --runtime runc \
+    --ulimit "nofile=$nofile:$nofile" --ulimit nproc=16384:16384 \
+    --build-arg "BUILD_IMAGE=$build_ref" --build-arg "RUNTIME_IMAGE=$runtime_ref" --build-arg SERVICE=geo \
+    --target dev --tag "$ref" -f Dockerfile . >/dev/null; then
+    log "dev: built in $((SECONDS - start)) s"
+    port=18381
+    name="eta-dev-geo-check-$$"
+    "${podman[@]}" run -d --rm --name "$name" --network host --ulimit "nofile=$nofile:$nofile" --ulimit nproc=16384:16384 \
+      -e PORT=$port -e HOST=127.0.0.1 "$ref" >/dev/null
+    ready() { for _ in $(seq 1 120); do curl -fsS "http://127.0.0.1:$port/livez" >/dev/null 2>&1 && return 0; sleep 0.5; done; return 1; }
+    if ready && [ "$("${podman[@]}" exec "$name" id -u)" = 65532 ] &&
+      "${podman[@]}" exec "$name" sh -c 'command -v tar >/dev/null'; then
+      before="$("${podman[@]}" logs "$name" 2>&1 | grep -ci 'server listening at' || true)"
+      # An edit as skaffold's sync makes it: tar into /repo inside the container.
+      printf '// touched by dockerfile-check\n' | "${podman[@]}" exec -i "$name" sh -c 'cat >> /repo/services/geo/src/main.ts'
+      restarted=0
+      for _ in $(seq 1 120); do
+        after="$("${podman[@]}" logs "$name" 2>&1 | grep -ci 'server listening at' || true)"
+        if [ "$after" -gt "$before" ] && curl -fsS "http://127.0.0.1:$port/livez" >/dev/null 2>&1; then restarted=1; break; fi
+        sleep 0.5
+      done
+      if [ "$restarted" = 1 ]; then log "dev: Geo ready as uid 65532, tar present, restarted by node --watch after a synced edit"; else
+        log "dev: Geo did not restart after an edit"; "${podman[@]}" logs "$name" 2>&1 | tail -20 >&2; status=1
+      fi
+    else
+      log "dev: Geo not ready, not uid 65532, or no tar"; "${podman[@]}" logs "$name" 2>&1 | tail -20 >&2; status=1
+    fi
+    "${podman[@]}" rm -f "$name" >/dev/null 2>&1 || true
+  else
+    log "dev: the dev stage does not build"; status=1
+  fi
+fi
 exit "$status"
