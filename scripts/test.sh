@@ -3,8 +3,10 @@
 # everything the tests need (Node 24 and pnpm from the npm registry, the workspace's packages, PostgreSQL
 # and Redis from Debian, Kafka from Maven Central), starts the backing servers on 127.0.0.1, and runs every
 # check: the model checks (golden vectors of the committed models, Python unit tests), type check, lint,
-# unit and integration tests, and the Kubernetes checks: the charts linted, unit-tested and validated
-# against the schemas of the Kubernetes release they target, then installed on a real control plane.
+# unit and integration tests, the Kubernetes checks (the charts linted, unit-tested and validated against
+# the schemas of the Kubernetes release they target, then installed on a real control plane) and the
+# delivery checks (skaffold, Argo CD, workflows, Terraform). The non-Node checks run through the root
+# Makefile's targets (`make help`), so each is also one command on its own.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -36,7 +38,14 @@ scripts/fuzz/schemathesis.sh
 # (services/prescaler/test) start a control plane from this folder.
 ETA_K8S_TOOLS="$(scripts/k8s/tools.sh)"
 export ETA_K8S_TOOLS
-scripts/k8s/check-charts.sh
+make charts
+# Delivery as code (docs/delivery.md): skaffold.yaml against its schema with every profile rendered and
+# validated, the Argo CD ApplicationSets against Argo CD's CRDs, the workflows with actionlint, terraform/
+# with tofu fmt, TFLint and a module-interface check. OpenTofu, TFLint and actionlint are built once per
+# version into ~/.cache like the Kubernetes tools.
+ETA_DELIVERY_TOOLS="$(scripts/delivery/tools.sh)"
+export ETA_DELIVERY_TOOLS
+make delivery
 # Toxiproxy, the network-fault proxy the fault tests put on every hop (services/vendor-bff/test/faults),
 # built once per version into ~/.cache: up front, so a first build never runs inside a test's time limit.
 ETA_TOXIPROXY="$(scripts/faults/toxiproxy.sh)"
@@ -47,4 +56,4 @@ pnpm run test
 # The container images, built without a Docker engine (an OCI layout from the Dockerfile's stages) and run
 # as real containers with podman: read-only root, non-root user, each server ready and answering, each
 # BFF role, a clean exit on SIGTERM (docs/images.md).
-scripts/images/check.sh
+make images

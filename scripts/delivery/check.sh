@@ -145,12 +145,15 @@ if has workflows; then
     local f
     f="$(ls "$work"/wf/.github/workflows/*.yml | head -1)"
     sed -i '0,/^    runs-on:/s//    runs_on:/' "$f"
-    (cd "$work/wf" && "$D/bin/actionlint" "${shellcheck_flag[@]}" -pyflakes= >"$work/bad.log" 2>&1) && return 0
+    (cd "$work/wf" && git init -q . && "$D/bin/actionlint" "${shellcheck_flag[@]}" -pyflakes= >"$work/bad.log" 2>&1) && return 0
     want "runs_on" "$work/bad.log" >&2 || return 0
     return 1
   }
   expect_failure "workflows: actionlint refuses an unknown job key" workflows_broken
   step "workflows: actionlint" "$D/bin/actionlint" "${shellcheck_flag[@]}" -pyflakes=
+  if command -v shellcheck >/dev/null && compgen -G '.github/scripts/*.sh' >/dev/null; then
+    step "workflows: shellcheck .github/scripts" shellcheck .github/scripts/*.sh
+  fi
 fi
 
 # ---- terraform -------------------------------------------------------------------------------------------
