@@ -41,10 +41,11 @@ const learned = join(dir, 'learned-values.yaml');
 const capacity = join(fixtures, 'capacity.json');
 const planArgs = ['--history', history, '--capacity', capacity, '--values', suiteValues, '--out', learned];
 let planRun: { code: number; out: string; err: string };
+// Two weeks of history and a day of simulation take about a second here; the caps are for a busy runner.
 beforeAll(() => {
   const { o, io: cap } = io();
   planRun = { code: plan(planArgs, cap), ...o };
-});
+}, 30_000);
 
 describe('prescaler plan', () => {
   it('writes the learned schedules and prints the diff of the values', () => {
@@ -101,7 +102,7 @@ describe('prescaler plan', () => {
 });
 
 describe('prescaler simulate', () => {
-  it('prints the four policies and the goal, and writes JSON', () => {
+  it('prints the four policies and the goal, and writes JSON', { timeout: 30_000 }, () => {
     expect(planRun.code, planRun.err).toBe(0);
     const { o, io: cap } = io();
     const json = join(dir, 'result.json');
