@@ -8,8 +8,9 @@
  *    last one, and one before a longer gap, for one median step).
  * 3. Per weekday and slot: the chosen quantile (default p95, `linear`) of those peaks across the history's
  *    weeks (across all days of the weekday's group, with day groups such as mon-fri,sat+sun). A weekday
- *    the history never covers takes its group's covered days, else all covered days; a weekday covered
- *    only in part is refused (give whole days).
+ *    the history never covers takes its group's covered days, else all covered days. Only whole days
+ *    count: a day with a slot without samples (a history starting or ending mid-day, a scrape outage) is
+ *    left out with a note; a history without a whole day is refused.
  * 4. required = max(floor, ceil(quantile / rpsPerPod x headroom)), floor = --min or the HPA's minReplicas,
  *    at most the HPA's maxReplicas (a warning says when the traffic needed more).
  * 5. Lead, in whole slots so that every raise lands before its traffic (rounded up):
@@ -34,7 +35,7 @@ import { weekdayField } from './cron.ts';
 import { byRole, type Sample } from './history.ts';
 import { quantile, type QuantileMethod } from './quantile.ts';
 import { InputError, type TargetId, TARGETS } from './targets.ts';
-import { DAY_S, describeMinuteOfWeek, fixedUtcOffsetSeconds, localTime, WEEKDAYS } from './time.ts';
+import { DAY_S, fixedUtcOffsetSeconds, localDate, localTime, WEEKDAYS } from './time.ts';
 
 /**
  * A sample holds until the next one for at most this long, or two of the series' usual steps if longer; a
@@ -270,26 +271,37 @@ export function learnPlan(samples: readonly Sample[], capacity: Capacity, o: Pla
       continue;
     }
     const peaks = slotPeaks(list, offsetS, slotS);
-    // Per weekday and slot: the peaks of each covered day.
+    // Whole days only: a day some slot of which has no sample (the history's first and last days when it
+    // does not start and end at midnight, a day with a scrape outage) is left out.
+    const slotsOfDay = new Map<number, number>();
+    for (const key of peaks.keys()) {
+      const day = Math.floor(key / perDay);
+      slotsOfDay.set(day, (slotsOfDay.get(day) ?? 0) + 1);
+    }
+    const partial = [...slotsOfDay].filter(([, count]) => count < perDay).map(([day]) => day);
+    if (partial.length === slotsOfDay.size) {
+      throw new InputError(
+        `${role}: the history has no whole day in ${o.timeZone} (every day misses samples in some ${o.slotMinutes}-minute slot); give whole days`,
+      );
+    }
+    if (partial.length > 0) {
+      const dates = partial.sort((a, b) => a - b).map(localDate);
+      warnings.push(
+        `${role}: left out ${partial.length} day(s) with slots without samples: ${dates.slice(0, 5).join(', ')}${dates.length > 5 ? ', ...' : ''}`,
+      );
+    }
+    const whole = new Set([...slotsOfDay.keys()].filter((d) => !partial.includes(d)));
+    // Per weekday and slot: the peaks of each whole day.
     const perWeekdaySlot: number[][] = Array.from({ length: n }, () => []);
     const coveredDays = new Map<number, number>(); // day -> weekday
     for (const [key, v] of peaks) {
       const day = Math.floor(key / perDay);
+      if (!whole.has(day)) continue;
       const weekday = (((day + 4) % 7) + 7) % 7;
       coveredDays.set(day, weekday);
       perWeekdaySlot[weekday * perDay + (key - day * perDay)]!.push(v);
     }
     const coveredWeekdays = new Set(coveredDays.values());
-    for (const w of coveredWeekdays) {
-      const missing: number[] = [];
-      for (let s = 0; s < perDay; s++) if (perWeekdaySlot[w * perDay + s]!.length === 0) missing.push(s);
-      if (missing.length > 0) {
-        throw new InputError(
-          `${role}: the history covers ${WEEKDAYS[w]} only in part: no samples in ${missing.length} of its ` +
-            `${perDay} slots (first at ${describeMinuteOfWeek(w * 1440 + missing[0]! * o.slotMinutes)}); give whole days`,
-        );
-      }
-    }
     const uncovered = [0, 1, 2, 3, 4, 5, 6].filter((w) => !coveredWeekdays.has(w));
     if (uncovered.length > 0) {
       warnings.push(

@@ -300,13 +300,18 @@ describe('floor, ceiling and what cannot be planned', () => {
     );
   });
 
-  it('refuses a weekday covered only in part', () => {
-    const half = history('2026-03-02', 1, dinner).filter(
-      (s) => s.t < seoulMidnight('2026-03-02') + 12 * 3600,
+  it('leaves out days covered only in part, and refuses a history without a whole day', () => {
+    // A whole Monday, plus Tuesday 00:00 alone (a query_range export whose end is inclusive).
+    const monday = history('2026-03-02', 1, dinner);
+    const plan = learnPlan(
+      [...monday, { t: seoulMidnight('2026-03-03'), role: P, rps: 50_000 }],
+      capacity,
+      base,
     );
-    expect(() => learnPlan(half, capacity, base)).toThrow(
-      /covers mon only in part: no samples in 48 of its 96 slots \(first at mon 12:00\)/,
-    );
+    expect(plan.schedules.map(when)).toEqual(['45 17 * * *', '0 20 * * *']);
+    expect(plan.warnings.join('\n')).toMatch(/left out 1 day\(s\) with slots without samples: 2026-03-03/);
+    const half = monday.filter((s) => s.t < seoulMidnight('2026-03-02') + 12 * 3600);
+    expect(() => learnPlan(half, capacity, base)).toThrow(/no whole day in Asia\/Seoul/);
   });
 
   it('holds a coarse sample over the slots until the next one', () => {
