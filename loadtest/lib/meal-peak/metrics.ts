@@ -1,0 +1,103 @@
+/**
+ * What the meal-peak report reads from the services' /metrics (Prometheus text) before and after each slot:
+ * the @eta/cache counters per cache and tier (`cache_{hits,stale,misses,bypassed}_total{cache,tier}`: the BFF's
+ * `stores` catalogue and `rough-estimates` caches, Geo's `geo-live` when it has Redis), and each process's CPU
+ * seconds and resident set.
+ */
+
+export interface TierCounts {
+  readonly hits: number;
+  readonly stale: number;
+  readonly misses: number;
+  /** L2 calls skipped (no Redis, or its breaker open). */
+  readonly bypassed: number;
+}
+
+export interface Scrape {
+  /** By `<cache>/<tier>` (tier l1 or l2). */
+  readonly caches: ReadonlyMap<string, TierCounts>;
+  readonly cpuSeconds: number | null;
+  readonly rssBytes: number | null;
+}
+
+function labels(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of text.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) out[m[1]!] = m[2]!;
+  return out;
+}
+
+export function parseScrape(text: string): Scrape {
+  const caches = new Map<string, { hits: number; stale: number; misses: number; bypassed: number }>();
+  for (const m of text.matchAll(/^cache_(hits|stale|misses|bypassed)_total\{([^}]*)\} (\S+)$/gm)) {
+    const l = labels(m[2]!);
+    if (l.cache === undefined || (l.tier !== 'l1' && l.tier !== 'l2')) continue;
+    const key = `${l.cache}/${l.tier}`;
+    const entry = caches.get(key) ?? { hits: 0, stale: 0, misses: 0, bypassed: 0 };
+    entry[m[1] as 'hits' | 'stale' | 'misses' | 'bypassed'] += Number(m[3]);
+    caches.set(key, entry);
+  }
+  const single = (name: string): number | null => {
+    const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+    return m === null ? null : Number(m[1]);
+  };
+  return {
+    caches,
+    cpuSeconds: single('process_cpu_seconds_total'),
+    rssBytes: single('process_resident_memory_bytes'),
+  };
+}
+
+export interface TierRatio {
+  /** Lookups at this tier in the interval (hits + stale + misses). */
+  readonly lookups: number;
+  readonly hits: number;
+  readonly stale: number;
+  readonly misses: number;
+  readonly bypassed: number;
+  /** (hits + stale) / lookups: answered from this tier, fresh or within its grace; null without lookups. */
+  readonly hitRatio: number | null;
+}
+
+/** Hit ratio per `<process>/<cache>/<tier>` between two scrapes of each process. */
+export function hitRatios(
+  before: Readonly<Record<string, Scrape>>,
+  after: Readonly<Record<string, Scrape>>,
+): Record<string, TierRatio> {
+  const out: Record<string, TierRatio> = {};
+  for (const [proc, a] of Object.entries(after)) {
+    const b = before[proc];
+    for (const [key, x] of a.caches) {
+      const y = b?.caches.get(key) ?? { hits: 0, stale: 0, misses: 0, bypassed: 0 };
+      const hits = x.hits - y.hits;
+      const stale = x.stale - y.stale;
+      const misses = x.misses - y.misses;
+      const lookups = hits + stale + misses;
+      out[`${proc}/${key}`] = {
+        lookups,
+        hits,
+        stale,
+        misses,
+        bypassed: x.bypassed - y.bypassed,
+        hitRatio: lookups > 0 ? (hits + stale) / lookups : null,
+      };
+    }
+  }
+  return out;
+}
+
+/** CPU cores each process used on average between two scrapes `seconds` apart. */
+export function cpuCores(
+  before: Readonly<Record<string, Scrape>>,
+  after: Readonly<Record<string, Scrape>>,
+  seconds: number,
+): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  for (const [proc, a] of Object.entries(after)) {
+    const b = before[proc]?.cpuSeconds;
+    out[proc] =
+      a.cpuSeconds === null || b === null || b === undefined || !(seconds > 0)
+        ? null
+        : Math.round(((a.cpuSeconds - b) / seconds) * 1000) / 1000;
+  }
+  return out;
+}
