@@ -238,7 +238,7 @@ export async function run(opts: ScenarioOptions): Promise<MealPeakReport> {
     const { breaches, judged, notJudged } = evaluateSlo(day.slots, day.run, o.slo, o.minSamples);
     const guard = generatorGuard(
       day.slots.map((s) => s.generator),
-      { maxLagMs: o.maxLagMs, maxStartSlip: o.maxStartSlip },
+      { maxLagMs: o.maxLagMs, maxStartSlip: o.maxStartSlip, minSamples: o.minSamples },
     );
     const verdict = verdictOf(breaches, guard);
     const reportBase = {

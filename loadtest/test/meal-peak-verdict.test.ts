@@ -14,6 +14,7 @@ import {
 import { ROUTES, type Route } from '../lib/meal-peak/routes.ts';
 import {
   describeBreach,
+  describeIssue,
   evaluateSlo,
   generatorGuard,
   verdictOf,
@@ -119,7 +120,11 @@ describe('meal-peak SLO verdict', () => {
     const verdict = verdictOf(breaches, { valid: true });
     expect(verdict).toBe('fail');
     expect(
-      verdictHeadline({ verdict, breaches, guard: generatorGuard([], { maxLagMs: 25, maxStartSlip: 0.1 }) }),
+      verdictHeadline({
+        verdict,
+        breaches,
+        guard: generatorGuard([], { maxLagMs: 25, maxStartSlip: 0.1, minSamples: 100 }),
+      }),
     ).toMatch(/rough p99 312\.5 ms > 250 ms \(slot 18:30, 500 requests\)/);
   });
 
@@ -155,7 +160,7 @@ describe('meal-peak SLO verdict', () => {
 });
 
 describe('meal-peak generator guard', () => {
-  const limits = { maxLagMs: 25, maxStartSlip: 0.1 };
+  const limits = { maxLagMs: 25, maxStartSlip: 0.1, minSamples: 100 };
 
   it('keeps a run valid while the generator kept the schedule', () => {
     const g = generatorGuard(
@@ -187,6 +192,13 @@ describe('meal-peak generator guard', () => {
     );
   });
 
+  it('only reports the lag of a slot with too few requests to judge (its p99 is its latest send)', () => {
+    const g = generatorGuard([gen(0, { scheduled: 21, sent: 21, lagP99Ms: 35 }), gen(1)], limits);
+    expect(g.valid).toBe(true);
+    expect(g.issues).toEqual([{ slot: '00:00', what: 'lag', value: 35, limit: 25, invalidates: false }]);
+    expect(describeIssue(g.issues[0]!)).toMatch(/too few requests to judge/);
+  });
+
   it('makes a run invalid when a slot started off plan by more than its share of the slot', () => {
     const g = generatorGuard(
       [gen(0, { startSlipMs: 250 }), gen(1, { startSlipMs: -300 }), gen(2, { startSlipMs: 150 })],
@@ -213,7 +225,7 @@ describe('meal-peak generator guard', () => {
 function report(day: SlotFigures[], over: Partial<MealPeakReport> = {}): MealPeakReport {
   const guard = generatorGuard(
     day.map((s) => s.generator),
-    { maxLagMs: 25, maxStartSlip: 0.1 },
+    { maxLagMs: 25, maxStartSlip: 0.1, minSamples: 100 },
   );
   const { breaches, judged, notJudged } = evaluateSlo(day, runOf(), OPTIONS.slo, 100);
   const verdict = verdictOf(breaches, guard);

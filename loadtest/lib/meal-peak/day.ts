@@ -78,11 +78,16 @@ const sleepUntil = (t: number) =>
   new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, t - performance.now())));
 
 class RouteCounter {
+  readonly estimates: boolean;
   scheduled = 0;
   ok = 0;
   errors = 0;
   readonly errorsByKind: Record<string, number> = {};
   readonly latency = new MicrosHistogram();
+
+  constructor(route: Route) {
+    this.estimates = route !== 'admin';
+  }
 
   figures(
     t: { answers: number; degraded: number; bySource: Record<string, number> },
@@ -102,7 +107,8 @@ class RouteCounter {
       maxMs: has ? l.max : null,
       answers: t.answers,
       degraded: t.degraded,
-      degradedShare: t.answers > 0 ? t.degraded / t.answers : null,
+      // The admin API answers settings, never an estimate: it has no degraded answers to count.
+      degradedShare: t.answers > 0 && this.estimates ? t.degraded / t.answers : null,
       bySource: { ...t.bySource },
       offeredRate: Math.round((this.scheduled / seconds) * 100) / 100,
       achievedRate: Math.round((this.ok / seconds) * 100) / 100,
@@ -111,7 +117,7 @@ class RouteCounter {
 }
 
 const newCounters = () =>
-  Object.fromEntries(ROUTES.map((r) => [r, new RouteCounter()])) as Record<Route, RouteCounter>;
+  Object.fromEntries(ROUTES.map((r) => [r, new RouteCounter(r)])) as Record<Route, RouteCounter>;
 
 function addTallies(into: AnswerTallies, from: AnswerTallies): void {
   for (const r of ROUTES) {

@@ -86,7 +86,7 @@ export const USAGE = `pnpm bench meal-peak [options]     (or: node loadtest/scen
   --slo-error-rate <v>     per route or one for all (default 0.01)
   --slo-degraded <v>       estimate routes' degraded share (default 0.05)
   --slo-min-samples <n>    judge a slot's route only with this many requests in it (default 100)
-  --max-lag-ms <n>         generator lag p99 in a slot above this makes the run invalid (default 25)
+  --max-lag-ms <n>         generator send lag p99 above this in a judged slot: run invalid (default 25)
   --max-start-slip <share> a slot starting off plan by more than this share of it: invalid (default 0.1)
   --timeout-ms <n>         per-request deadline (default 2000)
   --seed <n>               requests and store ranks (default 1)`;

@@ -142,16 +142,17 @@ export interface GuardResult {
 }
 
 /**
- * Whether the generator kept the schedule. Invalid when, in any slot with requests, its send lag p99 exceeds
- * `maxLagMs` (latency counts from the scheduled time, so a late generator's delay would be charged to the
- * suite), or the slot started off plan by more than `maxStartSlip` of its length (the offered rate was not the
- * plan's). Warnings only: a generator process over 90 % busy, and requests not sent because the in-flight cap
- * was reached (that cap is only reached when the suite holds every request until its timeout: the suite's
- * failure, counted as errors).
+ * Whether the generator kept the schedule. Invalid when, in any slot with at least `minSamples` requests, its
+ * send lag p99 exceeds `maxLagMs` (latency counts from the scheduled time, so a late generator's delay would be
+ * charged to the suite), or any slot started off plan by more than `maxStartSlip` of its length (the offered
+ * rate was not the plan's). Warnings only: the lag of a slot with fewer requests (its p99 is its one latest
+ * send, and such a slot's p99 is not judged either), a generator process over 90 % busy, and requests not sent
+ * because the in-flight cap was reached (that cap is only reached when the suite holds every request until
+ * its timeout: the suite's failure, counted as errors).
  */
 export function generatorGuard(
   slots: readonly GeneratorSlot[],
-  limits: { readonly maxLagMs: number; readonly maxStartSlip: number },
+  limits: { readonly maxLagMs: number; readonly maxStartSlip: number; readonly minSamples: number },
 ): GuardResult {
   const issues: GuardIssue[] = [];
   let worstLag = 0;
@@ -169,7 +170,7 @@ export function generatorGuard(
         what: 'lag',
         value: s.lagP99Ms,
         limit: limits.maxLagMs,
-        invalidates: true,
+        invalidates: s.scheduled >= limits.minSamples,
       });
     }
     if (s.startSlipMs !== null) {
@@ -220,7 +221,10 @@ export function describeBreach(b: Breach): string {
 export function describeIssue(i: GuardIssue): string {
   switch (i.what) {
     case 'lag':
-      return `slot ${i.slot}: generator send lag p99 ${i.value.toFixed(1)} ms > ${i.limit} ms`;
+      return (
+        `slot ${i.slot}: generator send lag p99 ${i.value.toFixed(1)} ms > ${i.limit} ms` +
+        (i.invalidates ? '' : ' (too few requests to judge)')
+      );
     case 'start slip':
       return `slot ${i.slot}: started ${Math.abs(i.value).toFixed(0)} ms ${i.value > 0 ? 'late' : 'early'} (limit ${i.limit.toFixed(0)} ms)`;
     case 'busy':
