@@ -211,16 +211,20 @@ const PAGE_SCRIPT = String.raw`
     window.addEventListener('resize', function () { c.resize(); });
   }
   function line(name, data, extra) {
-    var s = { name: name, type: 'line', showSymbol: false, connectNulls: false, data: data };
+    // Points where the data is sparse (the admin trickle, slots with no request of a route), lines elsewhere.
+    var present = data.filter(function (v) { return v !== null && v !== undefined; }).length;
+    var s = { name: name, type: 'line', showSymbol: present < data.length / 2, symbolSize: 4, connectNulls: false, data: data };
     for (var k in extra || {}) s[k] = extra[k];
     return s;
   }
   chart('throughput', {
     yAxis: { type: 'value', name: 'requests/s' },
-    series: [line('offered (plan)', slots.map(function (s) { return s.plannedRate; }), { lineStyle: { type: 'dashed', color: '#999' }, itemStyle: { color: '#999' } })]
-      .concat(routes.map(function (r) {
-        return line(r + ' achieved', slots.map(function (s) { return s.routes[r].achievedRate; }), { itemStyle: { color: colors[r] }, areaStyle: { opacity: 0.15 }, stack: 'ok' });
-      })),
+    series: [
+      line('offered (plan)', slots.map(function (s) { return s.plannedRate; }), { lineStyle: { type: 'dashed', color: '#999' }, itemStyle: { color: '#999' } }),
+      line('answered, all routes', slots.map(function (s) { return s.total.achievedRate; }), { itemStyle: { color: '#333' } }),
+    ].concat(routes.map(function (r) {
+      return line(r + ' answered', slots.map(function (s) { return s.routes[r].achievedRate; }), { itemStyle: { color: colors[r] } });
+    })),
   });
   routes.forEach(function (r) {
     var limit = report.configuration.options.slo[r].p99Ms;
