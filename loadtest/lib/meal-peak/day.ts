@@ -73,6 +73,8 @@ export interface DayOptions {
 
 /** Time the load engine needs between being started and sending its first request (ms), taken as fixed. */
 const ENGINE_START_MS = 2;
+/** Time the generator takes to build and write one request before the engine starts (ms), taken as fixed. */
+const PREP_PER_REQUEST_MS = 0.02;
 
 const sleepUntil = (t: number) =>
   new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, t - performance.now())));
@@ -138,16 +140,19 @@ export async function runDay(opts: DayOptions): Promise<DayRun> {
   const runCounters = newCounters();
   const runTallies = newTallies();
 
-  // Time from calling runLoad to the engine's start, per request built (the engine reads them from a file
-  // the generator writes first), learnt from each finished slot.
-  const prepFixedMs = 5;
-  let prepPerRequestMs = 0.02;
-  const leadMs = (requests: number) => prepFixedMs + prepPerRequestMs * requests + ENGINE_START_MS;
+  // Time from calling runLoad to the engine's start: building and writing the slot's requests (about
+  // PREP_PER_REQUEST_MS each) plus a fixed part (a temporary folder, the files, the process), learnt as the
+  // median of the last finished slots, so one slot prepared on a starved CPU does not launch the next ones early.
+  const recentFixed: number[] = [];
+  let fixedMs = 10;
+  const leadMs = (requests: number) => fixedMs + PREP_PER_REQUEST_MS * requests + ENGINE_START_MS;
   const learn = (calledAtEpoch: number, startedAt: string, requests: number) => {
     const prep = Date.parse(startedAt) - calledAtEpoch;
     if (!Number.isFinite(prep) || prep < 0) return;
-    const perRequest = Math.max(0, prep - prepFixedMs) / Math.max(1, requests);
-    prepPerRequestMs = 0.7 * prepPerRequestMs + 0.3 * perRequest;
+    recentFixed.push(Math.max(0, prep - PREP_PER_REQUEST_MS * requests));
+    if (recentFixed.length > 5) recentFixed.shift();
+    const sorted = [...recentFixed].sort((a, b) => a - b);
+    fixedMs = Math.min(200, sorted[Math.floor(sorted.length / 2)]!);
   };
 
   let failure: unknown = null;
