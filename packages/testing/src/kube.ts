@@ -130,7 +130,17 @@ async function waitFor(
   }
 }
 
-export async function startControlPlane(opts: { nodes?: readonly NodeSpec[] } = {}): Promise<ControlPlane> {
+export interface ControlPlaneOptions {
+  /** kwok nodes registered before startControlPlane resolves. */
+  readonly nodes?: readonly NodeSpec[];
+  /**
+   * kube-controller-manager flags after the harness's own; a flag given again takes the last value
+   * (`--horizontal-pod-autoscaler-sync-period=1s` replaces the harness's 2s).
+   */
+  readonly controllerManagerArgs?: readonly string[];
+}
+
+export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const tools = await k8sTools();
   const bin = (name: string) => join(tools, 'bin', name);
   const dir = await mkdtemp(join(tmpdir(), 'eta-kube-'));
@@ -234,6 +244,7 @@ export async function startControlPlane(opts: { nodes?: readonly NodeSpec[] } = 
       // minReplicas shows up in a test without waiting the default 15 s.
       '--horizontal-pod-autoscaler-sync-period=2s',
       '--v=1',
+      ...(opts.controllerManagerArgs ?? []),
     ]);
     start('kube-scheduler', 'kube-scheduler', [
       `--kubeconfig=${kubeconfig}`,
