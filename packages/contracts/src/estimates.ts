@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OrderId } from './events/ids.ts';
 import { LatLng } from './geo.ts';
 
 /**
@@ -84,6 +85,11 @@ export const PreciseEstimateRequest = z.strictObject({
   order: OrderDetails.optional(),
   /** The assigned rider; without one the fleet's typical rider is assumed (see the BFF README). */
   rider: RiderDetails.optional(),
+  /**
+   * The order this estimate is for, when there is one (checkout, order tracking): logged with the
+   * prediction so it can be scored against the order's actual delivery minutes. Changes no estimate.
+   */
+  orderId: OrderId.optional(),
 });
 export type PreciseEstimateRequest = z.infer<typeof PreciseEstimateRequest>;
 

@@ -12,3 +12,4 @@ export * from './estimates.ts';
 export * from './stores.ts';
 export * from './admin.ts';
 export * from './v2.ts';
+export * from './events/index.ts';
