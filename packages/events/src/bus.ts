@@ -1,12 +1,15 @@
 import { type z } from 'zod';
+import { DeadLetterError, deadLetterOf } from './dlq.ts';
 import {
   decodeEvent,
   encodeEvents,
   type EventHandler,
   type EventLog,
-  type EventPublisher,
+  type EventProducer,
+  type DecodeFailure,
   type EventSubscriber,
   type OutgoingEvent,
+  type RawMessage,
   silentLog,
   type Topic,
 } from './types.ts';
@@ -18,9 +21,14 @@ import {
  * same event again (after a growing pause) before any later one. Nothing is durable: a restart
  * loses what was not yet handled.
  */
-export interface EventBus extends EventPublisher {
-  /** One subscriber per consumer group; like Kafka groups, each group sees every event. */
-  subscriber(options: { groupId: string }): EventSubscriber;
+export interface EventBus extends EventProducer {
+  /**
+   * One subscriber per consumer group; like Kafka groups, each group sees every event. With
+   * `deadLetter`, a message that cannot be handled (it failed to decode, or its handler threw
+   * DeadLetterError) goes to `<topic>.dlq` on this bus with the same headers as on Kafka; without, it is
+   * logged and skipped.
+   */
+  subscriber(options: { groupId: string; deadLetter?: boolean }): EventSubscriber;
   /** Resolves when every started subscriber has handled everything published so far (for tests). */
   idle(): Promise<void>;
 }
@@ -33,14 +41,15 @@ export interface EventBusOptions {
 
 interface Stored {
   readonly offset: string;
-  readonly key: string;
-  readonly value: string;
+  readonly key: string | null;
+  readonly value: string | Uint8Array | null;
   readonly headers: Readonly<Record<string, string>>;
   readonly timestamp: string;
 }
 
 interface Lane {
   readonly groupId: string;
+  readonly deadLetter: boolean;
   readonly topic: Topic;
   readonly handler: EventHandler<unknown>;
   readonly queue: Stored[];
@@ -48,6 +57,8 @@ interface Lane {
   started: boolean;
   waiters: (() => void)[];
 }
+
+const utf8 = new TextDecoder();
 
 export function createEventBus(options: EventBusOptions = {}): EventBus {
   const log = options.log ?? silentLog;
@@ -77,8 +88,8 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
         const where = { topic: lane.topic.name, offset: stored.offset, groupId: lane.groupId };
         const decoded = decodeEvent(lane.topic, stored.value);
         if (!decoded.ok) {
-          // Unreachable through publish(), which validates; kept so the bus behaves like the consumer.
-          log.error({ ...where, reason: decoded.reason }, 'skipping an event that fails its schema');
+          // Only sendRaw() can put such a message here; publish() validates.
+          poison(lane, stored, decoded.reason, decoded.detail);
           lane.queue.shift();
           continue;
         }
@@ -96,6 +107,10 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
             });
             break;
           } catch (err) {
+            if (err instanceof DeadLetterError) {
+              poison(lane, stored, 'rejected', err.message);
+              break;
+            }
             attempt += 1;
             log.warn({ ...where, err, attempt }, 'event handler failed; the event will be delivered again');
             await sleep(baseDelay * Math.min(30, 2 ** (attempt - 1)));
@@ -112,25 +127,57 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
     }
   }
 
+  function append(topic: string, messages: readonly RawMessage[]): void {
+    const subscribed = lanes.get(topic) ?? [];
+    for (const message of messages) {
+      const offset = nextOffset.get(topic) ?? 0n;
+      nextOffset.set(topic, offset + 1n);
+      const stored: Stored = {
+        key: message.key === null || typeof message.key === 'string' ? message.key : utf8.decode(message.key),
+        value: message.value,
+        headers: { ...message.headers },
+        offset: offset.toString(),
+        timestamp: String(Date.now()),
+      };
+      for (const lane of subscribed) lane.queue.push(stored);
+    }
+    // Delivery is asynchronous, as with a broker: publishing never runs handlers on its own stack.
+    for (const lane of subscribed) if (lane.started) queueMicrotask(() => void drain(lane));
+  }
+
+  function poison(lane: Lane, stored: Stored, reason: DecodeFailure | 'rejected', detail: string): void {
+    const where = { topic: lane.topic.name, offset: stored.offset, groupId: lane.groupId, reason, detail };
+    if (!lane.deadLetter) {
+      log.error(where, 'skipping an event that cannot be handled');
+      return;
+    }
+    const dead = deadLetterOf(
+      { ...stored, topic: lane.topic.name, partition: 0 },
+      reason,
+      detail,
+      lane.groupId,
+    );
+    append(dead.topic, [dead.message]);
+    log.warn({ ...where, dlq: dead.topic }, 'event dead-lettered');
+  }
+
   return {
+    ready: () => !closed,
+
     async publish<S extends z.ZodType>(
       topic: Topic<S>,
       events: OutgoingEvent<z.input<S>> | readonly OutgoingEvent<z.input<S>>[],
     ) {
       if (closed) throw new Error('event bus is closed');
-      const encoded = encodeEvents(topic, events);
-      const subscribed = lanes.get(topic.name) ?? [];
-      for (const message of encoded) {
-        const offset = nextOffset.get(topic.name) ?? 0n;
-        nextOffset.set(topic.name, offset + 1n);
-        const stored: Stored = { ...message, offset: offset.toString(), timestamp: String(Date.now()) };
-        for (const lane of subscribed) lane.queue.push(stored);
-      }
-      // Delivery is asynchronous, as with a broker: publish() never runs handlers on its own stack.
-      for (const lane of subscribed) if (lane.started) queueMicrotask(() => void drain(lane));
+      append(topic.name, encodeEvents(topic, events));
     },
 
-    subscriber({ groupId }) {
+    async sendRaw(topic, messages) {
+      if (closed) throw new Error('event bus is closed');
+      append(topic, messages);
+    },
+
+    subscriber({ groupId, deadLetter = false }) {
       if (groups.has(groupId)) throw new Error(`group ${groupId} already has a subscriber on this bus`);
       groups.add(groupId);
       const own: Lane[] = [];
@@ -143,6 +190,7 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
           }
           const lane: Lane = {
             groupId,
+            deadLetter,
             topic,
             handler: handler as EventHandler<unknown>,
             queue: [],

@@ -1,24 +1,38 @@
 export {
   decodeEvent,
   defineTopic,
+  encodeEvent,
   encodeEvents,
   EventValidationError,
   silentLog,
+  type DecodeFailure,
   type Decoded,
   type EventHandler,
   type EventLog,
+  type EventProducer,
   type EventPublisher,
   type EventSubscriber,
   type IncomingEvent,
   type OutgoingEvent,
+  type RawMessage,
   type Topic,
 } from './types.ts';
 export {
   createConsumer,
   createProducer,
+  EventProducerUnavailableError,
+  EventSendTimeoutError,
+  openProducer,
   type KafkaClientOptions,
-  type KafkaConsumer,
   type KafkaConsumerOptions,
-  type KafkaProducer,
+  type KafkaProducerOptions,
 } from './kafka.ts';
 export { createEventBus, type EventBus, type EventBusOptions } from './bus.ts';
+export {
+  createBufferedPublisher,
+  type BufferedPublisher,
+  type BufferedPublisherOptions,
+  type PublisherMetrics,
+} from './buffer.ts';
+export { DeadLetterError, deadLetterOf, routeToDeadLetter, type ReceivedMessage } from './dlq.ts';
+export { newEventId } from './ids.ts';

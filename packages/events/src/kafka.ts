@@ -1,14 +1,21 @@
+/**
+ * The Kafka side of @eta/events, on kafkajs. This is the only file that imports kafkajs: the interfaces it
+ * implements (EventProducer, EventSubscriber in types.ts) carry no kafkajs type, so moving to another
+ * client (@confluentinc/kafka-javascript) means rewriting this file and nothing else.
+ */
 import { type Consumer, Kafka, type LogEntry, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { type z } from 'zod';
+import { DeadLetterError, type ReceivedMessage, routeToDeadLetter } from './dlq.ts';
 import {
   decodeEvent,
   encodeEvents,
   type EventHandler,
   type EventLog,
-  type EventPublisher,
+  type EventProducer,
   type EventSubscriber,
   type IncomingEvent,
   type OutgoingEvent,
+  type RawMessage,
   type Topic,
 } from './types.ts';
 
@@ -18,14 +25,23 @@ export interface KafkaClientOptions {
   readonly log: EventLog;
 }
 
+interface ClientTuning {
+  readonly connectionTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
+  readonly retry?: { retries: number; initialRetryTime: number; maxRetryTime: number };
+}
+
 // kafkajs logs through its own logger; route it into ours so its lines are JSON with the service's
 // context, and keep it at WARN because INFO reports every rebalance step.
-function kafkaClient({ brokers, clientId, log }: KafkaClientOptions): Kafka {
+function kafkaClient({ brokers, clientId, log }: KafkaClientOptions, tuning: ClientTuning = {}): Kafka {
   if (brokers.length === 0) throw new TypeError('at least one Kafka broker is required');
   return new Kafka({
     clientId,
     brokers: [...brokers],
     logLevel: logLevel.WARN,
+    ...(tuning.connectionTimeoutMs !== undefined ? { connectionTimeout: tuning.connectionTimeoutMs } : {}),
+    ...(tuning.requestTimeoutMs !== undefined ? { requestTimeout: tuning.requestTimeoutMs } : {}),
+    ...(tuning.retry !== undefined ? { retry: tuning.retry } : {}),
     logCreator:
       () =>
       ({ namespace, level, log: entry }: LogEntry) => {
@@ -39,46 +55,232 @@ function kafkaClient({ brokers, clientId, log }: KafkaClientOptions): Kafka {
   });
 }
 
-export interface KafkaProducer extends EventPublisher {
-  /** The underlying kafkajs producer, for instrumentation; do not send through it. */
-  readonly producer: Producer;
+// ---------------------------------------------------------------------------------------------------
+// Producer
+
+export interface KafkaProducerOptions extends KafkaClientOptions {
+  /**
+   * The deadline of one send, the client's own retries included (default 5,000 ms): past it the send
+   * rejects with EventSendTimeoutError, whatever the client is still doing. A send that timed out may
+   * still reach the broker.
+   */
+  readonly sendTimeoutMs?: number;
+  /** First pause before connecting again after a failed attempt; doubles up to 30 s. Default 500 ms. */
+  readonly reconnectDelayMs?: number;
+  /**
+   * Sends failing in a row (connection errors, timeouts) after which the client is replaced by a fresh
+   * one that connects from scratch. Default 3.
+   */
+  readonly reconnectAfterFailures?: number;
+}
+
+/** A send that did not complete within the producer's `sendTimeoutMs`. */
+export class EventSendTimeoutError extends Error {
+  readonly code = 'EVENT_SEND_TIMEOUT';
+  constructor(topic: string, ms: number) {
+    super(`send to ${topic} did not complete within ${ms} ms`);
+    this.name = 'EventSendTimeoutError';
+  }
+}
+
+/** A send while the producer has no connection (never connected yet, reconnecting, or closed). */
+export class EventProducerUnavailableError extends Error {
+  readonly code = 'EVENT_PRODUCER_UNAVAILABLE';
+  constructor(reason: string) {
+    super(`the Kafka producer cannot send: ${reason}`);
+    this.name = 'EventProducerUnavailableError';
+  }
+}
+
+function withDeadline<T>(work: Promise<T>, ms: number, topic: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new EventSendTimeoutError(topic, ms)), ms);
+  });
+  // The client's promise may settle after the deadline; its rejection is not anyone's business then.
+  work.catch(() => undefined);
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+function toWire(value: string | Uint8Array | null): string | Buffer | null {
+  if (value === null || typeof value === 'string' || Buffer.isBuffer(value)) return value;
+  // kafkajs writes a value that is not a Buffer with String(value): a plain Uint8Array would become "1,2,3".
+  return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
 
 /**
  * An idempotent producer: acks from all in-sync replicas, and the broker drops duplicates that client
  * retries would otherwise write, so a retried send never doubles an event. Idempotence also keeps
- * per-partition order with up to 5 requests in flight.
+ * per-partition order with up to 5 requests in flight. Every send has a deadline (`sendTimeoutMs`).
+ *
+ * It connects in the background and never throws for want of a broker: while it has no connection,
+ * `ready()` is false and sends reject at once with EventProducerUnavailableError; a failed connect is
+ * retried with a growing pause (up to 30 s) until it succeeds or the producer is closed. After
+ * `reconnectAfterFailures` sends failed in a row, the client is replaced and connects afresh.
  */
-export async function createProducer(options: KafkaClientOptions): Promise<KafkaProducer> {
-  const producer = kafkaClient(options).producer({
-    idempotent: true,
-    maxInFlightRequests: 5,
-    // Topics are created on purpose (by the deployment or a test), never by a typo in a publish.
-    allowAutoTopicCreation: false,
-    // kafkajs 2 changed its default partitioner and warns on every start unless one is chosen; the
-    // Java client's murmur2 one keeps keys on the same partitions as the JVM tools.
-    createPartitioner: Partitioners.DefaultPartitioner,
+export function openProducer(options: KafkaProducerOptions): EventProducer {
+  const { log } = options;
+  const sendTimeoutMs = options.sendTimeoutMs ?? 5_000;
+  const baseDelay = options.reconnectDelayMs ?? 500;
+  const replaceAfter = options.reconnectAfterFailures ?? 3;
+  if (options.brokers.length === 0) throw new TypeError('at least one Kafka broker is required');
+  const kafka = kafkaClient(options, {
+    connectionTimeoutMs: Math.min(3_000, sendTimeoutMs),
+    requestTimeoutMs: sendTimeoutMs,
+    // Retries inside one send, all within its deadline.
+    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: Math.max(100, Math.floor(sendTimeoutMs / 4)) },
   });
-  await producer.connect();
+
+  let producer: Producer | undefined;
+  let connected = false;
   let closed = false;
-  return {
-    producer,
+  let failuresInRow = 0;
+  let connecting: Promise<void> | undefined;
+  let wake: (() => void) | undefined;
+  let firstAttempt: { resolve: () => void; reject: (err: unknown) => void } | undefined;
+  const firstConnect = new Promise<void>((resolve, reject) => {
+    firstAttempt = { resolve, reject };
+  });
+  firstConnect.catch(() => undefined);
+
+  function fresh(): Producer {
+    return kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 5,
+      // Topics are created on purpose (by the deployment or a test), never by a typo in a publish.
+      allowAutoTopicCreation: false,
+      // kafkajs 2 changed its default partitioner and warns on every start unless one is chosen; the
+      // Java client's murmur2 one keeps keys on the same partitions as the JVM tools.
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+  }
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      t.unref();
+      wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+
+  function connectLoop(): Promise<void> {
+    connecting ??= (async () => {
+      let delay = baseDelay;
+      while (!closed) {
+        const candidate = fresh();
+        try {
+          await candidate.connect();
+          if (closed) {
+            await candidate.disconnect().catch(() => undefined);
+            return;
+          }
+          producer = candidate;
+          connected = true;
+          failuresInRow = 0;
+          log.info({ brokers: options.brokers }, 'Kafka producer connected');
+          firstAttempt?.resolve();
+          return;
+        } catch (err) {
+          await candidate.disconnect().catch(() => undefined);
+          firstAttempt?.reject(err);
+          firstAttempt = undefined;
+          log.warn({ err, brokers: options.brokers, retryInMs: delay }, 'Kafka producer cannot connect');
+          await sleep(delay);
+          delay = Math.min(30_000, delay * 2);
+        }
+      }
+    })().finally(() => {
+      connecting = undefined;
+    });
+    return connecting;
+  }
+
+  async function replace(reason: unknown): Promise<void> {
+    if (!connected || closed) return;
+    connected = false;
+    const old = producer;
+    producer = undefined;
+    log.warn({ err: reason }, 'Kafka producer: sends keep failing; reconnecting with a fresh client');
+    await old?.disconnect().catch(() => undefined);
+    void connectLoop();
+  }
+
+  async function send(
+    topic: string,
+    messages: {
+      key: string | Buffer | null;
+      value: string | Buffer | null;
+      headers: Record<string, string>;
+    }[],
+  ): Promise<void> {
+    if (closed) throw new EventProducerUnavailableError('it is closed');
+    const p = producer;
+    if (!connected || p === undefined) throw new EventProducerUnavailableError('not connected');
+    if (messages.length === 0) return;
+    try {
+      await withDeadline(p.send({ topic, acks: -1, timeout: sendTimeoutMs, messages }), sendTimeoutMs, topic);
+      failuresInRow = 0;
+    } catch (err) {
+      failuresInRow += 1;
+      if (failuresInRow >= replaceAfter) void replace(err);
+      throw err;
+    }
+  }
+
+  void connectLoop();
+
+  const api: EventProducer & { firstConnect: Promise<void> } = {
+    firstConnect,
+    ready: () => connected && !closed,
     async publish<S extends z.ZodType>(
       topic: Topic<S>,
       events: OutgoingEvent<z.input<S>> | readonly OutgoingEvent<z.input<S>>[],
     ) {
-      if (closed) throw new Error('producer is closed');
-      const messages = encodeEvents(topic, events);
-      if (messages.length === 0) return;
-      await producer.send({ topic: topic.name, acks: -1, messages });
+      await send(topic.name, encodeEvents(topic, events));
+    },
+    async sendRaw(topic, messages: readonly RawMessage[]) {
+      await send(
+        topic,
+        messages.map((m) => ({
+          key: m.key === null || typeof m.key === 'string' ? m.key : toWire(m.key),
+          value: toWire(m.value),
+          headers: { ...m.headers },
+        })),
+      );
     },
     async close() {
       if (closed) return;
       closed = true;
-      await producer.disconnect();
+      connected = false;
+      wake?.();
+      firstAttempt?.reject(new EventProducerUnavailableError('closed before it connected'));
+      await connecting?.catch(() => undefined);
+      await producer?.disconnect().catch(() => undefined);
+      producer = undefined;
     },
   };
+  return api;
 }
+
+/**
+ * The same producer, resolved once its first connection is up; rejects (and closes it) when that first
+ * attempt fails. For tools and tests that need the broker; a service uses openProducer.
+ */
+export async function createProducer(options: KafkaProducerOptions): Promise<EventProducer> {
+  const producer = openProducer(options) as EventProducer & { firstConnect: Promise<void> };
+  try {
+    await producer.firstConnect;
+  } catch (err) {
+    await producer.close();
+    throw err;
+  }
+  return producer;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Consumer
 
 export interface KafkaConsumerOptions extends KafkaClientOptions {
   readonly groupId: string;
@@ -88,22 +290,25 @@ export interface KafkaConsumerOptions extends KafkaClientOptions {
    */
   readonly fromBeginning?: boolean;
   readonly sessionTimeoutMs?: number;
-}
-
-export interface KafkaConsumer extends EventSubscriber {
-  readonly consumer: Consumer;
+  /**
+   * Where messages that can never be handled go: with a producer, to `<topic>.dlq` (dlq.ts) before their
+   * offset is committed; without one, they are logged and skipped. Poison means a payload that fails to
+   * decode (empty, not JSON, unknown type or version, failed schema) or an event its handler refused
+   * with DeadLetterError.
+   */
+  readonly deadLetter?: Pick<EventProducer, 'sendRaw'>;
 }
 
 /**
  * Runs a handler per message and commits offset+1 only after the handler resolved (auto-commit off).
  * A handler that throws leaves the offset uncommitted: kafkajs fetches the same message again, and a
  * consumer that crashed or restarted resumes from the last commit, so the message is redelivered.
- * A payload that is not valid JSON for its topic's schema can never succeed, so it is logged and
+ * A message that can never succeed (poison) is dead-lettered (or, without `deadLetter`, logged) and
  * committed rather than blocking its partition for ever.
  */
-export function createConsumer(options: KafkaConsumerOptions): KafkaConsumer {
-  const { log, groupId } = options;
-  const consumer = kafkaClient(options).consumer({
+export function createConsumer(options: KafkaConsumerOptions): EventSubscriber {
+  const { log, groupId, deadLetter } = options;
+  const consumer: Consumer = kafkaClient(options).consumer({
     groupId,
     sessionTimeout: options.sessionTimeoutMs ?? 30_000,
     allowAutoTopicCreation: false,
@@ -115,8 +320,26 @@ export function createConsumer(options: KafkaConsumerOptions): KafkaConsumer {
     await consumer.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
   }
 
+  async function poison(
+    received: ReceivedMessage,
+    reason: Parameters<typeof routeToDeadLetter>[2],
+    detail: string,
+  ): Promise<void> {
+    if (deadLetter !== undefined) {
+      // Throws when the dead-letter topic cannot be written: then nothing is committed and the message
+      // comes back, rather than being lost.
+      await routeToDeadLetter(deadLetter, received, reason, detail, groupId, log);
+    } else {
+      const { topic, partition, offset } = received;
+      log.error(
+        { topic, partition, offset, groupId, reason, detail },
+        'skipping an event that cannot be handled',
+      );
+    }
+    await commit(received.topic, received.partition, received.offset);
+  }
+
   return {
-    consumer,
     subscribe(topic, handler) {
       if (state !== 'new') throw new Error('subscribe() must be called before start()');
       if (handlers.has(topic.name)) throw new Error(`topic ${topic.name} already has a handler`);
@@ -136,16 +359,23 @@ export function createConsumer(options: KafkaConsumerOptions): KafkaConsumer {
         eachMessage: async ({ topic, partition, message }) => {
           const entry = handlers.get(topic);
           if (!entry) return;
-          const where = { topic, partition, offset: message.offset, groupId };
-          const decoded = decodeEvent(entry.topic, message.value?.toString('utf8') ?? null);
-          if (!decoded.ok) {
-            log.error({ ...where, reason: decoded.reason }, 'skipping an event that fails its schema');
-            await commit(topic, partition, message.offset);
-            return;
-          }
           const headers: Record<string, string> = {};
           for (const [name, value] of Object.entries(message.headers ?? {})) {
             if (value !== undefined) headers[name] = value.toString();
+          }
+          const received: ReceivedMessage = {
+            topic,
+            partition,
+            offset: message.offset,
+            key: message.key,
+            value: message.value,
+            headers,
+            timestamp: message.timestamp,
+          };
+          const decoded = decodeEvent(entry.topic, message.value);
+          if (!decoded.ok) {
+            await poison(received, decoded.reason, decoded.detail);
+            return;
           }
           const event: IncomingEvent<unknown> = {
             topic,
@@ -159,7 +389,14 @@ export function createConsumer(options: KafkaConsumerOptions): KafkaConsumer {
           try {
             await entry.handler(event);
           } catch (err) {
-            log.warn({ ...where, err }, 'event handler failed; the event will be delivered again');
+            if (err instanceof DeadLetterError) {
+              await poison(received, 'rejected', err.message);
+              return;
+            }
+            log.warn(
+              { topic, partition, offset: message.offset, groupId, err },
+              'event handler failed; the event will be delivered again',
+            );
             throw err;
           }
           await commit(topic, partition, message.offset);

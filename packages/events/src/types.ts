@@ -1,9 +1,16 @@
 import type { z } from 'zod';
 
-/** A topic and the zod schema every message on it must satisfy; defined once, used by both ends. */
+/**
+ * A topic and the zod schema every message on it must satisfy; defined once, used by both ends. The
+ * suite's topics are `@eta/contracts`' EventTopic objects (ORDERS_TOPIC, PREDICTIONS_TOPIC, ...), which
+ * also list the schema versions known per event type: with `versions`, the decoder tells an unknown type or
+ * version apart from a malformed event. `defineTopic` makes one without (tests, ad-hoc topics).
+ */
 export interface Topic<S extends z.ZodType = z.ZodType> {
   readonly name: string;
   readonly schema: S;
+  /** Event `type` -> the `schemaVersion`s this code knows. */
+  readonly versions?: Readonly<Record<string, readonly number[]>>;
 }
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
@@ -47,6 +54,27 @@ export interface EventPublisher {
   close(): Promise<void>;
 }
 
+/** A message as it goes on the wire: already encoded, never validated again. */
+export interface RawMessage {
+  readonly key: string | Uint8Array | null;
+  /** UTF-8 text, or bytes as they came (a dead-lettered message keeps its original bytes). */
+  readonly value: string | Uint8Array | null;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A publisher that can also send messages encoded elsewhere: the buffered publisher (which validates and
+ * encodes each event once, as it is offered) and dead-letter routing (which forwards the original bytes).
+ * Kafka (kafka.ts) and the in-process bus (bus.ts) implement it; no broker client's types appear here, so
+ * moving to another Kafka client changes kafka.ts only.
+ */
+export interface EventProducer extends EventPublisher {
+  /** Sends the messages in order; resolves once the broker (or bus) has all of them, rejects otherwise. */
+  sendRaw(topic: string, messages: readonly RawMessage[]): Promise<void>;
+  /** False while no connection to the broker is up (never connected yet, or reconnecting). */
+  ready(): boolean;
+}
+
 /**
  * At-least-once delivery: a message counts as consumed only after its handler resolved. A handler that
  * throws (or a process that dies mid-handler) gets the same message again, so handlers must be
@@ -85,6 +113,14 @@ export class EventValidationError extends Error {
   }
 }
 
+/** Validates and serialises one event; throws EventValidationError (index 0) when it fails its schema. */
+export function encodeEvent<S extends z.ZodType>(
+  topic: Topic<S>,
+  event: OutgoingEvent<z.input<S>>,
+): { key: string; value: string; headers: Record<string, string> } {
+  return encodeEvents(topic, [event])[0]!;
+}
+
 /** Validates and serialises a batch up front so an invalid event stops the whole batch. */
 export function encodeEvents<S extends z.ZodType>(
   topic: Topic<S>,
@@ -105,25 +141,76 @@ export function encodeEvents<S extends z.ZodType>(
   });
 }
 
-export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
+/**
+ * Why a received payload cannot be handled (the dead-letter header `x-dlq-reason`, `@eta/contracts`
+ * DLQ_REASONS): `empty`, `not-json`, `unknown-type`, `unknown-version` (a type this code knows at a
+ * schemaVersion it does not: refused, never read as a version it knows), `schema`. The last two kinds
+ * need a topic with `versions`; without, every failed parse is `schema`.
+ */
+export type DecodeFailure = 'empty' | 'not-json' | 'unknown-type' | 'unknown-version' | 'schema';
 
-/** Parses and validates a received payload; a bad payload is reported, never thrown. */
-export function decodeEvent<S extends z.ZodType>(topic: Topic<S>, raw: string | null): Decoded<z.output<S>> {
-  if (raw === null) return { ok: false, reason: 'empty payload' };
+export type Decoded<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly reason: DecodeFailure; readonly detail: string };
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function fail(reason: DecodeFailure, detail: string): { ok: false; reason: DecodeFailure; detail: string } {
+  return { ok: false, reason, detail };
+}
+
+/**
+ * Parses and validates a received payload; a bad payload is reported with a typed reason, never thrown.
+ * With the topic's `versions`, the envelope is read first: an unknown `type` or `schemaVersion` is refused
+ * as such before the rest is looked at.
+ */
+export function decodeEvent<S extends z.ZodType>(
+  topic: Topic<S>,
+  raw: string | Uint8Array | null,
+): Decoded<z.output<S>> {
+  if (raw === null || raw.length === 0) return fail('empty', 'empty payload');
+  let text: string;
+  if (typeof raw === 'string') text = raw;
+  else {
+    try {
+      text = utf8.decode(raw);
+    } catch {
+      return fail('not-json', 'payload is not UTF-8 text');
+    }
+  }
   let json: unknown;
   try {
-    json = JSON.parse(raw);
+    json = JSON.parse(text);
   } catch {
-    return { ok: false, reason: 'payload is not JSON' };
+    return fail('not-json', 'payload is not JSON');
+  }
+  const versions = topic.versions;
+  if (versions !== undefined) {
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+      return fail('schema', '(root): expected an event object');
+    }
+    const { type, schemaVersion } = json as { type?: unknown; schemaVersion?: unknown };
+    if (typeof type !== 'string') return fail('schema', 'type: expected a string');
+    const known = Object.hasOwn(versions, type) ? versions[type] : undefined;
+    if (known === undefined) {
+      return fail('unknown-type', `type ${JSON.stringify(type.slice(0, 64))} is not one of this topic's`);
+    }
+    if (typeof schemaVersion !== 'number' || !Number.isInteger(schemaVersion)) {
+      return fail('schema', 'schemaVersion: expected an integer');
+    }
+    if (!known.includes(schemaVersion)) {
+      return fail(
+        'unknown-version',
+        `${type} schemaVersion ${schemaVersion} is not one this consumer knows (${known.join(', ')})`,
+      );
+    }
   }
   const parsed = topic.schema.safeParse(json);
   if (!parsed.success) {
-    return {
-      ok: false,
-      reason: parsed.error.issues
-        .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
-        .join('; '),
-    };
+    return fail(
+      'schema',
+      parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; '),
+    );
   }
   return { ok: true, value: parsed.data };
 }

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { DLQ_HEADERS, ORDERS_TOPIC } from '@eta/contracts';
 import {
   createEventBus,
+  DeadLetterError,
   defineTopic,
   type EventBus,
   EventValidationError,
@@ -148,5 +150,50 @@ describe('in-process EventBus', () => {
     await bus.close();
     await bus.idle();
     expect(calls).toBe(1);
+  });
+
+  it('with deadLetter, routes what cannot be handled to <topic>.dlq on the bus and goes on', async () => {
+    bus = createEventBus();
+    const good = {
+      eventId: '0190f5a3-7b1c-7d2e-8f00-0123456789ab',
+      schemaVersion: 1,
+      type: 'created',
+      occurredAt: '2026-11-27T12:00:00+09:00',
+      orderId: 'ord-1',
+      storeId: 42,
+      dongCode: '1144066000',
+      orderedAt: '2026-11-27T12:00:00+09:00',
+    } as const;
+    const handled: string[] = [];
+    const sub = bus.subscriber({ groupId: 'live', deadLetter: true });
+    sub.subscribe(ORDERS_TOPIC, (e) => {
+      if (e.value.orderId === 'refuse') throw new DeadLetterError('no such store');
+      handled.push(e.value.orderId);
+    });
+    await sub.start();
+    const dead: IncomingEvent<unknown>[] = [];
+    const tap = bus.subscriber({ groupId: 'tap' });
+    tap.subscribe(defineTopic('orders.dlq', z.unknown()), (e) => {
+      dead.push(e);
+    });
+    await tap.start();
+
+    await bus.sendRaw('orders', [
+      { key: 'v2', value: JSON.stringify({ ...good, schemaVersion: 2 }), headers: { origin: 't' } },
+      { key: 'bad', value: JSON.stringify({ ...good, storeId: 'x' }) },
+      { key: 'refuse', value: JSON.stringify({ ...good, orderId: 'refuse' }) },
+      { key: 'ord-1', value: JSON.stringify(good) },
+    ]);
+    await bus.idle();
+
+    expect(handled).toEqual(['ord-1']);
+    expect(dead.map((d) => [d.key, d.headers[DLQ_HEADERS.reason], d.headers[DLQ_HEADERS.offset]])).toEqual([
+      ['v2', 'unknown-version', '0'],
+      ['bad', 'schema', '1'],
+      ['refuse', 'rejected', '2'],
+    ]);
+    expect(dead[0]!.headers['origin']).toBe('t');
+    expect(dead[0]!.headers[DLQ_HEADERS.group]).toBe('live');
+    expect(dead[2]!.headers[DLQ_HEADERS.detail]).toBe('no such store');
   });
 });

@@ -7,9 +7,9 @@ import {
   defineTopic,
   type EventLog,
   EventValidationError,
+  type EventProducer,
+  type EventSubscriber,
   type IncomingEvent,
-  type KafkaConsumer,
-  type KafkaProducer,
 } from '../src/index.ts';
 
 const Prediction = z.object({ orderId: z.string(), etaSeconds: z.number().int().positive() });
@@ -29,8 +29,8 @@ async function until(predicate: () => boolean, ms: number, what: () => unknown):
 
 describe('Kafka producer and consumer', () => {
   let k: TestKafka;
-  let producer: KafkaProducer;
-  const open: KafkaConsumer[] = [];
+  let producer: EventProducer;
+  const open: EventSubscriber[] = [];
 
   beforeAll(async () => {
     k = await createTestKafka({ clientId: 'events-test' });
@@ -208,7 +208,10 @@ describe('Kafka producer and consumer', () => {
     const errors: string[] = [];
     const log: EventLog = {
       ...quiet,
-      error: (obj) => errors.push(String((obj as { reason: string }).reason)),
+      error: (obj) => {
+        const { reason, detail } = obj as { reason: string; detail: string };
+        errors.push(`${reason}: ${detail}`);
+      },
     };
     const consumer = createConsumer({
       brokers: brokers(),
@@ -229,7 +232,7 @@ describe('Kafka producer and consumer', () => {
     );
     expect(got).toEqual(['good']);
     expect(errors).toHaveLength(2);
-    expect(errors[0]).toMatch(/not JSON/);
-    expect(errors[1]).toMatch(/etaSeconds/);
+    expect(errors[0]).toMatch(/^not-json: .*not JSON/);
+    expect(errors[1]).toMatch(/^schema: .*etaSeconds/);
   });
 });
