@@ -22,7 +22,12 @@ describe('meal-peak options', () => {
     expect(o.mix).toEqual(DEFAULT_MIX);
     expect(o.slo).toEqual(DEFAULT_SLO);
     expect(o.slo.precise).toEqual({ p99Ms: 250, maxErrorRate: 0.01, maxDegradedShare: 0.05 });
-    expect(parseOptions([], true)).toMatchObject({ peakRate: 100, speed: 1800, warmupMs: 2000 });
+    expect(parseOptions([], true)).toMatchObject({
+      peakRate: 100,
+      speed: 1800,
+      warmupMs: 2000,
+      maxStartSlip: 0.25,
+    });
   });
 
   it('reads a remote target, per-route SLOs, the mix and a part of the day', () => {
