@@ -52,6 +52,7 @@ import { chartCpuRequests } from '../lib/capacity/charts.ts';
 import {
   capacityFile,
   capacityStep,
+  isLowerBound,
   type CapacityDoc,
   type RoleMeasurement,
   type StepFigures,
@@ -446,7 +447,8 @@ export async function run(opts: ScenarioOptions): Promise<CapacityFigures> {
         role: TARGET_OF[m.role],
         cache: m.cache ?? '-',
         'SLO p99': `${m.slo.p99Ms}ms`,
-        'capacity/s': m.search.capacity ?? 'none',
+        'capacity/s':
+          m.search.capacity === null ? 'none' : `${isLowerBound(m) ? '>=' : ''}${m.search.capacity}`,
         'missed at': m.search.hi ?? '-',
         steps: m.search.steps.length,
         'p99 at cap': at === null ? '-' : fmtMs(at.p99Ms),
@@ -461,11 +463,14 @@ export async function run(opts: ScenarioOptions): Promise<CapacityFigures> {
     }),
   );
   for (const role of CACHE_ROLES) {
-    const cold = measurements.find((m) => m.role === role && m.cache === 'cold')?.search.capacity;
-    const warmCap = measurements.find((m) => m.role === role && m.cache === 'warm')?.search.capacity;
-    if (cold && warmCap) {
+    const cold = measurements.find((m) => m.role === role && m.cache === 'cold');
+    const warmM = measurements.find((m) => m.role === role && m.cache === 'warm');
+    const c = cold?.search.capacity;
+    const w = warmM?.search.capacity;
+    if (c && w) {
+      const bound = isLowerBound(cold!) || isLowerBound(warmM!) ? ' (NOTE: a lower bound on one side)' : '';
       console.log(
-        `${role}: warm/cold capacity ${(warmCap / cold).toFixed(2)} (${warmCap}/s with the meal-peak mix, ${cold}/s cold)`,
+        `${role}: warm/cold capacity ${(w / c).toFixed(2)} (${w}/s with the meal-peak mix, ${c}/s cold)${bound}`,
       );
     }
   }

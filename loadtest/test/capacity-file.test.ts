@@ -236,11 +236,12 @@ describe('capacity file', () => {
       ),
     };
     expect(isLowerBound({ search: generator })).toBe(true);
-    expect(
-      capacityFile({ ...INPUT, measurements: [{ ...exact, search: generator }] }).roles.geo!.meta.search,
-    ).toMatchObject({
-      capacityIsLowerBound: true,
-    });
+    const geo = capacityFile({ ...INPUT, measurements: [{ ...exact, search: generator }] }).roles.geo!;
+    expect(geo.meta.search).toMatchObject({ capacityIsLowerBound: true });
+    // The role never went past its capacity: its CPU ceiling is unknown, and left to the reader's default.
+    expect(geo.maxCpuPercent).toBeUndefined();
+    // 0.8 of a core on this measurement's 1-core request.
+    expect(geo.cpuAtCapacityPercent).toBe(80);
     expect(isLowerBound(measured('geo', null, null))).toBe(false);
   });
 });

@@ -159,7 +159,10 @@ export function capacityFile(input: CapacityFileInput): CapacityDoc {
     }
     const peak = Math.max(...ms.flatMap((m) => m.search.steps.map((s) => s.figures?.peakCores ?? 0)));
     const cpuAt = ofRequest(at.cpuCores, head.requestMilli);
-    const maxCpu = ofRequest(Math.max(peak, at.cpuCores), head.requestMilli);
+    // The ceiling is only known when some step of the role went past its capacity (a miss that was the
+    // role's, not the generator's); otherwise the file leaves maxCpuPercent to the reader's default.
+    const saturated = ms.some((m) => m.search.hi !== null && !isLowerBound(m));
+    const maxCpu = saturated ? ofRequest(Math.max(peak, at.cpuCores), head.requestMilli) : undefined;
     const meta: Record<string, unknown> = {
       ...(head.cache !== null && { cache: head.cache }),
       mix: head.describe,
