@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { TieredCache } from '@eta/cache';
 import { fromEnv } from '@eta/cache';
+import type { EventBus } from '@eta/events';
 import { buildService, type BuildServiceOptions, type ServiceApp } from '@eta/service-kit';
 import {
   createDbStoreSource,
@@ -9,6 +10,7 @@ import {
   openDatabase,
   type Database,
 } from './adapters/db/index.ts';
+import { openPredictionLog } from './adapters/events/prediction-log.ts';
 import { createGeoClient } from './adapters/geo.ts';
 import { createMlClient } from './adapters/ml.ts';
 import { createTokenVerifier, DEV_ISSUER } from './auth/jwt.ts';
@@ -43,6 +45,11 @@ export interface AppDeps {
   readonly version?: string;
   /** Wall clock for estimates (busy-mode expiry, time features); tests move it. */
   readonly now?: () => Date;
+  /**
+   * The in-process event bus the prediction log publishes to when KAFKA_BROKERS is unset (tests, and
+   * consumers run in this process subscribe to it); without it the log has a private one.
+   */
+  readonly eventBus?: EventBus;
 }
 
 /** This package's version: the OpenAPI document's and the logs' when no APP_VERSION is given. */
@@ -75,9 +82,10 @@ export function modelsOf(role: Role): ModelName[] {
  */
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<ServiceApp> {
   const role = config.ROLE;
+  // Conventions: one name everywhere, roles add -<role>.
+  const name = role === 'all' ? SERVICE_NAME : `${SERVICE_NAME}-${role}`;
   const app = await buildService({
-    // Conventions: one name everywhere, roles add -<role>.
-    name: role === 'all' ? SERVICE_NAME : `${SERVICE_NAME}-${role}`,
+    name,
     config,
     version: deps.version ?? packageVersion(),
     ...(deps.logStream ? { logStream: deps.logStream } : {}),
@@ -157,8 +165,20 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Serv
     };
     const service = new EstimateService({ ...estimateDeps, ...(deps.now ? { now: deps.now } : {}) });
 
+    // Every estimate answered is logged to `predictions` after it was sent (README "Prediction log").
+    // Closed after the server, so the last answers' events are still offered and sent (bounded).
+    const predictions =
+      (routes.precise || routes.rough) && config.PREDICTION_LOG
+        ? openPredictionLog(config, {
+            registry: app.metricsRegistry,
+            log: app.log,
+            clientId: name,
+            ...(deps.eventBus !== undefined ? { bus: deps.eventBus } : {}),
+          })
+        : undefined;
+
     app.addHook('onClose', async () => {
-      await Promise.all([geo.close(), ml.close(), roughCache?.close()]);
+      await Promise.all([geo.close(), ml.close(), roughCache?.close(), predictions?.close()]);
     });
 
     if (routes.precise || routes.rough) {
@@ -205,8 +225,15 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Serv
           : undefined,
       );
       const security = estimateSecurity(config);
-      if (routes.precise) registerPreciseRoutes(app, { service, metrics, authenticate, security });
-      if (routes.rough) registerRoughRoutes(app, { service, metrics, authenticate, security });
+      const routeDeps = {
+        service,
+        metrics,
+        authenticate,
+        security,
+        ...(predictions !== undefined ? { predictions: predictions.log } : {}),
+      };
+      if (routes.precise) registerPreciseRoutes(app, routeDeps);
+      if (routes.rough) registerRoughRoutes(app, routeDeps);
     }
 
     // Tests of the estimate path inject an in-memory catalogue without a database: no admin API then.

@@ -1,5 +1,5 @@
 import { cacheEnv } from '@eta/cache';
-import { baseServiceEnv, envBool, envInt, envPort, envUrl, z } from '@eta/config';
+import { baseServiceEnv, envBool, envInt, envList, envPort, envUrl, z } from '@eta/config';
 import { databaseEnv } from './adapters/db/env.ts';
 import { authConfigIssues, authEnv } from './auth/config.ts';
 
@@ -74,6 +74,40 @@ export const configSchema = baseServiceEnv
     }),
     ROUGH_CACHE_MAX_ENTRIES: envInt(200_000, { min: 1 }),
     ROUGH_CACHE_MAX_BYTES: envInt(64 * 1024 * 1024, { min: 1 }),
+
+    /**
+     * The prediction log (README "Prediction log"): every precise and rough answer published to the
+     * `predictions` topic after it was sent. On by default; `off` opens no Kafka connection at all.
+     */
+    PREDICTION_LOG: envBool(true),
+    /**
+     * Kafka bootstrap servers (`host:port,...`). Unset: the in-process event bus stands in (local runs, the
+     * embedded defaults), so the events exist in the process and nothing leaves it.
+     */
+    KAFKA_BROKERS: envList()
+      .refine((list) => list.length > 0 && list.every((b) => /^[^\s:,]+:\d{1,5}$/.test(b)), {
+        message: 'expected host:port[,host:port...]',
+      })
+      .optional(),
+    /** Put before every topic name (`<prefix>predictions`): environments or test runs sharing a cluster. */
+    KAFKA_TOPIC_PREFIX: z
+      .string()
+      .regex(/^[a-zA-Z0-9._-]{0,100}$/, { message: 'expected up to 100 of [a-zA-Z0-9._-]' })
+      .default(''),
+    /**
+     * The publisher's bounded buffer: past either bound an event is dropped and counted
+     * (events_dropped_total{reason="buffer-full"}), never waited for. 10,000 events are 5 s of a pod's
+     * answers at 2,000/s; 16 MiB bounds the memory whatever the events' size (a rough event of 200 stores
+     * is about 60 KiB).
+     */
+    EVENTS_BUFFER_MAX_EVENTS: envInt(10_000, { min: 1, max: 1_000_000 }),
+    EVENTS_BUFFER_MAX_BYTES: envInt(16 * 1024 * 1024, { min: 1_024, max: 1024 * 1024 * 1024 }),
+    /** How long the first event of a batch waits for more before the batch is sent. */
+    EVENTS_LINGER_MS: envInt(50, { min: 0, max: 10_000 }),
+    /** Most events in one send. */
+    EVENTS_MAX_BATCH: envInt(500, { min: 1, max: 10_000 }),
+    /** The deadline of one send to Kafka, the client's retries included; past it the batch is dropped. */
+    EVENTS_SEND_TIMEOUT_MS: envInt(5_000, { min: 100, max: 120_000 }),
   })
   // Auth keys that only make sense together, or that a role cannot run without (auth/config.ts).
   .superRefine((c, ctx) => {

@@ -44,6 +44,7 @@ import {
   type ModelName,
   type SeoulTime,
 } from './features.ts';
+import type { PreciseServed, RoughServed, ServedModel } from './predictions.ts';
 import type { CatalogRead, RegionClass, Store, StoreCatalog, StoreSettings, StoreView } from './stores.ts';
 
 // ---------------------------------------------------------------------------------------------------
@@ -94,6 +95,11 @@ export interface CachedRough {
   readonly v: string;
   /** Estimated minutes on the road, to split the total. */
   readonly t: number;
+  /**
+   * The row sent to eta-rough, for the prediction log. Optional: entries written by a BFF from before it
+   * (Redis is shared across a rolling upgrade) have none, and are logged without features.
+   */
+  readonly f?: FeatureRow;
 }
 
 /** The part of @eta/cache's TieredCache the rough path uses. */
@@ -153,6 +159,8 @@ interface Answer {
   readonly source: EstimateSource;
   readonly degraded: boolean;
   readonly modelVersion?: string;
+  /** The model the figure was made from, for the prediction log; absent for manual times and defaults. */
+  readonly served?: ServedModel;
 }
 
 export class EstimateService {
@@ -165,6 +173,11 @@ export class EstimateService {
   }
 
   async precise(req: PreciseEstimateRequest, deadline: Budget | undefined): Promise<PreciseEstimateResponse> {
+    return (await this.preciseServed(req, deadline)).answer;
+  }
+
+  /** The precise answer and how it was made (the model, its row and quantiles), for the prediction log. */
+  async preciseServed(req: PreciseEstimateRequest, deadline: Budget | undefined): Promise<PreciseServed> {
     const { settings, log } = this.#d;
     const now = this.#now();
     const time = seoulTime(req.orderedAt === undefined ? now : new Date(req.orderedAt));
@@ -178,11 +191,12 @@ export class EstimateService {
       // Without the catalogue nothing is known of the store; the region default still answers.
       log.warn({ err, storeId: req.storeId }, 'catalogue read failed; answering a region default');
       if (!inSeoulBounds(dest)) throw outOfServiceArea();
-      return toPrecise(req.storeId, {
+      const answer = toPrecise(req.storeId, {
         shown: shownFromRegionDefault(null, undefined, now, 0),
         source: 'fallback',
         degraded: true,
       });
+      return { answer, model: null, at: now };
     }
     if (view === undefined) throw storeNotFound(req.storeId);
     const { store } = view;
@@ -199,7 +213,7 @@ export class EstimateService {
     if (!pair.destination.inServiceArea) throw outOfServiceArea();
 
     const answer = await this.#ladder(view, pair, time, now, budget, req, degraded);
-    return toPrecise(req.storeId, answer);
+    return { answer: toPrecise(req.storeId, answer), model: answer.served ?? null, at: now };
   }
 
   async #ladder(
@@ -223,24 +237,19 @@ export class EstimateService {
       orderType: req.order?.type ?? store.category,
     };
     const rider = req.rider;
+    // What the caller does not give is unknown (NaN), never a guessed rider: the model was trained with
+    // these unknown and answers for the average rider and load, as eta-rough does for the store list.
+    const preciseInputs = preciseRow({
+      ...rough,
+      riderAge: rider?.age ?? null,
+      riderRating: rider?.rating ?? null,
+      vehicleType: rider?.vehicleType ?? null,
+      vehicleCondition: rider?.vehicleCondition ?? null,
+      multipleDeliveries: req.order?.multipleDeliveries ?? null,
+      festival: req.order?.festival ?? null,
+    });
     try {
-      // What the caller does not give is unknown (NaN), never a guessed rider: the model was trained with
-      // these unknown and answers for the average rider and load, as eta-rough does for the store list.
-      const a = await this.#d.ml.infer(
-        'eta-precise',
-        [
-          preciseRow({
-            ...rough,
-            riderAge: rider?.age ?? null,
-            riderRating: rider?.rating ?? null,
-            vehicleType: rider?.vehicleType ?? null,
-            vehicleCondition: rider?.vehicleCondition ?? null,
-            multipleDeliveries: req.order?.multipleDeliveries ?? null,
-            festival: req.order?.festival ?? null,
-          }),
-        ],
-        budget,
-      );
+      const a = await this.#d.ml.infer('eta-precise', [preciseInputs], budget);
       const q = a.rows[0];
       if (q !== undefined) {
         return {
@@ -248,13 +257,15 @@ export class EstimateService {
           source: 'model',
           degraded: geoDegraded,
           modelVersion: a.version,
+          served: { model: 'eta-precise', version: a.version, row: preciseInputs, quantiles: q },
         };
       }
     } catch (err) {
       if (!dependencyFailed(err)) throw err;
     }
     try {
-      const a = await this.#d.ml.infer('eta-rough', [roughRow(rough)], budget);
+      const roughInputs = roughRow(rough);
+      const a = await this.#d.ml.infer('eta-rough', [roughInputs], budget);
       const q = a.rows[0];
       if (q !== undefined) {
         return {
@@ -262,6 +273,7 @@ export class EstimateService {
           source: 'rough',
           degraded: true,
           modelVersion: a.version,
+          served: { model: 'eta-rough', version: a.version, row: roughInputs, quantiles: q },
         };
       }
     } catch (err) {
@@ -271,6 +283,11 @@ export class EstimateService {
   }
 
   async rough(req: RoughEstimateRequest, deadline: Budget | undefined): Promise<RoughEstimateItem[]> {
+    return (await this.roughServed(req, deadline)).items;
+  }
+
+  /** The rough answers and, per item, the model each was made from, for the prediction log. */
+  async roughServed(req: RoughEstimateRequest, deadline: Budget | undefined): Promise<RoughServed> {
     const { settings: cfg, log } = this.#d;
     const now = this.#now();
     const time = seoulTime(now);
@@ -287,7 +304,10 @@ export class EstimateService {
     } catch (err) {
       log.warn({ err, stores: req.storeIds.length }, 'catalogue read failed; answering region defaults');
       const shown = shownFromRegionDefault(null, undefined, now, 0);
-      return req.storeIds.map((storeId) => toRough(storeId, { shown, source: 'fallback', degraded: true }));
+      const items = req.storeIds.map((storeId) =>
+        toRough(storeId, { shown, source: 'fallback', degraded: true }),
+      );
+      return { items, models: items.map(() => null), at: now };
     }
 
     const storeByKey = new Map<string, Store>();
@@ -358,12 +378,14 @@ export class EstimateService {
       answer.rows.forEach((q, i) => {
         const key = keys[i];
         if (key === undefined) return;
+        const row = rows[i];
         const value: CachedRough = {
           p10: q.p10,
           p50: q.p50,
           p90: q.p90,
           v: answer.version,
           t: travel[i] ?? 0,
+          ...(row !== undefined ? { f: row } : {}),
         };
         (geoDown ? uncached : out).set(key, value);
       });
@@ -381,7 +403,9 @@ export class EstimateService {
     }
     if (outside) throw outOfServiceArea();
 
-    return req.storeIds.map((storeId, i): RoughEstimateItem => {
+    const models: (ServedModel | null)[] = [];
+    const items = req.storeIds.map((storeId, i): RoughEstimateItem => {
+      models.push(null);
       const view = read.stores.get(storeId);
       if (view === undefined) {
         const e = storeNotFound(storeId, `body.storeIds.${i}`);
@@ -398,6 +422,7 @@ export class EstimateService {
       const hit = cached.get(key);
       const fresh = hit ?? uncached.get(key);
       if (fresh !== undefined) {
+        models[i] = { model: 'eta-rough', version: fresh.v, row: fresh.f ?? null, quantiles: fresh };
         return toRough(storeId, {
           shown: shownFromModel(fresh, fresh.t, settings, now),
           source: 'rough',
@@ -407,6 +432,7 @@ export class EstimateService {
       }
       return toRough(storeId, manualOrDefault(settings, store, now, settings.manualDeliveryMinutes, true));
     });
+    return { items, models, at: now };
   }
 }
 

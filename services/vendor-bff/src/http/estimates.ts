@@ -10,8 +10,9 @@ import {
   RoughEstimateResponse,
 } from '@eta/contracts';
 import type { ServiceApp } from '@eta/service-kit';
-import type { onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { EstimateService } from '../domain/estimate.ts';
+import type { PredictionLog } from '../domain/predictions.ts';
 import { toHttpError } from './errors.ts';
 import type { EstimateMetrics } from './metrics.ts';
 import type { SecurityRequirements } from './openapi.ts';
@@ -23,6 +24,23 @@ export interface EstimateRouteDeps {
   readonly authenticate: onRequestAsyncHookHandler;
   /** What `authenticate` takes, as the OpenAPI document says it (http/openapi.ts). */
   readonly security: SecurityRequirements;
+  /** The prediction log (PREDICTION_LOG): each answer is handed to it once it was sent. */
+  readonly predictions?: PredictionLog;
+}
+
+/**
+ * Answers waiting to be logged until they are sent: the route's onResponse hook runs after the response
+ * was written, so logging adds nothing to the answer's latency. Only a 200 is logged: an answer the
+ * deadline timer replaced with a 504 was never served (its hook ran before the handler got here, so the
+ * entry is never read and goes with the request).
+ */
+const toLog = new WeakMap<FastifyRequest, () => void>();
+
+async function logWhenSent(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const log = toLog.get(request);
+  if (log === undefined) return;
+  toLog.delete(request);
+  if (reply.statusCode === 200) log();
 }
 
 const errors = {
@@ -40,6 +58,7 @@ export function registerPreciseRoutes(app: ServiceApp, deps: EstimateRouteDeps):
     '/v1/estimates/precise',
     {
       onRequest: deps.authenticate,
+      ...(deps.predictions !== undefined ? { onResponse: logWhenSent } : {}),
       schema: {
         summary: 'The ETA of one store to an exact address (store detail, checkout, tracking)',
         security: deps.security,
@@ -48,9 +67,18 @@ export function registerPreciseRoutes(app: ServiceApp, deps: EstimateRouteDeps):
       },
     },
     async (request) => {
+      const predictions = deps.predictions;
       try {
-        const answer = await deps.service.precise(request.body, request.deadline);
+        if (predictions === undefined) {
+          const answer = await deps.service.precise(request.body, request.deadline);
+          deps.metrics.countEstimate('precise', answer.source, answer.degraded);
+          return answer;
+        }
+        const body = request.body;
+        const served = await deps.service.preciseServed(body, request.deadline);
+        const { answer } = served;
         deps.metrics.countEstimate('precise', answer.source, answer.degraded);
+        toLog.set(request, () => predictions.precise(request.id, body.orderId, body.destination, served));
         return answer;
       } catch (err) {
         throw toHttpError(err);
@@ -64,6 +92,7 @@ export function registerRoughRoutes(app: ServiceApp, deps: EstimateRouteDeps): v
     '/v1/estimates/rough',
     {
       onRequest: deps.authenticate,
+      ...(deps.predictions !== undefined ? { onResponse: logWhenSent } : {}),
       schema: {
         summary:
           'ETAs of up to 200 stores to one address (store list, search); unknown ids answered in place',
@@ -73,10 +102,17 @@ export function registerRoughRoutes(app: ServiceApp, deps: EstimateRouteDeps): v
       },
     },
     async (request) => {
+      const predictions = deps.predictions;
       try {
-        const estimates = await deps.service.rough(request.body, request.deadline);
+        const body = request.body;
+        const served =
+          predictions === undefined ? undefined : await deps.service.roughServed(body, request.deadline);
+        const estimates = served?.items ?? (await deps.service.rough(body, request.deadline));
         for (const e of estimates) {
           if ('source' in e) deps.metrics.countEstimate('rough', e.source, e.degraded);
+        }
+        if (served !== undefined) {
+          toLog.set(request, () => predictions?.rough(request.id, body.destination, served));
         }
         return { estimates };
       } catch (err) {
