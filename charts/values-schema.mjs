@@ -237,6 +237,15 @@ const bffEnv = {
   ROUGH_TIME_BUCKET_MINUTES: { enum: [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60] },
   ROUGH_CACHE_MAX_ENTRIES: envInt(1),
   ROUGH_CACHE_MAX_BYTES: envInt(1),
+  // The prediction log (KAFKA_BROKERS is the bootstrap endpoint, not a secret)
+  PREDICTION_LOG: bool,
+  KAFKA_BROKERS: str({ pattern: '^[^\\s:,]+:[0-9]{1,5}(,[^\\s:,]+:[0-9]{1,5})*$' }),
+  KAFKA_TOPIC_PREFIX: str({ pattern: '^[a-zA-Z0-9._-]{0,100}$' }),
+  EVENTS_BUFFER_MAX_EVENTS: envInt(1, 1000000),
+  EVENTS_BUFFER_MAX_BYTES: envInt(1024, 1073741824),
+  EVENTS_LINGER_MS: envInt(0, 10000),
+  EVENTS_MAX_BATCH: envInt(1, 10000),
+  EVENTS_SEND_TIMEOUT_MS: envInt(100, 120000),
 };
 
 const geoEnv = {
