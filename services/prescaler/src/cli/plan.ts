@@ -200,10 +200,10 @@ export function main(argv: readonly string[], io: Io = PROCESS_IO): number {
       const peak = Math.max(...r.quantileRps);
       return (
         `  ${r.role}: peak ${q} ${peak.toFixed(1)} rps / ${r.rpsPerPod} per pod -> up to ${Math.max(...r.required)} replicas; ` +
-        `pods ${r.kPod} slot(s) ahead` +
+        `pods raised ${r.leadPodMinutes} min ahead` +
         (r.pool !== undefined
-          ? `, nodes ${r.kTotal} (placeholder pool ${r.pool}, up to ${Math.max(...r.placeholders)})`
-          : ` (no placeholder pool: nodes and pods ${r.kTotal} slot(s) ahead)`)
+          ? `, nodes ${r.leadTotalMinutes} min (placeholder pool ${r.pool}, up to ${Math.max(...r.placeholders)})`
+          : ` (no placeholder pool: nodes and pods ${r.leadTotalMinutes} min ahead)`)
       );
     });
     io.err(

@@ -13,29 +13,34 @@
  *    left out with a note; a history without a whole day is refused.
  * 4. required = max(floor, ceil(quantile / rpsPerPod x headroom)), floor = --min or the HPA's minReplicas,
  *    at most the HPA's maxReplicas (a warning says when the traffic needed more).
- * 5. Lead, in whole slots so that every raise lands before its traffic (rounded up):
- *      kTotal = ceil((podStart + nodeDelay + CONTROL_DELAY_S) / slot),  kPod = ceil((podStart + CONTROL_DELAY_S) / slot).
- *    A role with a placeholder pool: minReplicas(i) = max required over slots i..i+kPod, and the pool holds
- *      placeholders(i) = [max required over i..i+kTotal - minReplicas(i)]            (lead)
- *                      + max(0, minReplicas(i) - minReplicas(i-1))                     (ramp)
+ * 5. Lead, to the minute (cron's resolution): a slot's requirement is in place from its start minus the
+ *    lead, rounded down to the minute, until the slot ends, so a raise lands as early as needed and no
+ *    earlier (the slot aggregation stays; only the raise's time is finer):
+ *      leadNodes = max over the roles of ceil((podStart + nodeDelay + CONTROL_DELAY_S) / 60 s),
+ *      leadPods  = max over the roles with a placeholder pool of ceil((podStart + CONTROL_DELAY_S) / 60 s),
+ *      ahead(t, lead) = max required[i] over the slots i with start(i) - lead <= t < end(i)   (t: minute of the week).
+ *    The roles share the longest lead of each kind, so one slot's raises fire at (at most) two minutes, not
+ *    one per role a minute apart.
+ *    A role with a placeholder pool: minReplicas(t) = ahead(t, leadPods), and the pool holds
+ *      placeholders(t) = [ahead(t, leadNodes) - minReplicas(t)]                          (lead)
+ *                      + max(0, minReplicas(t) - minReplicas(t - slot))                  (ramp)
  *    Lead: nodes for the pods the next raises will add come up a node delay before those pods are
- *    created (zero when the pods' own lead already covers the node delay). Ramp: while the plan rises,
- *    room for one more raise as large as the last, so the HPA can go past the plan without waiting for a
- *    node. Real pods preempt placeholders at once. A role without a pool: minReplicas(i) = max required
- *    over i..i+kTotal (its pods wait for their nodes themselves). Taking the maximum over the window
- *    ahead advances raises and never advances a lowering: a value falls only at the slot whose own
- *    requirement (and the next k's) fell.
- * 6. Every slot whose values differ from the slot before (cyclically over the week) starts a schedule
- *    setting all values (absolute, as the prescaler sets them); equal consecutive slots make no schedule.
- *    Schedules at the same time of day with the same values on several weekdays become one, with those
- *    weekdays in the day-of-week field (`*` for all seven).
+ *    created. Ramp: for a slot's length after a raise, room for one more raise as large, so the HPA can go
+ *    past the plan without waiting for a node. Real pods preempt placeholders at once. A role without a
+ *    pool: minReplicas(t) = ahead(t, leadNodes) (its pods wait for their nodes themselves). The window
+ *    ahead advances raises and never advances a lowering: a value falls only at the end of the slot whose
+ *    requirement it was.
+ * 6. Every minute of the week whose values differ from the minute before (cyclically) starts a schedule
+ *    setting all values (absolute, as the prescaler sets them). Schedules at the same time of day with the
+ *    same values on several weekdays become one, with those weekdays in the day-of-week field (`*` for
+ *    all seven).
  */
 import type { Capacity } from './capacity.ts';
 import { weekdayField } from './cron.ts';
 import { byRole, type Sample } from './history.ts';
 import { quantile, type QuantileMethod } from './quantile.ts';
 import { InputError, type TargetId, TARGETS } from './targets.ts';
-import { DAY_S, fixedUtcOffsetSeconds, localDate, localTime, WEEKDAYS } from './time.ts';
+import { DAY_S, fixedUtcOffsetSeconds, localDate, localTime, shiftMinuteOfWeek, WEEKDAYS } from './time.ts';
 
 /**
  * A sample holds until the next one for at most this long, or two of the series' usual steps if longer; a
@@ -46,6 +51,7 @@ export const MAX_HOLD_S = 900;
 export const CONTROL_DELAY_S = 30;
 export const DEFAULT_POD_START_S = 60;
 export const DEFAULT_NODE_DELAY_S = 240;
+export const MINUTES_PER_WEEK = 7 * 1440;
 
 /** One entry of the suite chart's prescale.schedules (charts/suite/values.schema.json). */
 export interface ChartSchedule {
@@ -86,12 +92,15 @@ export interface RolePlan {
   readonly role: TargetId;
   readonly rpsPerPod: number;
   readonly podStartS: number;
-  readonly kPod: number;
-  readonly kTotal: number;
+  /** Minutes from a raise of minReplicas to the slot it is for: the plan's leadPods with a pool, else leadNodes. */
+  readonly leadPodMinutes: number;
+  /** Minutes from nodes being asked for to the slot: the plan's leadNodes. */
+  readonly leadTotalMinutes: number;
   readonly pool?: string;
   /** Per slot of the week (index = weekday x slotsPerDay + slot, weekday 0 = Sunday). */
   readonly quantileRps: readonly number[];
   readonly required: readonly number[];
+  /** Per minute of the week (index = weekday x 1440 + minute of the day). */
   readonly minReplicas: readonly number[];
   readonly placeholders: readonly number[];
 }
@@ -106,14 +115,25 @@ export interface LearnedPlan {
   readonly warnings: readonly string[];
 }
 
-/** max of values[i..i+k], cyclically. */
-export function maxAhead(values: readonly number[], k: number): number[] {
-  const n = values.length;
-  return values.map((_, i) => {
-    let m = -Infinity;
-    for (let j = 0; j <= k; j++) m = Math.max(m, values[(i + j) % n]!);
-    return m;
+/** A lead in seconds as whole minutes, rounded up: the raise it asks for is placed on a cron minute at or before it. */
+export function leadMinutes(leadS: number): number {
+  return Math.ceil(leadS / 60);
+}
+
+/**
+ * Per minute of the week, the highest requirement of the slots whose raise time (slot start - `lead`
+ * minutes) has come and which have not ended yet, cyclically over the week: a raise moves `lead` minutes
+ * earlier, a lowering stays at the end of its slot.
+ */
+export function minutesAhead(required: readonly number[], slotMinutes: number, lead: number): number[] {
+  const out = new Array<number>(MINUTES_PER_WEEK).fill(-Infinity);
+  required.forEach((r, i) => {
+    for (let d = -lead; d < slotMinutes; d++) {
+      const k = shiftMinuteOfWeek(i * slotMinutes, d);
+      if (r > out[k]!) out[k] = r;
+    }
   });
+  return out;
 }
 
 /** ceil, forgiving the floating-point dust of a division that is meant to be whole (1000 / 500 x 1.2 ...). */
@@ -257,7 +277,7 @@ export function learnPlan(samples: readonly Sample[], capacity: Capacity, o: Pla
   const offsetS = fixedUtcOffsetSeconds(o.timeZone, from, to + 366 * DAY_S);
 
   const groups = byRole(samples);
-  const roles: RolePlan[] = [];
+  const drafts: Omit<RolePlan, 'leadPodMinutes' | 'leadTotalMinutes' | 'minReplicas' | 'placeholders'>[] = [];
   for (const role of TARGETS) {
     const list = groups.get(role);
     if (!list) continue;
@@ -349,33 +369,43 @@ export function learnPlan(samples: readonly Sample[], capacity: Capacity, o: Pla
     const pool = Object.keys(o.pools)
       .sort()
       .find((p) => o.pools[p] === role);
-    const kTotal = Math.ceil((podStartS + o.nodeDelayS + CONTROL_DELAY_S) / slotS);
-    const kPod = pool !== undefined ? Math.ceil((podStartS + CONTROL_DELAY_S) / slotS) : kTotal;
-    const minReplicas = maxAhead(required, kPod);
-    const nodesAhead = maxAhead(required, kTotal);
-    // Lead: room for the pods the raises of the next kTotal - kPod slots will add. Ramp: while the plan
-    // rises, room for one more raise as large as the last one, so the HPA can go past the plan without
-    // waiting for a node.
-    const placeholders =
-      pool !== undefined
-        ? nodesAhead.map(
-            (t, i) => t - minReplicas[i]! + Math.max(0, minReplicas[i]! - minReplicas[(i - 1 + n) % n]!),
-          )
-        : new Array<number>(n).fill(0);
-    roles.push({
+    drafts.push({
       role,
       rpsPerPod: cap.rpsPerPod,
       podStartS,
-      kPod,
-      kTotal,
       ...(pool !== undefined && { pool }),
       quantileRps,
       required,
-      minReplicas,
-      placeholders,
     });
   }
-  if (roles.length === 0) throw new InputError('no role of the history can be planned');
+  if (drafts.length === 0) throw new InputError('no role of the history can be planned');
+
+  // The leads, to the minute, shared by the roles of a kind: nodes (every role's node lead: placeholders,
+  // and the pods of roles without a pool) and pool pods. Each is the longest its roles need, so one slot's
+  // raises fire at two minutes instead of one per role (a minute apart, which would leave the CronJobs a
+  // startingDeadlineSeconds of 10 s); it costs the roles with shorter pod starts the difference (Geo's 20 s
+  // against the BFF's 60 s: one minute).
+  const leadNodes = Math.max(...drafts.map((d) => leadMinutes(d.podStartS + o.nodeDelayS + CONTROL_DELAY_S)));
+  const poolDrafts = drafts.filter((d) => d.pool !== undefined);
+  const leadPoolPods = Math.max(0, ...poolDrafts.map((d) => leadMinutes(d.podStartS + CONTROL_DELAY_S)));
+  const roles: RolePlan[] = drafts.map((d) => {
+    const leadPod = d.pool !== undefined ? leadPoolPods : leadNodes;
+    const minReplicas = minutesAhead(d.required, o.slotMinutes, leadPod);
+    const nodesAhead = minutesAhead(d.required, o.slotMinutes, leadNodes);
+    // Lead: room for the pods the raises of the next leadNodes - leadPod minutes will add. Ramp: for a
+    // slot's length after a raise, room for one more raise as large, so the HPA can go past the plan
+    // without waiting for a node.
+    const placeholders =
+      d.pool !== undefined
+        ? nodesAhead.map(
+            (t, i) =>
+              t -
+              minReplicas[i]! +
+              Math.max(0, minReplicas[i]! - minReplicas[shiftMinuteOfWeek(i, -o.slotMinutes)]!),
+          )
+        : new Array<number>(MINUTES_PER_WEEK).fill(0);
+    return { ...d, leadPodMinutes: leadPod, leadTotalMinutes: leadNodes, minReplicas, placeholders };
+  });
   for (const role of Object.keys(o.bounds) as TargetId[]) {
     if (!groups.has(role)) warnings.push(`${role}: not in the history; the schedules leave its HPA alone`);
   }
@@ -396,30 +426,35 @@ export function learnPlan(samples: readonly Sample[], capacity: Capacity, o: Pla
   };
   const keyOf = (st: ReturnType<typeof stateAt>) => JSON.stringify(st);
 
-  // Change points over the cyclic week; with none, one daily schedule at 00:00 sets the constant values.
+  // Change points over the cyclic week, minute by minute; with none, one daily schedule at 00:00 sets the
+  // constant values.
+  const week = MINUTES_PER_WEEK;
   interface Change {
     i: number;
     key: string;
     state: ReturnType<typeof stateAt>;
     direction: string;
   }
+  const states = Array.from({ length: week }, (_, i) => stateAt(i));
+  const keys = states.map(keyOf);
   const changes: Change[] = [];
-  for (let i = 0; i < n; i++) {
-    const prev = stateAt((i - 1 + n) % n);
-    const cur = stateAt(i);
-    if (keyOf(prev) === keyOf(cur)) continue;
+  for (let i = 0; i < week; i++) {
+    const p = (i - 1 + week) % week;
+    if (keys[p] === keys[i]) continue;
+    const prev = states[p]!;
+    const cur = states[i]!;
     // Judged by the replicas; by the placeholders only when the replicas stay (placeholders fall as pods
     // take their room, so a raise often lowers them).
     let direction = compare(Object.values(prev.minReplicas), Object.values(cur.minReplicas));
     if (direction === 'same')
       direction = compare(Object.values(prev.placeholders), Object.values(cur.placeholders));
-    changes.push({ i, key: keyOf(cur), state: cur, direction });
+    changes.push({ i, key: keys[i]!, state: cur, direction });
   }
   if (changes.length === 0) {
     const st = stateAt(0);
     changes.push(
       ...[0, 1, 2, 3, 4, 5, 6].map((w) => ({
-        i: w * perDay,
+        i: w * 1440,
         key: keyOf(st),
         state: st,
         direction: 'set' as const,
@@ -433,8 +468,8 @@ export function learnPlan(samples: readonly Sample[], capacity: Capacity, o: Pla
     { minuteOfDay: number; days: number[]; state: Change['state']; dirs: Set<string> }
   >();
   for (const c of changes) {
-    const w = Math.floor(c.i / perDay);
-    const minuteOfDay = (c.i % perDay) * o.slotMinutes;
+    const w = Math.floor(c.i / 1440);
+    const minuteOfDay = c.i % 1440;
     const k = `${minuteOfDay}|${c.key}`;
     let g = groupsByTime.get(k);
     if (!g) groupsByTime.set(k, (g = { minuteOfDay, days: [], state: c.state, dirs: new Set() }));
@@ -458,7 +493,7 @@ export function learnPlan(samples: readonly Sample[], capacity: Capacity, o: Pla
   for (let k = 0; k < firings.length && firings.length > 1; k++) {
     const a = firings[k]!;
     const b = firings[(k + 1) % firings.length]!;
-    shortestGapS = Math.min(shortestGapS, ((b - a + n) % n || n) * slotS);
+    shortestGapS = Math.min(shortestGapS, ((b - a + week) % week || week) * 60);
   }
   return { slotMinutes: o.slotMinutes, offsetS, roles, schedules, shortestGapS, warnings };
 }

@@ -6,8 +6,9 @@ import { parseCron } from '../../src/learn/cron.ts';
 import type { Sample } from '../../src/learn/history.ts';
 import {
   type ChartSchedule,
+  leadMinutes,
   learnPlan,
-  maxAhead,
+  minutesAhead,
   parseDayGroups,
   type PlanOptions,
   scheduleName,
@@ -58,33 +59,55 @@ function history(
 const dinner = (_w: number, m: number) => (m >= 18 * 60 && m < 20 * 60 ? 8000 : 1000);
 const when = (s: ChartSchedule) => s.schedule;
 
-describe('maxAhead: raises move earlier, lowerings do not', () => {
-  it('is the maximum over the window ahead, cyclically, worked by hand', () => {
-    expect(maxAhead([2, 2, 8, 8, 3, 3], 2)).toEqual([8, 8, 8, 8, 3, 3]);
-    expect(maxAhead([2, 2, 8, 8, 3, 3], 0)).toEqual([2, 2, 8, 8, 3, 3]);
-    // The week wraps: the first slot's raise moves into the last slots.
-    expect(maxAhead([9, 1, 1, 1], 1)).toEqual([9, 1, 1, 9]);
+describe('minutesAhead: raises move earlier to the minute, lowerings do not', () => {
+  it('rounds a lead up to whole minutes', () => {
+    expect([0, 30, 60, 300, 330, 930, 1170, 1290].map(leadMinutes)).toEqual([0, 1, 1, 5, 6, 16, 20, 22]);
+  });
+
+  it('is the highest requirement of the slots whose raise time has come, cyclically, worked by hand', () => {
+    // 15-minute slots over the week, 1 pod but Sunday 18:00 (slot 72: 8 pods), 18:15 (slot 73: 5 pods)
+    // and Sunday 00:00 (slot 0: 9 pods); a 6-minute lead.
+    const required = Array.from({ length: 7 * 96 }, (_, i) => ({ 0: 9, 72: 8, 73: 5 })[i] ?? 1);
+    const at = minutesAhead(required, 15, 6);
+    expect(at).toHaveLength(7 * 1440);
+    const hm = (h: number, m: number) => h * 60 + m;
+    expect(at[hm(17, 53)]).toBe(1);
+    expect(at[hm(17, 54)]).toBe(8); // 18:00 - 6 minutes
+    expect(at[hm(18, 9)]).toBe(8); // 18:15's raise to 5 has come, 8 is still higher
+    expect(at[hm(18, 14)]).toBe(8);
+    expect(at[hm(18, 15)]).toBe(5); // lowered when 18:00's slot ends, not earlier
+    expect(at[hm(18, 29)]).toBe(5);
+    expect(at[hm(18, 30)]).toBe(1);
+    // The week wraps: Sunday 00:00's raise is on Saturday at 23:54.
+    expect(at[6 * 1440 + hm(23, 53)]).toBe(1);
+    expect(at[6 * 1440 + hm(23, 54)]).toBe(9);
+    expect(at[hm(0, 14)]).toBe(9);
+    expect(at[hm(0, 15)]).toBe(1);
+    // No lead: each slot's own requirement.
+    expect(minutesAhead(required, 15, 0)[hm(17, 59)]).toBe(1);
   });
 });
 
-describe('lead time and rounding to slots', () => {
-  it('raises one 15-minute slot before the peak when pod start + node delay + 30 s fit in it, and lowers when the rate falls', () => {
-    // 60 + 240 + 30 = 330 s: one slot. One Monday of history stands for every day.
+describe('lead time, to the minute', () => {
+  it('raises pod start + node delay + 30 s before the peak, rounded down to the minute, and lowers when the rate falls', () => {
+    // 60 + 240 + 30 = 330 s: 5.5 minutes, so at 17:54. One Monday of history stands for every day.
     const plan = learnPlan(history('2026-03-02', 1, dinner), capacity, base);
     expect(plan.schedules).toEqual([
-      { name: 'daily-1745-up', schedule: '45 17 * * *', minReplicas: { [P]: 8 } },
+      { name: 'daily-1754-up', schedule: '54 17 * * *', minReplicas: { [P]: 8 } },
       { name: 'daily-2000-down', schedule: '0 20 * * *', minReplicas: { [P]: 2 } },
     ]);
+    expect(plan.roles[0]).toMatchObject({ leadPodMinutes: 6, leadTotalMinutes: 6 });
     expect(plan.warnings.join('\n')).toMatch(/no sun, tue, wed, thu, fri, sat/);
   });
 
   it.each([
-    // pod start, node delay, slot -> raise at; lead = pod start + node delay + 30 s, rounded up to slots
-    [900, 240, 15, '30 17 * * *'], // 1,170 s: two slots
-    [60, 870, 15, '30 17 * * *'], // 960 s: two slots
-    [60, 240, 30, '30 17 * * *'], // 330 s: one 30-minute slot
-    [60, 1800, 30, '0 17 * * *'], // 1,890 s: two 30-minute slots
-    [0, 0, 15, '45 17 * * *'], // 30 s: still a slot, the CronJob and the HPA's sync take time
+    // pod start, node delay, slot -> raise at; lead = pod start + node delay + 30 s, rounded up to minutes
+    // (before, to whole slots: 17:30, 17:30, 17:30, 17:00, 17:45)
+    [900, 240, 15, '40 17 * * *'], // 1,170 s: 19.5 minutes
+    [60, 870, 15, '44 17 * * *'], // 960 s: 16 minutes exactly
+    [60, 240, 30, '54 17 * * *'], // 330 s: 30-minute slots change what is raised, not when
+    [60, 1800, 30, '28 17 * * *'], // 1,890 s: 31.5 minutes
+    [0, 0, 15, '59 17 * * *'], // 30 s: still a minute, the CronJob and the HPA's sync take time
   ])(
     'pod start %i s, node delay %i s, %i-minute slots: raise at %s',
     (podStartS, nodeDelayS, slotMinutes, raise) => {
@@ -96,10 +119,12 @@ describe('lead time and rounding to slots', () => {
       });
       const up = plan.schedules.find((s) => s.minReplicas[P] === 8)!;
       expect(up.schedule).toBe(raise);
-      // The raise lands at least the whole lead before 18:00.
+      // The raise lands at least the whole lead before 18:00, and less than a minute more.
       const c = parseCron(up.schedule);
       const raiseMinute = [...c.hours][0]! * 60 + [...c.minutes][0]!;
-      expect(18 * 60 - raiseMinute).toBeGreaterThanOrEqual((podStartS + nodeDelayS + 30) / 60);
+      const leadMin = (podStartS + nodeDelayS + 30) / 60;
+      expect(18 * 60 - raiseMinute).toBeGreaterThanOrEqual(leadMin);
+      expect(18 * 60 - raiseMinute).toBeLessThan(leadMin + 1);
       // The lowering is never advanced: at 20:00, when the rate has fallen, whatever the lead.
       expect(plan.schedules.find((s) => s.minReplicas[P] === 2)!.schedule).toBe('0 20 * * *');
     },
@@ -110,36 +135,37 @@ describe('lead time and rounding to slots', () => {
     const { podStartS: _drop, ...noOverride } = base;
     const plan = learnPlan(history('2026-03-02', 1, dinner), slow, noOverride);
     expect(plan.roles[0]!.podStartS).toBe(900);
-    expect(plan.schedules.map(when)).toEqual(['30 17 * * *', '0 20 * * *']);
+    expect(plan.schedules.map(when)).toEqual(['40 17 * * *', '0 20 * * *']);
   });
 });
 
 describe('placeholders: node room ahead of the pods', () => {
   it('brings nodes up a node delay before the pods, and keeps room for one more raise while rising', () => {
-    // Node delay 1,200 s: nodes 2 slots ahead (60 + 1,200 + 30 s), pods 1 (60 + 30 s).
+    // Node delay 1,200 s: nodes 22 minutes ahead (60 + 1,200 + 30 s), pods 2 (60 + 30 s).
     const plan = learnPlan(history('2026-03-02', 1, dinner), capacity, {
       ...base,
       nodeDelayS: 1200,
       pools: { precise: P },
     });
+    expect(plan.roles[0]).toMatchObject({ leadPodMinutes: 2, leadTotalMinutes: 22 });
     expect(plan.schedules).toEqual([
-      // lead: 8 needed within 2 slots, 2 pods now -> 6; ramp 0
+      // lead: 8 needed 22 minutes ahead, 2 pods now -> 6; ramp 0
       {
-        name: 'daily-1730-up',
-        schedule: '30 17 * * *',
+        name: 'daily-1738-up',
+        schedule: '38 17 * * *',
         minReplicas: { [P]: 2 },
         placeholders: { precise: 6 },
       },
-      // lead 0 (the pods are raised); ramp: the raise was 6
+      // lead 0 (the pods are raised); ramp: the raise was 6, room for it for a slot's length
       {
-        name: 'daily-1745-up',
-        schedule: '45 17 * * *',
+        name: 'daily-1758-up',
+        schedule: '58 17 * * *',
         minReplicas: { [P]: 8 },
         placeholders: { precise: 6 },
       },
       {
-        name: 'daily-1800-down',
-        schedule: '0 18 * * *',
+        name: 'daily-1813-down',
+        schedule: '13 18 * * *',
         minReplicas: { [P]: 8 },
         placeholders: { precise: 0 },
       },
@@ -152,25 +178,76 @@ describe('placeholders: node room ahead of the pods', () => {
     ]);
   });
 
+  it('shares the longest lead of each kind across roles, so one slot raises at two minutes', () => {
+    // The BFF (pool, pod start 60 s): pods 90 s = 2 minutes ahead, nodes 330 s = 6. Geo (no pool, pod start
+    // 20 s): 290 s = 5 minutes alone, 6 with the BFF's nodes. Both peak at 18:00.
+    const two: Capacity = {
+      version: 1,
+      roles: {
+        [P]: { ...capacity.roles[P]!, podStartSeconds: 60 },
+        geo: { ...capacity.roles.geo!, podStartSeconds: 20 },
+      },
+    };
+    const { podStartS: _drop, ...noOverride } = base;
+    const plan = learnPlan(
+      [...history('2026-03-02', 1, dinner), ...history('2026-03-02', 1, (w, m) => 3 * dinner(w, m), 'geo')],
+      two,
+      {
+        ...noOverride,
+        bounds: { [P]: { minReplicas: 2, maxReplicas: 20 }, geo: { minReplicas: 2, maxReplicas: 20 } },
+        pools: { precise: P },
+      },
+    );
+    expect(plan.roles.map((r) => [r.role, r.leadPodMinutes, r.leadTotalMinutes])).toEqual([
+      [P, 2, 6],
+      ['geo', 6, 6],
+    ]);
+    expect(plan.schedules.map((s) => [s.schedule, s.minReplicas, s.placeholders])).toEqual([
+      // Geo's pods and the BFF's nodes at 17:54, the BFF's pods at 17:58 and its ramp room for a slot.
+      ['54 17 * * *', { [P]: 2, geo: 8 }, { precise: 6 }],
+      ['58 17 * * *', { [P]: 8, geo: 8 }, { precise: 6 }],
+      ['13 18 * * *', { [P]: 8, geo: 8 }, { precise: 0 }],
+      ['0 20 * * *', { [P]: 2, geo: 2 }, { precise: 0 }],
+    ]);
+  });
+
   it('gives a role without a pool its whole lead on minReplicas', () => {
     const plan = learnPlan(history('2026-03-02', 1, dinner), capacity, { ...base, nodeDelayS: 1200 });
-    expect(plan.schedules.map(when)).toEqual(['30 17 * * *', '0 20 * * *']);
+    expect(plan.schedules.map(when)).toEqual(['38 17 * * *', '0 20 * * *']);
     expect(plan.schedules.every((s) => s.placeholders === undefined)).toBe(true);
   });
 });
 
 describe('day boundaries', () => {
-  it('moves a raise needed at Monday 00:00 to Sunday 23:30, and lowers on Monday', () => {
-    // A full week; only Monday has traffic from 00:00 to 01:00. Pod start 660 s: 660 + 240 + 30 = 930 s, two slots.
-    const plan = learnPlan(
-      history('2026-03-01', 7, (w, m) => (w === 1 && m < 60 ? 8000 : 1000)),
-      capacity,
-      { ...base, podStartS: 660 },
-    );
+  // A full week; only Monday has traffic from 00:00 to 01:00.
+  const mondayNight = history('2026-03-01', 7, (w, m) => (w === 1 && m < 60 ? 8000 : 1000));
+
+  it('moves a raise needed at Monday 00:00 with a 30-minute lead to Sunday 23:30, and lowers on Monday', () => {
+    // Pod start 1,530 s: 1,530 + 240 + 30 = 1,800 s, 30 minutes.
+    const plan = learnPlan(mondayNight, capacity, { ...base, podStartS: 1530 });
     expect(plan.schedules).toEqual([
       { name: 'mo-0100-down', schedule: '0 1 * * 1', minReplicas: { [P]: 2 } },
       { name: 'su-2330-up', schedule: '30 23 * * 0', minReplicas: { [P]: 8 } },
     ]);
+  });
+
+  it('moves a raise needed at Monday 00:15 with a 35-minute lead to Sunday 23:40', () => {
+    // Traffic from Monday 00:15 to 01:00; pod start 1,830 s: 1,830 + 240 + 30 = 2,100 s, 35 minutes.
+    const plan = learnPlan(
+      history('2026-03-01', 7, (w, m) => (w === 1 && m >= 15 && m < 60 ? 8000 : 1000)),
+      capacity,
+      { ...base, podStartS: 1830 },
+    );
+    expect(plan.schedules.map((s) => [s.name, s.schedule])).toEqual([
+      ['mo-0100-down', '0 1 * * 1'],
+      ['su-2340-up', '40 23 * * 0'],
+    ]);
+  });
+
+  it('rounds a lead that is not whole minutes down to the minute across midnight', () => {
+    // Pod start 660 s: 660 + 240 + 30 = 930 s, 15.5 minutes: Sunday 23:44 (23:44:30 is no cron minute).
+    const plan = learnPlan(mondayNight, capacity, { ...base, podStartS: 660 });
+    expect(plan.schedules.map(when)).toEqual(['0 1 * * 1', '44 23 * * 0']);
   });
 
   it('moves a raise needed on Sunday 00:00 back to Saturday night (the week wraps)', () => {
@@ -181,7 +258,7 @@ describe('day boundaries', () => {
     );
     expect(plan.schedules.map((s) => [s.name, s.schedule])).toEqual([
       ['su-0100-down', '0 1 * * 0'],
-      ['sa-2330-up', '30 23 * * 6'],
+      ['sa-2344-up', '44 23 * * 6'],
     ]);
   });
 });
@@ -193,7 +270,7 @@ describe('Asia/Seoul, without daylight saving', () => {
   it('keeps the peak at 18:00 every day of a history across other zones’ clock changes', () => {
     const plan = learnPlan(weeks, capacity, base);
     expect(plan.offsetS).toBe(9 * 3600);
-    expect(plan.schedules.map(when)).toEqual(['45 17 * * *', '0 20 * * *']);
+    expect(plan.schedules.map(when)).toEqual(['54 17 * * *', '0 20 * * *']);
   });
 
   it('refuses a zone whose offset changes, where 18:00 would be two instants', () => {
@@ -212,8 +289,8 @@ describe('collapsing equal slots', () => {
       base,
     );
     expect(plan.schedules).toEqual([
-      { name: 'sumotuwethfr-1745-up', schedule: '45 17 * * 0-5', minReplicas: { [P]: 8 } },
-      { name: 'sa-1745-up', schedule: '45 17 * * 6', minReplicas: { [P]: 12 } },
+      { name: 'sumotuwethfr-1754-up', schedule: '54 17 * * 0-5', minReplicas: { [P]: 8 } },
+      { name: 'sa-1754-up', schedule: '54 17 * * 6', minReplicas: { [P]: 12 } },
       { name: 'daily-2000-down', schedule: '0 20 * * *', minReplicas: { [P]: 2 } },
     ]);
   });
@@ -237,8 +314,8 @@ describe('collapsing equal slots', () => {
     const h = history('2026-03-01', 7, rate);
     const each = learnPlan(h, capacity, { ...base, quantile: 1 });
     expect(each.schedules.filter((s) => s.name.endsWith('-up')).map(when)).toEqual([
-      '45 17 * * 1',
-      '45 17 * * 2-5',
+      '54 17 * * 1',
+      '54 17 * * 2-5',
     ]);
     const grouped = learnPlan(h, capacity, {
       ...base,
@@ -246,7 +323,7 @@ describe('collapsing equal slots', () => {
       dayGroups: parseDayGroups('mon-fri,sat+sun'),
     });
     expect(grouped.schedules.filter((s) => s.name.endsWith('-up'))).toEqual([
-      { name: 'weekdays-1745-up', schedule: '45 17 * * 1-5', minReplicas: { [P]: 12 } },
+      { name: 'weekdays-1754-up', schedule: '54 17 * * 1-5', minReplicas: { [P]: 12 } },
     ]);
   });
 });
@@ -308,7 +385,7 @@ describe('floor, ceiling and what cannot be planned', () => {
       capacity,
       base,
     );
-    expect(plan.schedules.map(when)).toEqual(['45 17 * * *', '0 20 * * *']);
+    expect(plan.schedules.map(when)).toEqual(['54 17 * * *', '0 20 * * *']);
     expect(plan.warnings.join('\n')).toMatch(/left out 1 day\(s\) with slots without samples: 2026-03-03/);
     const half = monday.filter((s) => s.t < seoulMidnight('2026-03-02') + 12 * 3600);
     expect(() => learnPlan(half, capacity, base)).toThrow(/no whole day in Asia\/Seoul/);
