@@ -19,10 +19,19 @@ export function seeded(seed: number): () => number {
   };
 }
 
+/** The peaks' widths (standard deviations, minutes): the default is a smooth day. */
+export interface PeakWidths {
+  readonly lunch: number;
+  readonly dinner: number;
+}
+export const SMOOTH: PeakWidths = { lunch: 45, dinner: 60 };
+/** Steeper peaks: most of a meal's rise within half an hour. */
+export const STEEP: PeakWidths = { lunch: 20, dinner: 25 };
+
 /** Rate at a local minute of the day, as a fraction of the dinner peak. */
-export function mealShape(minuteOfDay: number, weekend = false): number {
+export function mealShape(minuteOfDay: number, weekend = false, widths: PeakWidths = SMOOTH): number {
   const g = (mu: number, sigma: number) => Math.exp(-0.5 * ((minuteOfDay - mu) / sigma) ** 2);
-  return 0.05 + (weekend ? 0.85 : 0.7) * g(12 * 60 + 15, 45) + 1.0 * g(18 * 60 + 45, 60);
+  return 0.05 + (weekend ? 0.85 : 0.7) * g(12 * 60 + 15, widths.lunch) + 1.0 * g(18 * 60 + 45, widths.dinner);
 }
 
 /** Epoch seconds of local (Seoul) midnight of a date. */
@@ -40,6 +49,7 @@ export function mealPeakHistory(
   peaks: Partial<Record<TargetId, number>>,
   noise = 0.05,
   seed = 1,
+  widths: PeakWidths = SMOOTH,
 ): Sample[] {
   const rnd = seeded(seed);
   const out: Sample[] = [];
@@ -49,7 +59,8 @@ export function mealPeakHistory(
     for (let m = 0; m < 1440; m++) {
       const t = start + d * 86400 + m * 60;
       for (const [role, peak] of Object.entries(peaks) as [TargetId, number][]) {
-        const rps = peak * mealShape(m, weekday === 0 || weekday === 6) * (1 + noise * (2 * rnd() - 1));
+        const rps =
+          peak * mealShape(m, weekday === 0 || weekday === 6, widths) * (1 + noise * (2 * rnd() - 1));
         out.push({ t, role, rps: Math.round(rps * 10) / 10 });
       }
     }
