@@ -34,7 +34,7 @@ export interface ServedModel {
 export interface PreciseServed {
   readonly answer: PreciseEstimateResponse;
   readonly model: ServedModel | null;
-  /** The estimate's clock when it answered. */
+  /** The estimate clock as the request began: the event's occurredAt (not the request's orderedAt). */
   readonly at: Date;
 }
 
