@@ -105,14 +105,15 @@ export function registerRoughRoutes(app: ServiceApp, deps: EstimateRouteDeps): v
       const predictions = deps.predictions;
       try {
         const body = request.body;
-        const served =
-          predictions === undefined ? undefined : await deps.service.roughServed(body, request.deadline);
-        const estimates = served?.items ?? (await deps.service.rough(body, request.deadline));
+        let estimates;
+        if (predictions === undefined) estimates = await deps.service.rough(body, request.deadline);
+        else {
+          const served = await deps.service.roughServed(body, request.deadline);
+          estimates = served.items;
+          toLog.set(request, () => predictions.rough(request.id, body.destination, served));
+        }
         for (const e of estimates) {
           if ('source' in e) deps.metrics.countEstimate('rough', e.source, e.degraded);
-        }
-        if (served !== undefined) {
-          toLog.set(request, () => predictions?.rough(request.id, body.destination, served));
         }
         return { estimates };
       } catch (err) {
