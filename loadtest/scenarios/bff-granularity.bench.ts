@@ -55,7 +55,8 @@ interface Time {
 type Row = (number | null)[];
 interface BffModules {
   roughCell(lat: number, lng: number, res: number): { cell: string; centre: LatLng };
-  timeBucket(at: Date, minutes: number): number;
+  timeBucket(at: Date, minutes: number, storeId: number): number;
+  bucketOffsetMs(storeId: number, minutes: number): number;
   roughRow(x: {
     distanceKm: number | null;
     time: Time;
@@ -227,13 +228,15 @@ export async function run(opts: ScenarioOptions): Promise<GranularityFigures> {
     const jitterRandom = seededRandom(99 + r);
     for (const view of views) {
       const now = view.at.getTime();
-      const bucket = bff.timeBucket(view.at, BUCKET_MINUTES);
-      const bucketEnd = (bucket + 1) * TTL_MS;
       const { cell } = cellOf(r, view.customer);
       cells.add(cell);
       for (const s of lists[view.customer]!) {
         lookups++;
-        const key = `${stores[s]!.id}:${cell}:${bucket}`;
+        // Each store's buckets start at its own offset (estimate-rough-key.ts).
+        const id = stores[s]!.id;
+        const bucket = bff.timeBucket(view.at, BUCKET_MINUTES, id);
+        const bucketEnd = (bucket + 1) * TTL_MS - bff.bucketOffsetMs(id, BUCKET_MINUTES);
+        const key = `${id}:${cell}:${bucket}`;
         const until = expires.get(key);
         if (until !== undefined && until > now) hits++;
         else expires.set(key, Math.min(bucketEnd, now + TTL_MS * (1 - JITTER * jitterRandom())));

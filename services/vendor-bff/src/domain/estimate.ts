@@ -296,7 +296,7 @@ export class EstimateService {
     if (!inSeoulBounds(dest)) throw outOfServiceArea();
     const budget = budgetWithin(deadline, cfg.budgetMs, cfg.reserveMs);
     const { cell, centre } = roughCell(dest.lat, dest.lng, cfg.roughResolution);
-    const bucket = timeBucket(now, cfg.roughBucketMinutes);
+    const bucketOf = (storeId: number) => timeBucket(now, cfg.roughBucketMinutes, storeId);
 
     let read: CatalogRead;
     try {
@@ -313,7 +313,7 @@ export class EstimateService {
     const storeByKey = new Map<string, Store>();
     for (const view of read.stores.values()) {
       if (view.settings.autoPrediction)
-        storeByKey.set(roughCacheKey(view.store.id, cell, bucket), view.store);
+        storeByKey.set(roughCacheKey(view.store.id, cell, bucketOf(view.store.id)), view.store);
     }
 
     // Answers made while Geo was down are served to this request but never cached: the next request may
@@ -418,7 +418,7 @@ export class EstimateService {
           manualOrDefault(settings, store, now, settings.manualDeliveryMinutes, read.stale),
         );
       }
-      const key = roughCacheKey(storeId, cell, bucket);
+      const key = roughCacheKey(storeId, cell, bucketOf(storeId));
       const hit = cached.get(key);
       const fresh = hit ?? uncached.get(key);
       if (fresh !== undefined) {
