@@ -31,30 +31,8 @@ source scripts/toolchain.sh >/dev/null
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-failed=()
-
-step() { # name, then the command; its output is shown only when it fails
-  local name="$1"
-  shift
-  if "$@" >"$work/step.log" 2>&1; then
-    echo "ok    $name"
-  else
-    echo "FAIL  $name"
-    grep -v 'found symbolic link in path' "$work/step.log" | sed 's/^/      /' || true
-    failed+=("$name")
-  fi
-}
-
-expect_failure() { # name, then a command that must fail
-  local name="$1"
-  shift
-  if "$@" >"$work/step.log" 2>&1; then
-    echo "FAIL  $name (it passed: the check would not catch this)"
-    failed+=("$name")
-  else
-    echo "ok    $name"
-  fi
-}
+# shellcheck source=../lib/steps.sh
+source scripts/lib/steps.sh
 
 schemas() { # kubeconform's schemas: Kubernetes, the charts' CRDs and Argo CD's, once
   [[ -f "$work/schemas/.done" ]] && return 0
