@@ -1,18 +1,7 @@
+# What terraform.tfvars sets; everything else of this environment is in main.tf.
 variable "project_id" {
   description = "The Google Cloud project of this environment."
   type        = string
-}
-
-variable "region" {
-  description = "Region of everything regional (Seoul)."
-  type        = string
-  default     = "asia-northeast3"
-}
-
-variable "zone" {
-  description = "Zone of the zonal cluster."
-  type        = string
-  default     = "asia-northeast3-a"
 }
 
 variable "master_authorized_networks" {
@@ -22,12 +11,6 @@ variable "master_authorized_networks" {
     display_name = string
   }))
   default = []
-}
-
-variable "ci_members" {
-  description = "IAM members that push images and charts (CI), by a fixed name, e.g. { github-actions = \"principalSet://...\" }."
-  type        = map(string)
-  default     = {}
 }
 
 variable "confluent_environment_id" {

@@ -6,7 +6,7 @@
 # - datadog: DD_API_KEY / DD_APP_KEY.
 provider "google" {
   project = var.project_id
-  region  = var.region
+  region  = local.region
 }
 
 provider "random" {}
