@@ -3,7 +3,7 @@ import { PREDICTIONS_TOPIC } from './predictions.ts';
 import { SETTINGS_CHANGED_TOPIC } from './settings.ts';
 
 /**
- * Every topic of the suite, by name. The names are the ones terraform/envs/<env>/main.tf creates on
+ * Every topic of the suite, by name. The names are the ones terraform/modules/stack/main.tf creates on
  * Confluent Cloud (module confluent): `orders`, `predictions`, `settings-changed`, each with `<name>.dlq`.
  */
 export const EVENT_TOPICS = {
