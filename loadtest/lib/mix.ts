@@ -43,6 +43,21 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/**
+ * The first index whose cumulative probability is above u (u in [0, 1), the last entry 1): inversion of a
+ * normalised cumulative distribution by binary search, for distributions too long for a linear scan.
+ */
+export function cdfIndex(cdf: ArrayLike<number>, u: number): number {
+  let lo = 0;
+  let hi = cdf.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (u < cdf[mid]!) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
 /** Returns a picker that maps a uniform number in [0, 1) to an entry index, in proportion to weight. */
 export function weightedPicker(mix: readonly MixEntry[]): (u: number) => number {
   if (mix.length === 0) throw new Error('request mix is empty');

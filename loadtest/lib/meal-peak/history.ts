@@ -17,6 +17,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { seededRandom } from '../mix.ts';
 
 interface Curve {
   readonly slotMinutes: number;
@@ -38,18 +39,6 @@ export interface HistoryOptions {
 
 const MIX = { rough: 0.6, precise: 0.395, admin: 0.005 } as const;
 
-/** mulberry32: small, seeded, good enough for noise. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function gaussian(random: () => number): number {
   const u = Math.max(random(), 1e-12);
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
@@ -67,7 +56,7 @@ export function shapeAt(curve: Curve, minuteOfDay: number, floor: number): numbe
 }
 
 export function* historyRows(curve: Curve, o: HistoryOptions): Generator<string> {
-  const random = rng(o.seed);
+  const random = seededRandom(o.seed);
   const start = Date.parse(`${o.start}T00:00:00+09:00`);
   if (!Number.isFinite(start)) throw new Error(`--start: not a date: ${o.start}`);
   for (let d = 0; d < o.days; d++) {

@@ -5,6 +5,7 @@
  * is inside the service area (redrawn otherwise). The weights are derived once (build-data.ts) and committed
  * as loadtest/meal-peak/hot-spots.json; the station table itself is not (no licence).
  */
+import { cdfIndex } from '../mix.ts';
 
 export const HOT_SPOTS_FORMAT = 'eta-meal-peak-hot-spots/1';
 
@@ -155,15 +156,7 @@ export class HotSpotSampler {
   }
 
   spotIndex(u: number): number {
-    const cdf = this.#cdf;
-    let lo = 0;
-    let hi = cdf.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (u < cdf[mid]!) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
+    return cdfIndex(this.#cdf, u);
   }
 
   /**

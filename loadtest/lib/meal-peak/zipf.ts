@@ -4,7 +4,7 @@
  * is a seeded shuffle of the ids, so the popular stores are spread over the city rather than being ids
  * 1, 2, 3 (the seed places ids at random, but a shuffle makes that no assumption).
  */
-import { seededRandom } from '../mix.ts';
+import { cdfIndex, seededRandom } from '../mix.ts';
 
 /** Draws ranks 1..n with P(k) proportional to k^-exponent, by inversion of the cumulative distribution. */
 export class ZipfSampler {
@@ -36,15 +36,7 @@ export class ZipfSampler {
 
   /** The rank (1..n) for a uniform u in [0, 1). */
   rank(u: number): number {
-    const cdf = this.#cdf;
-    let lo = 0;
-    let hi = cdf.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (u < cdf[mid]!) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo + 1;
+    return cdfIndex(this.#cdf, u) + 1;
   }
 }
 
