@@ -34,6 +34,10 @@ export const ADMIN_ROUTES = {
   settingsHistory: '/v1/stores/:id/settings/history',
   /** GET ?lat=&lng=: what customers would be shown across the day (PreviewResponse). */
   preview: '/v1/stores/:id/preview',
+  /** GET ?date=: the store's live accuracy that day (StoreAccuracyResponse). */
+  accuracy: '/v1/stores/:id/accuracy',
+  /** GET ?date=: every store's live accuracy that day (AccuracyOverviewResponse); operators only (else 403). */
+  accuracyOverview: '/v1/accuracy',
 } as const;
 
 /** The same routes as client paths, so admin-web never builds a URL by hand. */
@@ -46,6 +50,10 @@ export const adminPaths = {
     at === undefined
       ? `/v1/stores/${id}/preview`
       : `/v1/stores/${id}/preview?${new URLSearchParams({ lat: String(at.lat), lng: String(at.lng) }).toString()}`,
+  accuracy: (id: number, date?: string): string =>
+    date === undefined ? `/v1/stores/${id}/accuracy` : `/v1/stores/${id}/accuracy?date=${date}`,
+  accuracyOverview: (date?: string): string =>
+    date === undefined ? '/v1/accuracy' : `/v1/accuracy?date=${date}`,
 };
 
 /** Route params of every `/v1/stores/:id...` route. Params arrive as strings. */
@@ -242,3 +250,84 @@ export const PreviewResponse = z.object({
   points: z.array(PreviewPoint).length(24),
 });
 export type PreviewResponse = z.infer<typeof PreviewResponse>;
+
+// ---------------------------------------------------------------------------------------------------
+// GET /v1/stores/:id/accuracy, GET /v1/accuracy (operators)
+
+/**
+ * Live accuracy: each delivered order's actual minutes against the estimate the customer was given for it
+ * (the earliest precise prediction logged with its `orderId`, normally the checkout's). Computed by the
+ * BFF's `events` role from the `predictions` and `orders` topics (docs/adr/0006-event-consumers.md) and
+ * kept in Postgres. Figures are over the model's own answer (`quantiles`): `predicted` is its p50,
+ * coverage counts actual minutes inside p10-p90; an answer that had no model behind it (manual times,
+ * region default) is scored on the shown minutes and shown range instead. Days and hours are Asia/Seoul.
+ */
+
+/** `date` is a day in Asia/Seoul, YYYY-MM-DD; default today there. */
+export const AccuracyQuery = z.strictObject({
+  date: z.iso.date({ error: 'expected a date YYYY-MM-DD' }).optional(),
+});
+export type AccuracyQuery = z.infer<typeof AccuracyQuery>;
+
+/** Figures over a set of delivered orders; the three figures are null when `orders` is 0. */
+export const AccuracyFigures = z.object({
+  /** Delivered orders joined to a prediction. */
+  orders: z.number().int().nonnegative(),
+  /** Mean |predicted - actual| minutes. */
+  maeMinutes: z.number().nonnegative().nullable(),
+  /** Mean (predicted - actual) minutes: negative means deliveries took longer than promised. */
+  biasMinutes: z.number().nullable(),
+  /** Share of orders whose actual minutes fell inside the predicted p10-p90, 0-1. */
+  coverage: z.number().min(0).max(1).nullable(),
+});
+export type AccuracyFigures = z.infer<typeof AccuracyFigures>;
+
+/** Points in a day's answer, the newest kept when a store delivered more. */
+export const ACCURACY_POINTS_LIMIT = 500;
+
+export const AccuracyPoint = z.object({
+  orderId: z.string(),
+  /** When it was delivered (orderedAt + actual minutes), RFC 3339. */
+  deliveredAt: z.iso.datetime({ offset: true }),
+  predictedMinutes: z.number(),
+  /** p10-p90 (or the shown range). */
+  low: z.number(),
+  high: z.number(),
+  actualMinutes: z.number(),
+  /** `eta-precise@2`, or `manual` / `fallback` for an answer with no model. */
+  model: z.string(),
+});
+export type AccuracyPoint = z.infer<typeof AccuracyPoint>;
+
+export const AccuracyHour = AccuracyFigures.extend({
+  /** Hour of the day the orders were placed, Asia/Seoul, 0-23; only hours with orders are listed. */
+  hour: z.number().int().min(0).max(23),
+});
+export type AccuracyHour = z.infer<typeof AccuracyHour>;
+
+export const AccuracyByModel = AccuracyFigures.extend({ model: z.string() });
+export type AccuracyByModel = z.infer<typeof AccuracyByModel>;
+
+export const StoreAccuracyResponse = z.object({
+  storeId: StoreId,
+  date: z.iso.date(),
+  timeZone: z.literal('Asia/Seoul'),
+  day: AccuracyFigures,
+  hours: z.array(AccuracyHour),
+  models: z.array(AccuracyByModel),
+  /** Oldest first, at most ACCURACY_POINTS_LIMIT (the day's newest). */
+  points: z.array(AccuracyPoint),
+});
+export type StoreAccuracyResponse = z.infer<typeof StoreAccuracyResponse>;
+
+/** Stores per operator answer, those with the most orders that day first. */
+export const ACCURACY_STORES_LIMIT = 1_000;
+
+export const AccuracyOverviewResponse = z.object({
+  date: z.iso.date(),
+  timeZone: z.literal('Asia/Seoul'),
+  day: AccuracyFigures,
+  models: z.array(AccuracyByModel),
+  stores: z.array(AccuracyFigures.extend({ storeId: StoreId })),
+});
+export type AccuracyOverviewResponse = z.infer<typeof AccuracyOverviewResponse>;

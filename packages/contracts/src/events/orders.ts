@@ -82,3 +82,25 @@ export const OrderEvent = z.discriminatedUnion('type', [
 export type OrderEvent = z.infer<typeof OrderEvent>;
 
 export const ORDERS_TOPIC = eventTopic('orders', OrderEvent, (e) => e.orderId);
+
+/**
+ * `POST /v1/events/orders`: order events over HTTP, for an ordering system that does not write to Kafka
+ * itself and for the replay (loadtest/replay.ts). Served by vendor-bff's `events` role (and `all`) with
+ * the service credential of the estimate API; each event is validated with the topic's schema, then
+ * published to `orders` (Kafka, or the in-process bus with the embedded defaults) and 202 is answered
+ * only once the broker (or bus) has all of them: nothing answered 202 is lost. One bad event refuses the
+ * whole request with 400 VALIDATION_ERROR (`body.events.<i>...`) and nothing of it is published; 503
+ * UPSTREAM_ERROR (with Retry-After) when the broker could not take them in time: send them again (the
+ * consumers are idempotent by `eventId`, so a request that was partly published before it failed counts
+ * once when repeated).
+ */
+export const ORDER_EVENTS_ROUTE = '/v1/events/orders';
+export const ORDER_EVENTS_MAX_BATCH = 500;
+
+export const OrderEventsRequest = z.strictObject({
+  events: z.array(OrderEvent).min(1).max(ORDER_EVENTS_MAX_BATCH),
+});
+export type OrderEventsRequest = z.infer<typeof OrderEventsRequest>;
+
+export const OrderEventsResponse = z.object({ accepted: z.number().int().nonnegative() });
+export type OrderEventsResponse = z.infer<typeof OrderEventsResponse>;
