@@ -1,13 +1,16 @@
 import { type z } from 'zod';
 import { DeadLetterError, deadLetterOf } from './dlq.ts';
 import {
+  type BatchHandler,
   decodeEvent,
+  DEFAULT_BATCH_EVENTS,
   encodeEvents,
   type EventHandler,
   type EventLog,
   type EventProducer,
   type DecodeFailure,
   type EventSubscriber,
+  type IncomingEvent,
   type OutgoingEvent,
   type RawMessage,
   silentLog,
@@ -51,7 +54,10 @@ interface Lane {
   readonly groupId: string;
   readonly deadLetter: boolean;
   readonly topic: Topic;
-  readonly handler: EventHandler<unknown>;
+  /** Per event (subscribe) or per batch of up to `maxEvents` (subscribeBatch). */
+  readonly handler:
+    | { readonly kind: 'event'; readonly fn: EventHandler<unknown> }
+    | { readonly kind: 'batch'; readonly fn: BatchHandler<unknown>; readonly maxEvents: number };
   readonly queue: Stored[];
   running: boolean;
   started: boolean;
@@ -84,40 +90,34 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
     lane.running = true;
     try {
       while (!closed && lane.queue.length > 0) {
-        const stored = lane.queue[0]!;
-        const where = { topic: lane.topic.name, offset: stored.offset, groupId: lane.groupId };
-        const decoded = decodeEvent(lane.topic, stored.value);
-        if (!decoded.ok) {
+        const take = lane.handler.kind === 'batch' ? lane.handler.maxEvents : 1;
+        const chunk = lane.queue.slice(0, take);
+        const events: IncomingEvent<unknown>[] = [];
+        for (const stored of chunk) {
+          const decoded = decodeEvent(lane.topic, stored.value);
           // Only sendRaw() can put such a message here; publish() validates.
-          poison(lane, stored, decoded.reason, decoded.detail);
-          lane.queue.shift();
-          continue;
+          if (!decoded.ok) poison(lane, stored, decoded.reason, decoded.detail);
+          else events.push(eventOf(lane, stored, decoded.value));
         }
         let attempt = 0;
-        for (;;) {
+        while (events.length > 0) {
           try {
-            await lane.handler({
-              topic: lane.topic.name,
-              partition: 0,
-              offset: stored.offset,
-              key: stored.key,
-              value: decoded.value,
-              headers: stored.headers,
-              timestamp: stored.timestamp,
-            });
+            if (lane.handler.kind === 'batch') await lane.handler.fn(events);
+            else await lane.handler.fn(events[0]!);
             break;
           } catch (err) {
-            if (err instanceof DeadLetterError) {
-              poison(lane, stored, 'rejected', err.message);
+            if (err instanceof DeadLetterError && lane.handler.kind === 'event') {
+              poison(lane, chunk[0]!, 'rejected', err.message);
               break;
             }
             attempt += 1;
+            const where = { topic: lane.topic.name, offset: chunk[0]!.offset, groupId: lane.groupId };
             log.warn({ ...where, err, attempt }, 'event handler failed; the event will be delivered again');
             await sleep(baseDelay * Math.min(30, 2 ** (attempt - 1)));
             if (closed) return;
           }
         }
-        lane.queue.shift();
+        lane.queue.splice(0, chunk.length);
       }
     } finally {
       lane.running = false;
@@ -125,6 +125,18 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
         for (const wake of lane.waiters.splice(0)) wake();
       }
     }
+  }
+
+  function eventOf(lane: Lane, stored: Stored, value: unknown): IncomingEvent<unknown> {
+    return {
+      topic: lane.topic.name,
+      partition: 0,
+      offset: stored.offset,
+      key: stored.key,
+      value,
+      headers: stored.headers,
+      timestamp: stored.timestamp,
+    };
   }
 
   function append(topic: string, messages: readonly RawMessage[]): void {
@@ -182,25 +194,35 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
       groups.add(groupId);
       const own: Lane[] = [];
       let state: 'new' | 'running' | 'closed' = 'new';
+      const add = (topic: Topic, handler: Lane['handler']): void => {
+        if (state !== 'new') throw new Error('subscribe() must be called before start()');
+        if (own.some((l) => l.topic.name === topic.name)) {
+          throw new Error(`topic ${topic.name} already has a handler`);
+        }
+        const lane: Lane = {
+          groupId,
+          deadLetter,
+          topic,
+          handler,
+          queue: [],
+          running: false,
+          started: false,
+          waiters: [],
+        };
+        own.push(lane);
+        // Events published between subscribe() and start() wait in the queue, as they would in a topic.
+        lanes.set(topic.name, [...(lanes.get(topic.name) ?? []), lane]);
+      };
       return {
         subscribe(topic, handler) {
-          if (state !== 'new') throw new Error('subscribe() must be called before start()');
-          if (own.some((l) => l.topic.name === topic.name)) {
-            throw new Error(`topic ${topic.name} already has a handler`);
+          add(topic, { kind: 'event', fn: handler as EventHandler<unknown> });
+        },
+        subscribeBatch(topic, handler, batchOptions = {}) {
+          const maxEvents = batchOptions.maxEvents ?? DEFAULT_BATCH_EVENTS;
+          if (!Number.isInteger(maxEvents) || maxEvents < 1) {
+            throw new TypeError('maxEvents must be a positive integer');
           }
-          const lane: Lane = {
-            groupId,
-            deadLetter,
-            topic,
-            handler: handler as EventHandler<unknown>,
-            queue: [],
-            running: false,
-            started: false,
-            waiters: [],
-          };
-          own.push(lane);
-          // Events published between subscribe() and start() wait in the queue, as they would in a topic.
-          lanes.set(topic.name, [...(lanes.get(topic.name) ?? []), lane]);
+          add(topic, { kind: 'batch', fn: handler as BatchHandler<unknown>, maxEvents });
         },
         async start() {
           if (state !== 'new') throw new Error(`subscriber cannot start: it is ${state}`);

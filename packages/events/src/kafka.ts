@@ -3,11 +3,21 @@
  * implements (EventProducer, EventSubscriber in types.ts) carry no kafkajs type, so moving to another
  * client (@confluentinc/kafka-javascript) means rewriting this file and nothing else.
  */
-import { type Consumer, Kafka, type LogEntry, logLevel, Partitioners, type Producer } from 'kafkajs';
+import {
+  type Consumer,
+  Kafka,
+  type KafkaMessage,
+  type LogEntry,
+  logLevel,
+  Partitioners,
+  type Producer,
+} from 'kafkajs';
 import { type z } from 'zod';
 import { DeadLetterError, type ReceivedMessage, routeToDeadLetter } from './dlq.ts';
 import {
+  type BatchHandler,
   decodeEvent,
+  DEFAULT_BATCH_EVENTS,
   encodeEvents,
   type EventHandler,
   type EventLog,
@@ -18,6 +28,8 @@ import {
   type RawMessage,
   type Topic,
 } from './types.ts';
+
+const utf8 = new TextDecoder();
 
 export interface KafkaClientOptions {
   readonly brokers: readonly string[];
@@ -300,11 +312,11 @@ export interface KafkaConsumerOptions extends KafkaClientOptions {
 }
 
 /**
- * Runs a handler per message and commits offset+1 only after the handler resolved (auto-commit off).
- * A handler that throws leaves the offset uncommitted: kafkajs fetches the same message again, and a
- * consumer that crashed or restarted resumes from the last commit, so the message is redelivered.
- * A message that can never succeed (poison) is dead-lettered (or, without `deadLetter`, logged) and
- * committed rather than blocking its partition for ever.
+ * Runs a handler per message (subscribe) or per batch (subscribeBatch) and commits offset+1 only after the
+ * handler resolved (auto-commit off). A handler that throws leaves the offset uncommitted: kafkajs fetches
+ * the same messages again, and a consumer that crashed or restarted resumes from the last commit, so they
+ * are redelivered. A message that can never succeed (poison) is dead-lettered (or, without `deadLetter`,
+ * logged) and committed rather than blocking its partition for ever.
  */
 export function createConsumer(options: KafkaConsumerOptions): EventSubscriber {
   const { log, groupId, deadLetter } = options;
@@ -313,14 +325,17 @@ export function createConsumer(options: KafkaConsumerOptions): EventSubscriber {
     sessionTimeout: options.sessionTimeoutMs ?? 30_000,
     allowAutoTopicCreation: false,
   });
-  const handlers = new Map<string, { topic: Topic; handler: EventHandler<unknown> }>();
+  type Entry =
+    | { kind: 'event'; topic: Topic; handler: EventHandler<unknown> }
+    | { kind: 'batch'; topic: Topic; handler: BatchHandler<unknown>; maxEvents: number };
+  const handlers = new Map<string, Entry>();
   let state: 'new' | 'running' | 'closed' = 'new';
 
   async function commit(topic: string, partition: number, offset: string): Promise<void> {
     await consumer.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
   }
 
-  async function poison(
+  async function deadLetterOrLog(
     received: ReceivedMessage,
     reason: Parameters<typeof routeToDeadLetter>[2],
     detail: string,
@@ -336,14 +351,97 @@ export function createConsumer(options: KafkaConsumerOptions): EventSubscriber {
         'skipping an event that cannot be handled',
       );
     }
-    await commit(received.topic, received.partition, received.offset);
+  }
+
+  function register(name: string, entry: Entry): void {
+    if (state !== 'new') throw new Error('subscribe() must be called before start()');
+    if (handlers.has(name)) throw new Error(`topic ${name} already has a handler`);
+    handlers.set(name, entry);
+  }
+
+  function received(topic: string, partition: number, message: KafkaMessage): ReceivedMessage {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(message.headers ?? {})) {
+      if (value !== undefined) headers[name] = value.toString();
+    }
+    return {
+      topic,
+      partition,
+      offset: message.offset,
+      key: message.key,
+      value: message.value,
+      headers,
+      timestamp: message.timestamp,
+    };
+  }
+
+  function incoming(raw: ReceivedMessage, value: unknown): IncomingEvent<unknown> {
+    return {
+      topic: raw.topic,
+      partition: raw.partition,
+      offset: raw.offset,
+      key: raw.key === null ? null : typeof raw.key === 'string' ? raw.key : utf8.decode(raw.key),
+      value,
+      headers: raw.headers,
+      timestamp: raw.timestamp,
+    };
+  }
+
+  async function handleOne(
+    entry: Extract<Entry, { kind: 'event' }>,
+    raw: ReceivedMessage,
+  ): Promise<void> {
+    const decoded = decodeEvent(entry.topic, raw.value);
+    if (!decoded.ok) {
+      await deadLetterOrLog(raw, decoded.reason, decoded.detail);
+      return;
+    }
+    try {
+      await entry.handler(incoming(raw, decoded.value));
+    } catch (err) {
+      if (err instanceof DeadLetterError) {
+        await deadLetterOrLog(raw, 'rejected', err.message);
+        return;
+      }
+      log.warn(
+        { topic: raw.topic, partition: raw.partition, offset: raw.offset, groupId, err },
+        'event handler failed; the event will be delivered again',
+      );
+      throw err;
+    }
+  }
+
+  async function handleChunk(
+    entry: Extract<Entry, { kind: 'batch' }>,
+    chunk: readonly ReceivedMessage[],
+  ): Promise<void> {
+    const events: IncomingEvent<unknown>[] = [];
+    for (const raw of chunk) {
+      const decoded = decodeEvent(entry.topic, raw.value);
+      if (decoded.ok) events.push(incoming(raw, decoded.value));
+      else await deadLetterOrLog(raw, decoded.reason, decoded.detail);
+    }
+    if (events.length === 0) return;
+    try {
+      await entry.handler(events);
+    } catch (err) {
+      const first = chunk[0]!;
+      log.warn(
+        { topic: first.topic, partition: first.partition, offset: first.offset, events: events.length, groupId, err },
+        'batch handler failed; the batch will be delivered again',
+      );
+      throw err;
+    }
   }
 
   return {
     subscribe(topic, handler) {
-      if (state !== 'new') throw new Error('subscribe() must be called before start()');
-      if (handlers.has(topic.name)) throw new Error(`topic ${topic.name} already has a handler`);
-      handlers.set(topic.name, { topic, handler: handler as EventHandler<unknown> });
+      register(topic.name, { kind: 'event', topic, handler: handler as EventHandler<unknown> });
+    },
+    subscribeBatch(topic, handler, batchOptions = {}) {
+      const maxEvents = batchOptions.maxEvents ?? DEFAULT_BATCH_EVENTS;
+      if (!Number.isInteger(maxEvents) || maxEvents < 1) throw new TypeError('maxEvents must be a positive integer');
+      register(topic.name, { kind: 'batch', topic, handler: handler as BatchHandler<unknown>, maxEvents });
     },
     async start() {
       if (state !== 'new') throw new Error(`consumer cannot start: it is ${state}`);
@@ -356,50 +454,24 @@ export function createConsumer(options: KafkaConsumerOptions): EventSubscriber {
       });
       await consumer.run({
         autoCommit: false,
-        eachMessage: async ({ topic, partition, message }) => {
-          const entry = handlers.get(topic);
+        eachBatchAutoResolve: false,
+        // One fetched batch of one partition at a time; a message is resolved (and committed) only once
+        // handled, so a batch that fails half way comes back from its first unhandled message.
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          const entry = handlers.get(batch.topic);
           if (!entry) return;
-          const headers: Record<string, string> = {};
-          for (const [name, value] of Object.entries(message.headers ?? {})) {
-            if (value !== undefined) headers[name] = value.toString();
+          const messages = batch.messages.map((m) => received(batch.topic, batch.partition, m));
+          const size = entry.kind === 'batch' ? entry.maxEvents : 1;
+          for (let i = 0; i < messages.length; i += size) {
+            if (!isRunning() || isStale()) return;
+            const chunk = messages.slice(i, i + size);
+            if (entry.kind === 'batch') await handleChunk(entry, chunk);
+            else await handleOne(entry, chunk[0]!);
+            const last = chunk[chunk.length - 1]!;
+            await commit(batch.topic, batch.partition, last.offset);
+            resolveOffset(last.offset);
+            await heartbeat();
           }
-          const received: ReceivedMessage = {
-            topic,
-            partition,
-            offset: message.offset,
-            key: message.key,
-            value: message.value,
-            headers,
-            timestamp: message.timestamp,
-          };
-          const decoded = decodeEvent(entry.topic, message.value);
-          if (!decoded.ok) {
-            await poison(received, decoded.reason, decoded.detail);
-            return;
-          }
-          const event: IncomingEvent<unknown> = {
-            topic,
-            partition,
-            offset: message.offset,
-            key: message.key?.toString('utf8') ?? null,
-            value: decoded.value,
-            headers,
-            timestamp: message.timestamp,
-          };
-          try {
-            await entry.handler(event);
-          } catch (err) {
-            if (err instanceof DeadLetterError) {
-              await poison(received, 'rejected', err.message);
-              return;
-            }
-            log.warn(
-              { topic, partition, offset: message.offset, groupId, err },
-              'event handler failed; the event will be delivered again',
-            );
-            throw err;
-          }
-          await commit(topic, partition, message.offset);
         },
       });
     },

@@ -45,6 +45,20 @@ export interface IncomingEvent<T> {
 
 export type EventHandler<T> = (event: IncomingEvent<T>) => Promise<void> | void;
 
+/**
+ * Gets the decodable events of one batch of one partition, in offset order (poison messages among them
+ * were dead-lettered first). The batch counts as consumed once it resolved; when it throws, the whole
+ * batch comes again, so the handler must be idempotent (apply the batch in one database transaction).
+ */
+export type BatchHandler<T> = (events: readonly IncomingEvent<T>[]) => Promise<void> | void;
+
+export interface BatchOptions {
+  /** Most events per handler call (a fetched batch is split). Default 500. */
+  readonly maxEvents?: number;
+}
+
+export const DEFAULT_BATCH_EVENTS = 500;
+
 export interface EventPublisher {
   /** Validates every event, then sends them; resolves once the broker (or bus) has them. */
   publish<S extends z.ZodType>(
@@ -82,6 +96,16 @@ export interface EventProducer extends EventPublisher {
  */
 export interface EventSubscriber {
   subscribe<S extends z.ZodType>(topic: Topic<S>, handler: EventHandler<z.output<S>>): void;
+  /**
+   * Like subscribe(), a batch at a time: one handler call (and one offset commit) per batch instead of
+   * per event, for handlers that write to a database. A batch handler cannot refuse single events with
+   * DeadLetterError: whatever it throws retries the batch.
+   */
+  subscribeBatch<S extends z.ZodType>(
+    topic: Topic<S>,
+    handler: BatchHandler<z.output<S>>,
+    options?: BatchOptions,
+  ): void;
   start(): Promise<void>;
   close(): Promise<void>;
 }

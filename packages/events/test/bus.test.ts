@@ -196,4 +196,32 @@ describe('in-process EventBus', () => {
     expect(dead[0]!.headers[DLQ_HEADERS.group]).toBe('live');
     expect(dead[2]!.headers[DLQ_HEADERS.detail]).toBe('no such store');
   });
+  it('hands a batch subscriber chunks of at most maxEvents in order, and a failed chunk again whole', async () => {
+    bus = createEventBus({ retryDelayMs: 1 });
+    const sub = bus.subscriber({ groupId: 'batches' });
+    const chunks: string[][] = [];
+    let failed = false;
+    sub.subscribeBatch(
+      OrderPlaced,
+      (events) => {
+        const ids = events.map((e) => e.value.orderId);
+        if (!failed) {
+          failed = true;
+          chunks.push(['failed', ...ids]);
+          throw new Error('simulated');
+        }
+        chunks.push(ids);
+      },
+      { maxEvents: 2 },
+    );
+    await bus.publish(OrderPlaced, [order(1), order(2), order(3), order(4), order(5)]);
+    await sub.start();
+    await bus.idle();
+    expect(chunks).toEqual([
+      ['failed', 'o-1', 'o-2'],
+      ['o-1', 'o-2'],
+      ['o-3', 'o-4'],
+      ['o-5'],
+    ]);
+  });
 });

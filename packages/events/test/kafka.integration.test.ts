@@ -235,4 +235,49 @@ describe('Kafka producer and consumer', () => {
     expect(errors[0]).toMatch(/^not-json: .*not JSON/);
     expect(errors[1]).toMatch(/^schema: .*etaSeconds/);
   });
+  it('a batch handler gets whole batches of at most maxEvents; a failed batch comes back whole; poison is skipped', async () => {
+    const topic = defineTopic(await k.createTopic('events.batches', { partitions: 3 }), Prediction);
+    const raw = k.kafka.producer();
+    await raw.connect();
+    const total = 1_200;
+    const messages = Array.from({ length: total }, (_, i) => ({
+      key: `o-${i % 40}`,
+      value: JSON.stringify({ orderId: `o-${i}`, etaSeconds: i + 1 }),
+    }));
+    messages.splice(600, 0, { key: 'o-1', value: 'not json' });
+    await raw.send({ topic: topic.name, messages });
+    await raw.disconnect();
+    const consumer = createConsumer({
+      brokers: brokers(),
+      clientId: 'events-test',
+      groupId: `g-${uniqueId()}`,
+      log: quiet,
+    });
+    open.push(consumer);
+    const sizes: number[] = [];
+    const seen = new Map<string, number>();
+    let failOnce = true;
+    consumer.subscribeBatch(
+      topic,
+      (events) => {
+        if (failOnce && events.length > 1) {
+          failOnce = false;
+          throw new Error('simulated failure: the whole batch must come again');
+        }
+        sizes.push(events.length);
+        for (const e of events) seen.set(e.value.orderId, (seen.get(e.value.orderId) ?? 0) + 1);
+      },
+      { maxEvents: 100 },
+    );
+    await consumer.start();
+    await until(
+      () => seen.size >= total,
+      60_000,
+      () => ({ seen: seen.size, sizes }),
+    );
+    expect(failOnce).toBe(false);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(100);
+    expect([...seen.values()].every((n) => n === 1)).toBe(true);
+    expect(seen.size).toBe(total);
+  });
 });
