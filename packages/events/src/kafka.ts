@@ -387,10 +387,7 @@ export function createConsumer(options: KafkaConsumerOptions): EventSubscriber {
     };
   }
 
-  async function handleOne(
-    entry: Extract<Entry, { kind: 'event' }>,
-    raw: ReceivedMessage,
-  ): Promise<void> {
+  async function handleOne(entry: Extract<Entry, { kind: 'event' }>, raw: ReceivedMessage): Promise<void> {
     const decoded = decodeEvent(entry.topic, raw.value);
     if (!decoded.ok) {
       await deadLetterOrLog(raw, decoded.reason, decoded.detail);
@@ -427,7 +424,14 @@ export function createConsumer(options: KafkaConsumerOptions): EventSubscriber {
     } catch (err) {
       const first = chunk[0]!;
       log.warn(
-        { topic: first.topic, partition: first.partition, offset: first.offset, events: events.length, groupId, err },
+        {
+          topic: first.topic,
+          partition: first.partition,
+          offset: first.offset,
+          events: events.length,
+          groupId,
+          err,
+        },
         'batch handler failed; the batch will be delivered again',
       );
       throw err;
@@ -440,7 +444,8 @@ export function createConsumer(options: KafkaConsumerOptions): EventSubscriber {
     },
     subscribeBatch(topic, handler, batchOptions = {}) {
       const maxEvents = batchOptions.maxEvents ?? DEFAULT_BATCH_EVENTS;
-      if (!Number.isInteger(maxEvents) || maxEvents < 1) throw new TypeError('maxEvents must be a positive integer');
+      if (!Number.isInteger(maxEvents) || maxEvents < 1)
+        throw new TypeError('maxEvents must be a positive integer');
       register(topic.name, { kind: 'batch', topic, handler: handler as BatchHandler<unknown>, maxEvents });
     },
     async start() {

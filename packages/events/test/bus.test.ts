@@ -217,11 +217,6 @@ describe('in-process EventBus', () => {
     await bus.publish(OrderPlaced, [order(1), order(2), order(3), order(4), order(5)]);
     await sub.start();
     await bus.idle();
-    expect(chunks).toEqual([
-      ['failed', 'o-1', 'o-2'],
-      ['o-1', 'o-2'],
-      ['o-3', 'o-4'],
-      ['o-5'],
-    ]);
+    expect(chunks).toEqual([['failed', 'o-1', 'o-2'], ['o-1', 'o-2'], ['o-3', 'o-4'], ['o-5']]);
   });
 });
