@@ -31,7 +31,12 @@ export interface EventBus extends EventProducer {
    * DeadLetterError) goes to `<topic>.dlq` on this bus with the same headers as on Kafka; without, it is
    * logged and skipped.
    */
-  subscriber(options: { groupId: string; deadLetter?: boolean }): EventSubscriber;
+  subscriber(options: {
+    groupId: string;
+    deadLetter?: boolean;
+    /** Called for every message dead-lettered (or skipped); for metrics. */
+    onPoison?: (topic: string, reason: DecodeFailure | 'rejected') => void;
+  }): EventSubscriber;
   /** Resolves when every started subscriber has handled everything published so far (for tests). */
   idle(): Promise<void>;
 }
@@ -53,6 +58,7 @@ interface Stored {
 interface Lane {
   readonly groupId: string;
   readonly deadLetter: boolean;
+  readonly onPoison: ((topic: string, reason: DecodeFailure | 'rejected') => void) | undefined;
   readonly topic: Topic;
   /** Per event (subscribe) or per batch of up to `maxEvents` (subscribeBatch). */
   readonly handler:
@@ -159,6 +165,7 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
 
   function poison(lane: Lane, stored: Stored, reason: DecodeFailure | 'rejected', detail: string): void {
     const where = { topic: lane.topic.name, offset: stored.offset, groupId: lane.groupId, reason, detail };
+    lane.onPoison?.(lane.topic.name, reason);
     if (!lane.deadLetter) {
       log.error(where, 'skipping an event that cannot be handled');
       return;
@@ -189,7 +196,7 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
       append(topic, messages);
     },
 
-    subscriber({ groupId, deadLetter = false }) {
+    subscriber({ groupId, deadLetter = false, onPoison }) {
       if (groups.has(groupId)) throw new Error(`group ${groupId} already has a subscriber on this bus`);
       groups.add(groupId);
       const own: Lane[] = [];
@@ -202,6 +209,7 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
         const lane: Lane = {
           groupId,
           deadLetter,
+          onPoison,
           topic,
           handler,
           queue: [],

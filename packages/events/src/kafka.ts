@@ -16,6 +16,7 @@ import { type z } from 'zod';
 import { DeadLetterError, type ReceivedMessage, routeToDeadLetter } from './dlq.ts';
 import {
   type BatchHandler,
+  type DecodeFailure,
   decodeEvent,
   DEFAULT_BATCH_EVENTS,
   encodeEvents,
@@ -309,6 +310,8 @@ export interface KafkaConsumerOptions extends KafkaClientOptions {
    * with DeadLetterError.
    */
   readonly deadLetter?: Pick<EventProducer, 'sendRaw'>;
+  /** Called for every message dead-lettered (or skipped), after it was; for metrics. */
+  readonly onPoison?: (topic: string, reason: DecodeFailure | 'rejected') => void;
 }
 
 /**
@@ -351,6 +354,7 @@ export function createConsumer(options: KafkaConsumerOptions): EventSubscriber {
         'skipping an event that cannot be handled',
       );
     }
+    options.onPoison?.(received.topic, reason);
   }
 
   function register(name: string, entry: Entry): void {

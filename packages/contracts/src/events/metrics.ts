@@ -20,3 +20,29 @@ export const EVENTS_BUFFERED = 'events_buffered';
  */
 export const EVENT_DROP_REASONS = ['buffer-full', 'invalid', 'send-failed', 'shutdown'] as const;
 export type EventDropReason = (typeof EVENT_DROP_REASONS)[number];
+
+/** Counter by `topic` and `outcome` (applied, duplicate, ignored): events the consumers handled. */
+export const EVENTS_CONSUMED_TOTAL = 'events_consumed_total';
+
+/**
+ * Counter by `topic` and `reason` (DLQ_REASONS): messages a consumer could not handle, sent to
+ * `<topic>.dlq` (or, without a dead-letter producer, logged and skipped).
+ */
+export const EVENTS_DEAD_LETTERED_TOTAL = 'events_dead_lettered_total';
+
+/** Histogram by `topic`: seconds to apply one batch (its database transaction included). */
+export const EVENTS_BATCH_SECONDS = 'events_batch_seconds';
+
+/** Counter by `model` (`eta-precise@2`, `manual`, ...): delivered orders joined to their prediction. */
+export const LIVE_ACCURACY_ORDERS_TOTAL = 'live_accuracy_orders_total';
+/** Counter by `model`: sum of |predicted - actual| minutes over the joined orders (MAE = this / orders). */
+export const LIVE_ACCURACY_ABS_ERROR_MINUTES_TOTAL = 'live_accuracy_abs_error_minutes_total';
+/** Counter by `model`: sum of (predicted - actual) minutes (bias = this / orders). */
+export const LIVE_ACCURACY_ERROR_MINUTES_TOTAL = 'live_accuracy_error_minutes_total';
+/** Counter by `model`: joined orders whose actual minutes fell inside p10-p90 (coverage = this / orders). */
+export const LIVE_ACCURACY_COVERED_TOTAL = 'live_accuracy_covered_total';
+
+/** Gauge: when the live per-dong statistics were last written to Redis (seconds since the epoch). */
+export const LIVE_DONG_STATS_WRITTEN_SECONDS = 'live_dong_stats_last_write_timestamp_seconds';
+/** Gauge: dongs written at the last write. */
+export const LIVE_DONG_STATS_DONGS = 'live_dong_stats_dongs';
