@@ -1,12 +1,16 @@
 import type { MeResponse } from '@eta/contracts';
 import { Alert, AppBar, Box, Button, Container, Stack, Toolbar, Typography } from '@mui/material';
-import { useCallback, useMemo, useState } from 'react';
-import { type ApiClient, ApiError, createApiClient, describeApiError } from './api/client.ts';
+import { type ReactNode, useCallback, useMemo, useState } from 'react';
+import { useIntl } from 'react-intl';
+import { type ApiClient, ApiError, createApiClient } from './api/client.ts';
 import { createTokenStore, type TokenStore } from './auth/session.ts';
 import { SignIn } from './components/SignIn.tsx';
 import { StorePage } from './components/StorePage.tsx';
 import { StorePicker } from './components/StorePicker.tsx';
 import { useLoad } from './hooks.ts';
+import type { MessageId } from './i18n/index.ts';
+import { LanguageSwitch, useT } from './i18n/LocaleProvider.tsx';
+import { describeApiError } from './i18n/text.ts';
 
 const STORE_KEY = 'admin-web.storeId';
 
@@ -20,11 +24,12 @@ function initialStore(me: MeResponse, remembered: number | null): number | null 
 export function App() {
   const tokens: TokenStore = useMemo(() => createTokenStore(window.sessionStorage), []);
   const [token, setToken] = useState(() => tokens.get());
-  const [notice, setNotice] = useState<string | null>(null);
+  // A message id rather than text: switching the language re-words it.
+  const [notice, setNotice] = useState<MessageId | null>(null);
   const api = useMemo(() => createApiClient({ getToken: () => tokens.get() }), [tokens]);
 
   const signOut = useCallback(
-    (why: string | null) => {
+    (why: MessageId | null) => {
       tokens.clear();
       window.sessionStorage.removeItem(STORE_KEY);
       setToken(null);
@@ -38,7 +43,7 @@ export function App() {
   const onAuthError = useCallback(
     (err: unknown): boolean => {
       if (err instanceof ApiError && err.code === 'UNAUTHENTICATED') {
-        queueMicrotask(() => signOut('Your sign-in expired. Sign in again to continue.'));
+        queueMicrotask(() => signOut('app.sessionExpired'));
         return true;
       }
       return false;
@@ -48,17 +53,37 @@ export function App() {
 
   if (token === null) {
     return (
-      <SignIn
-        notice={notice}
-        onSignedIn={(t) => {
-          tokens.set(t);
-          setNotice(null);
-          setToken(t);
-        }}
-      />
+      <Shell bar={<LanguageSwitch />}>
+        <SignIn
+          notice={notice}
+          onSignedIn={(t) => {
+            tokens.set(t);
+            setNotice(null);
+            setToken(t);
+          }}
+        />
+      </Shell>
     );
   }
   return <SignedIn key={token} api={api} onSignOut={() => signOut(null)} onAuthError={onAuthError} />;
+}
+
+/** The app bar (title, who is signed in, language, sign-out) above the page. */
+function Shell({ children, bar }: { readonly children: ReactNode; readonly bar?: ReactNode }) {
+  const t = useT();
+  return (
+    <Box sx={{ minHeight: '100vh', bgcolor: 'background.default' }}>
+      <AppBar position="sticky" elevation={0}>
+        <Toolbar sx={{ gap: 1 }}>
+          <Typography variant="h6" component="div" noWrap sx={{ flexGrow: 1, minWidth: 0 }}>
+            {t('app.title')}
+          </Typography>
+          {bar}
+        </Toolbar>
+      </AppBar>
+      {children}
+    </Box>
+  );
 }
 
 interface SignedInProps {
@@ -68,6 +93,8 @@ interface SignedInProps {
 }
 
 function SignedIn({ api, onSignOut, onAuthError }: SignedInProps) {
+  const intl = useIntl();
+  const t = useT();
   const me = useLoad('me', (signal) => api.me({ signal }));
   const [picked, setPicked] = useState<number | null>(() => {
     const s = window.sessionStorage.getItem(STORE_KEY);
@@ -80,15 +107,12 @@ function SignedIn({ api, onSignOut, onAuthError }: SignedInProps) {
     setPicked(id);
   }
 
-  const meError = me.state === 'error' && !onAuthError(me.error) ? describeApiError(me.error) : null;
+  const meError = me.state === 'error' && !onAuthError(me.error) ? describeApiError(intl, me.error) : null;
 
   return (
-    <Box sx={{ minHeight: '100vh', bgcolor: 'background.default' }}>
-      <AppBar position="sticky" elevation={0}>
-        <Toolbar sx={{ gap: 1 }}>
-          <Typography variant="h6" component="div" sx={{ flexGrow: 1, whiteSpace: 'nowrap' }}>
-            Delivery times
-          </Typography>
+    <Shell
+      bar={
+        <>
           {me.data !== undefined && (
             <Typography
               variant="body2"
@@ -101,14 +125,16 @@ function SignedIn({ api, onSignOut, onAuthError }: SignedInProps) {
                 textOverflow: 'ellipsis',
               }}
             >
-              {me.data.subject} · {me.data.role}
+              {me.data.subject} · {t(`app.role.${me.data.role}`)}
             </Typography>
           )}
-          <Button color="inherit" onClick={onSignOut} data-testid="signout">
-            Sign out
+          <LanguageSwitch />
+          <Button color="inherit" onClick={onSignOut} data-testid="signout" sx={{ whiteSpace: 'nowrap' }}>
+            {t('app.signOut')}
           </Button>
-        </Toolbar>
-      </AppBar>
+        </>
+      }
+    >
       <Container component="main" maxWidth="lg" sx={{ py: 2, px: { xs: 1.5, sm: 3 } }}>
         <Stack spacing={2}>
           {meError !== null && <Alert severity="error">{meError}</Alert>}
@@ -118,13 +144,13 @@ function SignedIn({ api, onSignOut, onAuthError }: SignedInProps) {
             </Box>
           )}
           {me.data !== undefined && me.data.role === 'owner' && me.data.storeIds.length === 0 && (
-            <Alert severity="info">This sign-in has no stores yet.</Alert>
+            <Alert severity="info">{t('app.noStores')}</Alert>
           )}
           {storeId !== null && (
             <StorePage key={storeId} api={api} storeId={storeId} onAuthError={onAuthError} />
           )}
         </Stack>
       </Container>
-    </Box>
+    </Shell>
   );
 }

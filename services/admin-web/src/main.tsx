@@ -2,10 +2,25 @@ import { CssBaseline, createTheme, ThemeProvider } from '@mui/material';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
+import { LocaleProvider } from './i18n/LocaleProvider.tsx';
 
 const theme = createTheme({
   palette: { primary: { main: '#1565c0' }, background: { default: '#f4f6f8' } },
   shape: { borderRadius: 10 },
+  typography: {
+    // Korean first: the system's Korean UI fonts before Roboto, whose Hangul falls back glyph by glyph.
+    fontFamily: [
+      '"Apple SD Gothic Neo"',
+      '"Malgun Gothic"',
+      '"Noto Sans KR"',
+      '"Noto Sans CJK KR"',
+      'NanumGothic',
+      'Roboto',
+      '"Helvetica Neue"',
+      'Arial',
+      'sans-serif',
+    ].join(','),
+  },
   components: {
     // Owners use this on a phone at the counter: full-size tap targets beat density.
     MuiButton: { defaultProps: { disableElevation: true } },
@@ -18,9 +33,11 @@ if (root === null) throw new Error('index.html has no #root element');
 
 createRoot(root).render(
   <StrictMode>
-    <ThemeProvider theme={theme}>
-      <CssBaseline />
-      <App />
-    </ThemeProvider>
+    <LocaleProvider>
+      <ThemeProvider theme={theme}>
+        <CssBaseline />
+        <App />
+      </ThemeProvider>
+    </LocaleProvider>
   </StrictMode>,
 );

@@ -17,9 +17,10 @@ describe('busy duration', () => {
   it('takes whole minutes from 1 to 12 hours', () => {
     expect(parseBusyDuration(' 45 ')).toEqual({ ok: true, minutes: 45 });
     expect(parseBusyDuration('720')).toEqual({ ok: true, minutes: 720 });
-    expect(parseBusyDuration('721')).toEqual({ ok: false, message: 'busy mode lasts at most 12 hours' });
-    expect(parseBusyDuration('0')).toEqual({ ok: false, message: 'busy duration must be at least 1 minute' });
-    expect(parseBusyDuration('1.5')).toEqual({ ok: false, message: 'busy duration must be whole minutes' });
-    expect(parseBusyDuration('')).toEqual({ ok: false, message: 'busy duration must be whole minutes' });
+    expect(parseBusyDuration('721')).toEqual({ ok: false, issue: { kind: 'busyTooLong', hours: 12 } });
+    expect(parseBusyDuration('0')).toEqual({ ok: false, issue: { kind: 'atLeast', minutes: 1 } });
+    expect(parseBusyDuration('1.5')).toEqual({ ok: false, issue: { kind: 'notWhole' } });
+    expect(parseBusyDuration('')).toEqual({ ok: false, issue: { kind: 'notNumber' } });
+    expect(parseBusyDuration('soon')).toEqual({ ok: false, issue: { kind: 'notNumber' } });
   });
 });

@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ApiError,
-  createApiClient,
-  describeApiError,
-  type FetchLike,
-  parseRetryAfter,
-} from '../src/api/client.ts';
+import { ApiError, createApiClient, type FetchLike, parseRetryAfter } from '../src/api/client.ts';
+import { describeApiError } from '../src/i18n/text.ts';
 import { settingsBody } from './fixtures.ts';
+import { en, ko } from './intl.ts';
 
 interface Seen {
   url: string;
@@ -129,7 +125,8 @@ describe('api client', () => {
     const limited = await rejection(api.history(7));
     expect(limited.code).toBe('RATE_LIMITED');
     expect(limited.retryAfterSeconds).toBe(12);
-    expect(describeApiError(limited)).toBe('Too many requests. Try again in 12 s.');
+    expect(describeApiError(en.intl, limited)).toBe('Too many requests. Try again in 12 s.');
+    expect(describeApiError(ko.intl, limited)).toBe('요청이 너무 많습니다. 12초 후에 다시 시도해 주세요.');
   });
 
   it('names a body without an error code by its status (a proxy’s HTML page)', async () => {
@@ -139,7 +136,8 @@ describe('api client', () => {
     const err = await rejection(createApiClient({ getToken: () => null, fetch: f.fetch }).store(7));
     expect(err.code).toBe('HTTP_502');
     expect(err.status).toBe(502);
-    expect(describeApiError(err)).toBe('The server had a problem. Try again in a moment.');
+    expect(describeApiError(en.intl, err)).toBe('The server had a problem. Try again in a moment.');
+    expect(describeApiError(ko.intl, err)).toBe('서버에 문제가 생겼습니다. 잠시 후 다시 시도해 주세요.');
   });
 
   it('refuses an answer that does not match the contract instead of rendering it', async () => {
@@ -159,6 +157,39 @@ describe('api client', () => {
     const f = fakeFetch(() => json(200, { storeId: 7, destination: { lat: 37.5, lng: 127.03 }, points }));
     await createApiClient({ getToken: () => null, fetch: f.fetch }).preview(7, { lat: 37.5, lng: 127.03 });
     expect(f.seen[0]?.url).toBe('/v1/stores/7/preview?lat=37.5&lng=127.03');
+  });
+
+  it('asks for a day’s accuracy by date and parses the answer with the contract', async () => {
+    const answer = {
+      storeId: 7,
+      date: '2026-03-03',
+      timeZone: 'Asia/Seoul',
+      day: { orders: 1, maeMinutes: 4, biasMinutes: -4, coverage: 1 },
+      hours: [{ hour: 12, orders: 1, maeMinutes: 4, biasMinutes: -4, coverage: 1 }],
+      models: [{ model: 'eta-precise@2', orders: 1, maeMinutes: 4, biasMinutes: -4, coverage: 1 }],
+      points: [
+        {
+          orderId: 'o-1',
+          deliveredAt: '2026-03-03T12:40:00+09:00',
+          predictedMinutes: 36,
+          low: 30,
+          high: 45,
+          actualMinutes: 40,
+          model: 'eta-precise@2',
+        },
+      ],
+    };
+    const f = fakeFetch(() => json(200, answer));
+    const api = createApiClient({ getToken: () => null, fetch: f.fetch });
+    expect(await api.accuracy(7, '2026-03-03')).toEqual(answer);
+    expect(f.seen[0]?.url).toBe('/v1/stores/7/accuracy?date=2026-03-03');
+    await api.accuracy(7);
+    expect(f.seen[1]?.url).toBe('/v1/stores/7/accuracy');
+
+    // An answer from a server out of step with the contract is refused, not drawn.
+    const wrong = fakeFetch(() => json(200, { ...answer, timeZone: 'UTC' }));
+    const err = await rejection(createApiClient({ getToken: () => null, fetch: wrong.fetch }).accuracy(7));
+    expect(err.code).toBe('BAD_RESPONSE');
   });
 
   it('gives up after the timeout with TIMEOUT', async () => {

@@ -1,21 +1,38 @@
 import { describe, expect, it } from 'vitest';
 import { conflictRows, diffSettings } from '../src/domain/diff.ts';
+import { formatSettingValue, settingLabel } from '../src/i18n/text.ts';
 import { settingsBody } from './fixtures.ts';
+import { en, ko } from './intl.ts';
 
 describe('diffSettings', () => {
-  it('lists changed fields in form order with readable values (times in Seoul)', () => {
-    const before = settingsBody();
-    const after = settingsBody({
-      autoPrediction: false,
-      maxShownMinutes: 45,
-      busy: { extraMinutes: 10, until: '2026-03-03T06:00:00Z' },
-      version: 4,
-      updatedAt: '2026-03-03T05:31:00Z',
-    });
-    expect(diffSettings(before, after)).toEqual([
-      { key: 'autoPrediction', label: 'Delivery time', before: 'Automatic', after: 'Manual' },
-      { key: 'maxShownMinutes', label: 'Maximum shown', before: 'No maximum', after: '45 min' },
-      { key: 'busy', label: 'Busy mode', before: 'Off', after: '+10 min until 15:00' },
+  const before = settingsBody();
+  const after = settingsBody({
+    autoPrediction: false,
+    maxShownMinutes: 45,
+    busy: { extraMinutes: 10, until: '2026-03-03T06:00:00Z' },
+    version: 4,
+    updatedAt: '2026-03-03T05:31:00Z',
+  });
+
+  it('lists changed fields in form order', () => {
+    expect(diffSettings(before, after)).toEqual(['autoPrediction', 'maxShownMinutes', 'busy']);
+  });
+
+  it('words them in Korean and in English, busy ends in Seoul time', () => {
+    const line = (i: typeof ko) =>
+      diffSettings(before, after).map(
+        (k) =>
+          `${settingLabel(i.intl, k)}: ${formatSettingValue(i.intl, k, before)} → ${formatSettingValue(i.intl, k, after)}`,
+      );
+    expect(line(ko)).toEqual([
+      '예상 시간 방식: 자동 예측 → 직접 입력',
+      '최대 표시 시간: 최대 제한 없음 → 45분',
+      '바쁨 모드: 꺼짐 → +10분, 오후 3:00까지',
+    ]);
+    expect(line(en)).toEqual([
+      'Delivery time: Automatic → Manual',
+      'Maximum shown: No maximum → 45 min',
+      'Busy mode: Off → +10 min until 3:00 PM',
     ]);
   });
 
@@ -25,7 +42,7 @@ describe('diffSettings', () => {
     expect(diffSettings(a, b)).toEqual([]);
     expect(
       diffSettings(a, settingsBody({ busy: { extraMinutes: 11, until: '2026-03-03T06:00:00Z' } })),
-    ).toHaveLength(1);
+    ).toEqual(['busy']);
   });
 });
 
@@ -36,30 +53,11 @@ describe('conflictRows', () => {
     const current = settingsBody({ manualPrepMinutes: 30, maxShownMinutes: 60, version: 4 });
 
     expect(conflictRows(base, mine, current)).toEqual([
-      {
-        key: 'manualPrepMinutes',
-        label: 'Manual preparation time',
-        yours: '25 min',
-        current: '30 min',
-        changedByYou: true,
-        changedByOthers: true,
-      },
-      {
-        key: 'minShownMinutes',
-        label: 'Minimum shown',
-        yours: '20 min',
-        current: 'No minimum',
-        changedByYou: true,
-        changedByOthers: false,
-      },
-      {
-        key: 'maxShownMinutes',
-        label: 'Maximum shown',
-        yours: 'No maximum',
-        current: '60 min',
-        changedByYou: false,
-        changedByOthers: true,
-      },
+      { key: 'manualPrepMinutes', changedByYou: true, changedByOthers: true },
+      { key: 'minShownMinutes', changedByYou: true, changedByOthers: false },
+      { key: 'maxShownMinutes', changedByYou: false, changedByOthers: true },
     ]);
+    expect(formatSettingValue(ko.intl, 'minShownMinutes', current)).toBe('최소 제한 없음');
+    expect(formatSettingValue(en.intl, 'minShownMinutes', current)).toBe('No minimum');
   });
 });

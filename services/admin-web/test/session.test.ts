@@ -30,9 +30,9 @@ describe('normalizePastedToken', () => {
   });
 
   it('refuses what cannot be a compact JWT before any request', () => {
-    expect(normalizePastedToken('   ')).toEqual({ ok: false, message: 'Paste a token to sign in.' });
-    expect(normalizePastedToken('not-a-token').ok).toBe(false);
-    expect(normalizePastedToken('a.b.c.d').ok).toBe(false);
-    expect(normalizePastedToken('a.b+/.c').ok).toBe(false);
+    expect(normalizePastedToken('   ')).toEqual({ ok: false, problem: 'empty' });
+    for (const bad of ['not-a-token', 'a.b.c.d', 'a.b+/.c']) {
+      expect(normalizePastedToken(bad)).toEqual({ ok: false, problem: 'malformed' });
+    }
   });
 });

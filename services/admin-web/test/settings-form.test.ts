@@ -98,27 +98,23 @@ describe('buildPutBody', () => {
     });
   });
 
-  it('refuses what the API refuses, with the API’s messages on the fields', () => {
-    expect(errorsOf(form({ manualPrepMinutes: '' }))).toEqual({
-      manualPrepMinutes: 'manual preparation time must be a number of minutes',
-    });
+  it('refuses what the API refuses, each field with the kind of problem', () => {
+    expect(errorsOf(form({ manualPrepMinutes: '' }))).toEqual({ manualPrepMinutes: { kind: 'notNumber' } });
     expect(errorsOf(form({ manualDeliveryMinutes: '12.5' }))).toEqual({
-      manualDeliveryMinutes: 'manual delivery time must be whole minutes',
+      manualDeliveryMinutes: { kind: 'notWhole' },
     });
     expect(errorsOf(form({ manualDeliveryMinutes: 'abc' }))).toEqual({
-      manualDeliveryMinutes: 'manual delivery time must be a number of minutes',
+      manualDeliveryMinutes: { kind: 'notNumber' },
     });
     expect(errorsOf(form({ maxShownMinutes: '241' }))).toEqual({
-      maxShownMinutes: 'maximum shown time must be at most 240 minutes',
+      maxShownMinutes: { kind: 'atMost', minutes: 240 },
     });
-    expect(errorsOf(form({ minShownMinutes: '-1' }))).toEqual({
-      minShownMinutes: 'minimum shown time must not be negative',
-    });
+    expect(errorsOf(form({ minShownMinutes: '-1' }))).toEqual({ minShownMinutes: { kind: 'negative' } });
   });
 
   it('refuses a minimum above the maximum on the minimum field', () => {
     expect(errorsOf(form({ minShownMinutes: '40', maxShownMinutes: '30' }))).toEqual({
-      minShownMinutes: 'minimum shown time must not exceed the maximum',
+      minShownMinutes: { kind: 'minAboveMax' },
     });
     expect(bodyOf(form({ minShownMinutes: '30', maxShownMinutes: '30' }))).toMatchObject({
       minShownMinutes: 30,
@@ -127,19 +123,22 @@ describe('buildPutBody', () => {
 
   it('checks busy mode: extra minutes, a custom duration, an end that already passed', () => {
     expect(errorsOf(form({ busyEnabled: true, busyExtraMinutes: '0' }))).toEqual({
-      'busy.extraMinutes': 'busy extra time must be at least 1 minute',
+      'busy.extraMinutes': { kind: 'atLeast', minutes: 1 },
     });
     expect(errorsOf(form({ busyEnabled: true, busyDuration: 'custom', busyCustomMinutes: '' }))).toEqual({
-      'busy.until': 'busy duration must be whole minutes',
+      'busy.until': { kind: 'notNumber' },
     });
     expect(errorsOf(form({ busyEnabled: true, busyDuration: 'custom', busyCustomMinutes: '721' }))).toEqual({
-      'busy.until': 'busy mode lasts at most 12 hours',
+      'busy.until': { kind: 'busyTooLong', hours: 12 },
+    });
+    expect(errorsOf(form({ busyEnabled: true, busyDuration: 'keep', busyKeepUntil: null }))).toEqual({
+      'busy.until': { kind: 'busyDurationRequired' },
     });
     // A form left open past the end of the busy mode it would keep.
     expect(
       errorsOf(form({ busyEnabled: true, busyDuration: 'keep', busyKeepUntil: '2026-03-03T05:29:00Z' })),
     ).toEqual({
-      'busy.until': 'busy until must be in the future',
+      'busy.until': { kind: 'busyEndPast' },
     });
   });
 
@@ -163,9 +162,9 @@ describe('fieldErrorsFromDetails', () => {
         { path: 'headers.if-match', message: 'expected a strong entity tag' },
       ]),
     ).toEqual({
-      'busy.until': 'busy until must be in the future',
-      minShownMinutes: 'minimum shown time must not exceed the maximum',
-      '': 'headers.if-match: expected a strong entity tag',
+      'busy.until': { kind: 'busyEndPast' },
+      minShownMinutes: { kind: 'minAboveMax' },
+      '': { kind: 'other', message: 'headers.if-match: expected a strong entity tag' },
     });
   });
 });

@@ -10,6 +10,7 @@ import {
   PreconditionFailedBody,
   PreviewResponse,
   RETRY_AFTER_HEADER,
+  StoreAccuracyResponse,
   SettingsHistoryResponse,
   StoreSettingsBody,
   type StoreSettingsPutInput,
@@ -20,7 +21,8 @@ import type { z } from 'zod';
  * The admin API as admin-web sees it: one function per route, every answer parsed with the contract's
  * schema, every failure an ApiError carrying the server's `code` (the UI branches on codes, never on
  * messages). A stale settings write is not a failure but an outcome (`conflict`), because the UI has a
- * whole flow for it.
+ * whole flow for it. Messages here are for logs and tests; the owner reads i18n/text.ts's describeApiError,
+ * chosen by `code`.
  */
 
 /** Codes the client itself produces when there is no server answer to take one from. */
@@ -89,6 +91,8 @@ export interface ApiClient {
   ): Promise<SaveOutcome>;
   history(id: number, opts?: CallOptions): Promise<SettingsHistoryResponse>;
   preview(id: number, at?: LatLng, opts?: CallOptions): Promise<PreviewResponse>;
+  /** `date`: a day in Asia/Seoul, `YYYY-MM-DD` (AccuracyQuery); the server's today without it. */
+  accuracy(id: number, date?: string, opts?: CallOptions): Promise<StoreAccuracyResponse>;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -180,6 +184,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     settings: (id, opts) => get(adminPaths.settings(id), StoreSettingsBody, opts),
     history: (id, opts) => get(adminPaths.settingsHistory(id), SettingsHistoryResponse, opts),
     preview: (id, at, opts) => get(adminPaths.preview(id, at), PreviewResponse, opts),
+    accuracy: (id, date, opts) => get(adminPaths.accuracy(id, date), StoreAccuracyResponse, opts),
 
     async saveSettings(id, version, body, opts) {
       const res = await send(
@@ -202,31 +207,4 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       return { kind: 'saved', settings: await parseOk(res, StoreSettingsBody) };
     },
   };
-}
-
-/** What to tell the owner about a failed call: actionable, in their words, never a stack. */
-export function describeApiError(err: unknown): string {
-  if (!(err instanceof ApiError)) return 'Something went wrong. Try again.';
-  switch (err.code) {
-    case 'UNAUTHENTICATED':
-      return 'Your sign-in is no longer valid. Sign in again.';
-    case 'STORE_NOT_FOUND':
-      return 'This store does not exist or is not one of yours.';
-    case 'RATE_LIMITED':
-      return err.retryAfterSeconds === null
-        ? 'Too many requests. Wait a moment and try again.'
-        : `Too many requests. Try again in ${err.retryAfterSeconds} s.`;
-    case 'VALIDATION_ERROR':
-      return `Some values were not accepted: ${err.message}`;
-    case 'TIMEOUT':
-      return 'The server took too long to answer. Try again.';
-    case 'NETWORK_ERROR':
-      return 'The server could not be reached. Check the connection and try again.';
-    case 'BAD_RESPONSE':
-      return 'The server answered in an unexpected form. Reload the page; if it persists, contact support.';
-    default:
-      return err.status >= 500
-        ? 'The server had a problem. Try again in a moment.'
-        : `The request failed (${err.status}): ${err.message}`;
-  }
 }

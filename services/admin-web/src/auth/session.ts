@@ -26,20 +26,18 @@ export function createTokenStore(storage: KeyValueStorage, key: string = TOKEN_K
 /** Three base64url segments: the shape of a compact JWS. Anything else cannot be a token we issued. */
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
+/** Why a paste cannot be a token (the sign-in form words it in the owner's language). */
+export type TokenProblem = 'empty' | 'malformed';
+
 /**
  * A pasted token cleaned up, or why it cannot be one. People paste `Bearer …` from curl examples and pick
  * up line breaks from terminals; both are forgiven, anything else is refused before a round trip.
  */
 export function normalizePastedToken(
   input: string,
-): { ok: true; token: string } | { ok: false; message: string } {
+): { ok: true; token: string } | { ok: false; problem: TokenProblem } {
   const token = input.replace(/\s+/g, '').replace(/^Bearer/i, '');
-  if (token === '') return { ok: false, message: 'Paste a token to sign in.' };
-  if (!JWT_SHAPE.test(token)) {
-    return {
-      ok: false,
-      message: 'This does not look like a token (expected three parts separated by dots).',
-    };
-  }
+  if (token === '') return { ok: false, problem: 'empty' };
+  if (!JWT_SHAPE.test(token)) return { ok: false, problem: 'malformed' };
   return { ok: true, token };
 }

@@ -16,10 +16,17 @@ import {
   useMediaQuery,
   useTheme,
 } from '@mui/material';
-import type { ConflictRow } from '../domain/diff.ts';
+import { useIntl } from 'react-intl';
+import type { ConflictRow, SettingsValues } from '../domain/diff.ts';
+import { useT } from '../i18n/LocaleProvider.tsx';
+import { formatSettingValue, settingLabel } from '../i18n/text.ts';
 
 export interface ConflictDialogProps {
   readonly rows: readonly ConflictRow[];
+  /** What the owner tried to save. */
+  readonly mine: SettingsValues;
+  /** What the server holds now. */
+  readonly current: SettingsValues;
   readonly onRetry: () => void;
   readonly onDiscard: () => void;
 }
@@ -29,10 +36,18 @@ export interface ConflictDialogProps {
  * they tried against what is on the server now, and chooses. Not dismissable by clicking outside: the
  * form must not stay in a state that can only fail again.
  */
-export function ConflictDialog({ rows, onRetry, onDiscard }: ConflictDialogProps) {
+export function ConflictDialog({ rows, mine, current, onRetry, onDiscard }: ConflictDialogProps) {
+  const intl = useIntl();
+  const t = useT();
   const theme = useTheme();
   const phone = useMediaQuery(theme.breakpoints.down('sm'));
-  const overlapping = rows.some((r) => r.changedByYou && r.changedByOthers && r.yours !== r.current);
+  const shown = rows.map((r) => ({
+    ...r,
+    label: settingLabel(intl, r.key),
+    yours: formatSettingValue(intl, r.key, mine),
+    current: formatSettingValue(intl, r.key, current),
+  }));
+  const overlapping = shown.some((r) => r.changedByYou && r.changedByOthers && r.yours !== r.current);
 
   return (
     <Dialog
@@ -43,30 +58,37 @@ export function ConflictDialog({ rows, onRetry, onDiscard }: ConflictDialogProps
       aria-labelledby="conflict-title"
       data-testid="conflict-dialog"
     >
-      <DialogTitle id="conflict-title">Someone else changed these settings</DialogTitle>
+      <DialogTitle id="conflict-title">{t('conflict.title')}</DialogTitle>
       <DialogContent>
         <Stack spacing={2}>
           <Alert severity="warning">
-            Your changes were not saved, because the settings were changed after you opened them.
-            {overlapping ? ' Some fields were changed on both sides.' : ''}
+            {t('conflict.notSaved')}
+            {overlapping ? ` ${t('conflict.overlap')}` : ''}
           </Alert>
-          <Table size="small" aria-label="Your values and the current values">
+          <Table size="small" aria-label={t('conflict.tableLabel')}>
             <TableHead>
               <TableRow>
-                <TableCell>Field</TableCell>
-                <TableCell>Yours</TableCell>
-                <TableCell>Current</TableCell>
+                <TableCell>{t('conflict.field')}</TableCell>
+                <TableCell>{t('conflict.yours')}</TableCell>
+                <TableCell>{t('conflict.current')}</TableCell>
               </TableRow>
             </TableHead>
             <TableBody>
-              {rows.map((r) => (
+              {shown.map((r) => (
                 <TableRow key={r.key} data-testid={`conflict-row-${r.key}`}>
                   <TableCell component="th" scope="row">
                     <Typography variant="body2">{r.label}</Typography>
                     <Stack direction="row" spacing={0.5} sx={{ mt: 0.5, flexWrap: 'wrap' }}>
-                      {r.changedByYou && <Chip size="small" color="primary" variant="outlined" label="you" />}
+                      {r.changedByYou && (
+                        <Chip size="small" color="primary" variant="outlined" label={t('conflict.byYou')} />
+                      )}
                       {r.changedByOthers && (
-                        <Chip size="small" color="warning" variant="outlined" label="someone else" />
+                        <Chip
+                          size="small"
+                          color="warning"
+                          variant="outlined"
+                          label={t('conflict.byOthers')}
+                        />
                       )}
                     </Stack>
                   </TableCell>
@@ -77,17 +99,16 @@ export function ConflictDialog({ rows, onRetry, onDiscard }: ConflictDialogProps
             </TableBody>
           </Table>
           <Typography variant="body2" color="text.secondary">
-            Apply mine: your changed fields are saved on top of the current version; fields only someone else
-            changed keep their new values.
+            {t('conflict.explain')}
           </Typography>
         </Stack>
       </DialogContent>
       <DialogActions sx={{ flexWrap: 'wrap', gap: 1 }}>
         <Button onClick={onDiscard} data-testid="conflict-discard">
-          Discard mine
+          {t('conflict.discard')}
         </Button>
         <Button variant="contained" onClick={onRetry} data-testid="conflict-retry">
-          Apply mine
+          {t('conflict.retry')}
         </Button>
       </DialogActions>
     </Dialog>

@@ -1,22 +1,22 @@
-import { LineChart, type LineSeriesOption } from 'echarts/charts';
-import {
-  GridComponent,
-  type GridComponentOption,
-  LegendComponent,
-  type LegendComponentOption,
-  TooltipComponent,
-  type TooltipComponentOption,
-} from 'echarts/components';
-import { type ComposeOption, init, use } from 'echarts/core';
+import { BarChart, CustomChart, LineChart, ScatterChart } from 'echarts/charts';
+import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
+import { init, use } from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 import { useEffect, useRef } from 'react';
+import type { ChartOption } from '../charts/types.ts';
 
-// Only what the preview chart draws: the full echarts build is several times larger.
-use([LineChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
-
-export type ChartOption = ComposeOption<
-  LineSeriesOption | GridComponentOption | LegendComponentOption | TooltipComponentOption
->;
+// Only what the preview and accuracy charts draw (charts/types.ts): the full echarts build is several
+// times larger.
+use([
+  LineChart,
+  ScatterChart,
+  BarChart,
+  CustomChart,
+  GridComponent,
+  LegendComponent,
+  TooltipComponent,
+  CanvasRenderer,
+]);
 
 export interface EChartProps {
   readonly option: ChartOption;

@@ -15,10 +15,14 @@ import {
   Typography,
 } from '@mui/material';
 import { type FormEvent, useEffect, useState } from 'react';
-import { type ApiClient, ApiError, describeApiError } from '../api/client.ts';
+import { useIntl } from 'react-intl';
+import { type ApiClient, ApiError } from '../api/client.ts';
 import { BUSY_DURATION_PRESETS, busyMinutesLeft, parseBusyDuration } from '../domain/busy.ts';
 import { conflictRows, type SettingsValues } from '../domain/diff.ts';
-import { formatTime } from '../domain/format.ts';
+import { formatMinutes, formatTime } from '../i18n/format.ts';
+import type { MessageId } from '../i18n/index.ts';
+import { useT } from '../i18n/LocaleProvider.tsx';
+import { describeApiError, describeFieldIssue } from '../i18n/text.ts';
 import {
   type BusyDuration,
   buildPutBody,
@@ -47,8 +51,13 @@ interface Conflict {
   readonly body: StoreSettingsPutInput;
 }
 
+/** Kept as data (a message id, or the error itself) so a language switch re-words what is showing. */
 type Status =
-  { kind: 'idle' } | { kind: 'saving' } | { kind: 'saved'; at: string } | { kind: 'error'; message: string };
+  | { kind: 'idle' }
+  | { kind: 'saving' }
+  | { kind: 'saved'; at: string }
+  | { kind: 'error'; message: MessageId }
+  | { kind: 'failed'; error: unknown };
 
 const valuesOf = (s: StoreSettingsBody | StoreSettingsPutInput): SettingsValues => ({
   autoPrediction: s.autoPrediction,
@@ -59,10 +68,9 @@ const valuesOf = (s: StoreSettingsBody | StoreSettingsPutInput): SettingsValues 
   busy: s.busy,
 });
 
-/** The API's messages are lower-case clauses ("must not be negative"); under a field they start a sentence. */
-const sentence = (message: string): string => message.charAt(0).toUpperCase() + message.slice(1);
-
 export function SettingsCard({ api, storeId, settings, onChanged, onAuthError }: SettingsCardProps) {
+  const intl = useIntl();
+  const t = useT();
   // `base` is the version this edit started from: its number goes out as If-Match.
   const [base, setBase] = useState(settings);
   const [form, setForm] = useState(() => formFromSettings(settings, new Date()));
@@ -84,14 +92,16 @@ export function SettingsCard({ api, storeId, settings, onChanged, onAuthError }:
 
   function edit(patch: Partial<SettingsFormState>) {
     setForm((f) => ({ ...f, ...patch }));
-    if (status.kind === 'saved' || status.kind === 'error') setStatus({ kind: 'idle' });
+    if (status.kind === 'saved' || status.kind === 'error' || status.kind === 'failed') {
+      setStatus({ kind: 'idle' });
+    }
   }
 
   async function save(from: StoreSettingsBody, next: SettingsFormState) {
     const built = buildPutBody(next, new Date());
     if (!built.ok) {
       setErrors(built.errors);
-      setStatus({ kind: 'error', message: 'Fix the highlighted fields, then save again.' });
+      setStatus({ kind: 'error', message: 'settings.fixFields' });
       return;
     }
     setErrors({});
@@ -111,10 +121,10 @@ export function SettingsCard({ api, storeId, settings, onChanged, onAuthError }:
       if (onAuthError(err)) return;
       if (err instanceof ApiError && err.code === 'VALIDATION_ERROR' && err.details.length > 0) {
         setErrors(fieldErrorsFromDetails(err.details));
-        setStatus({ kind: 'error', message: 'The server did not accept some values; see the fields.' });
+        setStatus({ kind: 'error', message: 'settings.serverRefused' });
         return;
       }
-      setStatus({ kind: 'error', message: describeApiError(err) });
+      setStatus({ kind: 'failed', error: err });
     }
   }
 
@@ -165,11 +175,11 @@ export function SettingsCard({ api, storeId, settings, onChanged, onAuthError }:
       value={form[key]}
       onChange={(e) => edit({ [key]: e.target.value })}
       error={errors[key] !== undefined}
-      helperText={errors[key] === undefined ? help : sentence(errors[key])}
+      helperText={errors[key] === undefined ? help : describeFieldIssue(intl, errors[key])}
       fullWidth
       slotProps={{
         htmlInput: { inputMode: 'numeric', 'data-testid': `field-${key}` },
-        input: { endAdornment: <InputAdornment position="end">min</InputAdornment> },
+        input: { endAdornment: <InputAdornment position="end">{t('settings.minutesUnit')}</InputAdornment> },
       }}
     />
   );
@@ -177,10 +187,15 @@ export function SettingsCard({ api, storeId, settings, onChanged, onAuthError }:
   const busyLeft = form.busyKeepUntil === null ? 0 : busyMinutesLeft(form.busyKeepUntil, new Date());
   const durationOptions: { value: BusyDuration; label: string }[] = [
     ...(form.busyKeepUntil !== null && busyLeft > 0
-      ? [{ value: 'keep' as const, label: `Keep: until ${formatTime(form.busyKeepUntil)}` }]
+      ? [
+          {
+            value: 'keep' as const,
+            label: t('settings.busyKeep', { time: formatTime(intl, form.busyKeepUntil) }),
+          },
+        ]
       : []),
-    ...BUSY_DURATION_PRESETS.map((m) => ({ value: `${m}` as const, label: `${m} min` })),
-    { value: 'custom', label: 'Custom' },
+    ...BUSY_DURATION_PRESETS.map((m) => ({ value: `${m}` as const, label: formatMinutes(intl, m) })),
+    { value: 'custom', label: t('settings.busyCustom') },
   ];
   const customDuration = form.busyDuration === 'custom' ? parseBusyDuration(form.busyCustomMinutes) : null;
 
@@ -190,10 +205,10 @@ export function SettingsCard({ api, storeId, settings, onChanged, onAuthError }:
         <Stack component="form" spacing={2.5} onSubmit={submit} noValidate data-testid="settings-form">
           <Box>
             <Typography variant="h6" component="h2" id="settings-title">
-              Delivery time settings
+              {t('settings.title')}
             </Typography>
             <Typography variant="body2" color="text.secondary">
-              What customers are told before they order.
+              {t('settings.subtitle')}
             </Typography>
           </Box>
 
@@ -203,32 +218,30 @@ export function SettingsCard({ api, storeId, settings, onChanged, onAuthError }:
                 <Switch
                   checked={form.autoPrediction}
                   onChange={(e) => edit({ autoPrediction: e.target.checked })}
-                  slotProps={{ input: { 'aria-label': 'Automatic prediction' } }}
+                  slotProps={{ input: { 'aria-label': t('settings.auto') } }}
                   data-testid="field-autoPrediction"
                 />
               }
-              label="Automatic prediction"
+              label={t('settings.auto')}
             />
             <Typography variant="body2" color="text.secondary">
-              {form.autoPrediction
-                ? 'Customers see the model’s estimate for their address, within the limits below.'
-                : 'Customers see your preparation time plus your delivery time.'}
+              {form.autoPrediction ? t('settings.autoOn') : t('settings.autoOff')}
             </Typography>
           </Box>
 
           <Stack direction="row" spacing={{ xs: 1.5, sm: 2 }}>
-            {minutesField('manualPrepMinutes', 'Preparation', 'Your kitchen time')}
-            {minutesField('manualDeliveryMinutes', 'Delivery', 'Rider time to a typical address')}
+            {minutesField('manualPrepMinutes', t('settings.prep'), t('settings.prepHelp'))}
+            {minutesField('manualDeliveryMinutes', t('settings.delivery'), t('settings.deliveryHelp'))}
           </Stack>
           {form.autoPrediction && (
             <Typography variant="caption" color="text.secondary" sx={{ mt: -1 }}>
-              Manual times are also the fallback if predictions are unavailable.
+              {t('settings.manualFallback')}
             </Typography>
           )}
 
           <Stack direction="row" spacing={{ xs: 1.5, sm: 2 }}>
-            {minutesField('minShownMinutes', 'Minimum shown', 'Empty: no minimum')}
-            {minutesField('maxShownMinutes', 'Maximum shown', 'Empty: no maximum')}
+            {minutesField('minShownMinutes', t('settings.min'), t('settings.minHelp'))}
+            {minutesField('maxShownMinutes', t('settings.max'), t('settings.maxHelp'))}
           </Stack>
 
           <Box
@@ -256,29 +269,38 @@ export function SettingsCard({ api, storeId, settings, onChanged, onAuthError }:
                   data-testid="busy-switch"
                 />
               }
-              label="Busy mode"
+              label={t('settings.busy')}
             />
             <Typography variant="body2" color="text.secondary">
-              Adds extra minutes for a while during a rush, then switches itself off.
+              {t('settings.busyHelp')}
             </Typography>
             <Collapse in={form.busyEnabled} unmountOnExit>
               <Stack spacing={2} sx={{ mt: 2 }}>
                 <TextField
-                  label="Extra minutes"
+                  label={t('settings.busyExtra')}
                   value={form.busyExtraMinutes}
                   onChange={(e) => edit({ busyExtraMinutes: e.target.value })}
                   error={errors['busy.extraMinutes'] !== undefined}
                   helperText={
-                    errors['busy.extraMinutes'] ?? `Added to every estimate (1–${SETTINGS_MAX_MINUTES})`
+                    errors['busy.extraMinutes'] !== undefined
+                      ? describeFieldIssue(intl, errors['busy.extraMinutes'])
+                      : t('settings.busyExtraHelp', {
+                          min: formatMinutes(intl, 1),
+                          max: formatMinutes(intl, SETTINGS_MAX_MINUTES),
+                        })
                   }
                   slotProps={{
                     htmlInput: { inputMode: 'numeric', 'data-testid': 'busy-extra' },
-                    input: { endAdornment: <InputAdornment position="end">min</InputAdornment> },
+                    input: {
+                      endAdornment: (
+                        <InputAdornment position="end">{t('settings.minutesUnit')}</InputAdornment>
+                      ),
+                    },
                   }}
                 />
                 <Box>
                   <Typography variant="body2" id="busy-duration-label" sx={{ mb: 1 }}>
-                    For how long
+                    {t('settings.busyFor')}
                   </Typography>
                   {/* Chips rather than a button group: they wrap cleanly onto a second row on a phone. */}
                   <Stack
@@ -307,49 +329,56 @@ export function SettingsCard({ api, storeId, settings, onChanged, onAuthError }:
                 </Box>
                 {form.busyDuration === 'custom' && (
                   <TextField
-                    label="Duration"
+                    label={t('settings.busyDuration')}
                     value={form.busyCustomMinutes}
                     onChange={(e) => edit({ busyCustomMinutes: e.target.value })}
                     error={errors['busy.until'] !== undefined}
                     helperText={
-                      (errors['busy.until'] !== undefined ? sentence(errors['busy.until']) : undefined) ??
-                      (customDuration?.ok
-                        ? `Ends about ${formatTime(new Date(Date.now() + customDuration.minutes * 60_000))}`
-                        : 'Minutes from when you save')
+                      errors['busy.until'] !== undefined
+                        ? describeFieldIssue(intl, errors['busy.until'])
+                        : customDuration?.ok
+                          ? t('settings.busyEndsAbout', {
+                              time: formatTime(intl, Date.now() + customDuration.minutes * 60_000),
+                            })
+                          : t('settings.busyFromSave')
                     }
                     slotProps={{
                       htmlInput: { inputMode: 'numeric', 'data-testid': 'busy-custom' },
-                      input: { endAdornment: <InputAdornment position="end">min</InputAdornment> },
+                      input: {
+                        endAdornment: (
+                          <InputAdornment position="end">{t('settings.minutesUnit')}</InputAdornment>
+                        ),
+                      },
                     }}
                   />
                 )}
                 {form.busyDuration !== 'custom' && errors['busy.until'] !== undefined && (
                   <Typography variant="caption" color="error" data-testid="busy-until-error">
-                    {sentence(errors['busy.until'])}
+                    {describeFieldIssue(intl, errors['busy.until'])}
                   </Typography>
                 )}
               </Stack>
             </Collapse>
           </Box>
 
-          {errors[''] !== undefined && <Alert severity="error">{sentence(errors[''])}</Alert>}
+          {errors[''] !== undefined && <Alert severity="error">{describeFieldIssue(intl, errors[''])}</Alert>}
           {status.kind === 'saved' && (
             <Alert severity="success" data-testid="save-success">
-              Saved at {formatTime(status.at)}. Customers see the new times from now on.
+              {t('settings.saved', { time: formatTime(intl, status.at) })}
             </Alert>
           )}
-          {status.kind === 'error' && (
+          {(status.kind === 'error' || status.kind === 'failed') && (
             <Alert severity="error" data-testid="save-error">
-              {status.message}
+              {status.kind === 'error' ? t(status.message) : describeApiError(intl, status.error)}
             </Alert>
           )}
 
           <Stack direction="row" spacing={1} sx={{ justifyContent: 'flex-end' }}>
             <Button onClick={reset} disabled={!dirty || saving} data-testid="settings-reset">
-              Undo changes
+              {t('settings.undo')}
             </Button>
             <Button type="submit" variant="contained" disabled={!dirty || saving} data-testid="settings-save">
-              {saving ? 'Saving…' : 'Save'}
+              {saving ? t('settings.saving') : t('settings.save')}
             </Button>
           </Stack>
         </Stack>
@@ -358,6 +387,8 @@ export function SettingsCard({ api, storeId, settings, onChanged, onAuthError }:
       {conflict !== null && (
         <ConflictDialog
           rows={conflictRows(valuesOf(base), valuesOf(conflict.body), valuesOf(conflict.current))}
+          mine={valuesOf(conflict.body)}
+          current={valuesOf(conflict.current)}
           onRetry={retryOnCurrent}
           onDiscard={discardMine}
         />

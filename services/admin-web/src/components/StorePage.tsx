@@ -1,8 +1,11 @@
 import type { StoreSettingsBody } from '@eta/contracts';
 import { Alert, Box, Card, CardContent, Chip, Skeleton, Stack, Typography } from '@mui/material';
 import { useCallback } from 'react';
-import { type ApiClient, describeApiError } from '../api/client.ts';
+import { useIntl } from 'react-intl';
+import type { ApiClient } from '../api/client.ts';
 import { useLoad } from '../hooks.ts';
+import { categoryLabel, describeApiError } from '../i18n/text.ts';
+import { AccuracyCard } from './AccuracyCard.tsx';
 import { HistoryCard } from './HistoryCard.tsx';
 import { PreviewCard } from './PreviewCard.tsx';
 import { SettingsCard } from './SettingsCard.tsx';
@@ -14,15 +17,9 @@ export interface StorePageProps {
   readonly onAuthError: (err: unknown) => boolean;
 }
 
-const CATEGORY_LABELS: Record<string, string> = {
-  snack: 'Snacks',
-  meal: 'Meals',
-  drinks: 'Drinks',
-  buffet: 'Buffet',
-};
-
-/** One store: its settings form beside what customers would see, and who changed what. */
+/** One store: its settings form beside what customers would see, who changed what, and how accurate it was. */
 export function StorePage({ api, storeId, onAuthError }: StorePageProps) {
+  const intl = useIntl();
   const key = String(storeId);
   const store = useLoad(key, (signal) => api.store(storeId, { signal }));
   const settings = useLoad(key, (signal) => api.settings(storeId, { signal }));
@@ -30,7 +27,7 @@ export function StorePage({ api, storeId, onAuthError }: StorePageProps) {
   const history = useLoad(key, (signal) => api.history(storeId, { signal }));
 
   const errorText = (l: { state: string; error?: unknown }): string | null =>
-    l.state === 'error' && !onAuthError(l.error) ? describeApiError(l.error) : null;
+    l.state === 'error' && !onAuthError(l.error) ? describeApiError(intl, l.error) : null;
 
   const { reload: reloadPreview } = preview;
   const { reload: reloadHistory } = history;
@@ -60,7 +57,7 @@ export function StorePage({ api, storeId, onAuthError }: StorePageProps) {
                 {store.data.name}
               </Typography>
               <Chip size="small" label={`#${store.data.id}`} />
-              <Chip size="small" label={CATEGORY_LABELS[store.data.category] ?? store.data.category} />
+              <Chip size="small" label={categoryLabel(intl, store.data.category)} />
               {store.data.region.name !== null && (
                 <Chip size="small" variant="outlined" label={store.data.region.name} />
               )}
@@ -114,6 +111,8 @@ export function StorePage({ api, storeId, onAuthError }: StorePageProps) {
           />
         </Stack>
       </Box>
+
+      <AccuracyCard api={api} storeId={storeId} onAuthError={onAuthError} />
     </Stack>
   );
 }

@@ -1,6 +1,7 @@
 import { type MeResponse, StoreId } from '@eta/contracts';
 import { Button, MenuItem, Stack, TextField } from '@mui/material';
 import { type FormEvent, useState } from 'react';
+import { useT } from '../i18n/LocaleProvider.tsx';
 
 export interface StorePickerProps {
   readonly me: MeResponse;
@@ -10,8 +11,9 @@ export interface StorePickerProps {
 
 /** An owner picks one of their stores; an operator, who may open any store, types its id. */
 export function StorePicker({ me, storeId, onPick }: StorePickerProps) {
+  const t = useT();
   const [typed, setTyped] = useState(storeId === null ? '' : String(storeId));
-  const [error, setError] = useState<string | null>(null);
+  const [invalid, setInvalid] = useState(false);
 
   if (me.role === 'owner') {
     if (me.storeIds.length <= 1) return null;
@@ -19,7 +21,7 @@ export function StorePicker({ me, storeId, onPick }: StorePickerProps) {
       <TextField
         select
         size="small"
-        label="Store"
+        label={t('picker.store')}
         value={storeId === null ? '' : String(storeId)}
         onChange={(e) => onPick(Number(e.target.value))}
         sx={{ minWidth: 140 }}
@@ -27,7 +29,7 @@ export function StorePicker({ me, storeId, onPick }: StorePickerProps) {
       >
         {me.storeIds.map((id) => (
           <MenuItem key={id} value={String(id)} data-testid={`store-option-${id}`}>
-            Store #{id}
+            {t('picker.storeOption', { id })}
           </MenuItem>
         ))}
       </TextField>
@@ -38,10 +40,10 @@ export function StorePicker({ me, storeId, onPick }: StorePickerProps) {
     e.preventDefault();
     const parsed = StoreId.safeParse(/^\d+$/.test(typed.trim()) ? Number(typed.trim()) : typed);
     if (!parsed.success) {
-      setError(parsed.error.issues[0]?.message ?? 'expected an integer store id');
+      setInvalid(true);
       return;
     }
-    setError(null);
+    setInvalid(false);
     onPick(parsed.data);
   }
 
@@ -56,16 +58,16 @@ export function StorePicker({ me, storeId, onPick }: StorePickerProps) {
     >
       <TextField
         size="small"
-        label="Store id"
+        label={t('picker.storeId')}
         value={typed}
         onChange={(e) => setTyped(e.target.value)}
-        error={error !== null}
-        helperText={error}
+        error={invalid}
+        helperText={invalid ? t('picker.invalidId') : null}
         sx={{ width: 120 }}
         slotProps={{ htmlInput: { inputMode: 'numeric', 'data-testid': 'store-id-input' } }}
       />
       <Button type="submit" variant="outlined" data-testid="store-open">
-        Open
+        {t('picker.open')}
       </Button>
     </Stack>
   );

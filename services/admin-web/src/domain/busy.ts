@@ -1,4 +1,5 @@
 import { BUSY_MAX_HOURS } from '@eta/contracts';
+import type { FieldIssue } from './field-issues.ts';
 
 /**
  * Busy mode as the owner thinks of it: "15 more minutes for the next half hour". The API stores an end
@@ -21,18 +22,19 @@ export function busyMinutesLeft(until: string, now: Date): number {
 }
 
 /**
- * A custom duration typed by the owner, in whole minutes, or the reason it is not one. The upper bound is
- * the API's (busy mode lasts at most BUSY_MAX_HOURS), so the message comes before a round trip.
+ * A custom duration typed by the owner, in whole minutes, or why it is not one. The upper bound is the
+ * API's (busy mode lasts at most BUSY_MAX_HOURS), so the owner hears it before a round trip.
  */
 export function parseBusyDuration(
   text: string,
-): { ok: true; minutes: number } | { ok: false; message: string } {
+): { ok: true; minutes: number } | { ok: false; issue: FieldIssue } {
   const trimmed = text.trim();
-  if (!/^\d+$/.test(trimmed)) return { ok: false, message: 'busy duration must be whole minutes' };
+  if (/^\d*\.\d+$/.test(trimmed)) return { ok: false, issue: { kind: 'notWhole' } };
+  if (!/^\d+$/.test(trimmed)) return { ok: false, issue: { kind: 'notNumber' } };
   const minutes = Number(trimmed);
-  if (minutes < 1) return { ok: false, message: 'busy duration must be at least 1 minute' };
+  if (minutes < 1) return { ok: false, issue: { kind: 'atLeast', minutes: 1 } };
   if (minutes > BUSY_MAX_DURATION_MINUTES) {
-    return { ok: false, message: `busy mode lasts at most ${BUSY_MAX_HOURS} hours` };
+    return { ok: false, issue: { kind: 'busyTooLong', hours: BUSY_MAX_HOURS } };
   }
   return { ok: true, minutes };
 }

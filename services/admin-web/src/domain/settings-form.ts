@@ -6,11 +6,13 @@ import {
   type StoreSettingsPutInput,
 } from '@eta/contracts';
 import { type BUSY_DURATION_PRESETS, busyUntil, parseBusyDuration } from './busy.ts';
+import { type FieldIssue, issueFromMessage } from './field-issues.ts';
 
 /**
  * The settings form's state and its translation to the PUT body. Text fields hold what was typed (a
  * half-typed "1" or an empty box is a state, not a number); validation is the contract's StoreSettingsPut
- * plus its clock rules, so the inline messages are the API's own words.
+ * plus its clock rules, so the browser refuses exactly what the API refuses; each refusal becomes a
+ * FieldIssue, which the UI words in the owner's language.
  */
 
 export type BusyDuration = 'keep' | `${(typeof BUSY_DURATION_PRESETS)[number]}` | 'custom';
@@ -36,7 +38,7 @@ export interface SettingsFormState {
  * browser errors land on the same field: `manualPrepMinutes`, `busy.extraMinutes`, `busy.until`; `''`
  * for the body as a whole.
  */
-export type FieldErrors = Readonly<Record<string, string>>;
+export type FieldErrors = Readonly<Record<string, FieldIssue>>;
 
 /** Defaults offered when busy mode is switched on: a typical rush surcharge for a typical rush. */
 const DEFAULT_BUSY_EXTRA = '10';
@@ -79,17 +81,17 @@ export type BuildResult =
 
 /** The PUT body for the form at `now` (when busy mode's duration starts), or the errors to show. */
 export function buildPutBody(form: SettingsFormState, now: Date): BuildResult {
-  const errors: Record<string, string> = {};
+  const errors: Record<string, FieldIssue> = {};
 
   let until: string | undefined;
   if (form.busyEnabled) {
     if (form.busyDuration === 'keep') {
       until = form.busyKeepUntil ?? undefined;
-      if (until === undefined) errors['busy.until'] = 'choose how long busy mode lasts';
+      if (until === undefined) errors['busy.until'] = { kind: 'busyDurationRequired' };
     } else if (form.busyDuration === 'custom') {
       const d = parseBusyDuration(form.busyCustomMinutes);
       if (d.ok) until = busyUntil(now, d.minutes);
-      else errors['busy.until'] = d.message;
+      else errors['busy.until'] = d.issue;
     } else {
       until = busyUntil(now, Number(form.busyDuration));
     }
@@ -111,11 +113,11 @@ export function buildPutBody(form: SettingsFormState, now: Date): BuildResult {
     for (const issue of parsed.error.issues) {
       const path = issue.path.map(String).join('.');
       // The first message per field is the one to fix first; the schema lists type before range.
-      if (!(path in errors)) errors[path] = issue.message;
+      if (!(path in errors)) errors[path] = issueFromMessage(issue.message);
     }
   } else {
     for (const rule of settingsPutRules(parsed.data, now)) {
-      if (!(rule.path in errors)) errors[rule.path] = rule.message;
+      if (!(rule.path in errors)) errors[rule.path] = issueFromMessage(rule.message);
     }
   }
 
@@ -126,12 +128,15 @@ export function buildPutBody(form: SettingsFormState, now: Date): BuildResult {
 
 /** A 400's details as form errors: `body.busy.until` -> `busy.until`; other request parts under `''`. */
 export function fieldErrorsFromDetails(details: readonly ErrorDetail[]): FieldErrors {
-  const errors: Record<string, string> = {};
+  const errors: Record<string, FieldIssue> = {};
   for (const d of details) {
     const inBody = d.path.startsWith('body.');
     const key = inBody ? d.path.slice('body.'.length) : '';
-    const message = inBody || d.path === 'body' ? d.message : `${d.path}: ${d.message}`;
-    if (!(key in errors)) errors[key] = message;
+    const issue: FieldIssue =
+      inBody || d.path === 'body'
+        ? issueFromMessage(d.message)
+        : { kind: 'other', message: `${d.path}: ${d.message}` };
+    if (!(key in errors)) errors[key] = issue;
   }
   return errors;
 }
