@@ -1,9 +1,9 @@
 import { z } from 'zod';
 
 /**
- * The Geo service's public contract: HTTP bodies of `/v1/regions/lookup`, `/v1/features`,
- * `/v1/features/batch` and `/v1/features/pairs`, and the Redis key and value of the live per-dong
- * statistics that the event pipeline (not built yet) is to write and Geo reads. Geo validates requests AND its own responses
+ * The Geo service's public contract: HTTP bodies of `/v1/regions/lookup`, `/v1/regions/dongs/:code/live`,
+ * `/v1/features`, `/v1/features/batch` and `/v1/features/pairs`, and the Redis key and value of the live
+ * per-dong statistics that the event pipeline (not built yet) is to write and Geo reads. Geo validates requests AND its own responses
  * with these schemas, so a client that parses with them gets exactly what the server promised.
  */
 
@@ -167,6 +167,7 @@ export async function writeLiveDongStats(
 
 /**
  * Why a live block is empty:
+ * - `not-requested`: the features call did not ask for live statistics (`live: true`), so Geo read none;
  * - `no-data`: nothing written for this dong (yet, or the writer stopped and the key expired);
  * - `stale`: a value exists but is older than the server's limit (`ageSeconds` says how old);
  * - `no-redis`: this Geo runs without Redis (REDIS_URL unset), so it has no live figures at all;
@@ -174,6 +175,7 @@ export async function writeLiveDongStats(
  * - `outside-service-area`: the point is in no dong.
  */
 export const LIVE_UNAVAILABLE_REASONS = [
+  'not-requested',
   'no-data',
   'stale',
   'no-redis',
@@ -202,10 +204,35 @@ export const LiveDongFeatures = z.discriminatedUnion('available', [
 ]);
 export type LiveDongFeatures = z.infer<typeof LiveDongFeatures>;
 
+/** `GET /v1/regions/dongs/:code/live`: one dong's live statistics, for operators and dashboards. */
+export const DongLiveParams = z.object({
+  /** 10-digit administrative code of a Seoul dong, e.g. `1114055000` (명동). */
+  code: z.string().regex(DONG_CODE_PATTERN, { error: 'expected a 10-digit administrative dong code' }),
+});
+export type DongLiveParams = z.infer<typeof DongLiveParams>;
+
+export const DongLiveResponse = z.object({
+  dong: DongRef,
+  gu: GuRef,
+  /** As a features call with `live: true` answers it for a point of this dong (never `not-requested`). */
+  live: LiveDongFeatures,
+});
+export type DongLiveResponse = z.infer<typeof DongLiveResponse>;
+
 // ---------------------------------------------------------------------------------------------------
 // Pair features
 
-export const FeaturesRequest = z.object({ origin: LatLng, destination: LatLng });
+/**
+ * Whether a features call reads the live statistics of its dongs (one Redis round trip per call unless
+ * cached). Default off: the precise and rough paths do not use them (the models have no live input), so
+ * by default Geo does no Redis read and answers each live block `{ available: false, reason:
+ * 'not-requested' }`. Operators, dashboards and future callers send `live: true`.
+ */
+const LiveFlag = z.boolean({ error: 'expected true or false' }).optional().meta({
+  description: 'true: read and answer the live statistics of each end; default false (`not-requested`)',
+});
+
+export const FeaturesRequest = z.object({ origin: LatLng, destination: LatLng, live: LiveFlag });
 export type FeaturesRequest = z.infer<typeof FeaturesRequest>;
 
 export const PairFeatures = z.object({
@@ -223,7 +250,7 @@ export const PairFeatures = z.object({
   sameDong: z.boolean(),
   sameGu: z.boolean(),
   crossesHanRiver: z.boolean(),
-  /** Live statistics of the dong at each end. */
+  /** Live statistics of the dong at each end; `not-requested` unless the call sent `live: true`. */
   live: z.object({ origin: LiveDongFeatures, destination: LiveDongFeatures }),
 });
 export type PairFeatures = z.infer<typeof PairFeatures>;
@@ -251,6 +278,7 @@ export const FeaturesBatchRequest = z
     destination: LatLng.optional(),
     origins: batchPoints.optional(),
     destinations: batchPoints.optional(),
+    live: LiveFlag,
   })
   .check((ctx) => {
     const b = ctx.value;
@@ -310,6 +338,8 @@ export type FeaturesPair = z.infer<typeof FeaturesPair>;
  * precise requests of one event-loop turn, each a different store and customer), answered in order.
  */
 export const FeaturesPairsRequest = z.object({
+  /** For every pair of the call. */
+  live: LiveFlag,
   pairs: z
     .array(z.unknown(), { error: required('an array of { origin, destination }') })
     .min(1, { error: 'send at least one pair; an empty list has nothing to answer' })

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import type { TieredCache } from '@eta/cache';
 import { fromEnv } from '@eta/cache';
-import type { EventBus } from '@eta/events';
+import { closeRedis, createCacheRedis } from '@eta/cache';
+import { createEventBus, type EventBus } from '@eta/events';
 import { buildService, type BuildServiceOptions, type ServiceApp } from '@eta/service-kit';
 import {
   createDbStoreSource,
@@ -10,6 +11,8 @@ import {
   openDatabase,
   type Database,
 } from './adapters/db/index.ts';
+import { openEventConsumers } from './adapters/events/consumers.ts';
+import { openOrderIngest } from './adapters/events/order-ingest.ts';
 import { openPredictionLog } from './adapters/events/prediction-log.ts';
 import { createGeoClient } from './adapters/geo.ts';
 import { createMlClient } from './adapters/ml.ts';
@@ -24,9 +27,10 @@ import { warmUp } from './domain/warmup.ts';
 import { EstimateService, type CachedRough, type RoughCachePort } from './domain/estimate.ts';
 import type { ModelName } from './domain/features.ts';
 import type { StoreCatalog } from './domain/stores.ts';
-import { adminStoreOf, registerAdminRoutes, seedRegionNames } from './http/admin.ts';
+import { accuracyOf, adminStoreOf, registerAdminRoutes, seedRegionNames } from './http/admin.ts';
 import { registerAdminWeb } from './http/admin-web.ts';
 import { registerPreciseRoutes, registerRoughRoutes } from './http/estimates.ts';
+import { registerOrderEventRoutes } from './http/events.ts';
 import { createEstimateMetrics } from './http/metrics.ts';
 import { estimateSecurity, openApiOf } from './http/openapi.ts';
 
@@ -58,12 +62,25 @@ function packageVersion(): string {
 }
 
 /** Which route groups a role serves. `all` is every role in one process (local runs, tests). */
-export function routesOf(role: Role): { precise: boolean; rough: boolean; admin: boolean } {
+export function routesOf(role: Role): { precise: boolean; rough: boolean; admin: boolean; events: boolean } {
   return {
     precise: role === 'precise' || role === 'all',
     rough: role === 'rough' || role === 'all',
     admin: role === 'admin' || role === 'all',
+    events: role === 'events' || role === 'all',
   };
+}
+
+/**
+ * Whether this process runs the event consumers (EVENT_CONSUMERS): ROLE=events does unless `off`; ROLE=all
+ * on `auto` only on the in-process bus (the local run: with Kafka, the events Deployment consumes, and a
+ * test's BFF must not join the cluster's consumer group).
+ */
+export function consumersOn(config: Pick<Config, 'ROLE' | 'EVENT_CONSUMERS' | 'KAFKA_BROKERS'>): boolean {
+  if (config.EVENT_CONSUMERS === 'off') return false;
+  if (config.ROLE === 'events') return true;
+  if (config.ROLE !== 'all') return false;
+  return config.EVENT_CONSUMERS === 'on' || config.KAFKA_BROKERS === undefined;
 }
 
 /**
@@ -92,6 +109,16 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Serv
     openapi: openApiOf(config),
   });
   const routes = routesOf(role);
+  // One in-process bus per process when there is no Kafka: the prediction log, the order-events ingest and
+  // the consumers meet on it (ROLE=all locally). Closed last, after everything that publishes or consumes.
+  let bus = deps.eventBus;
+  if (bus === undefined && config.KAFKA_BROKERS === undefined && routes.events) {
+    const own = createEventBus({ log: app.log });
+    bus = own;
+    app.addHook('onClose', async () => {
+      await own.close();
+    });
+  }
 
   // One verifier for both credentials: owners' and operators' JWTs (admin) and service JWTs (estimates).
   const verifier = createTokenVerifier(config);
@@ -102,6 +129,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Serv
     );
   }
 
+  let sharedDb: Database | undefined;
   if (routes.precise || routes.rough || routes.admin) {
     // One data layer per process: the admin API's writes invalidate the very catalogue the estimates read.
     const data =
@@ -173,7 +201,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Serv
             registry: app.metricsRegistry,
             log: app.log,
             clientId: name,
-            ...(deps.eventBus !== undefined ? { bus: deps.eventBus } : {}),
+            ...(bus !== undefined ? { bus } : {}),
           })
         : undefined;
 
@@ -247,6 +275,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Serv
       registerAdminRoutes(app, {
         service: new AdminService({
           store: adminStoreOf(data.db),
+          accuracy: accuracyOf(data.db),
           catalog,
           preview: estimateDeps,
           regionNames: seedRegionNames,
@@ -260,9 +289,92 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Serv
       });
       registerAdminWeb(app, { dir: config.ADMIN_WEB_DIR });
     }
+    sharedDb = data.db;
   }
 
+  if (routes.events) await addEventsRole(app, config, { verifier, name, bus, db: sharedDb, now: deps.now });
+
   return app;
+}
+
+/**
+ * The `events` role: the order-events ingest, and (consumersOn) the consumers of `orders` and
+ * `predictions` with the live-statistics writer. Its database is the process's (ROLE=all) or its own.
+ */
+async function addEventsRole(
+  app: ServiceApp,
+  config: Config,
+  opts: {
+    verifier: ReturnType<typeof createTokenVerifier>;
+    name: string;
+    bus: EventBus | undefined;
+    db: Database | undefined;
+    now: (() => Date) | undefined;
+  },
+): Promise<void> {
+  const ingest = openOrderIngest(config, {
+    log: app.log,
+    clientId: opts.name,
+    ...(opts.bus !== undefined ? { bus: opts.bus } : {}),
+  });
+  registerOrderEventRoutes(app, {
+    ingest,
+    authenticate: serviceAuthHook(
+      createServiceAuthenticator({
+        tokens: config.SERVICE_TOKENS ?? [],
+        verifier: opts.verifier,
+        meshHeader: config.TRUST_MESH_IDENTITY_HEADER,
+      }),
+    ),
+    security: estimateSecurity(config),
+  });
+  app.addHook('onClose', async () => {
+    await ingest.close();
+  });
+  if (!consumersOn(config)) return;
+
+  let db = opts.db;
+  // ROLE=all shares the process's database; tests that inject a catalogue without one get no consumers.
+  if (db === undefined && config.ROLE !== 'events') {
+    app.log.info({}, 'event consumers off: this process has no database (a catalogue was injected)');
+    return;
+  }
+  if (db === undefined) {
+    const own = await openDatabase(config, app.log, { applicationName: `${SERVICE_NAME}-events` });
+    db = own;
+    app.addHook('onClose', async () => {
+      await own.close();
+    });
+  }
+  const redis =
+    config.REDIS_URL !== undefined
+      ? createCacheRedis(config.REDIS_URL, 'commands', {
+          name: 'live-stats',
+          timeoutMs: 2_000,
+          connectTimeoutMs: config.CACHE_CONNECT_TIMEOUT_MS,
+          log: app.log,
+        })
+      : undefined;
+  const consumers = openEventConsumers(config, {
+    db,
+    registry: app.metricsRegistry,
+    log: app.log,
+    clientId: opts.name,
+    ...(opts.bus !== undefined ? { bus: opts.bus } : {}),
+    ...(redis !== undefined ? { redis } : {}),
+    ...(opts.now !== undefined ? { now: opts.now } : {}),
+  });
+  app.readiness.add('event-consumers', () => {
+    if (!consumers.running()) throw new Error('the event consumers have not joined their group yet');
+  });
+  // Joined once the server listens; the consumers are stopped before the bus and the database close.
+  app.addHook('onReady', async () => {
+    void consumers.start();
+  });
+  app.addHook('onClose', async () => {
+    await consumers.close();
+    if (redis !== undefined) await closeRedis(redis);
+  });
 }
 
 /** Database -> store source -> tiered cache -> catalogue, each closed in onClose in reverse order. */

@@ -3,8 +3,12 @@ import { baseServiceEnv, envBool, envInt, envList, envPort, envUrl, z } from '@e
 import { databaseEnv } from './adapters/db/env.ts';
 import { authConfigIssues, authEnv } from './auth/config.ts';
 
-/** Which routes one process serves (one image, three Deployments; `all` for local runs and tests). */
-export const ROLES = ['precise', 'rough', 'admin', 'all'] as const;
+/**
+ * Which routes one process serves (one image, a Deployment per role; `all` for local runs and tests).
+ * `events` runs the event consumers (live dong statistics, live accuracy) and the order-events ingest
+ * (docs/adr/0006-event-consumers.md).
+ */
+export const ROLES = ['precise', 'rough', 'admin', 'events', 'all'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Bucket lengths that divide an hour, so a bucket never straddles two values of the hour feature. */
@@ -108,6 +112,27 @@ export const configSchema = baseServiceEnv
     EVENTS_MAX_BATCH: envInt(500, { min: 1, max: 10_000 }),
     /** The deadline of one send to Kafka, the client's retries included; past it the batch is dropped. */
     EVENTS_SEND_TIMEOUT_MS: envInt(5_000, { min: 100, max: 120_000 }),
+
+    /**
+     * The event consumers: `auto` runs them in ROLE=events, and in ROLE=all only on the in-process bus
+     * (KAFKA_BROKERS unset: the local run, where nothing else would consume); `on` and `off` force it.
+     */
+    EVENT_CONSUMERS: z.enum(['auto', 'on', 'off']).default('auto'),
+    /** The consumers' Kafka group: its members share the partitions of `orders` and `predictions`. */
+    EVENTS_CONSUMER_GROUP: z
+      .string()
+      .regex(/^[a-zA-Z0-9._-]{1,200}$/, { message: 'expected 1-200 of [a-zA-Z0-9._-]' })
+      .default('vendor-bff-events'),
+    /** Applied event ids are remembered this long (a redelivery comes from an uncommitted offset). */
+    EVENTS_RECEIPT_RETENTION_HOURS: envInt(48, { min: 1, max: 24 * 30 }),
+    /** A prediction or a delivery waits this long for its other half before it is dropped unjoined. */
+    ACCURACY_JOIN_WINDOW_HOURS: envInt(6, { min: 1, max: 24 * 7 }),
+    /** Joined outcomes (the accuracy API's days) are kept this long. */
+    ACCURACY_RETENTION_DAYS: envInt(90, { min: 1, max: 3_650 }),
+    /** How often the live per-dong statistics are written to Redis (REDIS_URL; Geo reads them). */
+    LIVE_STATS_INTERVAL_MS: envInt(5_000, { min: 100, max: 600_000 }),
+    /** Prepended to the live statistics' Redis keys, as Geo's GEO_LIVE_KEY_NAMESPACE (environments sharing one Redis). */
+    LIVE_STATS_NAMESPACE: z.string().max(100).default(''),
   })
   // Auth keys that only make sense together, or that a role cannot run without (auth/config.ts).
   .superRefine((c, ctx) => {

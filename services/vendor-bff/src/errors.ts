@@ -62,6 +62,7 @@ export function outOfServiceArea(): EstimateError {
 
 const ADMIN_STATUS = {
   VALIDATION_ERROR: 400,
+  FORBIDDEN: 403,
   STORE_NOT_FOUND: 404,
   PRECONDITION_REQUIRED: 428,
   UPSTREAM_ERROR: 503,
@@ -82,6 +83,11 @@ export function adminStoreNotFound(storeId: number): AdminError {
   return new AdminError('STORE_NOT_FOUND', `no store with id ${storeId}`, [
     { path: 'params.id', message: 'no such store' },
   ]);
+}
+
+/** A route for operators asked by an owner. */
+export function operatorsOnly(): AdminError {
+  return new AdminError('FORBIDDEN', 'only operators may read every store; ask for one of your stores');
 }
 
 /** A write without If-Match: a blind overwrite of somebody else's edit is refused. */

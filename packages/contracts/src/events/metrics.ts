@@ -37,8 +37,11 @@ export const EVENTS_BATCH_SECONDS = 'events_batch_seconds';
 export const LIVE_ACCURACY_ORDERS_TOTAL = 'live_accuracy_orders_total';
 /** Counter by `model`: sum of |predicted - actual| minutes over the joined orders (MAE = this / orders). */
 export const LIVE_ACCURACY_ABS_ERROR_MINUTES_TOTAL = 'live_accuracy_abs_error_minutes_total';
-/** Counter by `model`: sum of (predicted - actual) minutes (bias = this / orders). */
-export const LIVE_ACCURACY_ERROR_MINUTES_TOTAL = 'live_accuracy_error_minutes_total';
+/**
+ * Gauge by `model`: sum of (predicted - actual) minutes over the joined orders since the process started
+ * (bias = this / orders); a gauge because it falls when deliveries take longer than predicted.
+ */
+export const LIVE_ACCURACY_ERROR_MINUTES_SUM = 'live_accuracy_error_minutes_sum';
 /** Counter by `model`: joined orders whose actual minutes fell inside p10-p90 (coverage = this / orders). */
 export const LIVE_ACCURACY_COVERED_TOTAL = 'live_accuracy_covered_total';
 

@@ -20,6 +20,10 @@ import { bffDependency } from './geo-ml-calls.ts';
  * Only the fields the estimate reads, rather than @eta/contracts' full FeaturesResponse: zod then skips
  * the live blocks and names, which matters at thousands of calls per second, and Geo adding fields can
  * never break us. The field meanings are those of the contract.
+ *
+ * No call sends `live: true`, so Geo reads no live per-dong statistics for the BFF (each live block says
+ * `not-requested`): the models take no live input, and a rule on top of them would need measured
+ * evidence first (vendor-bff README, "How an estimate is made").
  */
 const Region = z.object({
   inServiceArea: z.boolean(),

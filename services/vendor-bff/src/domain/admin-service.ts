@@ -13,11 +13,13 @@ import {
   parseEtag,
   SETTINGS_HISTORY_LIMIT,
   settingsPutRules,
+  type AccuracyOverviewResponse,
   type AdminStore,
   type MeResponse,
   type PreconditionFailedBody,
   type PreviewResponse,
   type SettingsHistoryResponse,
+  type StoreAccuracyResponse,
   type StoreSettingsBody,
   type StoreSettingsPatch,
   type StoreSettingsPut,
@@ -27,10 +29,18 @@ import {
   databaseUnavailable,
   EstimateError,
   invalidInput,
+  operatorsOnly,
   preconditionRequired,
 } from '../errors.ts';
 import { mayManage, putAsPatch, settingsForAdmin, toAdminStore, type AdminCaller } from './admin.ts';
 import type { Budget } from './fallback.ts';
+import {
+  type AccuracySums,
+  type DayAccuracyOverview,
+  figuresOf,
+  seoulToday,
+  type StoreDayAccuracy,
+} from './live-events.ts';
 import { defaultDestination, previewDay, type PreviewDeps } from './preview.ts';
 import type { StoreCatalog, StoreSettings, StoreView } from './stores.ts';
 
@@ -87,8 +97,16 @@ export interface AdminRequest {
   readonly log: AdminLog;
 }
 
+/** Live accuracy as the event consumers keep it (adapters/db/live-events.ts). */
+export interface AccuracyPort {
+  storeDay(storeId: number, date: string): Promise<StoreDayAccuracy>;
+  overview(date: string): Promise<DayAccuracyOverview>;
+}
+
 export interface AdminServiceDeps {
   readonly store: AdminStorePort;
+  /** Live accuracy; without it the accuracy routes answer an empty day. */
+  readonly accuracy?: AccuracyPort;
   /** The catalogue the estimate path reads: invalidated on every pod after each settings write. */
   readonly catalog: Pick<StoreCatalog, 'invalidate'>;
   /** The estimate path's dependencies, for the preview (the real precise estimate). */
@@ -108,6 +126,8 @@ export interface PreviewAt {
   readonly lat?: number | undefined;
   readonly lng?: number | undefined;
 }
+
+const NO_SUMS: AccuracySums = { orders: 0, absErrorMm: 0, errorMm: 0, covered: 0 };
 
 const READ_FAILED = 'the store database is unavailable; retry shortly';
 
@@ -253,6 +273,58 @@ export class AdminService {
   }
 
   /** A store the caller may manage, read from the database (404 for another owner's or an unknown one). */
+  /** The store's live accuracy on a Seoul day (default today there). */
+  async accuracy(req: AdminRequest, storeId: number, date?: string): Promise<StoreAccuracyResponse> {
+    await this.#managedView(req, storeId);
+    const day = date ?? seoulToday(this.#now());
+    const read = this.#d.accuracy;
+    const got =
+      read === undefined
+        ? { day: NO_SUMS, hours: [], models: [], points: [] }
+        : await read.storeDay(storeId, day).catch((err: unknown) => {
+            req.log.warn({ err, storeId }, 'admin: accuracy read failed');
+            throw databaseUnavailable(READ_FAILED);
+          });
+    return {
+      storeId,
+      date: day,
+      timeZone: 'Asia/Seoul',
+      day: figuresOf(got.day),
+      hours: got.hours.map((h) => ({ hour: h.hour, ...figuresOf(h) })),
+      models: got.models.map((m) => ({ model: m.model, ...figuresOf(m) })),
+      points: got.points.map((p) => ({
+        orderId: p.orderId,
+        deliveredAt: p.deliveredAt.toISOString(),
+        predictedMinutes: p.predictedMm / 1000,
+        low: p.lowMm / 1000,
+        high: p.highMm / 1000,
+        actualMinutes: p.actualMm / 1000,
+        model: p.model,
+      })),
+    };
+  }
+
+  /** Every store's live accuracy on a Seoul day: operators only (an owner gets 403). */
+  async accuracyOverview(req: AdminRequest, date?: string): Promise<AccuracyOverviewResponse> {
+    if (req.caller.kind !== 'operator') throw operatorsOnly();
+    const day = date ?? seoulToday(this.#now());
+    const read = this.#d.accuracy;
+    const got =
+      read === undefined
+        ? { day: NO_SUMS, models: [], stores: [] }
+        : await read.overview(day).catch((err: unknown) => {
+            req.log.warn({ err }, 'admin: accuracy read failed');
+            throw databaseUnavailable(READ_FAILED);
+          });
+    return {
+      date: day,
+      timeZone: 'Asia/Seoul',
+      day: figuresOf(got.day),
+      models: got.models.map((m) => ({ model: m.model, ...figuresOf(m) })),
+      stores: got.stores.map((st) => ({ storeId: st.storeId, ...figuresOf(st) })),
+    };
+  }
+
   async #managedView(req: AdminRequest, storeId: number): Promise<StoreView> {
     this.#authorize(req.caller, storeId);
     let view: StoreView | undefined;

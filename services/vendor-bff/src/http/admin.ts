@@ -6,6 +6,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import {
+  ACCURACY_POINTS_LIMIT,
+  ACCURACY_STORES_LIMIT,
+  AccuracyOverviewResponse,
+  AccuracyQuery,
   ADMIN_ROUTES,
   AdminStore,
   ErrorBody,
@@ -17,6 +21,7 @@ import {
   PreviewQuery,
   PreviewResponse,
   SettingsHistoryResponse,
+  StoreAccuracyResponse,
   StoreParams,
   StoreSettingsBody,
   StoreSettingsPut,
@@ -32,7 +37,8 @@ import {
   type Database,
 } from '../adapters/db/index.ts';
 import { adminAuthHook, adminPrincipal, type AdminAuthOptions } from '../auth/hooks.ts';
-import type { AdminRequest, AdminService, AdminStorePort } from '../domain/admin-service.ts';
+import { dayAccuracyOverview, storeDayAccuracy } from '../adapters/db/live-events.ts';
+import type { AccuracyPort, AdminRequest, AdminService, AdminStorePort } from '../domain/admin-service.ts';
 import { toHttpError } from './errors.ts';
 import { ADMIN_SECURITY } from './openapi.ts';
 
@@ -65,6 +71,13 @@ const errors = {
  * The service's database port on the data layer. Reads go to Postgres, not the cache: an ETag must be the
  * stored version, never a cached one.
  */
+export function accuracyOf(db: Database): AccuracyPort {
+  return {
+    storeDay: (storeId, date) => storeDayAccuracy(db, storeId, date, ACCURACY_POINTS_LIMIT),
+    overview: (date) => dayAccuracyOverview(db, date, ACCURACY_STORES_LIMIT),
+  };
+}
+
 export function adminStoreOf(db: Database): AdminStorePort {
   return {
     view: async (storeId) => (await loadStoreViews(db, [storeId])).get(storeId),
@@ -188,6 +201,29 @@ export function registerAdminRoutes(app: ServiceApp, deps: AdminRouteDeps): void
       ADMIN_ROUTES.settingsHistory,
       { schema: { params: StoreParams, response: { 200: SettingsHistoryResponse, ...errors } } },
       async (request) => service.history(asked(request), request.params.id),
+    );
+
+    admin.get(
+      ADMIN_ROUTES.accuracy,
+      {
+        schema: {
+          params: StoreParams,
+          querystring: AccuracyQuery,
+          response: { 200: StoreAccuracyResponse, ...errors },
+        },
+      },
+      async (request) => service.accuracy(asked(request), request.params.id, request.query.date),
+    );
+
+    admin.get(
+      ADMIN_ROUTES.accuracyOverview,
+      {
+        schema: {
+          querystring: AccuracyQuery,
+          response: { 200: AccuracyOverviewResponse, ...errors },
+        },
+      },
+      async (request) => service.accuracyOverview(asked(request), request.query.date),
     );
 
     admin.get(
