@@ -1,0 +1,56 @@
+/**
+ * What the replay sends for a scheduled order: the precise estimate request at checkout and the `orders`
+ * lifecycle events, each built with the contract's types (the sinks validate the events against the topic
+ * schema again before anything leaves the process). Wall times are the replay's start plus the step's
+ * offset; `actualMinutes` stays the dataset's real minutes, as the contract asks of a replay.
+ */
+import type { OrderEvent, PreciseEstimateRequest } from '@eta/contracts';
+import type { OrderStep, ScheduledOrder } from './plan.ts';
+
+export interface EventContext {
+  /** The replay's start, ms since the epoch. */
+  readonly startMs: number;
+  readonly eventId: string;
+  /** The destination's dong as Geo answered it (the plan's own when Geo is not asked). */
+  readonly dongCode: string;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function preciseRequest(s: ScheduledOrder, startMs: number): PreciseEstimateRequest {
+  const { order } = s;
+  return {
+    storeId: order.storeId,
+    destination: order.destination,
+    orderedAt: iso(startMs + s.atMs.created),
+    ...(Object.keys(order.order).length > 0 ? { order: order.order } : {}),
+    ...(order.rider !== null ? { rider: order.rider } : {}),
+    orderId: order.orderId,
+  };
+}
+
+export function orderEvent(kind: OrderStep, s: ScheduledOrder, ctx: EventContext): OrderEvent {
+  const base = {
+    eventId: ctx.eventId,
+    schemaVersion: 1 as const,
+    occurredAt: iso(ctx.startMs + s.atMs[kind]),
+    orderId: s.order.orderId,
+    storeId: s.order.storeId,
+    dongCode: ctx.dongCode,
+    orderedAt: iso(ctx.startMs + s.atMs.created),
+  };
+  switch (kind) {
+    case 'created':
+      return { ...base, type: 'created' };
+    case 'rider-assigned':
+      return {
+        ...base,
+        type: 'rider-assigned',
+        ...(s.order.riderId !== null ? { riderId: s.order.riderId } : {}),
+      };
+    case 'picked-up':
+      return { ...base, type: 'picked-up' };
+    case 'delivered':
+      return { ...base, type: 'delivered', actualMinutes: s.order.actualMinutes };
+  }
+}
