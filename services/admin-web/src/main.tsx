@@ -22,6 +22,11 @@ const theme = createTheme({
     ].join(','),
   },
   components: {
+    // Korean breaks between words (eojeol), not inside them: the browser's default splits "걸리는" over two
+    // lines. Long unbroken strings (an e-mail address) still wrap.
+    MuiCssBaseline: {
+      styleOverrides: { 'html:lang(ko)': { wordBreak: 'keep-all', overflowWrap: 'break-word' } },
+    },
     // Owners use this on a phone at the counter: full-size tap targets beat density.
     MuiButton: { defaultProps: { disableElevation: true } },
     MuiCard: { defaultProps: { variant: 'outlined' } },
