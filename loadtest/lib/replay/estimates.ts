@@ -5,9 +5,10 @@
  * else, by status or transport error kind); the three add up to the requests sent.
  */
 import { PreciseEstimateResponse, type PreciseEstimateRequest } from '@eta/contracts';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { classifyError } from '../errors.ts';
 import { MicrosHistogram, type LatencyFigures } from '../histogram.ts';
+import { postJson } from './http.ts';
 
 export type EstimateOutcome =
   | { readonly kind: 'answered' | 'degraded'; readonly source: string; readonly ms: number }
@@ -24,36 +25,21 @@ export interface EstimateClientOptions {
 
 export function estimateClient(opts: EstimateClientOptions): EstimateCall {
   const url = new URL('/v1/estimates/precise', opts.baseUrl).href;
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${opts.token}` };
   return async (body) => {
     const t0 = performance.now();
     try {
-      const res = await request(url, {
-        method: 'POST',
-        dispatcher: opts.dispatcher,
-        headers,
-        body: JSON.stringify(body),
-        headersTimeout: opts.timeoutMs,
-        bodyTimeout: opts.timeoutMs,
-      });
-      const text = await res.body.text();
+      const res = await postJson(url, body, opts);
       const ms = performance.now() - t0;
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = undefined;
-      }
-      if (res.statusCode !== 200) {
+      if (res.status !== 200) {
         // The error body's code (STORE_NOT_FOUND, OVERLOADED, ...) says more than the status alone.
-        const code = (json as { code?: unknown } | undefined)?.code;
+        const code = (res.json as { code?: unknown } | undefined)?.code;
         return {
           kind: 'failed',
-          reason: `http_${res.statusCode}${typeof code === 'string' ? ` ${code}` : ''}`,
+          reason: `http_${res.status}${typeof code === 'string' ? ` ${code}` : ''}`,
           ms,
         };
       }
-      const parsed = PreciseEstimateResponse.safeParse(json);
+      const parsed = PreciseEstimateResponse.safeParse(res.json);
       if (!parsed.success) return { kind: 'failed', reason: 'bad_body', ms };
       return { kind: parsed.data.degraded ? 'degraded' : 'answered', source: parsed.data.source, ms };
     } catch (err) {

@@ -5,7 +5,8 @@
  * offline, so it should not) and how far Geo's distance is from the dataset's.
  */
 import { FeaturesPairsResponse, GEO_MAX_BATCH } from '@eta/contracts';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { postJson } from './http.ts';
 import type { PlannedOrder } from './plan.ts';
 
 export interface GeoCheck {
@@ -32,18 +33,10 @@ export async function checkWithGeo(
   let maxDistanceErrorM = 0;
   for (let i = 0; i < orders.length; i += GEO_MAX_BATCH) {
     const chunk = orders.slice(i, i + GEO_MAX_BATCH);
-    const res = await request(url, {
-      method: 'POST',
-      dispatcher,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ pairs: chunk.map((o) => ({ origin: o.origin, destination: o.destination })) }),
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
-    const text = await res.body.text();
-    if (res.statusCode !== 200)
-      throw new Error(`Geo ${url} answered ${res.statusCode}: ${text.slice(0, 300)}`);
-    const body = FeaturesPairsResponse.parse(JSON.parse(text));
+    const pairs = chunk.map((o) => ({ origin: o.origin, destination: o.destination }));
+    const res = await postJson(url, { pairs }, { dispatcher, timeoutMs });
+    if (res.status !== 200) throw new Error(`Geo ${url} answered ${res.status}: ${res.text.slice(0, 300)}`);
+    const body = FeaturesPairsResponse.parse(res.json);
     for (const item of body.results) {
       const order = chunk[item.index];
       if (order === undefined) throw new Error(`Geo answered index ${item.index} of ${chunk.length}`);

@@ -14,9 +14,10 @@ import {
   prefixedTopic,
   type OrderEvent,
 } from '@eta/contracts';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { classifyError } from '../errors.ts';
 import type { EventsPackage } from './events-package.ts';
+import { postJson } from './http.ts';
 
 /** One try at sending a batch. */
 export type SendResult =
@@ -62,30 +63,22 @@ export function httpSink(opts: HttpSinkOptions): EventSink {
     name: 'http',
     async send(events) {
       try {
-        const res = await request(url, {
-          method: 'POST',
-          dispatcher: opts.dispatcher,
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${opts.token}` },
-          body: JSON.stringify({ events }),
-          headersTimeout: opts.timeoutMs,
-          bodyTimeout: opts.timeoutMs,
-        });
-        const text = await res.body.text();
-        if (res.statusCode === 202 || res.statusCode === 200) {
-          const parsed = OrderEventsResponse.safeParse(safeJson(text));
+        const res = await postJson(url, { events }, opts);
+        if (res.status === 202 || res.status === 200) {
+          const parsed = OrderEventsResponse.safeParse(res.json);
           if (parsed.success) return { ok: true, accepted: parsed.data.accepted };
           return {
             ok: false,
             retry: false,
-            error: `http_${res.statusCode}: unexpected body ${text.slice(0, 200)}`,
+            error: `http_${res.status}: unexpected body ${res.text.slice(0, 200)}`,
           };
         }
         const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
         return {
           ok: false,
-          retry: RETRY_STATUSES.has(res.statusCode),
+          retry: RETRY_STATUSES.has(res.status),
           ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-          error: `http_${res.statusCode}: ${text.slice(0, 200)}`,
+          error: `http_${res.status}: ${res.text.slice(0, 200)}`,
         };
       } catch (err) {
         const kind = classifyError(err);
@@ -94,14 +87,6 @@ export function httpSink(opts: HttpSinkOptions): EventSink {
     },
     async close() {},
   };
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 export interface KafkaSinkOptions {
@@ -200,11 +185,6 @@ export class EventQueue {
   /** Resolves once everything pushed so far was sent or given up on. */
   async drain(): Promise<void> {
     while (this.#running !== null) await this.#running;
-  }
-
-  async close(): Promise<void> {
-    await this.drain();
-    await this.#sink.close();
   }
 
   figures(): SinkFigures {
