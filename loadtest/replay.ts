@@ -6,7 +6,7 @@
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseReplayArgs, USAGE, type ReplayOptions } from './lib/replay/options.ts';
-import { formatReport, runFailed } from './lib/replay/report.ts';
+import { formatReport, runFailed, type ReplayReport } from './lib/replay/report.ts';
 import { runReplay } from './lib/replay/replay.ts';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -30,12 +30,19 @@ async function main(argv: readonly string[]): Promise<number> {
     stop.abort();
     process.once('SIGINT', () => process.exit(130));
   });
-  const report = await runReplay(opts, {
-    root,
-    env: process.env,
-    signal: stop.signal,
-    log: (line) => console.error(line),
-  });
+  let report: ReplayReport;
+  try {
+    report = await runReplay(opts, {
+      root,
+      env: process.env,
+      signal: stop.signal,
+      log: (line) => console.error(line),
+    });
+  } catch (err) {
+    // Geo not answering, no broker, no dataset: say what, without a stack trace.
+    console.error(`replay failed: ${(err as Error).message}`);
+    return 1;
+  }
   if (opts.json) console.log(JSON.stringify(report, null, 2));
   else console.log(formatReport(report));
   return runFailed(report) ? 1 : 0;
