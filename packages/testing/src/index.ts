@@ -299,6 +299,7 @@ export async function createTestKafka(options: TestKafkaOptions = {}): Promise<T
 // ------------------------------------------------------------------------------- Ports and processes
 
 export { freePort } from './ports.ts';
+export { kafkaLibsDir, startKafkaBroker, type KafkaBroker, type KafkaBrokerOptions } from './kafka-broker.ts';
 export { startPrivateRedis, type PrivateRedis } from './private-redis.ts';
 export {
   SERVICE_NODE_OPTIONS,
