@@ -6,6 +6,7 @@ import { createLiveRedis } from './adapters/redis.ts';
 import type { Config } from './config.ts';
 import { loadGeoIndex, type GeoIndex } from './domain/index.ts';
 import { registerFeatureRoutes } from './http/features.ts';
+import { registerLiveRoutes } from './http/live.ts';
 import { registerRegionRoutes } from './http/regions.ts';
 
 export const SERVICE_NAME = 'geo';
@@ -39,8 +40,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<GeoA
     openapi: {
       description:
         'Seoul geodata in memory: the gu, administrative dong and H3 cell of a point, and the features of ' +
-        'a store-customer pair (distances, regions, live per-dong statistics) for the delivery-time models. ' +
-        'Called by vendor-bff inside the cluster; no credentials.',
+        'a store-customer pair (distances, regions) for the delivery-time models. Live per-dong statistics ' +
+        'are read only when asked for: `live: true` in a features body, or ' +
+        '`GET /v1/regions/dongs/{code}/live`; otherwise each live block says `not-requested`. ' +
+        'Called inside the cluster (vendor-bff, operators); no credentials.',
     },
   });
 
@@ -75,6 +78,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<GeoA
 
     registerRegionRoutes(app, { index });
     registerFeatureRoutes(app, { index, live });
+    registerLiveRoutes(app, { index, live });
     return app as GeoApp;
   } catch (err) {
     await app.close();

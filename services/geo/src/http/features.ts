@@ -31,6 +31,12 @@ export interface FeatureRoutesDeps {
 }
 
 const OUTSIDE: LiveDongFeatures = Object.freeze({ available: false, reason: 'outside-service-area' });
+const NOT_REQUESTED: LiveDongFeatures = Object.freeze({ available: false, reason: 'not-requested' });
+/** The live block of every pair of a call that did not send `live: true`: nothing was read for it. */
+const NOT_REQUESTED_BLOCK: PairFeatures['live'] = Object.freeze({
+  origin: NOT_REQUESTED,
+  destination: NOT_REQUESTED,
+});
 
 function liveOf(r: DomainRegion, live: ReadonlyMap<string, LiveDongFeatures>): LiveDongFeatures {
   if (r.dong === undefined) return OUTSIDE;
@@ -38,7 +44,8 @@ function liveOf(r: DomainRegion, live: ReadonlyMap<string, LiveDongFeatures>): L
   return live.get(r.dong.code) ?? OUTSIDE;
 }
 
-function toPair(f: DomainPair, live: ReadonlyMap<string, LiveDongFeatures>): PairFeatures {
+/** `live` undefined: the call did not ask for live statistics, and none were read. */
+function toPair(f: DomainPair, live: ReadonlyMap<string, LiveDongFeatures> | undefined): PairFeatures {
   return {
     distanceM: f.distanceM,
     roadDistanceM: f.roadDistanceM,
@@ -48,7 +55,10 @@ function toPair(f: DomainPair, live: ReadonlyMap<string, LiveDongFeatures>): Pai
     sameDong: f.sameDong,
     sameGu: f.sameGu,
     crossesHanRiver: f.crossesHanRiver,
-    live: { origin: liveOf(f.origin, live), destination: liveOf(f.destination, live) },
+    live:
+      live === undefined
+        ? NOT_REQUESTED_BLOCK
+        : { origin: liveOf(f.origin, live), destination: liveOf(f.destination, live) },
   };
 }
 
@@ -57,21 +67,25 @@ function addDong(codes: Set<string>, r: DomainRegion): void {
 }
 
 /**
- * Reads the live statistics of every dong of `pairs` at once and answers each pair at its place in the
- * request (`at[k]` is where `pairs[k]` was asked).
+ * Answers each pair at its place in the request (`at[k]` is where `pairs[k]` was asked). With `wantLive`
+ * the live statistics of every dong of `pairs` are read first, at once; without it, none are.
  */
 async function placeFeatures(
   results: FeaturesBatchItem[],
   pairs: readonly DomainPair[],
   at: readonly number[],
   live: LiveStore,
+  wantLive: boolean,
 ): Promise<void> {
-  const codes = new Set<string>();
-  for (const p of pairs) {
-    addDong(codes, p.origin);
-    addDong(codes, p.destination);
+  let liveByDong: ReadonlyMap<string, LiveDongFeatures> | undefined;
+  if (wantLive) {
+    const codes = new Set<string>();
+    for (const p of pairs) {
+      addDong(codes, p.origin);
+      addDong(codes, p.destination);
+    }
+    liveByDong = await live.read([...codes]);
   }
-  const liveByDong = await live.read([...codes]);
   for (let k = 0; k < pairs.length; k++) {
     const i = at[k]!;
     results[i] = { index: i, features: toPair(pairs[k]!, liveByDong) };
@@ -123,6 +137,8 @@ export function registerFeatureRoutes(app: ServiceApp, deps: FeatureRoutesDeps):
       } catch (err) {
         throw toHttpError(err, 'body');
       }
+      // The live statistics cost a Redis round trip (or an L1 lookup); read them only when asked.
+      if (request.body.live !== true) return toPair(f, undefined);
       const codes = new Set<string>();
       addDong(codes, f.origin);
       addDong(codes, f.destination);
@@ -167,7 +183,7 @@ export function registerFeatureRoutes(app: ServiceApp, deps: FeatureRoutesDeps):
       } catch (err) {
         throw toHttpError(err, 'body');
       }
-      await placeFeatures(results, pairs, validAt, live);
+      await placeFeatures(results, pairs, validAt, live, body.live === true);
       return { sharedEnd, results, errors };
     },
   );
@@ -178,7 +194,7 @@ export function registerFeatureRoutes(app: ServiceApp, deps: FeatureRoutesDeps):
     async (request) => {
       const items = request.body.pairs;
       // Each pair is checked and computed on its own, so a bad one (or one the domain refuses) is answered
-      // in its place; the live statistics of every dong of the call are then read once.
+      // in its place; the live statistics of every dong of the call are then read once, if asked for.
       const results = new Array<FeaturesBatchItem>(items.length);
       const pairs: DomainPair[] = [];
       const pairAt: number[] = [];
@@ -202,7 +218,7 @@ export function registerFeatureRoutes(app: ServiceApp, deps: FeatureRoutesDeps):
         pairAt.push(i);
       }
 
-      await placeFeatures(results, pairs, pairAt, live);
+      await placeFeatures(results, pairs, pairAt, live, request.body.live === true);
       return { results, errors };
     },
   );

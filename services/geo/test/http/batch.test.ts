@@ -12,7 +12,8 @@ afterAll(async () => {
 });
 
 const batch = (payload: unknown) => postJson(app, '/v1/features/batch', payload);
-const single = (origin: unknown, destination: unknown) => singleFeatures(app, origin, destination);
+const single = (origin: unknown, destination: unknown, live?: boolean) =>
+  singleFeatures(app, origin, destination, live);
 
 /** Points spread over Seoul, deterministic. */
 function seoulPoints(n: number) {
@@ -35,6 +36,28 @@ describe('POST /v1/features/batch', () => {
       expect(featuresOf(res.results[i])).toEqual(await single(PLACES.cityHall, d));
     }
     expect(featuresOf(res.results[1]).destination).toMatchObject({ dong: { name: '잠실6동' } });
+  });
+
+  it('reads no live statistics unless asked; with live: true, answers each point as /v1/features does', async () => {
+    const destinations = [PLACES.hongikStation, PLACES.busanStation];
+    const plain = FeaturesBatchResponse.parse((await batch({ origin: PLACES.cityHall, destinations })).body);
+    for (const r of plain.results) {
+      expect(featuresOf(r).live).toEqual({
+        origin: { available: false, reason: 'not-requested' },
+        destination: { available: false, reason: 'not-requested' },
+      });
+    }
+    const { status, body } = await batch({ origin: PLACES.cityHall, destinations, live: true });
+    expect(status).toBe(200);
+    const asked = FeaturesBatchResponse.parse(body);
+    for (const [i, d] of destinations.entries()) {
+      expect(featuresOf(asked.results[i])).toEqual(await single(PLACES.cityHall, d, true));
+    }
+    expect(featuresOf(asked.results[0]).live.origin).toEqual({ available: false, reason: 'no-redis' });
+    expect(featuresOf(asked.results[1]).live.destination).toEqual({
+      available: false,
+      reason: 'outside-service-area',
+    });
   });
 
   it('turns the pairs around for a customer and a list of stores', async () => {
@@ -124,6 +147,7 @@ describe('POST /v1/features/batch: bad requests are a 400 naming the field', () 
       { origin: PLACES.cityHall, destinations: { lat: 37.5, lng: 127 } },
       'body.destinations',
     ],
+    ['live a string', { origin: PLACES.cityHall, destinations: [], live: 'true' }, 'body.live'],
   ])('%s', async (_case, payload, field) => {
     const { status, body } = await batch(payload);
     expect(status).toBe(400);

@@ -51,8 +51,34 @@ describe('POST /v1/features', () => {
     });
   });
 
-  it('says so when live statistics cannot exist: no Redis configured', async () => {
-    const { body } = await features({ origin: PLACES.cityHall, destination: PLACES.hongikStation });
+  it('reads no live statistics unless asked: each live block says not-requested', async () => {
+    for (const payload of [
+      { origin: PLACES.cityHall, destination: PLACES.hongikStation },
+      { origin: PLACES.cityHall, destination: PLACES.hongikStation, live: false },
+    ]) {
+      const { status, body } = await features(payload);
+      expect(status).toBe(200);
+      expect(FeaturesResponse.parse(body).live).toEqual({
+        origin: { available: false, reason: 'not-requested' },
+        destination: { available: false, reason: 'not-requested' },
+      });
+    }
+  });
+
+  it('answers the same geometry with and without live: true; only the live block differs', async () => {
+    const pair = { origin: PLACES.cityHall, destination: PLACES.jamsilStation };
+    const plain = FeaturesResponse.parse((await features(pair)).body);
+    const asked = FeaturesResponse.parse((await features({ ...pair, live: true })).body);
+    expect({ ...asked, live: plain.live }).toEqual(plain);
+    expect(asked.live).not.toEqual(plain.live);
+  });
+
+  it('says so when live statistics are asked for and cannot exist: no Redis configured', async () => {
+    const { body } = await features({
+      origin: PLACES.cityHall,
+      destination: PLACES.hongikStation,
+      live: true,
+    });
     expect(FeaturesResponse.parse(body).live).toEqual({
       origin: { available: false, reason: 'no-redis' },
       destination: { available: false, reason: 'no-redis' },
@@ -71,7 +97,11 @@ describe('POST /v1/features', () => {
   });
 
   it('answers a destination outside Seoul without a region and says why it has no live block', async () => {
-    const { status, body } = await features({ origin: PLACES.cityHall, destination: PLACES.busanStation });
+    const { status, body } = await features({
+      origin: PLACES.cityHall,
+      destination: PLACES.busanStation,
+      live: true,
+    });
     expect(status).toBe(200);
     const f = FeaturesResponse.parse(body);
     expect(f.destination).toEqual({ inServiceArea: false, h3: expect.any(Object) });
@@ -114,6 +144,9 @@ describe('POST /v1/features: bad input is a 400 naming the field', () => {
     ],
     ['swapped coordinates', { origin: { lat: 126.97, lng: 37.56 }, destination: ok }, 'body.origin.lat'],
     ['a body that is an array', [ok, ok], 'body'],
+    ['live a string', { origin: ok, destination: ok, live: 'true' }, 'body.live'],
+    ['live a number', { origin: ok, destination: ok, live: 1 }, 'body.live'],
+    ['live null', { origin: ok, destination: ok, live: null }, 'body.live'],
   ])('%s', async (_case, payload, field) => {
     const { status, body } = await features(payload);
     expect(status).toBe(400);

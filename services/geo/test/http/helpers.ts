@@ -62,9 +62,16 @@ export async function postJson(app: GeoApp, url: string, payload: unknown) {
   return { status: res.statusCode, body: res.json<unknown>() };
 }
 
-/** What `/v1/features` answers for one pair: the reference the batch and pairs routes are held to. */
-export async function singleFeatures(app: GeoApp, origin: unknown, destination: unknown) {
-  const res = await postJson(app, '/v1/features', { origin, destination });
+/**
+ * What `/v1/features` answers for one pair: the reference the batch and pairs routes are held to. `live`
+ * is sent only when given, so the default is the call without the flag.
+ */
+export async function singleFeatures(app: GeoApp, origin: unknown, destination: unknown, live?: boolean) {
+  const res = await postJson(app, '/v1/features', {
+    origin,
+    destination,
+    ...(live === undefined ? {} : { live }),
+  });
   expect(res.status).toBe(200);
   return FeaturesResponse.parse(res.body);
 }

@@ -17,7 +17,7 @@ interface Document {
 
 /**
  * Whether `value` satisfies `schema`, for the keywords Geo's request schemas use (type, minimum, maximum,
- * pattern, properties, required, oneOf). A query value is text: `type: number` admits the text of a JSON
+ * pattern, maxLength, properties, required, oneOf). A query value is text: `type: number` admits the text of a JSON
  * number, as a client serializing the parameter would write it.
  */
 function admits(schema: Schema, value: unknown, query = false): boolean {
@@ -30,6 +30,7 @@ function admits(schema: Schema, value: unknown, query = false): boolean {
   }
   if (type === 'number' && (typeof v !== 'number' || !Number.isFinite(v))) return false;
   if (type === 'string' && typeof v !== 'string') return false;
+  if (type === 'boolean' && typeof v !== 'boolean') return false;
   if (type === 'object' && (typeof v !== 'object' || v === null || Array.isArray(v))) return false;
   if (type === 'array' && !Array.isArray(v)) return false;
   if (typeof v === 'number') {
@@ -38,6 +39,9 @@ function admits(schema: Schema, value: unknown, query = false): boolean {
   }
   if (typeof v === 'string' && typeof schema['pattern'] === 'string') {
     if (!new RegExp(schema['pattern'], 'u').test(v)) return false;
+  }
+  if (typeof v === 'string' && typeof schema['maxLength'] === 'number') {
+    if ([...v].length > schema['maxLength']) return false;
   }
   if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
     const object = v as Record<string, unknown>;
@@ -111,6 +115,59 @@ describe('Geo as its OpenAPI document describes it', () => {
       for (const body of bodies) {
         const res = await app.inject({ method: 'POST', url: '/v1/features/batch', payload: body });
         expect({ body, status: res.statusCode }).toEqual({ body, status: admits(schema, body) ? 200 : 400 });
+      }
+    });
+  });
+
+  describe('the live flag of the features bodies', () => {
+    const pair = { origin: PLACES.cityHall, destination: PLACES.hongikStation };
+    const flags = [true, false, undefined, 'true', 1, 0, null, {}, []];
+    const cases = [
+      { path: '/v1/features', body: (live: unknown) => ({ ...pair, live }) },
+      {
+        path: '/v1/features/batch',
+        body: (live: unknown) => ({ origin: pair.origin, destinations: [pair.destination], live }),
+      },
+      { path: '/v1/features/pairs', body: (live: unknown) => ({ pairs: [pair], live }) },
+    ];
+
+    it.each(cases)(
+      '$path: the document admits exactly the flags the route accepts',
+      async ({ path, body }) => {
+        const schema = doc.paths[path]!['post']!.requestBody!.content['application/json']!.schema;
+        for (const live of flags) {
+          const payload = live === undefined ? JSON.parse(JSON.stringify(body(live))) : body(live);
+          const res = await app.inject({ method: 'POST', url: path, payload });
+          const documented = admits(schema, payload);
+          expect({ live, status: res.statusCode }).toEqual({ live, status: documented ? 200 : 400 });
+        }
+      },
+    );
+  });
+
+  describe('the dong code of /v1/regions/dongs/{code}/live', () => {
+    it('the document admits exactly the codes the route takes (a code of no dong is a 404, not a 400)', async () => {
+      const param = doc.paths['/v1/regions/dongs/{code}/live']!['get']!.parameters!.find(
+        (p) => p.name === 'code',
+      )!;
+      expect(param).toMatchObject({ in: 'path', required: true });
+      const codes = [
+        '1114055000',
+        '1199999999',
+        '0000000000',
+        '11140',
+        '11140550001',
+        'abcdefghij',
+        '１１１４０５５０００',
+      ];
+      for (const code of codes) {
+        const res = await app.inject(`/v1/regions/dongs/${encodeURIComponent(code)}/live`);
+        const documented = admits(param.schema, code);
+        expect({ code, documented, status: res.statusCode }).toEqual({
+          code,
+          documented,
+          status: documented ? (code === '1114055000' ? 200 : 404) : 400,
+        });
       }
     });
   });

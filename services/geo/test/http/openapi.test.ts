@@ -54,6 +54,7 @@ describe('GET /openapi.json', () => {
     expect(expected).toEqual(
       expect.arrayContaining([
         'get /v1/regions/lookup',
+        'get /v1/regions/dongs/{code}/live',
         'post /v1/features',
         'post /v1/features/batch',
         'post /v1/features/pairs',
@@ -87,6 +88,22 @@ describe('GET /openapi.json', () => {
     const features = doc.paths['/v1/features']!['post']!;
     expect(Object.keys(features.responses).sort()).toEqual(['200', '400', '413', '415', '500', '503', '504']);
     expect(features.requestBody?.content['application/json']).toBeDefined();
+    const dongLive = doc.paths['/v1/regions/dongs/{code}/live']!['get']!;
+    expect(dongLive.parameters?.map((p) => [p.in, p.name, p.required])).toEqual([['path', 'code', true]]);
+    expect(Object.keys(dongLive.responses)).toEqual(expect.arrayContaining(['200', '400', '404']));
+  });
+
+  it('documents the optional live flag of every features body, a boolean off by default', () => {
+    for (const path of ['/v1/features', '/v1/features/batch', '/v1/features/pairs']) {
+      const schema = doc.paths[path]!['post']!.requestBody!.content['application/json'] as {
+        schema: { properties: Record<string, { type?: string; description?: string }>; required?: string[] };
+      };
+      expect(schema.schema.properties['live'], path).toMatchObject({
+        type: 'boolean',
+        description: expect.stringContaining('not-requested'),
+      });
+      expect(schema.schema.required ?? [], path).not.toContain('live');
+    }
   });
 
   it('answers empty and good calls with a status and media type it documents', async () => {
@@ -111,6 +128,27 @@ describe('GET /openapi.json', () => {
         path: '/v1/features',
         url: '/v1/features',
         payload: { origin: PLACES.hongikStation, destination: PLACES.cityHall },
+        status: 200,
+      },
+      {
+        method: 'GET',
+        path: '/v1/regions/dongs/{code}/live',
+        url: '/v1/regions/dongs/1114055000/live',
+        payload: undefined,
+        status: 200,
+      },
+      {
+        method: 'GET',
+        path: '/v1/regions/dongs/{code}/live',
+        url: '/v1/regions/dongs/1199999999/live',
+        payload: undefined,
+        status: 404,
+      },
+      {
+        method: 'POST',
+        path: '/v1/features',
+        url: '/v1/features',
+        payload: { origin: PLACES.hongikStation, destination: PLACES.cityHall, live: true },
         status: 200,
       },
       {

@@ -23,7 +23,8 @@ afterAll(async () => {
 
 const pairsOn = (a: GeoApp, payload: unknown) => postJson(a, '/v1/features/pairs', payload);
 const pairs = (payload: unknown) => pairsOn(app, payload);
-const single = (origin: unknown, destination: unknown) => singleFeatures(app, origin, destination);
+const single = (origin: unknown, destination: unknown, live?: boolean) =>
+  singleFeatures(app, origin, destination, live);
 
 /** Pairs spread over Seoul (and a few beyond it), deterministic, every origin and destination different. */
 function spreadPairs(n: number) {
@@ -55,17 +56,46 @@ describe('POST /v1/features/pairs', () => {
       origin: { dong: { name: '명동' } },
       destination: { dong: { name: '잠실6동' } },
       crossesHanRiver: true,
+      // Not asked for (no `live: true`): nothing read, whatever the end.
       live: {
-        origin: { available: false, reason: 'no-redis' },
-        destination: { available: false, reason: 'no-redis' },
+        origin: { available: false, reason: 'not-requested' },
+        destination: { available: false, reason: 'not-requested' },
       },
     });
     expect(featuresOf(res.results[1]).origin).toMatchObject({ dong: { name: '서교동' } });
     expect(featuresOf(res.results[2]).live.destination).toEqual({
       available: false,
-      reason: 'outside-service-area',
+      reason: 'not-requested',
     });
     expect(featuresOf(res.results[3])).toMatchObject({ distanceM: 0, sameDong: true });
+  });
+
+  it('with live: true, answers each pair as /v1/features with live: true does', async () => {
+    const list = [
+      { origin: PLACES.cityHall, destination: PLACES.jamsilStation },
+      { origin: PLACES.jamsilStation, destination: PLACES.busanStation },
+    ];
+    const { status, body } = await pairs({ live: true, pairs: list });
+    expect(status).toBe(200);
+    const res = FeaturesPairsResponse.parse(body);
+    for (const [i, p] of list.entries()) {
+      expect(featuresOf(res.results[i])).toEqual(await single(p.origin, p.destination, true));
+    }
+    // No Redis here: the blocks say why they are empty, which is not `not-requested`.
+    expect(featuresOf(res.results[0]).live.origin).toEqual({ available: false, reason: 'no-redis' });
+    expect(featuresOf(res.results[1]).live.destination).toEqual({
+      available: false,
+      reason: 'outside-service-area',
+    });
+  });
+
+  it('refuses a live flag that is not a boolean, for the whole call', async () => {
+    const { status, body } = await pairs({
+      live: 'yes',
+      pairs: [{ origin: PLACES.cityHall, destination: PLACES.jamsilStation }],
+    });
+    expect(status).toBe(400);
+    expect(ErrorBody.parse(body).details?.map((d) => d.path)).toEqual(['body.live']);
   });
 
   it(`answers ${GEO_MAX_BATCH} different pairs, the limit, each in its own place`, async () => {

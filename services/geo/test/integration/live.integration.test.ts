@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  DongLiveResponse,
   FeaturesBatchResponse,
   FeaturesPairsResponse,
   FeaturesResponse,
@@ -62,8 +63,13 @@ function stats(ageMs: number, over: Partial<LiveDongStats> = {}): LiveDongStats 
   };
 }
 
+/** `/v1/features` asking for the live block (`live: true`); without it Geo reads none (below). */
 async function features(a: GeoApp, origin: object, destination: object) {
-  const res = await a.inject({ method: 'POST', url: '/v1/features', payload: { origin, destination } });
+  const res = await a.inject({
+    method: 'POST',
+    url: '/v1/features',
+    payload: { origin, destination, live: true },
+  });
   expect(res.statusCode).toBe(200);
   return FeaturesResponse.parse(res.json());
 }
@@ -166,7 +172,7 @@ describe('live region features from Redis', () => {
     const res = await a.inject({
       method: 'POST',
       url: '/v1/features/batch',
-      payload: { origin: PLACES.cityHall, destinations },
+      payload: { origin: PLACES.cityHall, destinations, live: true },
     });
     expect(res.statusCode).toBe(200);
     const body = FeaturesBatchResponse.parse(res.json());
@@ -205,7 +211,11 @@ describe('live region features of /v1/features/pairs', () => {
             },
           },
     );
-    const res = await a.inject({ method: 'POST', url: '/v1/features/pairs', payload: { pairs: list } });
+    const res = await a.inject({
+      method: 'POST',
+      url: '/v1/features/pairs',
+      payload: { pairs: list, live: true },
+    });
     expect(res.statusCode).toBe(200);
     const body = FeaturesPairsResponse.parse(res.json());
     expect(body.errors).toBe(0);
@@ -234,6 +244,37 @@ describe('live region features of /v1/features/pairs', () => {
       const r = body.results[i];
       expect(r && 'features' in r ? r.features : r).toEqual(await features(a, p.origin, p.destination));
     }
+  });
+});
+
+describe('GET /v1/regions/dongs/:code/live (operators)', () => {
+  async function dongLive(a: GeoApp, code: string) {
+    const res = await a.inject({ method: 'GET', url: `/v1/regions/dongs/${code}/live` });
+    expect(res.statusCode).toBe(200);
+    return DongLiveResponse.parse(res.json());
+  }
+
+  it('answers the written statistics with their age, no-data and stale, as a features call with live: true does', async () => {
+    await writeLiveDongStats(redis, MYEONGDONG, stats(42_000), { namespace });
+    await writeLiveDongStats(redis, SEOGYO, stats(310_000), { namespace });
+    const a = await app();
+    const myeongdong = await dongLive(a, MYEONGDONG);
+    expect(myeongdong).toMatchObject({ dong: { code: MYEONGDONG, name: '명동' }, gu: { name: '중구' } });
+    expect(myeongdong.live).toEqual({
+      available: true,
+      avgDeliveryMinutes20m: 27.5,
+      deliveries20m: 14,
+      ordersInFlight: 9,
+      updatedAt: new Date(clock - 42_000).toISOString(),
+      ageSeconds: 42,
+    });
+    expect((await dongLive(a, JAMSIL6)).live).toEqual({ available: false, reason: 'no-data' });
+    expect((await dongLive(a, SEOGYO)).live).toEqual({ available: false, reason: 'stale', ageSeconds: 310 });
+    // The same read as the features routes: a features call asking for the block answers it alike.
+    expect((await features(a, PLACES.cityHall, PLACES.hongikStation)).live).toEqual({
+      origin: myeongdong.live,
+      destination: { available: false, reason: 'stale', ageSeconds: 310 },
+    });
   });
 });
 

@@ -20,7 +20,7 @@ async function liveOrigin(): Promise<LiveDongFeatures> {
   const res = await app.inject({
     method: 'POST',
     url: '/v1/features',
-    payload: { origin: PLACES.cityHall, destination: PLACES.cityHall },
+    payload: { origin: PLACES.cityHall, destination: PLACES.cityHall, live: true },
   });
   expect(res.statusCode).toBe(200);
   return FeaturesResponse.parse(res.json()).live.origin;
