@@ -292,7 +292,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Serv
     sharedDb = data.db;
   }
 
-  if (routes.events) await addEventsRole(app, config, { verifier, name, bus, db: sharedDb, now: deps.now });
+  if (routes.events) {
+    await addEventsRole(app, config, { verifier, name, bus, db: sharedDb ?? deps.db, now: deps.now });
+  }
 
   return app;
 }

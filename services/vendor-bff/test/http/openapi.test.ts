@@ -81,16 +81,20 @@ const ADMIN = [
   'put /v1/stores/{id}/settings',
   'get /v1/stores/{id}/settings/history',
   'get /v1/stores/{id}/preview',
+  'get /v1/stores/{id}/accuracy',
+  'get /v1/accuracy',
   'get /admin',
   'get /admin/{*}',
 ];
+const EVENTS = ['post /v1/events/orders'];
 const KIT = ['get /livez', 'get /readyz', 'get /metrics', 'get /openapi.json'];
 
 describe.each([
   ['precise', [ESTIMATES[0]!]],
   ['rough', [ESTIMATES[1]!]],
   ['admin', ADMIN],
-  ['all', [...ESTIMATES, ...ADMIN]],
+  ['events', EVENTS],
+  ['all', [...ESTIMATES, ...ADMIN, ...EVENTS]],
 ] as const)('ROLE=%s: GET /openapi.json', (role, own) => {
   let app: ServiceApp;
   let doc: Document;
@@ -130,8 +134,9 @@ describe.each([
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
         const key = `${method} ${path}`;
-        if (ESTIMATES.includes(key)) expect(op.security, key).toEqual([{ serviceBearer: [] }]);
-        else if (key.startsWith('get /admin')) expect(op.security, key).toBeUndefined();
+        if (ESTIMATES.includes(key) || EVENTS.includes(key)) {
+          expect(op.security, key).toEqual([{ serviceBearer: [] }]);
+        } else if (key.startsWith('get /admin')) expect(op.security, key).toBeUndefined();
         else if (ADMIN.includes(key)) expect(op.security, key).toEqual([{ ownerBearer: [] }]);
         else expect(op.security, key).toBeUndefined();
       }

@@ -163,6 +163,7 @@ describe.each(MODES)('%s', (_name, chunked) => {
     expect(bodyRoutes.map((r) => r.key).sort()).toEqual([
       'POST /v1/estimates/precise',
       'POST /v1/estimates/rough',
+      'POST /v1/events/orders',
       'PUT /v1/stores/:id/settings',
     ]);
     for (const route of bodyRoutes) {

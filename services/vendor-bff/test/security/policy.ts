@@ -69,6 +69,11 @@ const ACCESS: Record<string, Row> = {
   'PUT /v1/stores/:id/settings':           [u401,     u401,        f403,      u401,        h404,      ok,   ok],
   'GET /v1/stores/:id/settings/history':   [u401,     u401,        f403,      u401,        h404,      ok,   ok],
   'GET /v1/stores/:id/preview':            [u401,     u401,        f403,      u401,        h404,      ok,   ok],
+  'GET /v1/stores/:id/accuracy':           [u401,     u401,        f403,      u401,        h404,      ok,   ok],
+  // Every store's accuracy: operators only; an owner is known and refused (403), whatever stores they own.
+  'GET /v1/accuracy':                      [u401,     u401,        f403,      u401,        f403,      f403, ok],
+  // Order-events ingest (ROLE events): the estimate API's service credentials.
+  'POST /v1/events/orders':                [u401,     ok,          ok,        ok,          u401,      u401, u401],
   // The admin web's static files (ROLE admin): public; the page signs in against the API.
   'GET /admin':                            [ok,       ok,          ok,        ok,          ok,        ok,   ok],
   'GET /admin/*':                          [ok,       ok,          ok,        ok,          ok,        ok,   ok],
@@ -101,6 +106,26 @@ const PROBES: Record<string, Probe> = {
   },
   'GET /v1/stores/:id/settings/history': { url: `/v1/stores/${OWN_STORE}/settings/history`, ok: 200 },
   'GET /v1/stores/:id/preview': { url: `/v1/stores/${OWN_STORE}/preview`, ok: 200 },
+  'GET /v1/stores/:id/accuracy': { url: `/v1/stores/${OWN_STORE}/accuracy`, ok: 200 },
+  'GET /v1/accuracy': { url: '/v1/accuracy', ok: 200 },
+  'POST /v1/events/orders': {
+    url: '/v1/events/orders',
+    payload: {
+      events: [
+        {
+          eventId: '0190a0a0-0000-7000-8000-000000000001',
+          schemaVersion: 1,
+          type: 'created',
+          occurredAt: '2026-12-06T10:00:00Z',
+          orderId: 'authz-probe-1',
+          storeId: OWN_STORE,
+          dongCode: '1111051500',
+          orderedAt: '2026-12-06T10:00:00Z',
+        },
+      ],
+    },
+    ok: 202,
+  },
   'GET /admin': { url: '/admin', ok: 308 },
   'GET /admin/*': { url: '/admin/stores/1/history', ok: 200 },
 };
