@@ -110,12 +110,20 @@ export async function seedStores(env: Record<string, string>, count: number): Pr
   });
 }
 
-/** A token from `pnpm dev:token` (vendor-bff's CLI, the committed dev key); the BFF needs AUTH_DEV_KEYS=true. */
+/**
+ * A token from `pnpm dev:token` (vendor-bff's CLI, the committed dev key); the BFF needs AUTH_DEV_KEYS=true.
+ * An owner of some stores, an operator, or a calling service (the estimate API and the order-events ingest).
+ */
 export async function devToken(
-  who: { stores: readonly number[] } | { operator: true },
+  who: { stores: readonly number[] } | { operator: true } | { service: string },
   sub: string,
 ): Promise<string> {
-  const args = 'stores' in who ? ['--store', who.stores.join(',')] : ['--operator'];
+  const args =
+    'stores' in who
+      ? ['--store', who.stores.join(',')]
+      : 'service' in who
+        ? ['--service', who.service]
+        : ['--operator'];
   const out = await runNode(['src/cli/dev-token.ts', ...args, '--sub', sub, '--ttl', '60'], { cwd: BFF_DIR });
   return out.trim();
 }
