@@ -139,14 +139,15 @@ describe('accuracy chart option', () => {
       ['custom', 'Promised range', 0],
       ['scatter', 'Promised', 0],
       ['scatter', 'Actual', 0],
-      ['bar', 'Average error by hour ordered', 1],
+      ['custom', 'Average error by hour ordered', 1],
     ]);
     expect(series[ACCURACY_SERIES.range]?.data).toEqual(m.band);
     expect(series[ACCURACY_SERIES.predicted]?.data).toEqual(m.predicted);
     expect(series[ACCURACY_SERIES.actual]?.data).toEqual(m.actual);
+    // Each hour's bar spans that hour: [start, end, error].
     expect(series[ACCURACY_SERIES.hourlyMae]?.data).toEqual([
-      [m.dayStart + 12.5 * HOUR, 2],
-      [m.dayStart + 23.5 * HOUR, 8],
+      [m.dayStart + 12 * HOUR, m.dayStart + 13 * HOUR, 2],
+      [m.dayStart + 23 * HOUR, m.dayStart + 24 * HOUR, 8],
     ]);
   });
 

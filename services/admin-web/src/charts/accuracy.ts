@@ -15,6 +15,7 @@ export interface AccuracyColors {
 export const ACCURACY_SERIES = { range: 0, predicted: 1, actual: 2, hourlyMae: 3 } as const;
 
 const THREE_HOURS = 3 * 3_600_000;
+const HALF_HOUR = 1_800_000;
 /** Pixels at the left of both grids, so their time axes line up exactly (containLabel would differ). */
 const GRID_LEFT = 44;
 
@@ -50,6 +51,19 @@ export function accuracyChartOption(intl: IntlShape, model: AccuracyModel, color
       type: 'line',
       shape: { x1, y1, x2, y2 },
       style: { stroke: colors.predicted, lineWidth: 4, opacity: 0.3, lineCap: 'round' },
+    };
+  };
+
+  // The hour's mean error as a bar over that hour (a bar series would widen a value axis past min/max
+  // to make room for its bars, and the two grids' time axes would no longer line up).
+  const renderHourBar: CustomSeriesRenderItem = (_params, api) => {
+    const [x1 = 0, top = 0] = api.coord([Number(api.value(0)), Number(api.value(2))]);
+    const [x2 = 0, bottom = 0] = api.coord([Number(api.value(1)), 0]);
+    const gap = Math.min(2, (x2 - x1) / 6);
+    return {
+      type: 'rect',
+      shape: { x: x1 + gap, y: top, width: Math.max(1, x2 - x1 - 2 * gap), height: bottom - top },
+      style: { fill: colors.error, opacity: 0.8 },
     };
   };
 
@@ -151,12 +165,14 @@ export function accuracyChartOption(intl: IntlShape, model: AccuracyModel, color
         z: 4,
       },
       {
-        type: 'bar',
+        type: 'custom',
         name: names.hourlyMae,
         xAxisIndex: 1,
         yAxisIndex: 1,
-        data: model.hours.map((h) => [h.at, Math.round(h.maeMinutes * 10) / 10]),
-        barMaxWidth: 14,
+        // [hour start, hour end, mean absolute error]
+        data: model.hours.map((h) => [h.at - HALF_HOUR, h.at + HALF_HOUR, Math.round(h.maeMinutes * 10) / 10]),
+        encode: { x: [0, 1], y: 2 },
+        renderItem: renderHourBar,
         itemStyle: { color: colors.error, opacity: 0.8 },
       },
     ],

@@ -1,4 +1,4 @@
-import type { BarSeriesOption, CustomSeriesOption, LineSeriesOption, ScatterSeriesOption } from 'echarts/charts';
+import type { CustomSeriesOption, LineSeriesOption, ScatterSeriesOption } from 'echarts/charts';
 import type {
   GridComponentOption,
   LegendComponentOption,
@@ -10,7 +10,6 @@ import type { ComposeOption } from 'echarts/core';
 export type ChartOption = ComposeOption<
   | LineSeriesOption
   | ScatterSeriesOption
-  | BarSeriesOption
   | CustomSeriesOption
   | GridComponentOption
   | LegendComponentOption

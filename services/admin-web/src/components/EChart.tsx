@@ -1,4 +1,4 @@
-import { BarChart, CustomChart, LineChart, ScatterChart } from 'echarts/charts';
+import { CustomChart, LineChart, ScatterChart } from 'echarts/charts';
 import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
 import { init, use } from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
@@ -7,16 +7,7 @@ import type { ChartOption } from '../charts/types.ts';
 
 // Only what the preview and accuracy charts draw (charts/types.ts): the full echarts build is several
 // times larger.
-use([
-  LineChart,
-  ScatterChart,
-  BarChart,
-  CustomChart,
-  GridComponent,
-  LegendComponent,
-  TooltipComponent,
-  CanvasRenderer,
-]);
+use([LineChart, ScatterChart, CustomChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
 
 export interface EChartProps {
   readonly option: ChartOption;
