@@ -39,6 +39,27 @@ export function requireEnv(
 }
 
 /**
+ * Reads a value until `ok` holds for it (every `everyMs`), then returns it; throws with the last value
+ * read after `timeoutMs`. For tests that wait for a condition instead of racing a deadline.
+ */
+export async function pollUntil<T>(
+  read: () => Promise<T>,
+  ok: (value: T) => boolean,
+  timeoutMs: number,
+  everyMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms; last read ${JSON.stringify(value)}`);
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/**
  * A short id unique across parallel test files and runs: lowercase letters and digits only, so it is
  * valid unquoted in a Postgres identifier, a Redis key and a Kafka topic name.
  */
