@@ -23,7 +23,10 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['{packages,services}/*/test/**/*.integration.test.ts'],
+          include: [
+            '{packages,services}/*/test/**/*.integration.test.ts',
+            'loadtest/test/**/*.integration.test.ts',
+          ],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },
