@@ -43,6 +43,8 @@ const direct = `t${uniqueId()}.`;
 const topics: Record<string, number> = {
   [`${viaBff}orders`]: 3,
   [`${viaBff}predictions`]: 1,
+  [`${viaBff}orders.dlq`]: 1,
+  [`${viaBff}predictions.dlq`]: 1,
   [`${direct}orders`]: 3,
 };
 const received: Received[] = [];
@@ -79,6 +81,9 @@ beforeAll(async () => {
           ML_TIMEOUT_MS: '5000',
           KAFKA_BROKERS: k.brokers.join(','),
           KAFKA_TOPIC_PREFIX: viaBff,
+          // The BFF's own consumers read the replay back from Kafka (ROLE=all does so only when asked
+          // while KAFKA_BROKERS is set), for the live accuracy compared below.
+          EVENT_CONSUMERS: 'on',
         },
       },
     });
@@ -108,6 +113,23 @@ afterAll(async () => {
   await k?.admin.deleteTopics({ topics: Object.keys(topics), timeout: 10_000 }).catch(() => undefined);
   await k?.cleanup();
 });
+
+/** A dev-key token as the README mints one (`pnpm -s dev:token ...`), for the run command's BFF. */
+async function devToken(args: readonly string[]): Promise<string> {
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'services', 'vendor-bff', 'src', 'cli', 'dev-token.ts'), ...args],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`dev-token exited ${code}`);
+  return stdout.trim();
+}
 
 /** Runs `node loadtest/replay.ts` as a user would; resolves with its exit code, report and stderr. */
 async function replay(
@@ -221,6 +243,50 @@ describe('pnpm replay against the running suite', () => {
         const mine = precise().filter((p) => p.orderId === order.orderId);
         expect(mine, order.orderId).toHaveLength(1);
         expect(mine[0]!.storeId).toBe(order.storeId);
+      }
+
+      // Live accuracy, as the BFF's consumers computed it from the replay, equals an offline computation
+      // from the same predictions and the delivered events read back here: per store and Seoul day, the
+      // model's p50 (else the shown minutes) against the actual minutes, both in whole thousandths.
+      const mm = (x: number) => Math.round(x * 1000);
+      const delivered = onTopic(`${viaBff}orders`)
+        .map((m) => OrderEvent.parse(m.value))
+        .flatMap((e) => (e.type === 'delivered' ? [e] : []));
+      const groups = new Map<
+        string,
+        { storeId: number; date: string; rows: [number, number, number, number][] }
+      >();
+      for (const d of delivered) {
+        const p = precise().find((x) => x.orderId === d.orderId)!;
+        const model = p.model !== null && p.quantiles !== null;
+        const date = new Date(Date.parse(d.orderedAt) + 9 * 3_600_000).toISOString().slice(0, 10);
+        const key = `${d.storeId}/${date}`;
+        const g = groups.get(key) ?? { storeId: d.storeId, date, rows: [] };
+        g.rows.push([
+          mm(model ? p.quantiles!.p50 : p.shownMinutes),
+          mm(model ? p.quantiles!.p10 : p.shownRange.low),
+          mm(model ? p.quantiles!.p90 : p.shownRange.high),
+          mm(d.actualMinutes),
+        ]);
+        groups.set(key, g);
+      }
+      const operator = await devToken(['--operator']);
+      for (const g of groups.values()) {
+        const n = g.rows.length;
+        const r = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+        const expected = {
+          orders: n,
+          maeMinutes: r(g.rows.reduce((s, [p, , , a]) => s + Math.abs(p - a), 0) / n / 1000, 3),
+          biasMinutes: r(g.rows.reduce((s, [p, , , a]) => s + (p - a), 0) / n / 1000, 3),
+          coverage: r(g.rows.filter(([, lo, hi, a]) => a >= lo && a <= hi).length / n, 4),
+        };
+        const url = `${suite!.bff.origin}/v1/stores/${g.storeId}/accuracy?date=${g.date}`;
+        const day = async () => {
+          const res = await fetch(url, { headers: { authorization: `Bearer ${operator}` } });
+          return res.status === 200 ? ((await res.json()) as { day: typeof expected }).day : null;
+        };
+        await expect.poll(async () => (await day())?.orders, { timeout: 60_000, interval: 200 }).toBe(n);
+        expect(await day(), url).toEqual(expected);
       }
     },
   );
