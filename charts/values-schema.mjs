@@ -215,6 +215,9 @@ const bffEnv = {
   TRUST_MESH_IDENTITY_HEADER: str({ pattern: '^[A-Za-z0-9-]{1,100}$' }),
   ADMIN_RATE_LIMIT_PER_MINUTE: envInt(1, 1000000),
   ADMIN_RATE_LIMIT_BURST: envInt(1, 100000),
+  // The estimate API's limit per calling service, per pod; 0 = off (auth/config.ts).
+  SERVICE_RATE_LIMIT_PER_SECOND: envInt(0, 10000000),
+  SERVICE_RATE_LIMIT_BURST: envInt(1, 10000000),
   ADMIN_WEB_DIR: str({ minLength: 1 }),
   // config.ts (ROLE, GEO_URL and ML_PROXY_URL are the chart's)
   ESTIMATE_BUDGET_MS: envInt(1, 10000),
@@ -246,6 +249,17 @@ const bffEnv = {
   EVENTS_LINGER_MS: envInt(0, 10000),
   EVENTS_MAX_BATCH: envInt(1, 10000),
   EVENTS_SEND_TIMEOUT_MS: envInt(100, 120000),
+  // The event consumers (ROLE=events): whether a process runs them (auto = on for ROLE=events, and for
+  // ROLE=all only on the in-process bus), their group on `orders` and `predictions`, how long they keep
+  // receipts and unjoined halves, and the live statistics they write where Geo reads them.
+  EVENT_CONSUMERS: envEnum(['auto', 'on', 'off']),
+  EVENTS_CONSUMER_GROUP: str({ pattern: '^[a-zA-Z0-9._-]{1,200}$' }),
+  EVENTS_RECEIPT_RETENTION_HOURS: envInt(1, 720),
+  ACCURACY_JOIN_WINDOW_HOURS: envInt(1, 168),
+  ACCURACY_RETENTION_DAYS: envInt(1, 3650),
+  LIVE_STATS_INTERVAL_MS: envInt(100, 600000),
+  // Geo's GEO_LIVE_KEY_NAMESPACE (charts/suite fails the render when the two differ).
+  LIVE_STATS_NAMESPACE: str({ maxLength: 100 }),
 };
 
 const geoEnv = {
@@ -351,8 +365,8 @@ const vendorBff = {
       tls: listOf(obj({ secretName: str(), hosts: listOf(str()) })),
     }),
     migrations,
-    // Only the three deployable roles (ROLE=all is for local runs and tests): a misspelt role fails.
-    roles: obj({ default: roleRef, precise: roleRef, rough: roleRef, admin: roleRef }),
+    // Only the deployable roles (ROLE=all is for local runs and tests): a misspelt role fails.
+    roles: obj({ default: roleRef, precise: roleRef, rough: roleRef, admin: roleRef, events: roleRef }),
   }),
 };
 

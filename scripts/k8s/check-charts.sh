@@ -105,6 +105,10 @@ mutant() { # chart, file under charts/, sed expression: the unit tests of chart 
 }
 expect_failure "unit tests catch a role merge that skips false" \
   mutant vendor-bff lib/templates/_merge.tpl 's/{{- $_ := set $base $k $v -}}/{{- if $v }}{{ $_ := set $base $k $v }}{{ end -}}/'
+expect_failure "unit tests catch a role left out of the roles the chart renders (events)" \
+  mutant vendor-bff vendor-bff/templates/_helpers.tpl 's/precise rough admin events/precise rough admin/'
+expect_failure "unit tests catch the events role reachable by the estimate clients" \
+  mutant vendor-bff vendor-bff/values.yaml 's/eta.dev\/events-client: "true"/eta.dev\/estimate-client: "true"/'
 expect_failure "unit tests catch a prescaler Role granting more than it names" \
   mutant suite suite/templates/prescale.yaml 's/^      - horizontalpodautoscalers$/      - horizontalpodautoscalers\n      - deployments/'
 expect_failure "unit tests catch a ScaledObject without the slow scale-down" \

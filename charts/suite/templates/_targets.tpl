@@ -2,6 +2,11 @@
 The scaling targets of the suite, keyed by the ids the values use (prescale.schedules[].minReplicas,
 keda.windows[].desiredReplicas, placeholders.pools[].workload):
   vendor-bff-precise, vendor-bff-rough, vendor-bff-admin, geo, ml-proxy
+and vendor-bff-events, which the values cannot name (the schema leaves it out: it has no HPA by default,
+a consumer group's useful size is its partition count) but which is here so that NOTES.txt and the
+cross-chart checks see it, and so that KEDA mode still scales it if its autoscaling is turned on
+(the subchart renders no HPA in KEDA mode; without a ScaledObject its Deployment, which then has no
+spec.replicas, would fall to one pod).
 Each: enabled, name (of its Deployment and HPA), namespace, appName, component, poolLabelKey and settings
 (the workload settings the subchart renders with: a BFF role merged over roles.default, or geo's /
 ml-proxy's values). Names and settings come from the subcharts' own templates (vendor-bff.role,
@@ -16,7 +21,7 @@ marked disabled. Prints JSON.
 {{- $bff := index .Values "vendor-bff" | default dict -}}
 {{- $bffOn := ne (toString $bff.enabled) "false" -}}
 {{- $bffRoot := dict "Values" $bff "Release" .Release "Chart" (dict "Name" "vendor-bff") -}}
-{{- range $role := list "precise" "rough" "admin" -}}
+{{- range $role := list "precise" "rough" "admin" "events" -}}
 {{- $id := printf "vendor-bff-%s" $role -}}
 {{- if $bffOn -}}
 {{- $s := include "vendor-bff.role" (dict "root" $bffRoot "role" $role) | fromJson -}}

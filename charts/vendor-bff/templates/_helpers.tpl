@@ -1,5 +1,5 @@
 {{/* The roles this chart can deploy, in render order (ROLE=all is for local runs and tests only). */}}
-{{- define "vendor-bff.roleNames" -}}precise rough admin{{- end -}}
+{{- define "vendor-bff.roleNames" -}}precise rough admin events{{- end -}}
 
 {{/*
 One role's settings: roles.default with roles.<role> laid over it (lib.merge), and its namespace resolved.
