@@ -178,3 +178,29 @@ resource "datadog_monitor" "live_redis_down" {
   include_tags        = true
   tags                = concat(var.tags, ["env:${var.env}", "slo:freshness"])
 }
+
+# vendor-bff's events role: events_dead_lettered_total{topic,reason} counts the events its consumers copied
+# to <topic>.dlq instead of handling them (undecodable, an unknown schema version, or refused by the
+# handler for good). Nothing is lost (the copy can be replayed), but the live statistics and accuracy go
+# without them, and a burst means a producer and the consumers disagree on a schema. Per topic; silent
+# until the events role runs with its consumers on.
+resource "datadog_monitor" "dead_lettered" {
+  name    = "[${var.env}] ETA events on {{topic.name}}: more than ${var.dead_lettered_critical_count} dead-lettered"
+  type    = "query alert"
+  query   = "sum(${var.events_window}):sum:${local.ns}.events_dead_lettered.count{${local.filter}} by {topic}.as_count() > ${var.dead_lettered_critical_count}"
+  message = <<-EOT
+    The events role's consumers in ${var.env} sent more than ${var.dead_lettered_critical_count} events of {{topic.name}} to {{topic.name}}.dlq over ${var.events_window}.
+    Why: ${local.ns}.events_dead_lettered.count by reason, and the x-dlq-* headers of the dead-letter copies; what was handled: ${local.ns}.events_consumed.count by outcome.
+    ${local.notify}
+  EOT
+
+  monitor_thresholds {
+    critical = var.dead_lettered_critical_count
+    warning  = var.dead_lettered_warning_count
+  }
+
+  require_full_window = false
+  notify_no_data      = false
+  include_tags        = true
+  tags                = concat(var.tags, ["env:${var.env}", "events:dead-letter"])
+}

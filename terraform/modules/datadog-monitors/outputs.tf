@@ -8,6 +8,7 @@ output "monitor_ids" {
       fallback_share    = datadog_monitor.fallback_share.id
       feature_freshness = datadog_monitor.feature_freshness.id
       live_redis_down   = datadog_monitor.live_redis_down.id
+      dead_lettered     = datadog_monitor.dead_lettered.id
     },
   )
 }

@@ -126,3 +126,26 @@ variable "freshness_window" {
   type        = string
   default     = "last_15m"
 }
+
+variable "dead_lettered_critical_count" {
+  description = "Alert when the events role dead-letters more than this many events of one topic within events_window."
+  type        = number
+  default     = 100
+}
+
+variable "dead_lettered_warning_count" {
+  description = "Warn when the events role dead-letters more than this many events of one topic within events_window (0: any)."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.dead_lettered_warning_count >= 0
+    error_message = "dead_lettered_warning_count must not be negative."
+  }
+}
+
+variable "events_window" {
+  description = "Evaluation window of the events monitors."
+  type        = string
+  default     = "last_15m"
+}

@@ -132,12 +132,16 @@ module "workload_identity" {
   name_prefix = "eta"
 
   services = {
+    # One account for the service, bound to each role's own ServiceAccount: every role, the events role's
+    # consumers included, reads and writes the same Postgres and Redis (deploy/values/<env>.yaml annotate
+    # them all through roles.default).
     vendor-bff = {
-      description = "vendor-bff, all three roles: Postgres (Cloud SQL) and Redis"
+      description = "vendor-bff, every role (precise, rough, admin, events): Postgres (Cloud SQL) and Redis"
       kubernetes_service_accounts = [
         { namespace = local.namespace, name = "${local.release}-vendor-bff-precise" },
         { namespace = local.namespace, name = "${local.release}-vendor-bff-rough" },
         { namespace = var.admin_namespace, name = "${local.release}-vendor-bff-admin" },
+        { namespace = local.namespace, name = "${local.release}-vendor-bff-events" },
       ]
       project_roles = ["roles/cloudsql.client"]
       secrets = {
@@ -158,7 +162,8 @@ module "workload_identity" {
       description                 = "prescaler: Kubernetes API only (RBAC in the chart), no Google API"
       kubernetes_service_accounts = [{ namespace = local.namespace, name = "${local.release}-prescaler" }]
     }
-    # Not built yet (a later issue): the Kafka consumer that writes BigQuery, and the model trainer.
+    # Not built yet (a later issue): the Kafka consumer that writes BigQuery (not vendor-bff's events role,
+    # which writes Postgres and Redis as vendor-bff), and the model trainer.
     events-consumer = {
       description                 = "events consumer and BigQuery sink (future)"
       kubernetes_service_accounts = [{ namespace = local.namespace, name = "${local.release}-events-consumer" }]
