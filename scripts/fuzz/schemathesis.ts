@@ -101,6 +101,10 @@ async function devToken(...args: string[]): Promise<string> {
 }
 
 async function startAll(): Promise<Map<SuiteService, SpawnedService>> {
+  // As the run command starts them: the test command's KAFKA_BROKERS (exported for the Kafka tests) would
+  // point the BFF at a broker without its topics, and the order-events ingest would answer its documented
+  // 503 to every valid call instead of the contract under test. Without it the in-process bus stands in.
+  delete process.env['KAFKA_BROKERS'];
   // The BFF needs Geo and the ML proxy whatever is fuzzed; they are cheap to start.
   const needed = new Set<SuiteService>(targets);
   if (needed.has('vendor-bff')) {
