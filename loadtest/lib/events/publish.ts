@@ -1,6 +1,6 @@
 /**
  * Publishing a stream of events to a topic as fast as the broker takes them, before a consumer starts:
- * batches of `batchSize`, a few sends in flight, through @eta/events' producer (idempotent, acks from all
+ * batches of `batchSize`, one send in flight, through @eta/events' producer (idempotent, acks from all
  * in-sync replicas, every event validated against the topic's schema before it leaves).
  */
 import type { EventsProducer } from '../replay/events-package.ts';
@@ -17,7 +17,9 @@ export interface PublishOptions<T> {
 /** Resolves with the count published once the broker acknowledged every batch; rejects on the first failure. */
 export async function publishAll<T>(opts: PublishOptions<T>): Promise<number> {
   const size = opts.batchSize ?? 1_000;
-  const limit = opts.inFlight ?? 4;
+  // One send at a time: kafkajs' idempotent producer with several sends in flight to one partition gets
+  // "out of order sequence number" from the broker (seen on the first full run of `consumers`).
+  const limit = opts.inFlight ?? 1;
   const pending = new Set<Promise<void>>();
   let failure: unknown;
   let count = 0;
