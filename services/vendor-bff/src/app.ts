@@ -240,11 +240,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Serv
     if (routes.precise || routes.rough) {
       const perSecond = config.SERVICE_RATE_LIMIT_PER_SECOND;
       const authenticate = serviceAuthHook(
-        createServiceAuthenticator({
-          tokens: config.SERVICE_TOKENS ?? [],
-          verifier,
-          meshHeader: config.TRUST_MESH_IDENTITY_HEADER,
-        }),
+        serviceCredential(config, verifier),
         perSecond > 0
           ? createRateLimiter({
               perMinute: perSecond * 60,
@@ -299,6 +295,15 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Serv
   return app;
 }
 
+/** The estimate API's service credential (static tokens, service JWTs, a mesh identity): also the ingest's. */
+function serviceCredential(config: Config, verifier: ReturnType<typeof createTokenVerifier>) {
+  return createServiceAuthenticator({
+    tokens: config.SERVICE_TOKENS ?? [],
+    verifier,
+    meshHeader: config.TRUST_MESH_IDENTITY_HEADER,
+  });
+}
+
 /**
  * The `events` role: the order-events ingest, and (consumersOn) the consumers of `orders` and
  * `predictions` with the live-statistics writer. Its database is the process's (ROLE=all) or its own.
@@ -321,13 +326,7 @@ async function addEventsRole(
   });
   registerOrderEventRoutes(app, {
     ingest,
-    authenticate: serviceAuthHook(
-      createServiceAuthenticator({
-        tokens: config.SERVICE_TOKENS ?? [],
-        verifier: opts.verifier,
-        meshHeader: config.TRUST_MESH_IDENTITY_HEADER,
-      }),
-    ),
+    authenticate: serviceAuthHook(serviceCredential(config, opts.verifier)),
     security: estimateSecurity(config),
   });
   app.addHook('onClose', async () => {

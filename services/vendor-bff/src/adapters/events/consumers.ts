@@ -246,8 +246,6 @@ export function openEventConsumers(config: Config, opts: EventConsumersOptions):
   let joining: Promise<void> | undefined;
   let wake: (() => void) | undefined;
   const timers: NodeJS.Timeout[] = [];
-  let writing: Promise<number> | undefined;
-  let pruning: Promise<void> | undefined;
 
   async function writeLiveStats(): Promise<number> {
     const redis = opts.redis;
@@ -263,26 +261,18 @@ export function openEventConsumers(config: Config, opts: EventConsumersOptions):
     return stats.size;
   }
 
-  // A timer's run never overlaps the previous one, and a failure is logged and tried again next time.
-  function every(ms: number, name: string, run: () => Promise<unknown>): void {
+  // A timer's run never overlaps the previous one; a failure is logged by `run` and tried again next time.
+  const inFlight = new Set<Promise<unknown>>();
+  function every(ms: number, run: () => Promise<unknown>): void {
+    let running: Promise<unknown> | undefined;
     const timer = setInterval(() => {
-      if (name === 'live' && writing === undefined) {
-        writing = (run() as Promise<number>)
-          .catch((err: unknown) => {
-            opts.log.warn({ err }, 'live dong statistics: write failed; retrying at the next interval');
-            return 0;
-          })
-          .finally(() => {
-            writing = undefined;
-          });
-      } else if (name === 'prune' && pruning === undefined) {
-        pruning = run()
-          .then((pruned) => opts.log.info({ pruned }, 'event consumers: state pruned'))
-          .catch((err: unknown) => opts.log.warn({ err }, 'event consumers: prune failed'))
-          .finally(() => {
-            pruning = undefined;
-          });
-      }
+      if (running !== undefined) return;
+      const p = run().finally(() => {
+        running = undefined;
+        inFlight.delete(p);
+      });
+      running = p;
+      inFlight.add(p);
     }, ms);
     timer.unref();
     timers.push(timer);
@@ -294,8 +284,18 @@ export function openEventConsumers(config: Config, opts: EventConsumersOptions):
     start() {
       if (state !== 'new') throw new Error(`event consumers cannot start: they are ${state}`);
       state = 'joining';
-      if (opts.redis !== undefined) every(config.LIVE_STATS_INTERVAL_MS, 'live', writeLiveStats);
-      every(PRUNE_EVERY_MS, 'prune', () => prune(opts.db, retention, now()));
+      if (opts.redis !== undefined) {
+        every(config.LIVE_STATS_INTERVAL_MS, () =>
+          writeLiveStats().catch((err: unknown) =>
+            opts.log.warn({ err }, 'live dong statistics: write failed; retrying at the next interval'),
+          ),
+        );
+      }
+      every(PRUNE_EVERY_MS, () =>
+        prune(opts.db, retention, now())
+          .then((pruned) => opts.log.info({ pruned }, 'event consumers: state pruned'))
+          .catch((err: unknown) => opts.log.warn({ err }, 'event consumers: prune failed')),
+      );
       // Joining waits for the broker as long as it takes (a consumer that cannot join has nothing to do;
       // the pod stays unready, it does not crash-loop); after the first join the client reconnects itself.
       joining = (async () => {
@@ -337,7 +337,7 @@ export function openEventConsumers(config: Config, opts: EventConsumersOptions):
       state = 'closed';
       for (const t of timers) clearInterval(t);
       wake?.();
-      await Promise.allSettled([writing, pruning, joining]);
+      await Promise.allSettled([...inFlight, joining]);
       await subscriber?.close();
       await deadLetter?.close();
     },
