@@ -30,6 +30,7 @@ export {
   type KafkaConsumerOptions,
   type KafkaProducerOptions,
 } from './kafka.ts';
+export { openThreadedProducer, type ThreadedProducer, type ThreadedProducerOptions } from './threaded.ts';
 export { createEventBus, type EventBus, type EventBusOptions } from './bus.ts';
 export {
   createBufferedPublisher,

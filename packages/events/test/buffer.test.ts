@@ -155,6 +155,24 @@ describe('buffered publisher', () => {
     await pub.close();
   });
 
+  it('with validate: false sends what it is given unchecked, but still refuses an event with no key', async () => {
+    const fake = fakeProducer();
+    const m = counters();
+    const pub = publisher(fake, m, { validate: false });
+    expect(pub.offer(A, ev(1))).toBe(true);
+    // Not an integer: the schema would refuse it; unchecked, it goes (the consumer dead-letters it).
+    expect(pub.offer(A, { key: 'x', value: { n: 1.5 } })).toBe(true);
+    expect(pub.offer(A, { key: '', value: { n: 2 } })).toBe(false);
+    // A value JSON cannot encode is dropped as invalid, never thrown at the caller.
+    const loop: { n: number; self?: unknown } = { n: 4 };
+    loop.self = loop;
+    expect(pub.offer(A, { key: 'y', value: loop })).toBe(false);
+    await pub.flush();
+    expect(fake.sent.map((s) => s.n)).toEqual([1, 1.5]);
+    expect(counts(m).dropped).toEqual({ 'a/invalid': 2 });
+    await pub.close();
+  });
+
   it('drops a batch the producer rejected (send-failed) and sends the next one', async () => {
     const fake = fakeProducer();
     const m = counters();

@@ -3,13 +3,7 @@
  * publisher in front of a Kafka producer (KAFKA_BROKERS) or the in-process bus (embedded defaults), and
  * its metrics. The estimate path only ever calls `offer()`, which never waits and never throws.
  */
-import {
-  PrecisePrediction,
-  PREDICTIONS_TOPIC,
-  prefixedTopic,
-  RoughPrediction,
-  type PredictionEvent,
-} from '@eta/contracts';
+import { PREDICTIONS_TOPIC, prefixedTopic, type PredictionEvent } from '@eta/contracts';
 import {
   createBufferedPublisher,
   createEventBus,
@@ -18,7 +12,7 @@ import {
   type EventLog,
   type EventProducer,
   newEventId,
-  openProducer,
+  openThreadedProducer,
 } from '@eta/events';
 import type { Registry } from 'prom-client';
 import type { Config } from '../../config.ts';
@@ -57,7 +51,9 @@ export function openPredictionLog(config: Config, opts: PredictionLogOptions): P
   let producer: EventProducer;
   let owned: EventProducer | undefined;
   if (brokers !== undefined) {
-    producer = owned = openProducer({
+    // On its own thread: kafkajs encodes and checksums every record on the thread that sends (12-35 µs a
+    // message), which on this one would be the estimate path's (docs/adr/0006-event-consumers.md).
+    producer = owned = openThreadedProducer({
       brokers,
       clientId: opts.clientId,
       log: opts.log,
@@ -76,19 +72,17 @@ export function openPredictionLog(config: Config, opts: PredictionLogOptions): P
     maxBytes: config.EVENTS_BUFFER_MAX_BYTES,
     lingerMs: config.EVENTS_LINGER_MS,
     maxBatch: config.EVENTS_MAX_BATCH,
+    // Built by typed code (domain/predictions.ts, whose every kind of answer its tests check against the
+    // schema) and validated again by every consumer, which dead-letters a bad one: checking each here would
+    // cost the estimate path more than building the event does.
+    validate: false,
     metrics,
     log: opts.log,
   });
-  // Each event is validated against its own kind's schema rather than the topic's union: the same check
-  // (the union picks that schema by `kind`), without the dispatch, on a path that runs for every answer.
-  const precise = { name: topic.name, schema: PrecisePrediction };
-  const rough = { name: topic.name, schema: RoughPrediction };
   const log = new PredictionLog({
     sink: {
       offer: (event: PredictionEvent) => {
-        const key = topic.keyOf(event);
-        if (event.kind === 'precise') buffer.offer(precise, { key, value: event });
-        else buffer.offer(rough, { key, value: event });
+        buffer.offer(topic, { key: topic.keyOf(event), value: event });
       },
     },
     newId: newEventId,
