@@ -234,6 +234,22 @@ beforeAll(async () => {
     '--timeout',
     '5m',
   ]);
+  // A Deployment whose replicas an HPA owns has no spec.replicas, so it starts at 1 and `helm --wait` is
+  // satisfied by that one pod; the HPA controller raises it to minReplicas moments later. Every test below
+  // starts from the settled state, as an SRE watching the rollout would: each such Deployment at its floor.
+  for (const hpa of rendered.filter((o) => o.kind === 'HorizontalPodAutoscaler')) {
+    const target = hpa.spec.scaleTargetRef.name as string;
+    const ns = hpa.metadata.namespace ?? NS;
+    await until(
+      `${target} ready at its HPA floor`,
+      () => getJson(['get', 'deployment', target, '-n', ns]),
+      (d) =>
+        d.spec.replicas >= (hpa.spec.minReplicas ?? 1) &&
+        d.status?.readyReplicas === d.spec.replicas &&
+        d.status?.updatedReplicas === d.spec.replicas,
+      180_000,
+    );
+  }
 }, 20 * 60_000);
 
 afterAll(async () => {
