@@ -364,13 +364,37 @@ async function main(): Promise<number> {
     const me = await http(port, '/v1/me', { token });
     if (me.status !== 200) fail(`/v1/me: ${me.status} ${me.text.slice(0, 200)}`);
   };
-  const bff = (role: string, requests: ((port: number) => Promise<void>)[], what: string) =>
+  // The prediction log's Kafka producer runs on a worker thread started from a file of @eta/events: that the
+  // image has it and the thread runs there is seen from the thread's own log line (the broker the test
+  // command starts; the topic need not exist for the producer to connect).
+  const kafka = process.env['KAFKA_BROKERS'];
+  const producerThread = async (r: Result, container: string) => {
+    const deadline = performance.now() + 30_000;
+    for (;;) {
+      const logs = await podman(['logs', container]);
+      const line = logs
+        .split('\n')
+        .find((l) => l.includes('"thread":"kafka-producer"') && l.includes('Kafka producer connected'));
+      if (line !== undefined) break;
+      if (performance.now() > deadline)
+        fail(`no producer thread connected to ${kafka}:\n${await logsOf(container)}`);
+      await sleep(200);
+    }
+    r.checks.push(`prediction log: Kafka producer thread connected to ${kafka}`);
+  };
+  const bff = (
+    role: string,
+    requests: ((port: number) => Promise<void>)[],
+    what: string,
+    extra: { env?: Record<string, string>; after?: (r: Result, container: string) => Promise<void> } = {},
+  ) =>
     check(`vendor-bff ROLE=${role}`, image('vendor-bff'), async (r, img) => {
       if (!geo || !ml) fail('needs the geo and ml-proxy containers');
-      const s = await startServer(r, img, bffEnv(role));
+      const s = await startServer(r, img, { ...bffEnv(role), ...extra.env });
       if (role === 'all') await checkConfinement(r, s.container);
       for (const request of requests) await request(s.port);
       r.checks.push(what);
+      await extra.after?.(r, s.container);
       await stopGracefully(r, s.container);
     });
   await bff(
@@ -378,7 +402,20 @@ async function main(): Promise<number> {
     [precise, rough, adminWeb],
     'precise and rough estimates from the model, admin web and API',
   );
-  await bff('precise', [precise], 'precise estimate from the model');
+  await bff(
+    'precise',
+    [precise],
+    'precise estimate from the model',
+    kafka === undefined
+      ? {}
+      : {
+          env: {
+            KAFKA_BROKERS: kafka,
+            KAFKA_TOPIC_PREFIX: `images-check-${randomBytes(4).toString('hex')}.`,
+          },
+          after: producerThread,
+        },
+  );
   await bff('rough', [rough], 'rough estimates');
   await bff('admin', [adminWeb], 'admin web (index and assets) and /v1/me');
 
