@@ -25,10 +25,14 @@ export {
   createProducer,
   EventProducerUnavailableError,
   EventSendTimeoutError,
+  KAFKA_SASL_MECHANISMS,
   openProducer,
   type KafkaClientOptions,
   type KafkaConsumerOptions,
   type KafkaProducerOptions,
+  type KafkaSasl,
+  type KafkaSaslMechanism,
+  type KafkaTls,
 } from './kafka.ts';
 export { openThreadedProducer, type ThreadedProducer, type ThreadedProducerOptions } from './threaded.ts';
 export { createEventBus, type EventBus, type EventBusOptions } from './bus.ts';

@@ -6,11 +6,13 @@
 import {
   type Consumer,
   Kafka,
+  type KafkaConfig,
   type KafkaMessage,
   type LogEntry,
   logLevel,
   Partitioners,
   type Producer,
+  type SASLOptions,
 } from 'kafkajs';
 import { type z } from 'zod';
 import { DeadLetterError, type ReceivedMessage, routeToDeadLetter } from './dlq.ts';
@@ -32,10 +34,65 @@ import {
 
 const utf8 = new TextDecoder();
 
+/** SASL mechanisms the brokers may ask for (Confluent Cloud's API keys are PLAIN over TLS). */
+export const KAFKA_SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export type KafkaSaslMechanism = (typeof KAFKA_SASL_MECHANISMS)[number];
+
+/** SASL credentials: an API key and secret on Confluent Cloud. */
+export interface KafkaSasl {
+  readonly mechanism: KafkaSaslMechanism;
+  readonly username: string;
+  /** Never logged: not by this file, and kafkajs logs only whether SASL is on. */
+  readonly password: string;
+}
+
+/** TLS to the brokers beyond Node's defaults. */
+export interface KafkaTls {
+  /** PEM certificate(s) to trust instead of Node's root CAs (a private CA); unset = Node's root CAs. */
+  readonly ca?: string;
+  /** Default true; false accepts any certificate (never in a deployment). */
+  readonly rejectUnauthorized?: boolean;
+}
+
+/**
+ * Every field is plain data (strings, booleans, arrays) but `log`: the options minus `log` survive
+ * structured cloning (a worker thread's workerData), so nothing here may become a function or a class.
+ */
 export interface KafkaClientOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly log: EventLog;
+  /** TLS to the brokers: true trusts Node's root CAs (Confluent Cloud); an object sets more. Default off. */
+  readonly ssl?: boolean | KafkaTls;
+  /** SASL authentication; unset = none (a local broker). */
+  readonly sasl?: KafkaSasl;
+}
+
+/** The ssl and sasl settings as kafkajs takes them (copies, never the caller's objects). */
+function security({
+  ssl,
+  sasl,
+}: Pick<KafkaClientOptions, 'ssl' | 'sasl'>): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  const out: Pick<KafkaConfig, 'ssl' | 'sasl'> = {};
+  if (ssl !== undefined && ssl !== false) {
+    out.ssl =
+      ssl === true
+        ? true
+        : {
+            ...(ssl.ca !== undefined ? { ca: ssl.ca } : {}),
+            ...(ssl.rejectUnauthorized !== undefined ? { rejectUnauthorized: ssl.rejectUnauthorized } : {}),
+          };
+  }
+  if (sasl !== undefined) {
+    // Checked here as well as by the services' config: the options may arrive untyped (workerData).
+    if (!(KAFKA_SASL_MECHANISMS as readonly string[]).includes(sasl.mechanism)) {
+      throw new TypeError(`unknown SASL mechanism; expected one of ${KAFKA_SASL_MECHANISMS.join(', ')}`);
+    }
+    if (!sasl.username || !sasl.password) throw new TypeError('SASL needs a username and a password');
+    // A copy: kafkajs keeps its authenticator (a function) on the object it was given.
+    out.sasl = { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } as SASLOptions;
+  }
+  return out;
 }
 
 interface ClientTuning {
@@ -46,11 +103,18 @@ interface ClientTuning {
 
 // kafkajs logs through its own logger; route it into ours so its lines are JSON with the service's
 // context, and keep it at WARN because INFO reports every rebalance step.
-function kafkaClient({ brokers, clientId, log }: KafkaClientOptions, tuning: ClientTuning = {}): Kafka {
+function kafkaClient(options: KafkaClientOptions, tuning: ClientTuning = {}): Kafka {
+  const { brokers, clientId, log } = options;
   if (brokers.length === 0) throw new TypeError('at least one Kafka broker is required');
+  const secured = security(options);
+  if (secured.sasl?.mechanism === 'plain' && secured.ssl === undefined) {
+    // Fine on a test broker; anywhere else the password crosses the network in the clear.
+    log.warn({ clientId, brokers }, 'Kafka: SASL PLAIN without TLS sends the password unencrypted');
+  }
   return new Kafka({
     clientId,
     brokers: [...brokers],
+    ...secured,
     logLevel: logLevel.WARN,
     ...(tuning.connectionTimeoutMs !== undefined ? { connectionTimeout: tuning.connectionTimeoutMs } : {}),
     ...(tuning.requestTimeoutMs !== undefined ? { requestTimeout: tuning.requestTimeoutMs } : {}),
@@ -103,6 +167,11 @@ export class EventProducerUnavailableError extends Error {
     super(`the Kafka producer cannot send: ${reason}`);
     this.name = 'EventProducerUnavailableError';
   }
+}
+
+/** kafkajs' error for refused credentials (or a mechanism the broker does not offer). */
+function isAuthenticationError(err: unknown): boolean {
+  return err instanceof Error && err.name === 'KafkaJSSASLAuthenticationError';
 }
 
 function withDeadline<T>(work: Promise<T>, ms: number, topic: string): Promise<T> {
@@ -199,7 +268,15 @@ export function openProducer(options: KafkaProducerOptions): EventProducer {
           await candidate.disconnect().catch(() => undefined);
           firstAttempt?.reject(err);
           firstAttempt = undefined;
-          log.warn({ err, brokers: options.brokers, retryInMs: delay }, 'Kafka producer cannot connect');
+          if (isAuthenticationError(err)) {
+            // Retried all the same (the broker may lag behind a new API key), but said as what it is.
+            log.error(
+              { err, brokers: options.brokers, retryInMs: delay },
+              'Kafka producer cannot authenticate: check the SASL credentials',
+            );
+          } else {
+            log.warn({ err, brokers: options.brokers, retryInMs: delay }, 'Kafka producer cannot connect');
+          }
           await sleep(delay);
           delay = Math.min(30_000, delay * 2);
         }

@@ -21,6 +21,16 @@ import { freePort } from './ports.ts';
  *   await broker.kill();      // SIGKILL, like a crashed pod
  *   await broker.restart();   // same ports and data, resolves once it answers metadata again
  *   await broker.stop();      // in afterAll: SIGTERM, then the folder is removed
+ *
+ * With `sasl`, it also has client listeners that authenticate, as Confluent Cloud's do (there SASL PLAIN over
+ * TLS with an API key and secret): SASL_PLAINTEXT, and SASL_SSL with `sasl.tls`, each offering PLAIN,
+ * SCRAM-SHA-256 and SCRAM-SHA-512 for the same users. The PLAINTEXT listener stays for the helper's own
+ * probe, the inter-broker traffic and a test's admin client.
+ *
+ *   const broker = await startKafkaBroker({ sasl: { users: { alice: 'alice-secret' }, tls: true } });
+ *   const sasl = { mechanism: 'plain', username: 'alice', password: 'alice-secret' } as const;
+ *   new Kafka({ brokers: [...broker.sasl!.brokers], sasl });
+ *   new Kafka({ brokers: [...broker.saslSsl!.brokers], ssl: { ca: broker.saslSsl!.ca }, sasl });
  */
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -42,6 +52,28 @@ export interface KafkaBrokerOptions {
   readonly libsDir?: string;
   /** Cap on each wait for the broker to answer metadata (start and restart). Default 180 s. */
   readonly readyTimeoutMs?: number;
+  /** Client listeners that authenticate with SASL, besides the PLAINTEXT one (`KafkaBroker.sasl`). */
+  readonly sasl?: KafkaBrokerSaslOptions;
+}
+
+export interface KafkaBrokerSaslOptions {
+  /**
+   * User name -> password, each of `[A-Za-z0-9._-]` (so neither needs quoting in a JAAS line or a flag):
+   * PLAIN users in the listeners' JAAS config (`user_<name>="<password>"`), and SCRAM-SHA-256/512
+   * credentials the storage format writes into the cluster metadata (`--add-scram`).
+   */
+  readonly users: Readonly<Record<string, string>>;
+  /**
+   * Also a SASL_SSL listener, its certificate self-signed for 127.0.0.1 (a PKCS12 keystore made with the
+   * JDK's keytool, beside the `java` that runs the broker). Default false.
+   */
+  readonly tls?: boolean;
+}
+
+export interface KafkaBrokerListener {
+  /** `['127.0.0.1:<port>']`. */
+  readonly brokers: readonly string[];
+  readonly port: number;
 }
 
 export interface KafkaBroker {
@@ -49,6 +81,10 @@ export interface KafkaBroker {
   readonly brokers: readonly string[];
   readonly port: number;
   readonly controllerPort: number;
+  /** With `sasl`: the SASL_PLAINTEXT listener (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512). */
+  readonly sasl: KafkaBrokerListener | undefined;
+  /** With `sasl.tls`: the SASL_SSL listener and its self-signed certificate (PEM), the CA a client trusts. */
+  readonly saslSsl: (KafkaBrokerListener & { readonly ca: string }) | undefined;
   /** The temp folder: `data/` (log dir), `metadata/` (KRaft metadata log), `logs/`, `server.properties`. */
   readonly dir: string;
   /** The running JVM's pid; undefined while it is down. */
@@ -84,13 +120,70 @@ function clusterId(): string {
   }
 }
 
+const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
+const SAFE_CREDENTIAL = /^[A-Za-z0-9._-]{1,100}$/;
+
+interface Ports {
+  readonly port: number;
+  readonly controllerPort: number;
+  readonly saslPort: number | undefined;
+  readonly saslSslPort: number | undefined;
+}
+
+interface Keystore {
+  readonly path: string;
+  readonly password: string;
+}
+
+/** server.properties lines of the SASL listeners: mechanisms and, per mechanism, its JAAS login module. */
+function saslSettings(
+  listener: string,
+  users: Readonly<Record<string, string>>,
+): Record<string, string | number | boolean> {
+  const prefix = `listener.name.${listener.toLowerCase()}`;
+  const plainUsers = Object.entries(users)
+    .map(([name, password]) => ` user_${name}="${password}"`)
+    .join('');
+  return {
+    [`${prefix}.sasl.enabled.mechanisms`]: SASL_MECHANISMS.join(','),
+    [`${prefix}.plain.sasl.jaas.config`]: `org.apache.kafka.common.security.plain.PlainLoginModule required${plainUsers};`,
+    // SCRAM's credentials live in the cluster metadata (written by the storage format), not here.
+    [`${prefix}.scram-sha-256.sasl.jaas.config`]:
+      'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    [`${prefix}.scram-sha-512.sasl.jaas.config`]:
+      'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+  };
+}
+
 function serverProperties(
   dir: string,
-  port: number,
-  controllerPort: number,
+  ports: Ports,
   opts: KafkaBrokerOptions,
+  keystore: Keystore | undefined,
 ): string {
-  const listeners = `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`;
+  const { port, controllerPort, saslPort, saslSslPort } = ports;
+  const listenerList = [`PLAINTEXT://127.0.0.1:${port}`, `CONTROLLER://127.0.0.1:${controllerPort}`];
+  const protocols = ['CONTROLLER:PLAINTEXT', 'PLAINTEXT:PLAINTEXT'];
+  let security: Record<string, string | number | boolean> = {};
+  if (opts.sasl !== undefined && saslPort !== undefined) {
+    listenerList.push(`SASL://127.0.0.1:${saslPort}`);
+    protocols.push('SASL:SASL_PLAINTEXT');
+    security = { ...security, ...saslSettings('SASL', opts.sasl.users) };
+  }
+  if (opts.sasl !== undefined && saslSslPort !== undefined && keystore !== undefined) {
+    listenerList.push(`SASLSSL://127.0.0.1:${saslSslPort}`);
+    protocols.push('SASLSSL:SASL_SSL');
+    security = {
+      ...security,
+      ...saslSettings('SASLSSL', opts.sasl.users),
+      'ssl.keystore.type': 'PKCS12',
+      'ssl.keystore.location': keystore.path,
+      'ssl.keystore.password': keystore.password,
+      'ssl.key.password': keystore.password,
+      'ssl.client.auth': 'none',
+    };
+  }
+  const listeners = listenerList.join(',');
   const settings: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': 1,
@@ -99,7 +192,8 @@ function serverProperties(
     'advertised.listeners': listeners,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
-    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    'listener.security.protocol.map': protocols.join(','),
+    ...security,
     'log.dirs': join(dir, 'data'),
     'metadata.log.dir': join(dir, 'metadata'),
     'num.partitions': opts.partitions ?? 1,
@@ -153,11 +247,86 @@ function describeEnd(end: Ended): string {
     : `exited (code ${end.code}, signal ${end.signal})`;
 }
 
-async function twoFreePorts(): Promise<[number, number]> {
-  for (;;) {
-    const a = await freePort();
-    const b = await freePort();
-    if (a !== b) return [a, b];
+async function distinctFreePorts(n: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < n) ports.add(await freePort());
+  return [...ports];
+}
+
+/** Exit of a short tool run (keytool), with its output for the error message. */
+function runTool(
+  cmd: string,
+  args: readonly string[],
+  cwd: string,
+): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    child.once('error', (err) => resolve({ code: null, out: `${out}${err.message}` }));
+    child.once('close', (code) => resolve({ code, out }));
+  });
+}
+
+/**
+ * A PKCS12 keystore with a key and a certificate self-signed for 127.0.0.1 (valid 7 days), made with the
+ * JDK's keytool (it comes with the `java` the broker needs); answers the keystore and the certificate as PEM.
+ */
+async function selfSignedKeystore(dir: string): Promise<Keystore & { certificatePem: string }> {
+  const path = join(dir, 'broker.p12');
+  const password = randomBytes(12).toString('hex');
+  const made = await runTool(
+    'keytool',
+    [
+      '-genkeypair',
+      '-alias',
+      'broker',
+      '-keyalg',
+      'EC',
+      '-groupname',
+      'secp256r1',
+      '-sigalg',
+      'SHA256withECDSA',
+      '-dname',
+      'CN=127.0.0.1',
+      '-ext',
+      'SAN=ip:127.0.0.1',
+      '-validity',
+      '7',
+      '-storetype',
+      'PKCS12',
+      '-keystore',
+      path,
+      '-storepass',
+      password,
+      '-keypass',
+      password,
+    ],
+    dir,
+  );
+  if (made.code !== 0) {
+    throw new Error(`keytool could not make the broker's certificate (it comes with Java 17+):\n${made.out}`);
+  }
+  const exported = await runTool(
+    'keytool',
+    ['-exportcert', '-rfc', '-alias', 'broker', '-keystore', path, '-storepass', password],
+    dir,
+  );
+  const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(exported.out)?.[0];
+  if (exported.code !== 0 || pem === undefined) {
+    throw new Error(`keytool could not export the broker's certificate:\n${exported.out}`);
+  }
+  return { path, password, certificatePem: `${pem}\n` };
+}
+
+function checkSasl(sasl: KafkaBrokerSaslOptions): void {
+  const users = Object.entries(sasl.users);
+  if (users.length === 0) throw new TypeError('sasl.users needs at least one user');
+  for (const [name, password] of users) {
+    if (!SAFE_CREDENTIAL.test(name) || !SAFE_CREDENTIAL.test(password)) {
+      throw new TypeError(`sasl.users: user names and passwords must match ${SAFE_CREDENTIAL.source}`);
+    }
   }
 }
 
@@ -189,6 +358,8 @@ async function answersMetadata(brokers: string[], port: number): Promise<true | 
     requestTimeout: 3_000,
     retry: { retries: 0 },
     logLevel: logLevel.NOTHING,
+    // Silent even when KAFKAJS_LOG_LEVEL (which wins over logLevel) is set, as a test may do.
+    logCreator: () => () => {},
   }).admin();
   try {
     await admin.connect();
@@ -208,8 +379,11 @@ export async function startKafkaBroker(opts: KafkaBrokerOptions = {}): Promise<K
   if (!existsSync(join(libs, '.complete'))) {
     throw new Error(`no Kafka jars in ${libs}. ${HOW_TO_GET_JARS}`);
   }
+  if (opts.sasl !== undefined) checkSasl(opts.sasl);
   const readyTimeoutMs = opts.readyTimeoutMs ?? 180_000;
-  const [port, controllerPort] = await twoFreePorts();
+  const [port, controllerPort, saslPort, saslSslPort] = (await distinctFreePorts(
+    opts.sasl === undefined ? 2 : opts.sasl.tls === true ? 4 : 3,
+  )) as [number, number, number | undefined, number | undefined];
   const brokers = [`127.0.0.1:${port}`];
   const dir = await mkdtemp(join(tmpdir(), 'eta-kafka-'));
   const logsDir = join(dir, 'logs');
@@ -260,6 +434,8 @@ export async function startKafkaBroker(opts: KafkaBrokerOptions = {}): Promise<K
   let child: ChildProcess | undefined;
   let exited: Promise<unknown> = Promise.resolve();
   let stopped = false;
+  let keystore: Keystore | undefined;
+  let certificatePem: string | undefined;
 
   const launch = async (): Promise<void> => {
     const proc = java(opts.heap ?? '384m', ['kafka.Kafka', conf], opts.jvmArgs);
@@ -329,9 +505,24 @@ export async function startKafkaBroker(opts: KafkaBrokerOptions = {}): Promise<K
 
   try {
     await mkdir(logsDir);
-    await writeFile(conf, serverProperties(dir, port, controllerPort, opts));
+    if (saslSslPort !== undefined) {
+      const made = await selfSignedKeystore(dir);
+      keystore = made;
+      certificatePem = made.certificatePem;
+    }
+    await writeFile(
+      conf,
+      serverProperties(dir, { port, controllerPort, saslPort, saslSslPort }, opts, keystore),
+    );
     // KRaft refuses to start on an unformatted log dir. Formatting writes meta.properties to the log and
-    // metadata dirs and the bootstrap checkpoint with this node as the only voter (`--standalone`).
+    // metadata dirs and the bootstrap checkpoint with this node as the only voter (`--standalone`), and
+    // the SCRAM credentials, which KRaft keeps in the cluster metadata.
+    const scram = Object.entries(opts.sasl?.users ?? {}).flatMap(([name, password]) =>
+      ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => [
+        '--add-scram',
+        `${m}=[name=${name},password=${password}]`,
+      ]),
+    );
     const format = java('128m', [
       'kafka.tools.StorageTool',
       'format',
@@ -340,6 +531,7 @@ export async function startKafkaBroker(opts: KafkaBrokerOptions = {}): Promise<K
       clusterId(),
       '-c',
       conf,
+      ...scram,
     ]);
     live.set(format, dir);
     const formatted = await exitOf(format).finally(() => live.delete(format));
@@ -356,6 +548,11 @@ export async function startKafkaBroker(opts: KafkaBrokerOptions = {}): Promise<K
     brokers,
     port,
     controllerPort,
+    sasl: saslPort === undefined ? undefined : { brokers: [`127.0.0.1:${saslPort}`], port: saslPort },
+    saslSsl:
+      saslSslPort === undefined || certificatePem === undefined
+        ? undefined
+        : { brokers: [`127.0.0.1:${saslSslPort}`], port: saslSslPort, ca: certificatePem },
     dir,
     get pid() {
       return child?.pid;
