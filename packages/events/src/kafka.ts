@@ -410,6 +410,8 @@ export function createConsumer(options: KafkaConsumerOptions): EventSubscriber {
     | { kind: 'batch'; topic: Topic; handler: BatchHandler<unknown>; maxEvents: number };
   const handlers = new Map<string, Entry>();
   let state: 'new' | 'running' | 'closed' = 'new';
+  /** While start() waits for the group: makes it reject (close() before the join). */
+  let abortStart: (() => void) | undefined;
 
   async function commit(topic: string, partition: number, offset: string): Promise<void> {
     await consumer.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
@@ -538,6 +540,20 @@ export function createConsumer(options: KafkaConsumerOptions): EventSubscriber {
         topics: [...handlers.keys()],
         fromBeginning: options.fromBeginning ?? true,
       });
+      // kafkajs' run() resolves even when joining the group failed (it reports a crash, and starts again
+      // on its own when the error is retriable), so a consumer refused its group (an ACL) would pass for a
+      // running one: start() resolves once joined, and rejects on a crash kafkajs gives up on.
+      let stopWatching: (() => void)[] = [];
+      const joined = new Promise<void>((resolve, reject) => {
+        abortStart = () => reject(new Error('the consumer was closed before it joined its group'));
+        stopWatching = [
+          consumer.on(consumer.events.GROUP_JOIN, () => resolve()),
+          consumer.on(consumer.events.CRASH, (event) => {
+            if (!event.payload.restart) reject(event.payload.error);
+          }),
+        ];
+      });
+      joined.catch(() => undefined);
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -560,10 +576,17 @@ export function createConsumer(options: KafkaConsumerOptions): EventSubscriber {
           }
         },
       });
+      try {
+        await joined;
+      } finally {
+        for (const stop of stopWatching) stop();
+        abortStart = undefined;
+      }
     },
     async close() {
       if (state === 'closed') return;
       state = 'closed';
+      abortStart?.();
       await consumer.disconnect();
     },
   };

@@ -106,6 +106,7 @@ export interface EventSubscriber {
     handler: BatchHandler<z.output<S>>,
     options?: BatchOptions,
   ): void;
+  /** Resolves once subscribed (Kafka: once the group was joined); rejects when that failed. */
   start(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,11 +1,20 @@
 // Kafka with credentials, as Confluent Cloud runs it (SASL PLAIN over TLS with an API key and secret), on a
 // private broker of this file's own (@eta/testing startKafkaBroker with `sasl`): SASL_PLAINTEXT and SASL_SSL
-// listeners offering PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512, the SASL_SSL one with a self-signed certificate.
+// listeners offering PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512, the SASL_SSL one with a self-signed certificate,
+// and ACLs deciding what the user may do.
 // What must hold: events go through each mechanism and through TLS with the right credentials; a wrong
-// password (or an untrusted certificate) leaves the producer not ready and the consumer unstarted, with a
-// logged error and no crash; and the password appears in no log line, kafkajs' own debug lines included.
+// password (or an untrusted certificate, or a group the ACLs refuse) leaves the producer not ready and the
+// consumer unstarted, with a logged error and no crash; and the password appears in no log line, kafkajs'
+// own debug lines included.
 import { randomBytes } from 'node:crypto';
-import { type KafkaBroker, startKafkaBroker, uniqueId, uniqueTopic, waitForLeaders } from '@eta/testing';
+import {
+  createKafkaAcls,
+  type KafkaBroker,
+  startKafkaBroker,
+  uniqueId,
+  uniqueTopic,
+  waitForLeaders,
+} from '@eta/testing';
 import { type Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -70,7 +79,18 @@ describe('Kafka with SASL credentials (and TLS) on a private broker', () => {
     // password check at the end then covers all of kafkajs' logging, not only what the services keep.
     kafkajsLogLevel = process.env['KAFKAJS_LOG_LEVEL'];
     process.env['KAFKAJS_LOG_LEVEL'] = 'debug';
-    broker = await startKafkaBroker({ sasl: { users: { [USER]: PASSWORD }, tls: true } });
+    broker = await startKafkaBroker({ sasl: { users: { [USER]: PASSWORD }, tls: true }, authorizer: true });
+    // As on a managed cluster, the user may do only what ACLs allow: every topic, and groups prefixed g-.
+    await createKafkaAcls(broker.brokers[0]!, [
+      { resourceType: 'topic', resourceName: '*', principal: `User:${USER}`, operation: 'all' },
+      {
+        resourceType: 'group',
+        resourceName: 'g-',
+        patternType: 'prefixed',
+        principal: `User:${USER}`,
+        operation: 'read',
+      },
+    ]);
     // Topics are made over the PLAINTEXT listener, by a client that logs nothing (the level above would
     // make kafkajs' default logger print every request); the clients under test use only the SASL ones.
     admin = new Kafka({
@@ -248,6 +268,22 @@ describe('Kafka with SASL credentials (and TLS) on a private broker', () => {
     });
     consumer.subscribe(topic, () => undefined);
     await expect(consumer.start()).rejects.toMatchObject({ name: 'KafkaJSSASLAuthenticationError' });
+    await consumer.close();
+  });
+
+  it('a group the ACLs do not allow: the consumer does not start (group authorization), rather than idling', async () => {
+    const topic = defineTopic(await createTopic('events.sasl.group-acl'), Ping);
+    const consumer = createConsumer({
+      ...sasl('plain'),
+      clientId: 'sasl-group',
+      groupId: `other-${uniqueId()}`,
+      log,
+    });
+    consumer.subscribe(topic, () => undefined);
+    // The broker answers GROUP_AUTHORIZATION_FAILED; kafkajs reports that as not finding the coordinator
+    // (the answer itself only at debug level), which is what the BFF's log shows for a group ACL.
+    await expect(consumer.start()).rejects.toMatchObject({ name: 'KafkaJSGroupCoordinatorNotFound' });
+    expect(lines.some((l) => l.includes('GROUP_AUTHORIZATION_FAILED'))).toBe(true);
     await consumer.close();
   });
 

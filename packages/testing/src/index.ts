@@ -320,7 +320,21 @@ export async function createTestKafka(options: TestKafkaOptions = {}): Promise<T
 // ------------------------------------------------------------------------------- Ports and processes
 
 export { freePort } from './ports.ts';
-export { kafkaLibsDir, startKafkaBroker, type KafkaBroker, type KafkaBrokerOptions } from './kafka-broker.ts';
+export {
+  kafkaLibsDir,
+  startKafkaBroker,
+  type KafkaBroker,
+  type KafkaBrokerListener,
+  type KafkaBrokerOptions,
+  type KafkaBrokerSaslOptions,
+} from './kafka-broker.ts';
+export {
+  createKafkaAcls,
+  type AclOperation,
+  type AclPatternType,
+  type AclResourceType,
+  type KafkaAcl,
+} from './kafka-acls.ts';
 export { startPrivateRedis, type PrivateRedis } from './private-redis.ts';
 export {
   SERVICE_NODE_OPTIONS,

@@ -54,6 +54,12 @@ export interface KafkaBrokerOptions {
   readonly readyTimeoutMs?: number;
   /** Client listeners that authenticate with SASL, besides the PLAINTEXT one (`KafkaBroker.sasl`). */
   readonly sasl?: KafkaBrokerSaslOptions;
+  /**
+   * Authorize with ACLs (Kafka's StandardAuthorizer): a SASL user may do only what ACLs allow it
+   * (createKafkaAcls), as on a managed cluster; the PLAINTEXT listener's ANONYMOUS stays a super user, so
+   * the helper, the broker itself and a test's admin client are not held to them. Default false.
+   */
+  readonly authorizer?: boolean;
 }
 
 export interface KafkaBrokerSaslOptions {
@@ -194,6 +200,12 @@ function serverProperties(
     'inter.broker.listener.name': 'PLAINTEXT',
     'listener.security.protocol.map': protocols.join(','),
     ...security,
+    ...(opts.authorizer === true
+      ? {
+          'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+          'super.users': 'User:ANONYMOUS',
+        }
+      : {}),
     'log.dirs': join(dir, 'data'),
     'metadata.log.dir': join(dir, 'metadata'),
     'num.partitions': opts.partitions ?? 1,
