@@ -1,5 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { cacheEnv } from '@eta/cache';
 import { baseServiceEnv, envBool, envInt, envList, envPort, envUrl, z } from '@eta/config';
+import {
+  KAFKA_SASL_MECHANISMS,
+  type KafkaClientOptions,
+  type KafkaSasl,
+  type KafkaSaslMechanism,
+  type KafkaTls,
+} from '@eta/events';
 import { databaseEnv } from './adapters/db/env.ts';
 import { authConfigIssues, authEnv } from './auth/config.ts';
 
@@ -93,6 +101,26 @@ export const configSchema = baseServiceEnv
         message: 'expected host:port[,host:port...]',
       })
       .optional(),
+    /**
+     * TLS to the brokers (Confluent Cloud needs it). Never implied by SASL: set it explicitly. With
+     * KAFKA_SSL_CA_FILE, the PEM certificate(s) in that file are trusted instead of Node's root CAs (a
+     * private CA); Confluent Cloud's certificates need no file.
+     */
+    KAFKA_SSL: envBool(false),
+    KAFKA_SSL_CA_FILE: z.string().optional(),
+    /**
+     * SASL authentication (unset: none). Confluent Cloud: `plain` with an API key as the username and its
+     * secret as the password. KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are then both required.
+     */
+    KAFKA_SASL_MECHANISM: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .pipe(z.enum(KAFKA_SASL_MECHANISMS, { message: `expected one of ${KAFKA_SASL_MECHANISMS.join(', ')}` }))
+      .optional(),
+    KAFKA_SASL_USERNAME: z.string().optional(),
+    /** A secret: from a Kubernetes Secret (the chart's kafka.sasl.existingSecret), never in values or logs. */
+    KAFKA_SASL_PASSWORD: z.string().optional(),
     /** Put before every topic name (`<prefix>predictions`): environments or test runs sharing a cluster. */
     KAFKA_TOPIC_PREFIX: z
       .string()
@@ -118,11 +146,15 @@ export const configSchema = baseServiceEnv
      * (KAFKA_BROKERS unset: the local run, where nothing else would consume); `on` and `off` force it.
      */
     EVENT_CONSUMERS: z.enum(['auto', 'on', 'off']).default('auto'),
-    /** The consumers' Kafka group: its members share the partitions of `orders` and `predictions`. */
+    /**
+     * The consumers' Kafka group: its members share the partitions of `orders` and `predictions`. `eta-`
+     * first because the Confluent Cloud ACLs (terraform/modules/stack) let the consumer read groups
+     * prefixed `eta-` only.
+     */
     EVENTS_CONSUMER_GROUP: z
       .string()
       .regex(/^[a-zA-Z0-9._-]{1,200}$/, { message: 'expected 1-200 of [a-zA-Z0-9._-]' })
-      .default('vendor-bff-events'),
+      .default('eta-vendor-bff-events'),
     /** Applied event ids are remembered this long (a redelivery comes from an uncommitted offset). */
     EVENTS_RECEIPT_RETENTION_HOURS: envInt(48, { min: 1, max: 24 * 30 }),
     /** A prediction or a delivery waits this long for its other half before it is dropped unjoined. */
@@ -134,11 +166,90 @@ export const configSchema = baseServiceEnv
     /** Prepended to the live statistics' Redis keys, as Geo's GEO_LIVE_KEY_NAMESPACE (environments sharing one Redis). */
     LIVE_STATS_NAMESPACE: z.string().max(100).default(''),
   })
-  // Auth keys that only make sense together, or that a role cannot run without (auth/config.ts).
+  // Auth keys that only make sense together, or that a role cannot run without (auth/config.ts); the
+  // same for the Kafka credentials.
   .superRefine((c, ctx) => {
-    for (const issue of authConfigIssues(c)) {
+    for (const issue of [...authConfigIssues(c), ...kafkaConfigIssues(c)]) {
       ctx.addIssue({ code: 'custom', path: [issue.path], message: issue.message });
     }
-  });
+  })
+  // What every Kafka client of the BFF takes besides its brokers, as @eta/events' plain-data options.
+  .transform((c, ctx) => ({ ...c, kafkaSecurity: kafkaSecurity(c, ctx) }));
 
 export type Config = z.output<typeof configSchema>;
+
+interface KafkaEnv {
+  readonly KAFKA_BROKERS?: readonly string[] | undefined;
+  readonly KAFKA_SSL: boolean;
+  readonly KAFKA_SSL_CA_FILE?: string | undefined;
+  readonly KAFKA_SASL_MECHANISM?: KafkaSaslMechanism | undefined;
+  readonly KAFKA_SASL_USERNAME?: string | undefined;
+  readonly KAFKA_SASL_PASSWORD?: string | undefined;
+}
+
+/** Kafka keys that only make sense together. Messages never quote a value (the password is one). */
+export function kafkaConfigIssues(c: KafkaEnv): { path: string; message: string }[] {
+  const issues: { path: string; message: string }[] = [];
+  if (c.KAFKA_SASL_MECHANISM !== undefined) {
+    for (const key of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const) {
+      if (c[key] === undefined) {
+        issues.push({ path: key, message: 'required when KAFKA_SASL_MECHANISM is set' });
+      }
+    }
+  } else {
+    for (const key of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const) {
+      if (c[key] !== undefined) {
+        issues.push({
+          path: 'KAFKA_SASL_MECHANISM',
+          message: `required when ${key} is set (${KAFKA_SASL_MECHANISMS.join(', ')})`,
+        });
+        break;
+      }
+    }
+  }
+  if (c.KAFKA_SSL_CA_FILE !== undefined && !c.KAFKA_SSL) {
+    issues.push({ path: 'KAFKA_SSL_CA_FILE', message: 'needs KAFKA_SSL=true (TLS is never implied)' });
+  }
+  if (c.KAFKA_BROKERS === undefined) {
+    const set =
+      c.KAFKA_SASL_MECHANISM !== undefined ? 'KAFKA_SASL_MECHANISM' : c.KAFKA_SSL ? 'KAFKA_SSL' : '';
+    if (set !== '') {
+      issues.push({
+        path: set,
+        message: 'has no effect without KAFKA_BROKERS (the in-process bus has no credentials)',
+      });
+    }
+  }
+  return issues;
+}
+
+/** KAFKA_SSL* and KAFKA_SASL_* as the clients' options; reads the CA file (a config error if it cannot). */
+function kafkaSecurity(c: KafkaEnv, ctx: z.RefinementCtx): Pick<KafkaClientOptions, 'ssl' | 'sasl'> {
+  const out: { ssl?: boolean | KafkaTls; sasl?: KafkaSasl } = {};
+  if (c.KAFKA_SSL) {
+    if (c.KAFKA_SSL_CA_FILE === undefined) {
+      out.ssl = true;
+    } else {
+      let ca = '';
+      try {
+        ca = readFileSync(c.KAFKA_SSL_CA_FILE, 'utf8');
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+        ctx.addIssue({
+          code: 'custom',
+          path: ['KAFKA_SSL_CA_FILE'],
+          message: `cannot read the file (${code})`,
+        });
+      }
+      if (ca !== '' && !ca.includes('-----BEGIN CERTIFICATE-----')) {
+        ctx.addIssue({ code: 'custom', path: ['KAFKA_SSL_CA_FILE'], message: 'holds no PEM certificate' });
+      }
+      out.ssl = { ca };
+    }
+  }
+  const { KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: username, KAFKA_SASL_PASSWORD: password } = c;
+  if (mechanism !== undefined && username !== undefined && password !== undefined) {
+    out.sasl = { mechanism, username, password };
+  }
+  return out;
+}

@@ -41,6 +41,8 @@ locals {
     { for t in var.consumer_topics : "consumer/topic/${t}/DESCRIBE" => { role = "consumer", type = "TOPIC", name = t, pattern = "LITERAL", operation = "DESCRIBE" } },
     # A message the consumer cannot handle goes to its topic's dead-letter topic.
     { for t in var.consumer_topics : "consumer/topic/${t}.dlq/WRITE" => { role = "consumer", type = "TOPIC", name = "${t}.dlq", pattern = "LITERAL", operation = "WRITE" } if contains(keys(local.dlq_topics), "${t}.dlq") },
+    # Topics the consumer's process also publishes to (vendor-bff's events role: its HTTP ingest of orders).
+    { for t in var.consumer_write_topics : "consumer/topic/${t}/WRITE" => { role = "consumer", type = "TOPIC", name = t, pattern = "LITERAL", operation = "WRITE" } },
     { "consumer/group/READ" = { role = "consumer", type = "GROUP", name = var.consumer_group_prefix, pattern = "PREFIXED", operation = "READ" } },
   )
 }

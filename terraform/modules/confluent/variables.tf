@@ -44,6 +44,12 @@ variable "consumer_topics" {
   type        = list(string)
 }
 
+variable "consumer_write_topics" {
+  description = "Topics the consumer may also write (vendor-bff's events role publishes what its HTTP ingest receives to orders)."
+  type        = list(string)
+  default     = []
+}
+
 variable "consumer_group_prefix" {
   description = "Consumer group ids the consumer may use start with this."
   type        = string

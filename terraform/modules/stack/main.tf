@@ -209,8 +209,11 @@ module "confluent" {
     predictions        = { partitions = var.kafka_partitions.predictions, retention_ms = 259200000, dlq = true }
     "settings-changed" = { partitions = var.kafka_partitions.settings_changed, retention_ms = 604800000, dlq = true }
   }
+  # The consumer's key is vendor-bff's events role's: its POST /v1/events/orders publishes to orders, and its
+  # consumer group (EVENTS_CONSUMER_GROUP, default eta-vendor-bff-events) has the prefix below.
   producer_topics       = ["predictions", "settings-changed"]
   consumer_topics       = ["orders", "predictions", "settings-changed"]
+  consumer_write_topics = ["orders"]
   consumer_group_prefix = "eta-"
 }
 

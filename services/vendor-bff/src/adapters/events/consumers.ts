@@ -183,6 +183,7 @@ export function openEventConsumers(config: Config, opts: EventConsumersOptions):
           clientId: `${opts.clientId}-dlq`,
           log: opts.log,
           sendTimeoutMs: config.EVENTS_SEND_TIMEOUT_MS,
+          ...config.kafkaSecurity,
         })
       : undefined;
   if (brokers === undefined && opts.bus === undefined) {
@@ -207,6 +208,7 @@ export function openEventConsumers(config: Config, opts: EventConsumersOptions):
             clientId: opts.clientId,
             groupId,
             log: opts.log,
+            ...config.kafkaSecurity,
             ...(deadLetter !== undefined ? { deadLetter } : {}),
             onPoison,
           })

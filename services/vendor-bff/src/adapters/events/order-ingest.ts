@@ -26,6 +26,7 @@ export function openOrderIngest(
       clientId: `${opts.clientId}-ingest`,
       log: opts.log,
       sendTimeoutMs: config.EVENTS_SEND_TIMEOUT_MS,
+      ...config.kafkaSecurity,
     });
   } else if (opts.bus !== undefined) {
     producer = opts.bus;

@@ -58,6 +58,7 @@ export function openPredictionLog(config: Config, opts: PredictionLogOptions): P
       clientId: opts.clientId,
       log: opts.log,
       sendTimeoutMs: config.EVENTS_SEND_TIMEOUT_MS,
+      ...config.kafkaSecurity,
     });
   } else if (opts.bus !== undefined) {
     producer = opts.bus;
