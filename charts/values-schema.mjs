@@ -240,9 +240,8 @@ const bffEnv = {
   ROUGH_TIME_BUCKET_MINUTES: { enum: [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60] },
   ROUGH_CACHE_MAX_ENTRIES: envInt(1),
   ROUGH_CACHE_MAX_BYTES: envInt(1),
-  // The prediction log (KAFKA_BROKERS is the bootstrap endpoint, not a secret)
+  // The prediction log (KAFKA_BROKERS, KAFKA_SSL* and KAFKA_SASL_* come from the role's `kafka` block)
   PREDICTION_LOG: bool,
-  KAFKA_BROKERS: str({ pattern: '^[^\\s:,]+:[0-9]{1,5}(,[^\\s:,]+:[0-9]{1,5})*$' }),
   KAFKA_TOPIC_PREFIX: str({ pattern: '^[a-zA-Z0-9._-]{0,100}$' }),
   EVENTS_BUFFER_MAX_EVENTS: envInt(1, 1000000),
   EVENTS_BUFFER_MAX_BYTES: envInt(1024, 1073741824),
@@ -295,10 +294,25 @@ const mlEnv = {
 
 const schemaHeader = { $schema: 'http://json-schema.org/draft-07/schema#' };
 
+// A role's Kafka connection (templates/_render.tpl renders it as KAFKA_* env): the credentials only as the
+// name of an existing Secret and its keys, so no password can be written into values.
+const kafka = obj({
+  brokers: str({ pattern: '^([^\\s:,]+:[0-9]{1,5}(,[^\\s:,]+:[0-9]{1,5})*)?$' }),
+  ssl: bool,
+  sslCaFile: str({ pattern: '^(/.*)?$' }),
+  sasl: obj({
+    mechanism: envEnum(['', 'plain', 'scram-sha-256', 'scram-sha-512']),
+    existingSecret: str({ pattern: `^(${dns1123Label.slice(1, -1)}(\\.${dns1123Label.slice(1, -1)})*)?$`, maxLength: 253 }),
+    usernameKey: str({ pattern: '^[-._a-zA-Z0-9]+$' }),
+    passwordKey: str({ pattern: '^[-._a-zA-Z0-9]+$' }),
+  }),
+});
+
 const bffRole = obj({
   enabled: bool,
   namespace: str({ pattern: `^(${dns1123Label.slice(1, -1)})?$`, maxLength: 63 }),
   ...workload({ config: bffEnv, secrets: ['DATABASE_URL', 'REDIS_URL', 'SERVICE_TOKENS', 'AUTH_PUBLIC_KEY'] }),
+  kafka,
   networkPolicy: networkPolicy(),
 });
 

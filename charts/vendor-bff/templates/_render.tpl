@@ -16,6 +16,7 @@ described in charts/lib/templates/_deployment.tpl.
   (dict "name" "ROLE" "value" $role)
   (dict "name" "GEO_URL" "value" (include "vendor-bff.geoUrl" $root))
   (dict "name" "ML_PROXY_URL" "value" (include "vendor-bff.mlProxyUrl" $root)) }}
+{{- $env = concat $env (include "vendor-bff.kafkaEnv" (dict "role" $role "s" $s) | fromJsonArray) }}
 {{- $w := dict
   "root" $root
   "name" (include "vendor-bff.roleName" (dict "root" $root "role" $role))
@@ -56,4 +57,41 @@ registers it for the estimate routes only), so its startup budget is not held to
 {{- fail (printf "roles.%s.probes.startup allows %d s (periodSeconds x failureThreshold), not more than the 60 s the warm-up may take before the server listens" .role (int $budget)) -}}
 {{- end -}}
 {{- end -}}
+{{- end -}}
+
+{{/*
+The Kafka env of a role from its `kafka` block: KAFKA_BROKERS, KAFKA_SSL (always said, never implied),
+KAFKA_SSL_CA_FILE, KAFKA_SASL_MECHANISM, and the username and password only as secretKeyRefs to
+kafka.sasl.existingSecret, never values. None for the admin role, which opens no Kafka client (so it holds
+no Kafka credential either). Fails the render on a block the service would refuse at start
+(services/vendor-bff/src/config.ts). Arg: dict "role" "s". Prints a JSON list.
+*/}}
+{{- define "vendor-bff.kafkaEnv" -}}
+{{- $k := .s.kafka | default dict -}}
+{{- $sasl := $k.sasl | default dict -}}
+{{- $at := printf "roles.%s.kafka" .role -}}
+{{- if and $sasl.mechanism (not $sasl.existingSecret) -}}
+{{- fail (printf "%s.sasl.existingSecret: the name of an existing Secret with the SASL username and password (kafka.sasl.mechanism is %s)" $at $sasl.mechanism) -}}
+{{- end -}}
+{{- if and $sasl.existingSecret (not $sasl.mechanism) -}}
+{{- fail (printf "%s.sasl.mechanism: plain, scram-sha-256 or scram-sha-512 (kafka.sasl.existingSecret is set)" $at) -}}
+{{- end -}}
+{{- if and $k.sslCaFile (not $k.ssl) -}}
+{{- fail (printf "%s.sslCaFile needs %s.ssl: true (TLS is never implied)" $at $at) -}}
+{{- end -}}
+{{- if and (not $k.brokers) (or $k.ssl $sasl.mechanism) -}}
+{{- fail (printf "%s: ssl and sasl need %s.brokers (without brokers the role uses its in-process bus)" $at $at) -}}
+{{- end -}}
+{{- $env := list -}}
+{{- if and $k.brokers (ne .role "admin") -}}
+{{- $env = append $env (dict "name" "KAFKA_BROKERS" "value" $k.brokers) -}}
+{{- $env = append $env (dict "name" "KAFKA_SSL" "value" (ternary "true" "false" (eq (toString $k.ssl) "true"))) -}}
+{{- with $k.sslCaFile }}{{ $env = append $env (dict "name" "KAFKA_SSL_CA_FILE" "value" .) }}{{ end -}}
+{{- if $sasl.mechanism -}}
+{{- $env = append $env (dict "name" "KAFKA_SASL_MECHANISM" "value" $sasl.mechanism) -}}
+{{- $env = append $env (dict "name" "KAFKA_SASL_USERNAME" "valueFrom" (dict "secretKeyRef" (dict "name" $sasl.existingSecret "key" ($sasl.usernameKey | default "username")))) -}}
+{{- $env = append $env (dict "name" "KAFKA_SASL_PASSWORD" "valueFrom" (dict "secretKeyRef" (dict "name" $sasl.existingSecret "key" ($sasl.passwordKey | default "password")))) -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $env -}}
 {{- end -}}

@@ -1,6 +1,8 @@
+# Confluent gives the endpoint with its protocol (SASL_SSL://pkc-....confluent.cloud:9092); KAFKA_BROKERS
+# is host:port, and the protocol is the services' KAFKA_SSL and KAFKA_SASL_MECHANISM.
 output "bootstrap_endpoint" {
-  description = "The cluster's bootstrap endpoint (KAFKA_BROKERS)."
-  value       = data.confluent_kafka_cluster.this.bootstrap_endpoint
+  description = "The cluster's bootstrap endpoint as host:port, without its SASL_SSL:// scheme (KAFKA_BROKERS)."
+  value       = replace(data.confluent_kafka_cluster.this.bootstrap_endpoint, "/^[A-Za-z_]+:\\/\\//", "")
 }
 
 output "topics" {
