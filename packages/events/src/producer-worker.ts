@@ -13,14 +13,18 @@ import type { FromWorker, ToWorker, WireError } from './threaded.ts';
 const port = parentPort;
 if (port === null) throw new Error('producer-worker.ts runs only as a worker thread (threaded.ts starts it)');
 
-/** An Error as plain data: structured clone keeps only name and message of an Error, never its code. */
+/**
+ * An Error as plain data: structured clone keeps only the name and message of an Error, never its `code`
+ * (ours, or a Kafka error code) or `type` (kafkajs' name of a Kafka error).
+ */
 function wireError(err: unknown): WireError {
   if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
+    const { code, type } = err as { code?: unknown; type?: unknown };
     return {
       name: err.name,
       message: err.message,
-      ...(typeof code === 'string' ? { code } : {}),
+      ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
+      ...(typeof type === 'string' ? { type } : {}),
       ...(err.stack !== undefined ? { stack: err.stack } : {}),
     };
   }

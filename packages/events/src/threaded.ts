@@ -27,7 +27,8 @@ import {
 export interface WireError {
   readonly name: string;
   readonly message: string;
-  readonly code?: string;
+  readonly code?: string | number;
+  readonly type?: string;
   readonly stack?: string;
 }
 
@@ -62,7 +63,8 @@ const ANSWER_GRACE_MS = 2_000;
 function fromWire(e: WireError): Error {
   const err = new Error(e.message);
   err.name = e.name;
-  if (e.code !== undefined) (err as Error & { code?: string }).code = e.code;
+  if (e.code !== undefined) (err as Error & { code?: string | number }).code = e.code;
+  if (e.type !== undefined) (err as Error & { type?: string }).type = e.type;
   if (e.stack !== undefined) err.stack = e.stack;
   return err;
 }

@@ -8,8 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   createConsumer,
+  createProducer,
   defineTopic,
   type EventLog,
+  type EventProducer,
   EventProducerUnavailableError,
   type EventSubscriber,
   type IncomingEvent,
@@ -154,15 +156,34 @@ describe('a Kafka producer on a worker thread', () => {
     expect(p.thread()).toBeUndefined();
   });
 
-  it('hands a failed send back with its code', async () => {
-    const p = open(capture(), { sendTimeoutMs: 1_000 });
-    await whenReady(p);
-    // No such topic, and the producer never creates one: the send runs out its deadline in the worker.
-    const err = (await p
-      .sendRaw(`threaded.missing.${uniqueId()}`, [{ key: 'a', value: '{}' }])
-      .catch((e: unknown) => e)) as Error & { code?: string };
-    expect(err).toBeInstanceOf(Error);
-    expect(err.code).toBe('EVENT_SEND_TIMEOUT');
+  it('hands a failed send back as the producer on this thread would have failed it', async () => {
+    const threaded = open(capture());
+    const direct = await createProducer({ brokers: brokers(), clientId: 'threaded-test', log: capture() });
+    try {
+      const topic = await k.createTopic('threaded.too-large');
+      await whenReady(threaded);
+      // Past the broker's message.max.bytes (1 MiB by default): refused at once, never retried, so both
+      // producers fail the same way whatever the timing.
+      const huge = [{ key: 'a', value: 'x'.repeat(2 * 1024 * 1024) }];
+      const fail = async (p: EventProducer) =>
+        (await p.sendRaw(topic, huge).then(
+          () => undefined,
+          (e: unknown) => e,
+        )) as (Error & { code?: unknown; type?: unknown }) | undefined;
+      const want = await fail(direct);
+      const got = await fail(threaded);
+      expect(want, 'the broker refuses the message').toBeInstanceOf(Error);
+      expect(got).toBeInstanceOf(Error);
+      expect({ name: got!.name, message: got!.message, code: got!.code, type: got!.type }).toEqual({
+        name: want!.name,
+        message: want!.message,
+        code: want!.code,
+        type: want!.type,
+      });
+      expect(got!.type ?? got!.code, 'a Kafka error keeps what names it').toBeDefined();
+    } finally {
+      await direct.close();
+    }
   });
 
   it('replaces a thread that died: what it held fails, the next one connects and sends', async () => {
