@@ -20,6 +20,7 @@ const order = (over: Partial<PlannedOrder> = {}): PlannedOrder => ({
   minutes: { riderAssigned: 5, pickedUp: 10, delivered: 31 },
   pickupMoved: false,
   actualMinutes: 31,
+  shifted: false,
   order: { type: 'meal', multipleDeliveries: 1, festival: false },
   rider: { vehicleType: 'scooter', vehicleCondition: 2, age: 30, rating: 4.7 },
   riderId: 'TESTRES01DEL01',

@@ -132,6 +132,7 @@ const planned = (id: string, daySecond: number, delivered: number): PlannedOrder
   minutes: { riderAssigned: 2.5, pickedUp: 5, delivered },
   pickupMoved: false,
   actualMinutes: delivered,
+  shifted: false,
   order: { type: 'snack' },
   rider: null,
   riderId: null,

@@ -2,7 +2,8 @@
  * What the replay sends for a scheduled order: the precise estimate request at checkout and the `orders`
  * lifecycle events, each built with the contract's types (the sinks validate the events against the topic
  * schema again before anything leaves the process). Wall times are the replay's start plus the step's
- * offset; `actualMinutes` stays the dataset's real minutes, as the contract asks of a replay.
+ * offset; `actualMinutes` stays the dataset's real minutes, as the contract asks of a replay (unless the
+ * run asked for a simulated shift, shift.ts, which the report labels).
  */
 import type { OrderEvent, PreciseEstimateRequest } from '@eta/contracts';
 import type { OrderStep, ScheduledOrder } from './plan.ts';

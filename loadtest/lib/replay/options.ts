@@ -3,8 +3,10 @@
  * comes from REPLAY_TOKEN, or is minted as the README mints one (`pnpm -s dev:token --service replay`).
  */
 import { parseArgs } from 'node:util';
+import { REGION_CLASSES, type RegionClass } from '@eta/contracts';
 import { DEFAULT_STORES } from './world.ts';
-import { RUN_ID_PATTERN } from './plan.ts';
+import { DAY_START_S, RUN_ID_PATTERN } from './plan.ts';
+import { SHIFT_FACTOR_MAX, SHIFT_FACTOR_MIN, type ShiftOptions } from './shift.ts';
 
 export const SINKS = ['http', 'kafka'] as const;
 export type SinkName = (typeof SINKS)[number];
@@ -32,7 +34,11 @@ export interface ReplayOptions {
   readonly estimates: boolean;
   readonly json: boolean;
   readonly dryRun: boolean;
+  /** A simulated shift on top of the real orders (shift.ts); null: the dataset's minutes as they are. */
+  readonly shift: ShiftOptions | null;
 }
+
+const REGION_CLASSES_TEXT = REGION_CLASSES.join(', ');
 
 export const USAGE = `pnpm replay -- [options]    (or: node loadtest/replay.ts [options])
   Replays real orders of ../shared/data/food-delivery-india/orders-train.csv.gz as a live, time-compressed
@@ -59,6 +65,12 @@ export const USAGE = `pnpm replay -- [options]    (or: node loadtest/replay.ts [
   --no-estimates        events only
   --json                the report as JSON on stdout (progress stays on stderr)
   --dry-run             plan and report; send nothing
+  --shift-factor <x>    SIMULATED SHIFT: deliveries matching --shift-dongs or --shift-class take x times as
+                        long (${SHIFT_FACTOR_MIN} to ${SHIFT_FACTOR_MAX}; the leg after pickup stretches), labelled as such in the report
+  --shift-from <HH:MM>  ... for orders placed from this time of day on (the file's clock; default 04:00, the
+                        replay's day start)
+  --shift-dongs <list>  ... to these dongs (10-digit codes, comma-separated)
+  --shift-class <c>     ... or to dongs of this region class (${REGION_CLASSES_TEXT})
   REPLAY_TOKEN          the BFF credential (default: minted like pnpm -s dev:token --service replay)`;
 
 /** `90s`, `30m`, `1h`, `1500ms` or plain seconds, to ms. */
@@ -124,6 +136,10 @@ export function parseReplayArgs(argv: readonly string[], nowMs: number = Date.no
       'no-estimates': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
+      'shift-factor': { type: 'string' },
+      'shift-from': { type: 'string' },
+      'shift-dongs': { type: 'string' },
+      'shift-class': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -156,6 +172,7 @@ export function parseReplayArgs(argv: readonly string[], nowMs: number = Date.no
     throw new Error('--run-id: 1-20 letters, digits and . _ : -, starting with a letter or digit');
   }
   const geo = v['geo-url'] ?? 'http://127.0.0.1:8081';
+  const shift = parseShift(v);
 
   return {
     orders: num('orders', v.orders, 1000, (n) => Number.isInteger(n) && n >= 1),
@@ -178,5 +195,48 @@ export function parseReplayArgs(argv: readonly string[], nowMs: number = Date.no
     estimates: !v['no-estimates'],
     json: v.json,
     dryRun: v['dry-run'],
+    shift,
+  };
+}
+
+function parseShift(v: {
+  'shift-factor'?: string | undefined;
+  'shift-from'?: string | undefined;
+  'shift-dongs'?: string | undefined;
+  'shift-class'?: string | undefined;
+}): ShiftOptions | null {
+  const given = ['shift-from', 'shift-dongs', 'shift-class'].filter(
+    (k) => v[k as keyof typeof v] !== undefined,
+  );
+  if (v['shift-factor'] === undefined) {
+    if (given.length > 0) throw new Error(`--${given[0]} needs --shift-factor`);
+    return null;
+  }
+  const factor = num(
+    'shift-factor',
+    v['shift-factor'],
+    1,
+    (n) => n >= SHIFT_FACTOR_MIN && n <= SHIFT_FACTOR_MAX,
+  );
+  const dongsArg = v['shift-dongs'];
+  const classArg = v['shift-class'];
+  if ((dongsArg === undefined) === (classArg === undefined)) {
+    throw new Error('--shift-factor needs exactly one of --shift-dongs and --shift-class');
+  }
+  let dongs: string[] | null = null;
+  if (dongsArg !== undefined) {
+    dongs = [...new Set(dongsArg.split(',').map((d) => d.trim()))];
+    if (dongs.length === 0 || dongs.some((d) => !/^[0-9]{10}$/.test(d))) {
+      throw new Error('--shift-dongs: expected 10-digit dong codes, comma-separated');
+    }
+  }
+  if (classArg !== undefined && !REGION_CLASSES.includes(classArg as RegionClass)) {
+    throw new Error(`--shift-class: expected one of ${REGION_CLASSES_TEXT}, got ${classArg}`);
+  }
+  return {
+    factor,
+    fromS: v['shift-from'] === undefined ? DAY_START_S : parseTimeOfDay('shift-from', v['shift-from']),
+    dongs,
+    regionClass: classArg === undefined ? null : (classArg as RegionClass),
   };
 }

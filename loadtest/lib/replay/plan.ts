@@ -2,8 +2,8 @@
  * The replay's plan: which dataset orders are replayed, where in Seoul each one happens and when each of
  * its steps is due. Pure and deterministic: the same rows, world, seed and options give the same plan on
  * any machine (nothing here reads a clock or Math.random), and every order is planned from its own row
- * alone (`planOrder`), so choosing more or fewer orders never moves the others. A later drift option
- * ("deliveries in these dongs take 30 % longer from 19:00") is a map over `PlannedOrder` between
+ * alone (`planOrder`), so choosing more or fewer orders never moves the others. The simulated shift
+ * ("deliveries in these dongs take 30 % longer from 19:00", shift.ts) is a map over `PlannedOrder` between
  * `planReplay` and `schedule`: the dong, the day time and the minutes are all on the planned order.
  *
  * - Selection: a seeded shuffle of the usable rows (by a hash of seed and order id), the first `orders` of
@@ -80,7 +80,10 @@ export interface PlannedOrder {
   readonly minutes: StepMinutes;
   /** True when pickup had to move before delivery (see the header). */
   readonly pickupMoved: boolean;
+  /** The dataset's `Time_taken(min)`, or what a simulated shift made of it (shift.ts). */
   readonly actualMinutes: number;
+  /** True when a simulated shift changed this order's minutes (shift.ts); false: the dataset's own. */
+  readonly shifted: boolean;
   readonly order: OrderDetails;
   readonly rider: RiderDetails | null;
   readonly riderId: string | null;
@@ -194,6 +197,7 @@ export function planOrder(row: DatasetOrder, world: World, opts: PlanOptions): P
     minutes,
     pickupMoved,
     actualMinutes: row.actualMinutes,
+    shifted: false,
     ...details(row),
     riderId: row.riderId,
   };

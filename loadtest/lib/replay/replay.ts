@@ -13,6 +13,7 @@ import { checkWithGeo, type GeoCheck } from './geo.ts';
 import type { ReplayOptions } from './options.ts';
 import { planReplay, schedule } from './plan.ts';
 import { planFigures, type ReplayReport } from './report.ts';
+import { applyShift, describeShift } from './shift.ts';
 import { runSchedule, type Progress } from './runner.ts';
 import { EventQueue, httpSink, kafkaSink, type EventSink } from './sinks.ts';
 import { loadWorld } from './world.ts';
@@ -36,7 +37,9 @@ export async function runReplay(opts: ReplayOptions, ctx: ReplayContext): Promis
     readOrdersFile(opts.data ?? defaultDataPath(ctx.root)),
     loadWorld(ctx.root, opts.stores),
   ]);
-  const plan = planReplay(dataset.orders, world, opts);
+  const planned = planReplay(dataset.orders, world, opts);
+  const shifted = opts.shift === null ? null : applyShift(planned.orders, opts.shift);
+  const plan = shifted === null ? planned : { ...planned, orders: shifted.orders };
   const sched = schedule(plan.orders, opts);
   const base = {
     runId: opts.runId,
@@ -44,7 +47,16 @@ export async function runReplay(opts: ReplayOptions, ctx: ReplayContext): Promis
     speed: opts.speed,
     dataset: { rowsRead: dataset.rowsRead, usable: dataset.orders.length, skipped: dataset.skipped },
     plan: planFigures(plan, sched),
+    shift:
+      opts.shift === null
+        ? null
+        : {
+            label: describeShift(opts.shift),
+            ...opts.shift,
+            ordersShifted: sched.orders.filter((s) => s.order.shifted).length,
+          },
   };
+  if (base.shift !== null) ctx.log(`${base.shift.label} (${base.shift.ordersShifted} scheduled orders)`);
   ctx.log(
     `replay ${opts.runId}: ${sched.orders.length} orders over ${(sched.durationMs / 1000).toFixed(1)} s ` +
       `(speed ${opts.speed}x, seed ${opts.seed})`,

@@ -5,6 +5,7 @@ import type { ParsedDataset } from './dataset.ts';
 import type { GeoCheck } from './geo.ts';
 import type { Plan, Schedule } from './plan.ts';
 import type { RunFigures } from './runner.ts';
+import type { ShiftOptions } from './shift.ts';
 
 export interface PlanFigures {
   readonly selected: number;
@@ -32,6 +33,8 @@ export interface ReplayReport {
     readonly skipped: ParsedDataset['skipped'];
   };
   readonly plan: PlanFigures;
+  /** The simulated shift this run applied on top of the real orders (shift.ts), or null. */
+  readonly shift: (ShiftOptions & { readonly label: string; readonly ordersShifted: number }) | null;
   /** null: Geo not asked (--geo-url none or a dry run). */
   readonly geo: Omit<GeoCheck, 'dongs'> | null;
   /** null: a dry run. */
@@ -87,6 +90,8 @@ export function formatReport(r: ReplayReport): string {
     ['pickup moved before delivery', r.plan.pickupMoved],
     ['planned duration s', r.plan.plannedMs / 1000],
   ];
+  if (r.shift !== null)
+    rows.unshift(['SIMULATED SHIFT', `${r.shift.label}; ${r.shift.ordersShifted} orders shifted`]);
   if (r.geo === null) rows.push(['geo check', 'not asked (dongs from the plan)']);
   else {
     rows.push(
