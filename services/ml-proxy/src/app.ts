@@ -14,11 +14,11 @@ import { InferenceService, type ModelPolicy } from './domain/inference.ts';
 import { DEFAULT_INPUT_NAME, DEFAULT_OUTPUTS, type ModelSignature } from './domain/model.ts';
 import {
   type ModelDefinition,
-  type ServedVersions,
   type ModelLoader,
   ModelRegistry,
   type ModelSource,
 } from './domain/registry.ts';
+import { type RoutingSettings } from './domain/release.ts';
 import { createMetrics } from './http/metrics.ts';
 import { registerV2 } from './http/v2.ts';
 
@@ -61,14 +61,15 @@ function coldStartSignature(settings: ModelSettings | undefined): ModelSignature
   };
 }
 
-/** What a model's settings say this pod serves (ServedVersions in domain/registry.ts). */
-function servedVersions(settings: ModelSettings | undefined): ServedVersions {
-  const candidates = new Set<string>();
-  if (settings?.canary) candidates.add(settings.canary.version);
-  if (settings?.shadow) candidates.add(settings.shadow.version);
-  const named = new Set<string>([...candidates, ...(settings?.keepLoaded ?? [])]);
-  if (settings?.defaultVersion !== undefined) named.add(settings.defaultVersion);
-  return { named, candidates, latest: settings?.defaultVersion === undefined };
+/** The parts of a model's settings that decide which versions serve (domain/release.ts resolves them with release.json). */
+function routingSettings(settings: ModelSettings | undefined): RoutingSettings {
+  return {
+    defaultVersion: settings?.defaultVersion,
+    canary: settings?.canary,
+    shadow: settings?.shadow,
+    keepLoaded: settings?.keepLoaded ?? [],
+    candidateShadow: settings?.candidateShadow,
+  };
 }
 
 /**
@@ -100,7 +101,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<MlPr
       return {
         name,
         coldStartSignature: coldStartSignature(settings),
-        ...(config.MODEL_LOAD_VERSIONS === 'served' ? { served: servedVersions(settings) } : {}),
+        routing: routingSettings(settings),
+        loadServedOnly: config.MODEL_LOAD_VERSIONS === 'served',
       };
     }
     const client = createHttpClient({
@@ -114,6 +116,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<MlPr
     return {
       name,
       coldStartSignature: coldStartSignature(settings),
+      routing: routingSettings(settings),
       remote: createRemoteModel({ client, upstreamModel: remote.model ?? name, version: remote.version }),
     };
   });
@@ -145,9 +148,6 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<MlPr
       {
         deadlineMs: s.deadlineMs ?? defaultPolicy.deadlineMs,
         fallback: s.fallback ?? defaultPolicy.fallback,
-        defaultVersion: s.defaultVersion,
-        canary: s.canary,
-        shadow: s.shadow,
       },
     ]),
   );

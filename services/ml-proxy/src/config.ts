@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { baseServiceEnv, envBool, envInt, envList, envNumber, envPort, z } from '@eta/config';
 import { DEFAULT_INLINE_MAX_ROWS } from './adapters/onnx.ts';
+import { DEFAULT_CANDIDATE_SHADOW } from './domain/release.ts';
 
 /**
  * The committed reference models (<repo>/ml/models), found from this file rather than the working
@@ -15,7 +16,10 @@ const percent = z.number().min(0).max(100);
 export const ModelSettings = z.strictObject({
   /** Budget for one backend call; the caller gets the heuristic past it. */
   deadlineMs: z.number().int().min(1).max(60_000).optional(),
-  /** Version unpinned requests get; otherwise the newest that is not a canary/shadow candidate. */
+  /**
+   * Version unpinned requests get; otherwise release.json's `serving`, else the newest that is not a
+   * canary, shadow or release candidate. Set here, it wins over release.json (domain/release.ts).
+   */
   defaultVersion: version.optional(),
   /** false: answer 503/504 instead of the heuristic when the model fails or is late. */
   fallback: z.boolean().optional(),
@@ -30,12 +34,23 @@ export const ModelSettings = z.strictObject({
         .default('id'),
     })
     .optional(),
+  /** Mirror a share of requests to this version. Set here, it wins over mirroring release.json's candidate. */
   shadow: z
     .strictObject({
       version,
       percent,
       /** Absolute difference (model output units: minutes) above which a value counts as different. */
       tolerance: z.number().nonnegative().default(0.5),
+    })
+    .optional(),
+  /**
+   * How release.json's candidate is mirrored when no `shadow` is set: 10 % by default (the shadow's CPU
+   * is spent on the same pod; DEFAULT_CANDIDATE_SHADOW in domain/release.ts says why), `percent: 0` stops it.
+   */
+  candidateShadow: z
+    .strictObject({
+      percent: percent.default(DEFAULT_CANDIDATE_SHADOW.percent),
+      tolerance: z.number().nonnegative().default(DEFAULT_CANDIDATE_SHADOW.tolerance),
     })
     .optional(),
   /** Serve this model from a remote V2 server instead of the repository. */
@@ -51,8 +66,8 @@ export const ModelSettings = z.strictObject({
     })
     .optional(),
   /**
-   * Versions kept loaded for calls pinned to them (`/versions/{v}/infer`), beside the default, canary
-   * and shadow ones. With MODEL_LOAD_VERSIONS=served (the default) a version not served or kept answers
+   * Versions kept loaded for calls pinned to them (`/versions/{v}/infer`), beside the default, canary,
+   * shadow and release ones. With MODEL_LOAD_VERSIONS=served (the default) a version not served or kept answers
    * pinned calls 404.
    */
   keepLoaded: z.array(version).default([]),
@@ -90,8 +105,9 @@ export const configSchema = baseServiceEnv
     MODEL_SETTINGS: settingsJson,
     MODEL_DEADLINE_MS: envInt(50, { min: 1, max: 60_000 }),
     /**
-     * `served`: load only the versions this pod serves (the newest, or MODEL_SETTINGS' defaultVersion,
-     * canary, shadow and keepLoaded); `all`: every version in the repository, each reachable pinned.
+     * `served`: load only the versions this pod serves (MODEL_SETTINGS' defaultVersion, else release.json's
+     * serving, else the newest; canary, shadow, the release's candidate and keepLoaded); `all`: every
+     * version in the repository, each reachable pinned.
      */
     MODEL_LOAD_VERSIONS: z.enum(['served', 'all'], { message: 'expected served or all' }).default('served'),
     FALLBACK_ENABLED: envBool(true),

@@ -2,11 +2,13 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ModelSource, type VersionArtifacts, type VersionListing } from '../domain/registry.ts';
+import { RELEASE_FILE, RELEASE_MAX_BYTES } from '../domain/release.ts';
 
 /**
  * A Triton-style model repository on disk:
  *
  *   <root>/<model>/<version>/model.onnx, metadata.json, golden.json
+ *   <root>/<model>/release.json          (optional: serving and candidate versions, domain/release.ts)
  *
  * Versions are folders whose name is a positive integer; anything else (a `.tmp-3` being copied in,
  * README files) is ignored, so publishing by copying to a temp name and renaming is atomic for us.
@@ -49,6 +51,19 @@ export function createFsModelSource(root: string): ModelSource {
         .update(await readFile(join(dir, MODEL_FILE)))
         .digest('hex');
       return { metadata, golden, modelPath: join(dir, MODEL_FILE), modelSha256 };
+    },
+    async readRelease(model) {
+      const path = join(root, model, RELEASE_FILE);
+      try {
+        // A runaway file is refused by its size, not read whole on every scan.
+        if ((await stat(path)).size > RELEASE_MAX_BYTES) {
+          throw new Error(`${RELEASE_FILE} is larger than ${RELEASE_MAX_BYTES} bytes`);
+        }
+        return await readFile(path, 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw err;
+      }
     },
   };
 }

@@ -2,23 +2,16 @@ import { deadlineExceeded, notFound, unavailable } from './errors.ts';
 import { HEURISTIC_VERSION, runHeuristic } from './heuristic.ts';
 import { budgetOf, type InferenceResult, type ModelSignature } from './model.ts';
 import { type LoadedVersion, type ModelRegistry, type ModelSlot } from './registry.ts';
-import {
-  type CanarySpec,
-  compareOutputs,
-  inCanary,
-  inShadow,
-  type ShadowComparison,
-  type ShadowSpec,
-} from './routing.ts';
+import { type CanarySpec, compareOutputs, inCanary, inShadow, type ShadowComparison } from './routing.ts';
 import { type RequestInput, type RequestOutput, validateTensor, type ValidatedTensor } from './tensor.ts';
 
+/**
+ * How calls to one model are run. Which version serves (default, canary, shadow, release.json) is the
+ * model slot's `routing` (domain/release.ts), which a repository scan may change while running.
+ */
 export interface ModelPolicy {
   /** Budget for one backend call; past it the caller gets the heuristic (or 504 when fallback is off). */
   readonly deadlineMs: number;
-  /** Version unpinned requests get; otherwise the newest ready version that is not a candidate. */
-  readonly defaultVersion?: string | undefined;
-  readonly canary?: CanarySpec | undefined;
-  readonly shadow?: ShadowSpec | undefined;
   /** Answer with the heuristic when the backend fails or is late. */
   readonly fallback: boolean;
 }
@@ -102,6 +95,11 @@ export class InferenceService {
     return this.#o.policies.get(model) ?? this.#o.defaultPolicy;
   }
 
+  /** The model's canary as it serves now (undefined for an unknown model or none). */
+  canary(model: string): CanarySpec | undefined {
+    return this.#o.registry.get(model)?.routing.canary;
+  }
+
   slot(model: string): ModelSlot {
     const slot = this.#o.registry.get(model);
     if (!slot) throw notFound(`model '${model}' not found`, 'MODEL_NOT_FOUND');
@@ -114,7 +112,7 @@ export class InferenceService {
     version: string | undefined,
   ): { slot: ModelSlot; loaded: LoadedVersion | undefined } {
     const slot = this.slot(model);
-    if (version === undefined) return { slot, loaded: this.#stable(slot) };
+    if (version === undefined) return { slot, loaded: slot.stable() };
     if (version === HEURISTIC_VERSION) return { slot, loaded: undefined };
     const loaded = slot.versions.get(version);
     if (loaded) return { slot, loaded };
@@ -182,25 +180,14 @@ export class InferenceService {
       if (policy.fallback) return { kind: 'heuristic', reason: 'model_unavailable' };
       throw unavailable(`model '${slot.name}' has no servable version`);
     }
-    const canary = policy.canary;
+    const canary = slot.routing.canary;
     if (canary && inCanary(slot.name, canary, stickyKey, this.#random)) {
       const candidate = slot.versions.get(canary.version);
       if (candidate) return { kind: 'model', version: candidate };
     }
-    return { kind: 'model', version: this.#stable(slot)! };
-  }
-
-  /** The version unpinned, non-canary traffic gets. Candidates are never "latest", so loading v2 for a canary does not shift all traffic to it. */
-  #stable(slot: ModelSlot): LoadedVersion | undefined {
-    const policy = this.policy(slot.name);
-    if (policy.defaultVersion !== undefined) {
-      const pinned = slot.versions.get(policy.defaultVersion);
-      if (pinned) return pinned;
-    }
-    const candidates = new Set<string>();
-    if (policy.canary) candidates.add(policy.canary.version);
-    if (policy.shadow) candidates.add(policy.shadow.version);
-    return slot.latest(candidates);
+    // Candidates (canary, shadow, release.json's) are never "the newest", so loading one for a canary or
+    // a shadow does not shift all traffic to it.
+    return { kind: 'model', version: slot.stable()! };
   }
 
   async #call(version: LoadedVersion, tensor: ValidatedTensor, budgetMs: number): Promise<InferenceResult> {
@@ -246,7 +233,7 @@ export class InferenceService {
     tensor: ValidatedTensor,
     primary: InferenceResult,
   ): void {
-    const spec = policy.shadow;
+    const spec = slot.routing.shadow;
     if (!spec || spec.version === served.version || !inShadow(spec, this.#random)) return;
     const candidate = slot.versions.get(spec.version);
     if (!candidate || this.#shadowInflight >= this.#o.maxShadowInflight) return;

@@ -6,6 +6,14 @@ import {
   type ModelSignature,
   signatureFromMetadata,
 } from './model.ts';
+import {
+  parseRelease,
+  type ReleaseFile,
+  resolveRouting,
+  type Routing,
+  type RoutingSettings,
+  type ServingSource,
+} from './release.ts';
 
 /** Ports: where versions come from and how a version becomes a backend. Implemented in adapters/. */
 export interface VersionListing {
@@ -27,6 +35,8 @@ export interface ModelSource {
   /** Versions present for `model`, in any order; [] when the model has no directory. */
   listVersions(model: string): Promise<VersionListing[]>;
   readVersion(model: string, version: string): Promise<VersionArtifacts>;
+  /** The text of `<model>/release.json`, undefined when there is none; absent: the source has no release files. */
+  readRelease?(model: string): Promise<string | undefined>;
 }
 
 export interface ModelLoader {
@@ -54,6 +64,8 @@ export interface Logger {
 export interface RegistryEvents {
   reload(model: string, version: string, outcome: 'success' | 'failure'): void;
   versionsChanged(model: string, versions: readonly string[]): void;
+  /** A release.json was refused (once per distinct refused content); the last good one keeps applying. */
+  releaseRefused(model: string): void;
 }
 
 /**
@@ -108,37 +120,95 @@ export class LoadedVersion {
   }
 }
 
-/**
- * Which of a model's versions in the repository are loaded. Loading every version costs memory per
- * version (ONNX sessions, a worker thread each) for versions nobody asks for; a pod loads what it serves.
- */
-export interface ServedVersions {
-  /** Loaded whenever present: the default, canary and shadow versions, and any kept for pinned calls. */
-  readonly named: ReadonlySet<string>;
-  /**
-   * Also load the newest version not in `candidates` (what unpinned calls get without a default). When it
-   * fails its checks, the next newest is loaded in its place, so a bad release never leaves nothing to serve.
-   */
-  readonly latest: boolean;
-  /** Canary and shadow versions: never what `latest` picks. */
-  readonly candidates: ReadonlySet<string>;
-}
-
 export interface ModelDefinition {
   readonly name: string;
   /** When set, versions come from this upstream instead of the repository. */
   readonly remote?: RemoteModel;
-  /** Which repository versions to load; every one when absent. */
-  readonly served?: ServedVersions;
+  /** What MODEL_SETTINGS says about the versions served (default, canary, shadow, keepLoaded). */
+  readonly routing?: RoutingSettings;
+  /**
+   * true (MODEL_LOAD_VERSIONS=served): load only what the pod serves: the preferred version (MODEL_SETTINGS'
+   * default, else release.json's serving) or, when there is none or it fails its checks, the newest
+   * version that is not a candidate (the one before it when that fails too, so a bad release never leaves
+   * nothing to serve); plus canary, shadow, the release's candidate and keepLoaded. Loading every version
+   * costs memory per version (ONNX sessions, a worker thread each) for versions nobody asks for.
+   * false: every version in the repository.
+   */
+  readonly loadServedOnly?: boolean;
   /** Input layout used by the heuristic while no trained version was ever seen (cold start). */
   readonly coldStartSignature: ModelSignature;
+}
+
+/**
+ * Reads one version from the source and loads it, checked as the proxy serves it: metadata, the model
+ * file's SHA-256, golden.json present (when required) and reproduced by every session of the backend,
+ * after `warmUp` when given. Throws with the reason when the version must not serve; the backend is
+ * closed then. Also used offline (`pnpm model`: a rollback target's check, scoring rows).
+ */
+export async function loadCheckedVersion(args: {
+  source: ModelSource;
+  loader: ModelLoader;
+  model: string;
+  version: string;
+  requireGolden: boolean;
+  warmUp?: (part: InferenceBackend, signature: ModelSignature, golden: Golden | undefined) => Promise<void>;
+}): Promise<{ backend: InferenceBackend; signature: ModelSignature; metadata: unknown }> {
+  const { source, loader, model, version } = args;
+  const artifacts = await source.readVersion(model, version);
+  const signature = signatureFromMetadata(artifacts.metadata);
+  const expectedDigest = artifactDigest(artifacts.metadata);
+  if (expectedDigest !== undefined && expectedDigest !== artifacts.modelSha256) {
+    throw new Error(
+      `model file SHA-256 ${artifacts.modelSha256} does not match metadata (${expectedDigest}): corrupt or partly copied`,
+    );
+  }
+  const width = signature.features.length;
+  if (artifacts.golden === undefined && args.requireGolden) {
+    throw new Error(
+      'golden.json is missing; a version is only served after it reproduces its golden outputs',
+    );
+  }
+  const golden = artifacts.golden === undefined ? undefined : parseGolden(artifacts.golden, width);
+  const backend = await loader.load({ model, version, modelPath: artifacts.modelPath, signature });
+  try {
+    // Every session that may serve a call passes the same checks, whatever batch size routes to it.
+    const parts = backend.parts ?? [backend];
+    for (const [i, part] of parts.entries()) {
+      await args.warmUp?.(part, signature, golden);
+      if (golden) {
+        const outputs = Object.keys(golden.expected);
+        const actual = await part.infer(golden.input, golden.rows, outputs, budgetOf(30_000));
+        const mismatch = checkGolden(golden, actual);
+        if (mismatch !== undefined) {
+          const which = parts.length > 1 ? ` (session ${i + 1} of ${parts.length})` : '';
+          throw new Error(`golden check failed${which}: ${mismatch}`);
+        }
+      }
+    }
+  } catch (err) {
+    await backend.close().catch(() => undefined);
+    throw err;
+  }
+  return { backend, signature, metadata: artifacts.metadata };
 }
 
 export class ModelSlot {
   readonly name: string;
   readonly remote: RemoteModel | undefined;
-  readonly served: ServedVersions | undefined;
+  readonly settings: RoutingSettings;
+  readonly loadServedOnly: boolean;
   readonly versions = new Map<string, LoadedVersion>();
+  /**
+   * What serves, from the settings and the last good release.json. Replaced in one assignment by a sync
+   * once every version it names has been loaded, so a request sees the old routing or the new one.
+   */
+  routing: Routing;
+  /** The last good release.json (undefined: none seen yet). */
+  release: ReleaseFile | undefined;
+  /** True while the release.json on disk is refused (the last good one applies). */
+  releaseRefused = false;
+  #releaseText: string | undefined;
+  #refusedText: string | undefined;
   /** version -> fingerprint that failed, so a broken version is not retried until its files change. */
   readonly failed = new Map<string, string>();
   /** True once the first load attempt finished, whatever its outcome. */
@@ -152,8 +222,66 @@ export class ModelSlot {
   constructor(def: ModelDefinition) {
     this.name = def.name;
     this.remote = def.remote;
-    this.served = def.served;
+    this.settings = def.routing ?? {};
+    this.loadServedOnly = def.loadServedOnly ?? false;
+    this.routing = resolveRouting(this.settings, undefined);
     this.lastSignature = def.coldStartSignature;
+  }
+
+  /**
+   * The version unpinned, non-canary calls get: the preferred one (MODEL_SETTINGS' defaultVersion, else
+   * release.json's serving) when it is loaded, else the newest loaded version that is not a candidate.
+   */
+  stable(): LoadedVersion | undefined {
+    const preferred = this.routing.preferred;
+    if (preferred !== undefined) {
+      const loaded = this.versions.get(preferred);
+      if (loaded) return loaded;
+    }
+    return this.latest(this.routing.candidates);
+  }
+
+  /** Where the stable version was decided: `newest` when no preferred version serves. */
+  servingSource(): ServingSource {
+    const preferred = this.routing.preferred;
+    if (preferred !== undefined && this.versions.has(preferred))
+      return this.routing.preferredFrom ?? 'newest';
+    return 'newest';
+  }
+
+  /**
+   * Takes `text` (release.json's content, undefined when the file is absent) as the model's release. Returns
+   * 'unchanged', 'applied', or the refusal message when it is refused (then the last good release stays).
+   * A file that disappears after a good one was read is refused too: the writers replace it atomically
+   * and never delete it, so its absence is a mistake (a bad sync, a wrong `rm`), and serving the newest
+   * version then would serve the candidate.
+   */
+  takeRelease(
+    text: string | undefined,
+  ): { outcome: 'unchanged' | 'applied' } | { outcome: 'refused'; message: string; first: boolean } {
+    if (text === this.#releaseText) {
+      this.releaseRefused = false;
+      return { outcome: 'unchanged' };
+    }
+    let message: string;
+    if (text === undefined) {
+      message = 'release.json disappeared';
+    } else {
+      try {
+        this.release = parseRelease(text);
+        this.#releaseText = text;
+        this.#refusedText = undefined;
+        this.releaseRefused = false;
+        return { outcome: 'applied' };
+      } catch (err) {
+        message = (err as Error).message;
+      }
+    }
+    const key = text ?? '\u0000absent';
+    const first = this.#refusedText !== key;
+    this.#refusedText = key;
+    this.releaseRefused = true;
+    return { outcome: 'refused', message, first };
   }
 
   /** Ready version ids, oldest first (numeric where possible, like Triton's integer version folders). */
@@ -288,6 +416,8 @@ export class ModelRegistry {
       compareVersions(a.version, b.version),
     );
     slot.hasArtifacts = listings.length > 0 || slot.versions.size > 0;
+    await this.#readRelease(slot);
+    const routing = resolveRouting(slot.settings, slot.release);
     let changed = false;
     const current = (l: VersionListing) => slot.versions.get(l.version)?.fingerprint === l.fingerprint;
     const refused = (l: VersionListing) => slot.failed.get(l.version) === l.fingerprint;
@@ -299,37 +429,135 @@ export class ModelRegistry {
       changed = loaded || changed;
       return loaded;
     };
-    const served = slot.served;
+    // Until the switch below, unpinned calls keep the routing they had, with the new candidates excluded
+    // too: a candidate loaded by this pass must not become "the newest" and serve, even for a moment.
+    const before = slot.routing;
+    const beforeServing = slot.initialized ? slot.stable()?.version : undefined;
+    slot.routing = { ...before, candidates: new Set([...before.candidates, ...routing.candidates]) };
     const wanted = new Set<string>();
+    if (slot.loadServedOnly) {
+      // What unpinned calls get first: the preferred version, else (none, absent, or refused by its
+      // checks) the newest that is not a candidate, newest first until one serves.
+      const preferred = listings.find((l) => l.version === routing.preferred);
+      let serves = false;
+      if (preferred) {
+        wanted.add(preferred.version);
+        serves = await ensure(preferred);
+      }
+      for (const listing of [...listings].reverse()) {
+        if (serves || this.#closed) break;
+        if (routing.candidates.has(listing.version)) continue;
+        wanted.add(listing.version);
+        serves = await ensure(listing);
+      }
+    }
     for (const listing of listings) {
       if (this.#closed) return;
-      if (served !== undefined && !served.named.has(listing.version)) continue;
+      if (slot.loadServedOnly && !routing.named.has(listing.version)) continue;
       wanted.add(listing.version);
       await ensure(listing);
     }
-    if (served?.latest === true) {
-      // Newest first, until one serves: a version refused by its checks falls back to the one before.
-      for (const listing of [...listings].reverse()) {
-        if (this.#closed) return;
-        if (served.candidates.has(listing.version)) continue;
-        wanted.add(listing.version);
-        if (await ensure(listing)) break;
-      }
-    }
+    if (this.#closed) return;
+    // The switch: every version the new routing names is loaded and checked by now, so from this
+    // assignment on unpinned calls get the new serving version, and never a version not yet warm.
+    slot.routing = routing;
+    this.#reportRouting(slot, before, beforeServing);
     for (const id of [...slot.versions.keys()]) {
       // A version removed from disk (or no longer served) is unloaded, but never the last one: an emptied
-      // directory (a bad sync, a mistaken delete) must not take the model down.
+      // directory (a bad sync, a mistaken delete) must not take the model down. In-flight calls finish on
+      // it first (LoadedVersion.retire).
       if (wanted.has(id) || slot.versions.size <= 1) continue;
       void slot.delete(id)?.retire();
       this.#opts.log.info(
         { model: slot.name, version: id },
-        served === undefined
-          ? 'model version removed from repository; unloaded'
-          : 'model version removed from repository or no longer served; unloaded',
+        slot.loadServedOnly
+          ? 'model version removed from repository or no longer served; unloaded'
+          : 'model version removed from repository; unloaded',
       );
       changed = true;
     }
     if (changed) this.#opts.events.versionsChanged(slot.name, slot.versionIds);
+  }
+
+  /** Reads the model's release.json into the slot; a refused file is logged once and counted. */
+  async #readRelease(slot: ModelSlot): Promise<void> {
+    const read = this.#opts.source.readRelease;
+    if (read === undefined) return;
+    let text: string | undefined;
+    let taken: ReturnType<ModelSlot['takeRelease']>;
+    try {
+      text = await read.call(this.#opts.source, slot.name);
+      taken = slot.takeRelease(text);
+    } catch (err) {
+      // Unreadable (permissions, I/O): the same as refused, keyed by the error so it is logged once.
+      taken = slot.takeRelease(`\u0000unreadable: ${(err as Error).message}`);
+    }
+    if (taken.outcome !== 'refused' || !taken.first) return;
+    this.#opts.events.releaseRefused(slot.name);
+    this.#opts.log.error(
+      {
+        model: slot.name,
+        problem: taken.message,
+        lastGood: slot.release ? { serving: slot.release.serving, candidate: slot.release.candidate } : null,
+      },
+      'release.json refused; the last good release keeps applying',
+    );
+  }
+
+  /** Logs what changed in what serves, and where MODEL_SETTINGS overrides release.json. */
+  #reportRouting(slot: ModelSlot, before: Routing, beforeServing: string | undefined): void {
+    const after = slot.routing;
+    const serving = slot.stable()?.version;
+    if (
+      serving === beforeServing &&
+      after.candidate === before.candidate &&
+      after.shadow?.version === before.shadow?.version &&
+      after.releaseServing === before.releaseServing
+    )
+      return;
+    const log = this.#opts.log;
+    log.info(
+      {
+        model: slot.name,
+        serving: serving ?? null,
+        previous: beforeServing ?? null,
+        source: slot.servingSource(),
+        candidate: after.candidate ?? null,
+        shadow: after.shadow ? { version: after.shadow.version, percent: after.shadow.percent } : null,
+      },
+      'model serving changed',
+    );
+    const settings = slot.settings;
+    if (
+      settings.defaultVersion !== undefined &&
+      after.releaseServing !== undefined &&
+      after.releaseServing !== settings.defaultVersion
+    ) {
+      log.warn(
+        { model: slot.name, defaultVersion: settings.defaultVersion, releaseServing: after.releaseServing },
+        'MODEL_SETTINGS defaultVersion overrides release.json serving',
+      );
+    }
+    if (
+      settings.shadow !== undefined &&
+      after.candidate !== undefined &&
+      settings.shadow.version !== after.candidate
+    ) {
+      log.warn(
+        { model: slot.name, shadow: settings.shadow.version, candidate: after.candidate },
+        'MODEL_SETTINGS shadow overrides mirroring the release.json candidate',
+      );
+    }
+    if (
+      after.releaseServing !== undefined &&
+      after.preferredFrom === 'release' &&
+      serving !== after.releaseServing
+    ) {
+      log.warn(
+        { model: slot.name, releaseServing: after.releaseServing, serving: serving ?? null },
+        'release.json serving version is not in the repository or failed its checks; serving the newest instead',
+      );
+    }
   }
 
   async #loadVersion(slot: ModelSlot, listing: VersionListing): Promise<boolean> {
@@ -338,36 +566,17 @@ export class ModelRegistry {
     let backend: InferenceBackend | undefined;
     const started = performance.now();
     try {
-      const artifacts = await source.readVersion(slot.name, version);
-      const signature = signatureFromMetadata(artifacts.metadata);
-      const expectedDigest = artifactDigest(artifacts.metadata);
-      if (expectedDigest !== undefined && expectedDigest !== artifacts.modelSha256) {
-        throw new Error(
-          `model file SHA-256 ${artifacts.modelSha256} does not match metadata (${expectedDigest}): corrupt or partly copied`,
-        );
-      }
+      const checked = await loadCheckedVersion({
+        source,
+        loader,
+        model: slot.name,
+        version,
+        requireGolden: this.#opts.requireGolden,
+        warmUp: (part, signature, golden) => this.#warmUp(part, signature, golden),
+      });
+      backend = checked.backend;
+      const { signature } = checked;
       const width = signature.features.length;
-      if (artifacts.golden === undefined && this.#opts.requireGolden) {
-        throw new Error(
-          'golden.json is missing; a version is only served after it reproduces its golden outputs',
-        );
-      }
-      const golden = artifacts.golden === undefined ? undefined : parseGolden(artifacts.golden, width);
-      backend = await loader.load({ model: slot.name, version, modelPath: artifacts.modelPath, signature });
-      // Every session that may serve a call passes the same checks, whatever batch size routes to it.
-      const parts = backend.parts ?? [backend];
-      for (const [i, part] of parts.entries()) {
-        await this.#warmUp(part, signature, golden);
-        if (golden) {
-          const outputs = Object.keys(golden.expected);
-          const actual = await part.infer(golden.input, golden.rows, outputs, budgetOf(30_000));
-          const mismatch = checkGolden(golden, actual);
-          if (mismatch !== undefined) {
-            const which = parts.length > 1 ? ` (session ${i + 1} of ${parts.length})` : '';
-            throw new Error(`golden check failed${which}: ${mismatch}`);
-          }
-        }
-      }
       if (this.#closed) {
         await backend.close();
         return false;

@@ -16,6 +16,9 @@ export const METRICS = {
   shadowErrors: 'ml_proxy_shadow_errors_total',
   reloads: 'ml_proxy_model_reloads_total',
   versionsLoaded: 'ml_proxy_model_versions_loaded',
+  releaseInfo: 'ml_proxy_release_info',
+  releaseRefused: 'ml_proxy_release_refused',
+  releaseRefusals: 'ml_proxy_release_refusals_total',
 } as const;
 
 export function createMetrics(
@@ -86,6 +89,50 @@ export function createMetrics(
     },
   });
 
+  new Gauge({
+    name: METRICS.releaseInfo,
+    help:
+      'Always 1, per model: the version unpinned calls get (serving; "heuristic" when none is loaded), where that ' +
+      'was decided (source: settings = MODEL_SETTINGS defaultVersion, release = release.json, newest) and ' +
+      "release.json's candidate (empty when none).",
+    labelNames: ['model', 'serving', 'candidate', 'source'] as const,
+    registers: [registry],
+    collect() {
+      const current = models();
+      if (!current) return;
+      // Label values change with a promotion: only the current set is exposed.
+      this.reset();
+      for (const slot of current.slots) {
+        this.set(
+          {
+            model: slot.name,
+            serving: slot.stable()?.version ?? 'heuristic',
+            candidate: slot.routing.candidate ?? '',
+            source: slot.servingSource(),
+          },
+          1,
+        );
+      }
+    },
+  });
+  new Gauge({
+    name: METRICS.releaseRefused,
+    help: "1 while a model's release.json is refused (malformed, unreadable or gone) and the last good one applies.",
+    labelNames: ['model'] as const,
+    registers: [registry],
+    collect() {
+      const current = models();
+      if (!current) return;
+      for (const slot of current.slots) this.set({ model: slot.name }, slot.releaseRefused ? 1 : 0);
+    },
+  });
+  const releaseRefusals = new Counter({
+    name: METRICS.releaseRefusals,
+    help: 'release.json contents refused, per model (each distinct refused content once).',
+    labelNames: ['model'] as const,
+    registers: [registry],
+  });
+
   return {
     observer: {
       inference(model, version, seconds, n, outcome) {
@@ -112,6 +159,9 @@ export function createMetrics(
     events: {
       reload(model, _version, outcome) {
         reloads.inc({ model, outcome });
+      },
+      releaseRefused(model) {
+        releaseRefusals.inc({ model });
       },
     },
   };

@@ -19,7 +19,7 @@ import { InferenceError, type InferenceErrorKind } from '../domain/errors.ts';
 import { HEURISTIC_VERSION } from '../domain/heuristic.ts';
 import { type InferenceService } from '../domain/inference.ts';
 import { type ModelSignature } from '../domain/model.ts';
-import { type ModelRegistry } from '../domain/registry.ts';
+import { type ModelRegistry, type ModelSlot } from '../domain/registry.ts';
 import {
   BINARY_TENSOR_DATA,
   binaryOutputChoice,
@@ -75,11 +75,27 @@ export const V2_ERROR_FORMAT: ErrorFormat = {
  * `prefixItems` in the OpenAPI document, which JSON Schema 2020-12 allows but OpenAPI tooling often does
  * not read (schemathesis 4.32 rewrote it into an invalid schema and stopped checking the answer).
  */
+/**
+ * What serves now, in the metadata and ready answers of a model (V2 leaves `parameters` to the server):
+ * `serving` is the version unpinned, non-canary calls get ("heuristic" when none is loaded), `servingFrom`
+ * where that was decided (MODEL_SETTINGS, release.json, or the newest version), `candidate` release.json's
+ * candidate and `shadow` the version mirrored, when there are.
+ */
+const V2Release = {
+  serving: z.string(),
+  servingFrom: z.enum(['settings', 'release', 'newest']),
+  candidate: z.string().optional(),
+  shadow: z.string().optional(),
+};
+
 const V2ModelMetadataServed = V2ModelMetadata.extend({
   parameters: V2ModelParameters.extend({
     features: z.array(V2Feature.extend({ range: z.array(z.number()).length(2).optional() })),
+    ...V2Release,
   }),
 });
+
+const V2ModelReadyServed = V2ModelReady.extend(V2Release);
 
 /**
  * The OpenAPI document's example of an inference: one row of the reference eta-rough model's seven
@@ -158,11 +174,13 @@ export async function registerV2(app: ServiceApp, opts: V2Options): Promise<void
         if (!slot.initialized) throw new InferenceError('unavailable', `model '${name}' is still loading`);
         const signature = loaded?.signature ?? slot.lastSignature;
         const versions = slot.versionIds.length > 0 ? [...slot.versionIds] : [HEURISTIC_VERSION];
+        const described = describeSignature(signature);
         return {
           name,
           versions: version === undefined ? versions : [version],
           platform: loaded?.platform ?? 'heuristic',
-          ...describeSignature(signature),
+          ...described,
+          parameters: { ...described.parameters, ...releaseOf(slot) },
         };
       };
 
@@ -180,16 +198,16 @@ export async function registerV2(app: ServiceApp, opts: V2Options): Promise<void
       const ready = (name: string, version: string | undefined) => {
         const { slot } = opts.inference.describe(name, version);
         if (!slot.ready) throw new InferenceError('unavailable', `model '${name}' is not ready`);
-        return { name, ready: true };
+        return { name, ready: true, ...releaseOf(slot) };
       };
       v2.get(
         '/models/:name/ready',
-        { schema: { params: V2ModelPath, response: { 200: V2ModelReady, ...errors } } },
+        { schema: { params: V2ModelPath, response: { 200: V2ModelReadyServed, ...errors } } },
         async (request) => ready(request.params.name, undefined),
       );
       v2.get(
         '/models/:name/versions/:version/ready',
-        { schema: { params: V2VersionPath, response: { 200: V2ModelReady, ...errors } } },
+        { schema: { params: V2VersionPath, response: { 200: V2ModelReadyServed, ...errors } } },
         async (request) => ready(request.params.name, request.params.version),
       );
 
@@ -206,7 +224,7 @@ export async function registerV2(app: ServiceApp, opts: V2Options): Promise<void
       ) => {
         const body = request.body;
         const binary = binaryOutputChoice(body);
-        const stickyBy = opts.inference.policy(name).canary?.stickyBy;
+        const stickyBy = opts.inference.canary(name)?.stickyBy;
         let stickyKey: string | undefined;
         if (stickyBy === 'id') stickyKey = body.id;
         else if (stickyBy !== undefined) {
@@ -258,6 +276,16 @@ export async function registerV2(app: ServiceApp, opts: V2Options): Promise<void
     },
     { prefix: '/v2' },
   );
+}
+
+function releaseOf(slot: ModelSlot) {
+  const shadow = slot.routing.shadow;
+  return {
+    serving: slot.stable()?.version ?? HEURISTIC_VERSION,
+    servingFrom: slot.servingSource(),
+    ...(slot.routing.candidate === undefined ? {} : { candidate: slot.routing.candidate }),
+    ...(shadow === undefined || shadow.percent <= 0 ? {} : { shadow: shadow.version }),
+  };
 }
 
 function describeSignature(signature: ModelSignature) {

@@ -96,9 +96,12 @@ describe('V2 REST protocol', { timeout: 30_000 }, () => {
   });
 
   it('model and version readiness', async () => {
+    // What serves is part of the answer: the reference repository has no release.json, so the newest.
     expect((await app.inject('/v2/models/eta-rough/ready')).json()).toEqual({
       name: 'eta-rough',
       ready: true,
+      serving: NEWEST,
+      servingFrom: 'newest',
     });
     expect((await app.inject('/v2/models/eta-rough/versions/1/ready')).statusCode).toBe(200);
   });
