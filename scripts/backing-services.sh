@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Real PostgreSQL, Redis and Kafka on 127.0.0.1 for integration tests and local runs.
+# Real PostgreSQL, Redis and Kafka on 127.0.0.1 for integration tests and local runs, and the BigQuery
+# emulator (scripts/bigquery/emulator.sh: bqemulator from a pinned venv; BIGQUERY_EMULATOR_PORT, default 9050).
 #
 #   scripts/backing-services.sh up       reuse what already runs, install and start what is missing
 #   scripts/backing-services.sh down     stop what this script started (servers it reused stay up)
@@ -64,6 +65,7 @@ print_env() {
   printf 'export DATABASE_URL=%q\n' "$DATABASE_URL"
   printf 'export REDIS_URL=%q\n' "$REDIS_URL"
   printf 'export KAFKA_BROKERS=%q\n' "$KAFKA_BROKERS"
+  "$ROOT/scripts/bigquery/emulator.sh" env
 }
 
 # ---------------------------------------------------------------------------------------------- packages
@@ -515,11 +517,13 @@ main() {
       pg_up
       redis_up
       kafka_up
+      "$ROOT/scripts/bigquery/emulator.sh" up >/dev/null
       log "all up in $((SECONDS - t0))s"
       print_env
       ;;
     down)
       with_lock
+      "$ROOT/scripts/bigquery/emulator.sh" down
       kafka_down
       redis_down
       pg_down
@@ -529,6 +533,7 @@ main() {
       pg_status || rc=1
       redis_status || rc=1
       kafka_status || rc=1
+      "$ROOT/scripts/bigquery/emulator.sh" status || rc=1
       return "$rc"
       ;;
     env)

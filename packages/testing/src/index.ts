@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
+import type { TestBigQuery, TestBigQueryOptions } from './bigquery.ts';
 
 /**
  * Isolated real resources for integration tests. Vitest runs test files in parallel against one
@@ -315,6 +316,19 @@ export async function createTestKafka(options: TestKafkaOptions = {}): Promise<T
       }
     },
   };
+}
+
+// ------------------------------------------------------------------------------------------- BigQuery
+
+export type { TestBigQuery, TestBigQueryOptions } from './bigquery.ts';
+
+/**
+ * A dataset of one test's own on the BigQuery emulator (BIGQUERY_EMULATOR_HOST, BIGQUERY_PROJECT from
+ * scripts/backing-services.sh), deleted on cleanup; see ./bigquery.ts. Loaded on first use, so test files
+ * without BigQuery do not load its client.
+ */
+export async function createTestBigQuery(options?: TestBigQueryOptions): Promise<TestBigQuery> {
+  return (await import('./bigquery.ts')).createTestBigQuery(options);
 }
 
 // ------------------------------------------------------------------------------- Ports and processes
