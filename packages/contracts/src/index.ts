@@ -13,3 +13,4 @@ export * from './stores.ts';
 export * from './admin.ts';
 export * from './v2.ts';
 export * from './events/index.ts';
+export * from './training.ts';

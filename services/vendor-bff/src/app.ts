@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { TieredCache } from '@eta/cache';
 import { fromEnv } from '@eta/cache';
@@ -11,9 +12,11 @@ import {
   openDatabase,
   type Database,
 } from './adapters/db/index.ts';
+import { bigQueryTarget, createTrainingRowsSink } from './adapters/bigquery.ts';
 import { openEventConsumers } from './adapters/events/consumers.ts';
 import { openOrderIngest } from './adapters/events/order-ingest.ts';
 import { openPredictionLog } from './adapters/events/prediction-log.ts';
+import { openTrainingShipper } from './adapters/events/training-shipper.ts';
 import { createGeoClient } from './adapters/geo.ts';
 import { createMlClient } from './adapters/ml.ts';
 import { createTokenVerifier, DEV_ISSUER } from './auth/jwt.ts';
@@ -368,12 +371,34 @@ async function addEventsRole(
   app.readiness.add('event-consumers', () => {
     if (!consumers.running()) throw new Error('the event consumers have not joined their group yet');
   });
+  // Training rows to BigQuery (BIGQUERY_PROJECT; docs/adr/0007-training-rows.md). No readiness check: a
+  // BigQuery outage leaves the rows waiting in Postgres and the pod serving.
+  const bigQuery = bigQueryTarget(config);
+  const shipper =
+    bigQuery !== undefined
+      ? openTrainingShipper({
+          db,
+          sink: createTrainingRowsSink(bigQuery, app.log),
+          registry: app.metricsRegistry,
+          log: app.log,
+          holder: `${opts.name}-${randomUUID()}`,
+          batch: config.TRAINING_ROWS_SHIP_BATCH,
+          intervalMs: config.TRAINING_ROWS_SHIP_INTERVAL_MS,
+          maxBackoffMs: config.TRAINING_ROWS_SHIP_MAX_BACKOFF_MS,
+          // Renewed before every batch, whose calls end within two deadlines; a pod that died without
+          // letting it go (SIGKILL, a lost node) holds the others off this long.
+          leaseMs: Math.max(10_000, 3 * config.TRAINING_ROWS_SHIP_TIMEOUT_MS),
+          ...(opts.now !== undefined ? { now: opts.now } : {}),
+        })
+      : undefined;
   // Joined once the server listens; the consumers are stopped before the bus and the database close.
   app.addHook('onReady', async () => {
     void consumers.start();
+    shipper?.start();
   });
   app.addHook('onClose', async () => {
     await consumers.close();
+    await shipper?.close();
     if (redis !== undefined) await closeRedis(redis);
   });
 }

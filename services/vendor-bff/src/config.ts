@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { cacheEnv } from '@eta/cache';
 import { baseServiceEnv, envBool, envInt, envList, envPort, envUrl, z } from '@eta/config';
+import { TRAINING_DATASET_DEFAULT } from '@eta/contracts';
 import {
   KAFKA_SASL_MECHANISMS,
   type KafkaClientOptions,
@@ -170,11 +171,54 @@ export const configSchema = baseServiceEnv
     LIVE_STATS_INTERVAL_MS: envInt(5_000, { min: 100, max: 600_000 }),
     /** Prepended to the live statistics' Redis keys, as Geo's GEO_LIVE_KEY_NAMESPACE (environments sharing one Redis). */
     LIVE_STATS_NAMESPACE: z.string().max(100).default(''),
+
+    /**
+     * Training rows (docs/adr/0007-training-rows.md): the consumers write one per delivered order scored
+     * against an eta-precise answer in Postgres (`training_rows`). With BIGQUERY_PROJECT a shipper in the
+     * events role copies them to BigQuery; unset, Postgres is where they stay (the embedded default).
+     */
+    BIGQUERY_PROJECT: z
+      .string()
+      .regex(/^([a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/, {
+        message: 'expected a Google Cloud project id',
+      })
+      .optional(),
+    /** Created with the table when absent (Terraform creates eta_<env> in the deployed environments). */
+    BIGQUERY_DATASET: z
+      .string()
+      .regex(/^[A-Za-z0-9_]{1,1024}$/, { message: 'expected a BigQuery dataset id (letters, digits, _)' })
+      .default(TRAINING_DATASET_DEFAULT),
+    /** Where the dataset is created when absent (e.g. asia-northeast3); BigQuery's default when unset. */
+    BIGQUERY_LOCATION: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{2,64}$/, { message: 'expected a BigQuery location, e.g. asia-northeast3' })
+      .optional(),
+    /**
+     * Another endpoint than Google's (`http(s)://host[:port]`). A plain-http one is taken for an emulator:
+     * a fixed token instead of Application Default Credentials, so no credential goes out unencrypted.
+     */
+    BIGQUERY_API_ENDPOINT: envUrl(['http', 'https']).optional(),
+    /** The emulator (tests: scripts/bigquery/emulator.sh), `http://host:port/bigquery/v2`, as the client reads it. */
+    BIGQUERY_EMULATOR_HOST: envUrl(['http', 'https'])
+      .refine((v) => /\/bigquery\/v2\/?$/.test(v), { message: 'expected a URL ending in /bigquery/v2' })
+      .optional(),
+    /** Without BigQuery, training rows are kept this long after their Seoul day. */
+    TRAINING_ROWS_RETENTION_DAYS: envInt(90, { min: 1, max: 3_650 }),
+    /** With BigQuery, a row is deleted from Postgres this long after it was shipped (never before). */
+    TRAINING_ROWS_SHIPPED_RETENTION_HOURS: envInt(24, { min: 0, max: 24 * 365 }),
+    /** Time between shipping rounds; a round sends batches until nothing is left (at most 40 batches). */
+    TRAINING_ROWS_SHIP_INTERVAL_MS: envInt(5_000, { min: 50, max: 600_000 }),
+    /** Rows per insert request (BigQuery recommends about 500; a row is about 1 KB). */
+    TRAINING_ROWS_SHIP_BATCH: envInt(500, { min: 1, max: 10_000 }),
+    /** Deadline of each BigQuery call (one HTTP request; the client's own retries are off). */
+    TRAINING_ROWS_SHIP_TIMEOUT_MS: envInt(30_000, { min: 100, max: 600_000 }),
+    /** Failures back off 1 s, 2 s, 4 s ... up to this. */
+    TRAINING_ROWS_SHIP_MAX_BACKOFF_MS: envInt(300_000, { min: 100, max: 3_600_000 }),
   })
   // Auth keys that only make sense together, or that a role cannot run without (auth/config.ts); the
   // same for the Kafka credentials.
   .superRefine((c, ctx) => {
-    for (const issue of [...authConfigIssues(c), ...kafkaConfigIssues(c)]) {
+    for (const issue of [...authConfigIssues(c), ...kafkaConfigIssues(c), ...bigQueryConfigIssues(c)]) {
       ctx.addIssue({ code: 'custom', path: [issue.path], message: issue.message });
     }
   })
@@ -223,6 +267,32 @@ export function kafkaConfigIssues(c: KafkaEnv): { path: string; message: string 
         path: set,
         message: 'has no effect without KAFKA_BROKERS (the in-process bus has no credentials)',
       });
+    }
+  }
+  return issues;
+}
+
+interface BigQueryEnv {
+  readonly BIGQUERY_PROJECT?: string | undefined;
+  readonly BIGQUERY_LOCATION?: string | undefined;
+  readonly BIGQUERY_API_ENDPOINT?: string | undefined;
+  readonly BIGQUERY_EMULATOR_HOST?: string | undefined;
+}
+
+/** BigQuery keys that only make sense together. */
+export function bigQueryConfigIssues(c: BigQueryEnv): { path: string; message: string }[] {
+  const issues: { path: string; message: string }[] = [];
+  if (c.BIGQUERY_API_ENDPOINT !== undefined && c.BIGQUERY_EMULATOR_HOST !== undefined) {
+    issues.push({ path: 'BIGQUERY_API_ENDPOINT', message: 'set it or BIGQUERY_EMULATOR_HOST, not both' });
+  }
+  if (c.BIGQUERY_PROJECT === undefined) {
+    for (const key of ['BIGQUERY_LOCATION', 'BIGQUERY_API_ENDPOINT', 'BIGQUERY_EMULATOR_HOST'] as const) {
+      if (c[key] !== undefined) {
+        issues.push({
+          path: key,
+          message: 'has no effect without BIGQUERY_PROJECT (training rows stay in Postgres)',
+        });
+      }
     }
   }
   return issues;

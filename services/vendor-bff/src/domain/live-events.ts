@@ -1,4 +1,12 @@
-import type { AccuracyFigures, OrderDelivered, OrderEvent, PredictionEvent } from '@eta/contracts';
+import {
+  type AccuracyFigures,
+  type FeatureVector,
+  type OrderDelivered,
+  type OrderEvent,
+  type PrecisePrediction,
+  type PredictionEvent,
+  TRAINING_ROW_MODEL,
+} from '@eta/contracts';
 
 /**
  * Rules of the event consumers (ROLE=events) that need no I/O: how order events fold into one state per
@@ -99,6 +107,44 @@ export interface PredictionRow {
   readonly predictedMm: number;
   readonly lowMm: number;
   readonly highMm: number;
+  /** What a training row needs (issue 13): the eta-precise answer's model, input row and raw quantiles. */
+  readonly training: PredictionTraining | null;
+  /** The minutes the customer was shown. */
+  readonly shownMinutes: number;
+}
+
+/** The served model's answer, kept with the prediction so a delivery can make a training row of it. */
+export interface PredictionTraining {
+  readonly modelName: string;
+  readonly modelVersion: string;
+  readonly features: FeatureVector;
+  readonly p10: number;
+  readonly p50: number;
+  readonly p90: number;
+}
+
+/**
+ * The training side of a prediction: only an answer of the model the retrain job retrains (eta-precise)
+ * with its input row and quantiles. A manual or region-default answer has none; nor has the eta-rough
+ * stand-in a precise request gets when eta-precise failed (its row has another model's features).
+ */
+export function predictionTraining(e: PrecisePrediction): PredictionTraining | null {
+  if (
+    e.model === null ||
+    e.model.name !== TRAINING_ROW_MODEL ||
+    e.features === null ||
+    e.quantiles === null
+  ) {
+    return null;
+  }
+  return {
+    modelName: e.model.name,
+    modelVersion: e.model.version,
+    features: e.features,
+    p10: e.quantiles.p10,
+    p50: e.quantiles.p50,
+    p90: e.quantiles.p90,
+  };
 }
 
 /**
@@ -120,6 +166,8 @@ export function predictionRow(e: PredictionEvent): PredictionRow | null {
     predictedMm: toMilliMinutes(q !== null && e.model !== null ? q.p50 : e.shownMinutes),
     lowMm: toMilliMinutes(q !== null && e.model !== null ? q.p10 : e.shownRange.low),
     highMm: toMilliMinutes(q !== null && e.model !== null ? q.p90 : e.shownRange.high),
+    training: predictionTraining(e),
+    shownMinutes: e.shownMinutes,
   };
 }
 
@@ -141,6 +189,8 @@ export interface DeliveryRow {
   readonly orderedAt: string;
   readonly deliveredAt: string;
   readonly actualMm: number;
+  /** As reported (actualMm is rounded to thousandths for exact sums); the training row's actual minutes. */
+  readonly actualMinutes: number;
   readonly seoulDate: string;
   readonly seoulHour: number;
 }
@@ -157,6 +207,7 @@ export function deliveryRow(e: OrderDelivered): DeliveryRow {
     // The hand-over: placed + the measured minutes (a replay compresses time; the minutes are real).
     deliveredAt: new Date(Date.parse(e.orderedAt) + e.actualMinutes * 60_000).toISOString(),
     actualMm: toMilliMinutes(e.actualMinutes),
+    actualMinutes: e.actualMinutes,
     seoulDate: date,
     seoulHour: hour,
   };

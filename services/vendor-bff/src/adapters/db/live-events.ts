@@ -7,6 +7,7 @@ import {
   deliveryRow,
   foldOrders,
   predictionRow,
+  seoulDayHour,
   TERMINAL_RANK,
 } from '../../domain/live-events.ts';
 import type { Database, Queryable } from './database.ts';
@@ -29,6 +30,8 @@ export interface OrdersApplied {
   /** Events not seen before (the rest were redeliveries). */
   readonly applied: number;
   readonly joined: readonly JoinedOutcome[];
+  /** Training rows written (orders joined for the first time to an eta-precise answer). */
+  readonly trainingRows: number;
 }
 
 export interface PredictionsApplied {
@@ -36,6 +39,7 @@ export interface PredictionsApplied {
   /** Precise predictions with an order id (the only ones the accuracy join uses). */
   readonly withOrder: number;
   readonly joined: readonly JoinedOutcome[];
+  readonly trainingRows: number;
 }
 
 /** An order joined to its prediction for the first time. */
@@ -86,6 +90,28 @@ interface JoinRow {
 }
 
 /**
+ * A training row for every given order whose delivery and prediction are both here and whose prediction was
+ * an eta-precise answer (features kept): in the join's transaction, so a row exists exactly when its join
+ * committed. The first row of an order stays (ON CONFLICT DO NOTHING): a redelivered event, or a later
+ * tracking estimate of a joined order, writes nothing, and what was shipped to BigQuery is never changed
+ * under it. docs/adr/0007-training-rows.md.
+ */
+const TRAIN = `INSERT INTO training_rows (order_id, prediction_id, store_id, dong_code, ordered_at, delivered_at,
+    predicted_at, seoul_date, seoul_hour, model, model_version, features, p10, p50, p90, shown_minutes,
+    actual_minutes, written_at)
+  SELECT d.order_id, p.event_id, d.store_id, d.dong_code, d.ordered_at, d.delivered_at, p.predicted_at,
+    d.seoul_date, d.seoul_hour, p.model_name, p.model_version, p.features, p.p10, p.p50, p.p90, p.shown_minutes,
+    COALESCE(d.actual_minutes, d.actual_mm / 1000.0), $2
+  FROM accuracy_deliveries d JOIN accuracy_predictions p ON p.order_id = d.order_id
+  WHERE d.order_id = ANY($1::text[]) AND p.features IS NOT NULL
+  ON CONFLICT (order_id) DO NOTHING`;
+
+async function writeTrainingRows(tx: Queryable, orderIds: readonly string[], now: Date): Promise<number> {
+  if (orderIds.length === 0) return 0;
+  return (await tx.query(TRAIN, [orderIds, now])).rowCount;
+}
+
+/**
  * Joins the given orders' deliveries to their predictions. An order joined before is updated only by an
  * earlier prediction (the checkout's estimate is the one scored, whichever arrived first).
  */
@@ -121,7 +147,7 @@ export async function applyOrderEvents(
     const applied = events
       .filter((e) => fresh.has(e.eventId) && !seen.has(e.eventId) && seen.add(e.eventId))
       .map((e) => e.value);
-    if (applied.length === 0) return { received: events.length, applied: 0, joined: [] };
+    if (applied.length === 0) return { received: events.length, applied: 0, joined: [], trainingRows: 0 };
 
     const counts = countEvents(applied);
     await tx.query(
@@ -161,12 +187,14 @@ export async function applyOrderEvents(
     const deliveries = applied
       .filter((e): e is OrderDelivered => e.type === 'delivered')
       .map((e) => deliveryRow(e));
-    if (deliveries.length === 0) return { received: events.length, applied: applied.length, joined: [] };
+    if (deliveries.length === 0) {
+      return { received: events.length, applied: applied.length, joined: [], trainingRows: 0 };
+    }
     await tx.query(
       `INSERT INTO accuracy_deliveries (order_id, event_id, store_id, dong_code, ordered_at, delivered_at,
-         actual_mm, seoul_date, seoul_hour, received_at)
-       SELECT *, $10::timestamptz FROM unnest($1::text[], $2::uuid[], $3::bigint[], $4::text[], $5::timestamptz[],
-         $6::timestamptz[], $7::bigint[], $8::date[], $9::smallint[])
+         actual_mm, seoul_date, seoul_hour, actual_minutes, received_at)
+       SELECT *, $11::timestamptz FROM unnest($1::text[], $2::uuid[], $3::bigint[], $4::text[], $5::timestamptz[],
+         $6::timestamptz[], $7::bigint[], $8::date[], $9::smallint[], $10::float8[])
        ON CONFLICT (order_id) DO NOTHING`,
       [
         deliveries.map((d) => d.orderId),
@@ -178,15 +206,14 @@ export async function applyOrderEvents(
         deliveries.map((d) => d.actualMm),
         deliveries.map((d) => d.seoulDate),
         deliveries.map((d) => d.seoulHour),
+        deliveries.map((d) => d.actualMinutes),
         now,
       ],
     );
-    const joined = await join(
-      tx,
-      deliveries.map((d) => d.orderId),
-      now,
-    );
-    return { received: events.length, applied: applied.length, joined };
+    const ids = deliveries.map((d) => d.orderId);
+    const joined = await join(tx, ids, now);
+    const trainingRows = await writeTrainingRows(tx, ids, now);
+    return { received: events.length, applied: applied.length, joined, trainingRows };
   });
 }
 
@@ -206,17 +233,20 @@ export async function applyPredictions(
     }
   }
   const rows = [...byOrder.values()];
-  if (rows.length === 0) return { received: events.length, withOrder: 0, joined: [] };
+  if (rows.length === 0) return { received: events.length, withOrder: 0, joined: [], trainingRows: 0 };
   return db.transaction(async (tx) => {
     await tx.query(
       `INSERT INTO accuracy_predictions AS p (order_id, event_id, predicted_at, store_id, model, predicted_mm, low_mm,
-         high_mm, received_at)
-       SELECT *, $9::timestamptz FROM unnest($1::text[], $2::uuid[], $3::timestamptz[], $4::bigint[], $5::text[],
-         $6::bigint[], $7::bigint[], $8::bigint[])
+         high_mm, model_name, model_version, features, p10, p50, p90, shown_minutes, received_at)
+       SELECT *, $16::timestamptz FROM unnest($1::text[], $2::uuid[], $3::timestamptz[], $4::bigint[], $5::text[],
+         $6::bigint[], $7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::jsonb[], $12::float8[],
+         $13::float8[], $14::float8[], $15::float8[])
        ON CONFLICT (order_id) DO UPDATE SET
          event_id = excluded.event_id, predicted_at = excluded.predicted_at, store_id = excluded.store_id,
          model = excluded.model, predicted_mm = excluded.predicted_mm, low_mm = excluded.low_mm,
-         high_mm = excluded.high_mm
+         high_mm = excluded.high_mm, model_name = excluded.model_name, model_version = excluded.model_version,
+         features = excluded.features, p10 = excluded.p10, p50 = excluded.p50, p90 = excluded.p90,
+         shown_minutes = excluded.shown_minutes
        WHERE excluded.predicted_at < p.predicted_at`,
       [
         rows.map((r) => r.orderId),
@@ -227,15 +257,21 @@ export async function applyPredictions(
         rows.map((r) => r.predictedMm),
         rows.map((r) => r.lowMm),
         rows.map((r) => r.highMm),
+        rows.map((r) => r.training?.modelName ?? null),
+        rows.map((r) => r.training?.modelVersion ?? null),
+        // jsonb[] from text: each row's features serialised once here, parsed by Postgres.
+        rows.map((r) => (r.training !== null ? JSON.stringify(r.training.features) : null)),
+        rows.map((r) => r.training?.p10 ?? null),
+        rows.map((r) => r.training?.p50 ?? null),
+        rows.map((r) => r.training?.p90 ?? null),
+        rows.map((r) => r.shownMinutes),
         now,
       ],
     );
-    const joined = await join(
-      tx,
-      rows.map((r) => r.orderId),
-      now,
-    );
-    return { received: events.length, withOrder: rows.length, joined };
+    const ids = rows.map((r) => r.orderId);
+    const joined = await join(tx, ids, now);
+    const trainingRows = await writeTrainingRows(tx, ids, now);
+    return { received: events.length, withOrder: rows.length, joined, trainingRows };
   });
 }
 
@@ -386,6 +422,12 @@ export interface Retention {
   readonly ordersMs: number;
   /** Joined outcomes are kept this long (the accuracy API's history). */
   readonly outcomesMs: number;
+  /**
+   * Training rows. With BigQuery (`shippedMs` set) a row leaves Postgres only once shipped, `shippedMs`
+   * after; an unshipped one is never dropped, however long BigQuery is away. Without BigQuery, Postgres is
+   * where they are read, and a row is kept `ageMs` after its Seoul day.
+   */
+  readonly trainingRows: { readonly ageMs: number; readonly shippedMs: number | null };
 }
 
 export interface Pruned {
@@ -395,6 +437,7 @@ export interface Pruned {
   readonly deliveries: number;
   readonly orders: number;
   readonly outcomes: number;
+  readonly trainingRows: number;
 }
 
 export async function prune(db: Queryable, retention: Retention, now: Date): Promise<Pruned> {
@@ -406,5 +449,13 @@ export async function prune(db: Queryable, retention: Retention, now: Date): Pro
     deliveries: await del('DELETE FROM accuracy_deliveries WHERE received_at < $1', retention.joinWindowMs),
     orders: await del('DELETE FROM live_orders WHERE updated_at < $1', retention.ordersMs),
     outcomes: await del('DELETE FROM accuracy_outcomes WHERE joined_at < $1', retention.outcomesMs),
+    trainingRows:
+      retention.trainingRows.shippedMs !== null
+        ? await del('DELETE FROM training_rows WHERE shipped_at < $1', retention.trainingRows.shippedMs)
+        : (
+            await db.query('DELETE FROM training_rows WHERE seoul_date < $1::date', [
+              seoulDayHour(before(retention.trainingRows.ageMs)).date,
+            ])
+          ).rowCount,
   };
 }

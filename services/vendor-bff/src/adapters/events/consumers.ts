@@ -3,7 +3,8 @@
  * `orders` and `predictions` a batch at a time and applies each batch in one Postgres transaction
  * (adapters/db/live-events.ts) before its offsets are committed; a timer writes the live per-dong
  * statistics where Geo reads them (Redis, REDIS_URL) and another prunes what the windows no longer need.
- * docs/adr/0006-event-consumers.md.
+ * The join's transaction also writes the training rows (docs/adr/0007-training-rows.md); shipping them to
+ * BigQuery is training-shipper.ts's, beside these, never in their way. docs/adr/0006-event-consumers.md.
  */
 import {
   DLQ_REASONS,
@@ -19,6 +20,7 @@ import {
   ORDERS_TOPIC,
   PREDICTIONS_TOPIC,
   prefixedTopic,
+  TRAINING_ROWS_WRITTEN_TOTAL,
   writeLiveDongStats,
   type LiveStatsRedis,
 } from '@eta/contracts';
@@ -75,6 +77,7 @@ interface ConsumerMetrics {
   poisoned(topic: string, reason: string): void;
   batch(topic: string, seconds: number): void;
   joined(outcomes: readonly JoinedOutcome[]): void;
+  trainingRows(n: number): void;
   liveWritten(dongs: number, at: Date): void;
 }
 
@@ -122,6 +125,11 @@ function createConsumerMetrics(registry: Registry, topics: readonly string[]): C
     labelNames: ['model'] as const,
     registers: [registry],
   });
+  const training = new Counter({
+    name: TRAINING_ROWS_WRITTEN_TOTAL,
+    help: 'Training rows written in Postgres: delivered orders joined to an eta-precise answer (docs/adr/0007).',
+    registers: [registry],
+  });
   const written = new Gauge({
     name: LIVE_DONG_STATS_WRITTEN_SECONDS,
     help: 'When the live per-dong statistics were last written to Redis (seconds since the epoch).',
@@ -151,6 +159,9 @@ function createConsumerMetrics(registry: Registry, topics: readonly string[]): C
         if (o.actualMm >= o.lowMm && o.actualMm <= o.highMm) covered.inc(labels);
       }
     },
+    trainingRows: (n) => {
+      if (n > 0) training.inc(n);
+    },
     liveWritten: (n, at) => {
       dongs.set(n);
       written.set(at.getTime() / 1000);
@@ -173,6 +184,14 @@ export function openEventConsumers(config: Config, opts: EventConsumersOptions):
     joinWindowMs: config.ACCURACY_JOIN_WINDOW_HOURS * 3_600_000,
     ordersMs: 6 * 3_600_000,
     outcomesMs: config.ACCURACY_RETENTION_DAYS * 86_400_000,
+    // With BigQuery a row leaves Postgres only once shipped; without, Postgres is where it is read.
+    trainingRows: {
+      ageMs: config.TRAINING_ROWS_RETENTION_DAYS * 86_400_000,
+      shippedMs:
+        config.BIGQUERY_PROJECT !== undefined
+          ? config.TRAINING_ROWS_SHIPPED_RETENTION_HOURS * 3_600_000
+          : null,
+    },
   };
 
   const onPoison = (topic: string, reason: string) => metrics.poisoned(topic, reason);
@@ -226,6 +245,7 @@ export function openEventConsumers(config: Config, opts: EventConsumersOptions):
       metrics.consumed(orders.name, 'applied', applied.applied);
       metrics.consumed(orders.name, 'duplicate', applied.received - applied.applied);
       metrics.joined(applied.joined);
+      metrics.trainingRows(applied.trainingRows);
     });
 
     subscriber.subscribeBatch(predictions, async (events) => {
@@ -239,6 +259,7 @@ export function openEventConsumers(config: Config, opts: EventConsumersOptions):
       metrics.consumed(predictions.name, 'applied', applied.withOrder);
       metrics.consumed(predictions.name, 'ignored', applied.received - applied.withOrder);
       metrics.joined(applied.joined);
+      metrics.trainingRows(applied.trainingRows);
     });
     return subscriber;
   }
