@@ -259,6 +259,19 @@ const bffEnv = {
   LIVE_STATS_INTERVAL_MS: envInt(100, 600000),
   // Geo's GEO_LIVE_KEY_NAMESPACE (charts/suite fails the render when the two differ).
   LIVE_STATS_NAMESPACE: str({ maxLength: 100 }),
+  // Training rows to BigQuery (the events role; docs/adr/0007-training-rows.md): unset project = they stay
+  // in Postgres. Credentials by Workload Identity (the role's ServiceAccount annotation), never a key; the
+  // emulator's BIGQUERY_EMULATOR_HOST is for tests, not a deployment.
+  BIGQUERY_PROJECT: str({ pattern: '^([a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$' }),
+  BIGQUERY_DATASET: str({ pattern: '^[A-Za-z0-9_]+$', maxLength: 1024 }),
+  BIGQUERY_LOCATION: str({ pattern: '^[A-Za-z0-9-]{2,64}$' }),
+  BIGQUERY_API_ENDPOINT: str({ pattern: '^https?://' }),
+  TRAINING_ROWS_RETENTION_DAYS: envInt(1, 3650),
+  TRAINING_ROWS_SHIPPED_RETENTION_HOURS: envInt(0, 8760),
+  TRAINING_ROWS_SHIP_INTERVAL_MS: envInt(50, 600000),
+  TRAINING_ROWS_SHIP_BATCH: envInt(1, 10000),
+  TRAINING_ROWS_SHIP_TIMEOUT_MS: envInt(100, 600000),
+  TRAINING_ROWS_SHIP_MAX_BACKOFF_MS: envInt(100, 3600000),
 };
 
 const geoEnv = {
