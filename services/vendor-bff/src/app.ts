@@ -12,7 +12,6 @@ import {
   openDatabase,
   type Database,
 } from './adapters/db/index.ts';
-import { bigQueryTarget, createTrainingRowsSink } from './adapters/bigquery.ts';
 import { openEventConsumers } from './adapters/events/consumers.ts';
 import { openOrderIngest } from './adapters/events/order-ingest.ts';
 import { openPredictionLog } from './adapters/events/prediction-log.ts';
@@ -372,13 +371,15 @@ async function addEventsRole(
     if (!consumers.running()) throw new Error('the event consumers have not joined their group yet');
   });
   // Training rows to BigQuery (BIGQUERY_PROJECT; docs/adr/0007-training-rows.md). No readiness check: a
-  // BigQuery outage leaves the rows waiting in Postgres and the pod serving.
-  const bigQuery = bigQueryTarget(config);
+  // BigQuery outage leaves the rows waiting in Postgres and the pod serving. The client is loaded only
+  // then: the other roles, and an events role without BigQuery, never pay for it at start.
+  const bq = config.BIGQUERY_PROJECT !== undefined ? await import('./adapters/bigquery.ts') : undefined;
+  const bigQuery = bq?.bigQueryTarget(config);
   const shipper =
-    bigQuery !== undefined
+    bq !== undefined && bigQuery !== undefined
       ? openTrainingShipper({
           db,
-          sink: createTrainingRowsSink(bigQuery, app.log),
+          sink: bq.createTrainingRowsSink(bigQuery, app.log),
           registry: app.metricsRegistry,
           log: app.log,
           holder: `${opts.name}-${randomUUID()}`,
