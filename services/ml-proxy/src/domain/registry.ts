@@ -260,7 +260,9 @@ export class ModelSlot {
     text: string | undefined,
   ): { outcome: 'unchanged' | 'applied' } | { outcome: 'refused'; message: string; first: boolean } {
     if (text === this.#releaseText) {
+      // Back to the last good content: a later refusal of the same bad content is news again.
       this.releaseRefused = false;
+      this.#refusedText = undefined;
       return { outcome: 'unchanged' };
     }
     let message: string;

@@ -39,6 +39,8 @@ async function served(env: Record<string, string> = {}, versions?: string[], loa
         MODEL_LOAD_VERSIONS: 'served',
         LOG_LEVEL: 'info',
         MODEL_SETTINGS: JSON.stringify({ 'eta-precise': { candidateShadow: { percent: 100 } } }),
+        // Every mirrored call runs (none skipped for being over the in-flight cap), so counts are exact.
+        SHADOW_MAX_INFLIGHT: '1000',
         ...env,
         ...extra,
       },

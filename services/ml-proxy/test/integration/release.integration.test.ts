@@ -581,6 +581,8 @@ describe('the promotion rule refuses a candidate whose shadow calls failed', { t
         MODELS: MODEL,
         MODEL_LOAD_VERSIONS: 'served',
         MODEL_SETTINGS: JSON.stringify({ [MODEL]: { candidateShadow: { percent: 100 } } }),
+        // Every mirrored call runs (none skipped for being over the in-flight cap), so counts are exact.
+        SHADOW_MAX_INFLIGHT: '1000',
       },
       { loader },
     );
