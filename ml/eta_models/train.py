@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import lightgbm as lgb
@@ -40,15 +41,10 @@ def split(n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
-def augment_missing(x: np.ndarray, y: np.ndarray, names: list[str], share: float,
-                    seed: int = SEED + 1) -> tuple[np.ndarray, np.ndarray]:
-    """Append a copy of `share` of the rows with a random non-empty set of mask units (F.MASK_UNITS: weather,
-    traffic, the rider, the trip facts) set to NaN, each set equally likely.
-
-    Appending (rather than blanking in place) keeps every original row's full information while still
-    teaching the trees a sensible path for 'not known', which the raw data has too rarely (0-4%, with odd
-    targets; never for the vehicle). With only weather and traffic (eta-rough) the sets are weather only /
-    traffic only / both, drawn exactly as before units were introduced, so that model is unchanged."""
+def masked_copies(x: np.ndarray, names: list[str], share: float,
+                  seed: int = SEED + 1) -> tuple[np.ndarray, np.ndarray]:
+    """The masked copies augment_missing appends, and which rows they copy (a boolean mask over x), so a
+    caller with per-row weights (the retrain job) can give each copy its row's weight."""
     if not 0.0 <= share <= 1.0:
         raise ValueError(f"mask share {share} outside [0, 1]: each row gets at most one masked copy")
     rng = np.random.default_rng(seed)
@@ -61,6 +57,19 @@ def augment_missing(x: np.ndarray, y: np.ndarray, names: list[str], share: float
         rows = (pattern >> i) & 1 == 1
         for c in cols:
             extra[rows, c] = np.nan
+    return extra, pick
+
+
+def augment_missing(x: np.ndarray, y: np.ndarray, names: list[str], share: float,
+                    seed: int = SEED + 1) -> tuple[np.ndarray, np.ndarray]:
+    """Append a copy of `share` of the rows with a random non-empty set of mask units (F.MASK_UNITS: weather,
+    traffic, the rider, the trip facts) set to NaN, each set equally likely.
+
+    Appending (rather than blanking in place) keeps every original row's full information while still
+    teaching the trees a sensible path for 'not known', which the raw data has too rarely (0-4%, with odd
+    targets; never for the vehicle). With only weather and traffic (eta-rough) the sets are weather only /
+    traffic only / both, drawn exactly as before units were introduced, so that model is unchanged."""
+    extra, pick = masked_copies(x, names, share, seed)
     return np.vstack([x, extra]), np.concatenate([y, y[pick]])
 
 
@@ -81,12 +90,14 @@ def blank(x: np.ndarray, names: list[str], cols: tuple[str, ...]) -> np.ndarray:
     return out
 
 
-def train_boosters(spec: ModelSpec, x: np.ndarray, y: np.ndarray) -> tuple[dict[str, lgb.Booster], dict]:
+def train_boosters(spec: ModelSpec, x: np.ndarray, y: np.ndarray,
+                   weight: np.ndarray | None = None) -> tuple[dict[str, lgb.Booster], dict]:
     cat_idx = [spec.feature_names.index(c) for c in spec.categorical]
     boosters, params_used = {}, {}
     for out in QUANTILES:
         params, rounds = spec.output_params(out)
-        ds = lgb.Dataset(x, y, feature_name=spec.feature_names, categorical_feature=cat_idx, free_raw_data=True)
+        ds = lgb.Dataset(x, y, weight=weight, feature_name=spec.feature_names, categorical_feature=cat_idx,
+                         free_raw_data=True)
         boosters[out] = lgb.train(params, ds, num_boost_round=rounds)
         params_used[out] = {**params, "num_boost_round": rounds, "categorical_feature": list(spec.categorical)}
     return boosters, params_used
@@ -110,8 +121,116 @@ def session_for(model_bytes: bytes) -> ort.InferenceSession:
     return ort.InferenceSession(model_bytes, sess_options=opts, providers=["CPUExecutionProvider"])
 
 
-def _metrics_for(pred: np.ndarray, y: np.ndarray) -> dict:
+def metrics_for(pred: np.ndarray, y: np.ndarray) -> dict:
     return quantile_metrics(y, pred[:, 0], pred[:, 1], pred[:, 2])
+
+
+def condition_metrics(boosters: dict[str, lgb.Booster], names: list[str], x_va: np.ndarray,
+                      y_va: np.ndarray) -> tuple[dict, dict[str, np.ndarray]]:
+    """Validation metrics as recorded and in each unknown-input condition (LightGBM predictions), and the
+    blanked inputs of those conditions (for the parity check)."""
+    metrics = {"validation": metrics_for(lgb_predict(boosters, x_va), y_va)}
+    unknown_inputs = {}
+    for key, cols in unknown_conditions(names).items():
+        unknown_inputs[key] = blank(x_va, names, cols)
+        metrics[key] = metrics_for(lgb_predict(boosters, unknown_inputs[key]), y_va)
+    crossing = float(np.mean(np.any(np.diff(np.stack([boosters[o].predict(x_va) for o in OUTPUT_NAMES], 1), axis=1) < 0, axis=1)))
+    metrics["validation"]["raw_quantile_crossing_share"] = round(crossing, 4)
+    return metrics, unknown_inputs
+
+
+@dataclass
+class Exported:
+    """One model's ONNX graph with its parity figures against the LightGBM boosters it came from."""
+    model: onnx.ModelProto
+    model_bytes: bytes
+    sha256: str
+    session: ort.InferenceSession
+    parity: float  # max |ONNX - LightGBM| over the check inputs (minutes)
+    golden_x: np.ndarray
+    golden_out: np.ndarray
+    golden_parity: float  # the same on the synthetic golden vectors
+
+    def failures(self, label: str) -> list[str]:
+        out = []
+        if not self.parity <= PARITY_TOL:
+            out.append(f"{label}: ONNX/LightGBM parity {self.parity:.3e} > {PARITY_TOL}")
+        if not self.golden_parity <= PARITY_TOL:
+            out.append(f"{label}: golden ONNX/LightGBM parity {self.golden_parity:.3e} > {PARITY_TOL}")
+        return out
+
+
+def export_checked(spec: ModelSpec, boosters: dict[str, lgb.Booster], check_inputs: list[np.ndarray]) -> Exported:
+    """Build the ONNX graph and measure ONNX/LightGBM parity on check_inputs and on the golden vectors."""
+    names = spec.feature_names
+    model = build_model(
+        boosters, len(names),
+        doc=f"{spec.name} v{spec.version}: {spec.summary} Outputs are delivery minutes (p10<=p50<=p90).",
+        metadata={"name": spec.name, "version": spec.version, "features": ",".join(names)},
+    )
+    model_bytes = model.SerializeToString()
+    session = session_for(model_bytes)
+    parity = 0.0
+    for x in check_inputs:
+        parity = max(parity, float(np.max(np.abs(onnx_predict(session, x) - lgb_predict(boosters, x)))))
+    golden_x = G.synthetic_vectors(spec.features)
+    golden_out = onnx_predict(session, golden_x)
+    golden_parity = float(np.max(np.abs(golden_out - lgb_predict(boosters, golden_x))))
+    return Exported(model, model_bytes, hashlib.sha256(model_bytes).hexdigest(), session, parity,
+                    golden_x, golden_out, golden_parity)
+
+
+def version_files(spec: ModelSpec, exported: Exported, created: str, metrics: dict, params_used: dict,
+                  training_data: dict) -> tuple[dict, dict]:
+    """metadata.json and golden.json of one version (as dicts)."""
+    names = spec.feature_names
+    model = exported.model
+    meta = {
+        "name": spec.name,
+        "version": spec.version,
+        "created": created,
+        "summary": spec.summary,
+        "framework": {"trainer": f"lightgbm {lgb.__version__}", "onnx": onnx.__version__,
+                      "opset": {"ai.onnx": 15, "ai.onnx.ml": 3}, "ir_version": model.ir_version,
+                      "checked_with": f"onnxruntime {ort.__version__}"},
+        "artifact": {"file": "model.onnx", "sha256": exported.sha256, "bytes": len(exported.model_bytes)},
+        "input": {"name": INPUT_NAME, "dtype": "float32", "shape": [-1, len(names)],
+                  "missing_value": "NaN (only where feature.nullable is true)",
+                  "categorical_values": "send the integer code as a float (e.g. 2.0); unknown labels -> NaN where nullable"},
+        "features": [dict(index=i, **f.to_json(), lightgbm_categorical=f.name in spec.categorical)
+                     for i, f in enumerate(spec.features)],
+        "outputs": [{"name": o, "dtype": "float32", "shape": [-1, 1], "unit": "minutes",
+                     "meaning": f"{int(QUANTILES[o] * 100)}th percentile of delivery minutes"} for o in OUTPUT_NAMES],
+        "output_guarantees": "p10 <= p50 <= p90 per row (sorted in-graph by TopK); no clamping to a range",
+        "target": {"column": "Time_taken(min)", "unit": "minutes",
+                   "definition": "ambiguous in the source: order->delivery or pickup->delivery (see MODEL_CARD.md)"},
+        "training_data": {**training_data, "missing_augmentation": {
+            "units": [list(u) for u in F.mask_units(names)],
+            "share_of_train_rows_appended": spec.mask_share,
+            "patterns": "every non-empty set of units, uniformly; a unit is blanked as a whole"}},
+        "metrics": metrics,
+        "parity": {"max_abs_diff_onnx_vs_lightgbm_validation": exported.parity, "tolerance": PARITY_TOL},
+        "lightgbm_params": params_used,
+    }
+    golden = {
+        "model": spec.name, "version": spec.version, "model_sha256": exported.sha256,
+        "input": INPUT_NAME, "outputs": list(OUTPUT_NAMES), "tolerance": GOLDEN_TOL,
+        "note": "Synthetic feature vectors (not dataset rows). null means NaN. Expected values come from onnxruntime.",
+        "cases": G.cases_json(spec.features, exported.golden_x, exported.golden_out),
+    }
+    return meta, golden
+
+
+def write_version(out_dir: Path, exported: Exported, meta: dict, golden: dict, card: str) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "model.onnx").write_bytes(exported.model_bytes)
+    (out_dir / "metadata.json").write_text(json.dumps(meta, indent=2, allow_nan=False) + "\n")
+    (out_dir / "golden.json").write_text(json.dumps(golden, indent=2, allow_nan=False) + "\n")
+    (out_dir / "MODEL_CARD.md").write_text(card)
+
+
+def now_utc() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _created(meta_path: Path, model_sha: str) -> str:
@@ -121,7 +240,21 @@ def _created(meta_path: Path, model_sha: str) -> str:
         old = json.loads(meta_path.read_text())
         if old.get("artifact", {}).get("sha256") == model_sha and old.get("created"):
             return old["created"]
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return now_utc()
+
+
+def reference_provenance(path: Path, loaded: data.Loaded, tr_idx: np.ndarray, va_idx: np.ndarray) -> dict:
+    """Where the reference training data came from and how it was split (metadata.json training_data)."""
+    return {
+        "file": "shared/data/food-delivery-india/orders-train.csv.gz" if path == data.DEFAULT_TRAIN_PATH.resolve() else path.name,
+        "source": "Kaggle 'Food Delivery Dataset' (gauravmalik26) train.csv, 80% ID-hash subset; see shared/data/README.md",
+        "sha256_uncompressed": data.sha256_uncompressed(path),
+        "rows_read": loaded.rows_read,
+        "rows_dropped": loaded.rows_dropped,
+        "rows_used": len(loaded.frame),
+        "split": {"kind": "random", "seed": SEED, "validation_share": VALIDATION_SHARE,
+                  "train_rows": int(len(tr_idx)), "validation_rows": int(len(va_idx))},
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,16 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     frame = loaded.frame
     tr_idx, va_idx = split(len(frame))
     y_all = frame[data.TARGET].to_numpy(np.float64)
-    provenance = {
-        "file": "shared/data/food-delivery-india/orders-train.csv.gz" if path == data.DEFAULT_TRAIN_PATH.resolve() else path.name,
-        "source": "Kaggle 'Food Delivery Dataset' (gauravmalik26) train.csv, 80% ID-hash subset; see shared/data/README.md",
-        "sha256_uncompressed": data.sha256_uncompressed(path),
-        "rows_read": loaded.rows_read,
-        "rows_dropped": loaded.rows_dropped,
-        "rows_used": len(frame),
-        "split": {"kind": "random", "seed": SEED, "validation_share": VALIDATION_SHARE,
-                  "train_rows": int(len(tr_idx)), "validation_rows": int(len(va_idx))},
-    }
+    provenance = reference_provenance(path, loaded, tr_idx, va_idx)
 
     failures: list[str] = []
     results = []
@@ -162,78 +286,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{spec.name}] training 3 boosters on {len(x_tr)} rows ({len(tr_idx)} + masked copies)", flush=True)
         boosters, params_used = train_boosters(spec, x_tr, y_tr)
 
-        ref = lgb_predict(boosters, x_va)
-        metrics = {"validation": _metrics_for(ref, y_va)}
-        unknown_inputs = {}
-        for key, cols in unknown_conditions(names).items():
-            unknown_inputs[key] = blank(x_va, names, cols)
-            metrics[key] = _metrics_for(lgb_predict(boosters, unknown_inputs[key]), y_va)
-        metrics["train"] = _metrics_for(lgb_predict(boosters, x[tr_idx]), y_all[tr_idx])
-        crossing = float(np.mean(np.any(np.diff(np.stack([boosters[o].predict(x_va) for o in OUTPUT_NAMES], 1), axis=1) < 0, axis=1)))
-        metrics["validation"]["raw_quantile_crossing_share"] = round(crossing, 4)
-
-        model = build_model(
-            boosters, len(names),
-            doc=f"{spec.name} v{spec.version}: {spec.summary} Outputs are delivery minutes (p10<=p50<=p90).",
-            metadata={"name": spec.name, "version": spec.version, "features": ",".join(names)},
-        )
-        model_bytes = model.SerializeToString()
-        session = session_for(model_bytes)
-        got = onnx_predict(session, x_va)
-        parity = float(np.max(np.abs(got - ref)))
-        for xu in unknown_inputs.values():
-            parity = max(parity, float(np.max(np.abs(onnx_predict(session, xu) - lgb_predict(boosters, xu)))))
-        print(f"[{spec.name}] validation {metrics['validation']}  parity max|onnx-lgb|={parity:.2e}", flush=True)
-        if not parity <= PARITY_TOL:
-            failures.append(f"{spec.name}: ONNX/LightGBM parity {parity:.3e} > {PARITY_TOL}")
-
-        golden_x = G.synthetic_vectors(spec.features)
-        golden_ref = lgb_predict(boosters, golden_x)
-        golden_out = onnx_predict(session, golden_x)
-        gpar = float(np.max(np.abs(golden_out - golden_ref)))
-        if not gpar <= PARITY_TOL:
-            failures.append(f"{spec.name}: golden ONNX/LightGBM parity {gpar:.3e} > {PARITY_TOL}")
+        metrics, unknown_inputs = condition_metrics(boosters, names, x_va, y_va)
+        metrics["train"] = metrics_for(lgb_predict(boosters, x[tr_idx]), y_all[tr_idx])
+        exported = export_checked(spec, boosters, [x_va, *unknown_inputs.values()])
+        print(f"[{spec.name}] validation {metrics['validation']}  parity max|onnx-lgb|={exported.parity:.2e}", flush=True)
+        failures += exported.failures(spec.name)
 
         out_dir = args.models_dir / spec.name / spec.version
-        out_dir.mkdir(parents=True, exist_ok=True)
-        model_sha = hashlib.sha256(model_bytes).hexdigest()
-        meta = {
-            "name": spec.name,
-            "version": spec.version,
-            "created": _created(out_dir / "metadata.json", model_sha),
-            "summary": spec.summary,
-            "framework": {"trainer": f"lightgbm {lgb.__version__}", "onnx": onnx.__version__,
-                          "opset": {"ai.onnx": 15, "ai.onnx.ml": 3}, "ir_version": model.ir_version,
-                          "checked_with": f"onnxruntime {ort.__version__}"},
-            "artifact": {"file": "model.onnx", "sha256": model_sha, "bytes": len(model_bytes)},
-            "input": {"name": INPUT_NAME, "dtype": "float32", "shape": [-1, len(names)],
-                      "missing_value": "NaN (only where feature.nullable is true)",
-                      "categorical_values": "send the integer code as a float (e.g. 2.0); unknown labels -> NaN where nullable"},
-            "features": [dict(index=i, **f.to_json(), lightgbm_categorical=f.name in spec.categorical)
-                         for i, f in enumerate(spec.features)],
-            "outputs": [{"name": o, "dtype": "float32", "shape": [-1, 1], "unit": "minutes",
-                         "meaning": f"{int(QUANTILES[o] * 100)}th percentile of delivery minutes"} for o in OUTPUT_NAMES],
-            "output_guarantees": "p10 <= p50 <= p90 per row (sorted in-graph by TopK); no clamping to a range",
-            "target": {"column": "Time_taken(min)", "unit": "minutes",
-                       "definition": "ambiguous in the source: order->delivery or pickup->delivery (see MODEL_CARD.md)"},
-            "training_data": {**provenance, "missing_augmentation": {
-                "units": [list(u) for u in F.mask_units(names)],
-                "share_of_train_rows_appended": spec.mask_share,
-                "patterns": "every non-empty set of units, uniformly; a unit is blanked as a whole"}},
-            "metrics": metrics,
-            "parity": {"max_abs_diff_onnx_vs_lightgbm_validation": parity, "tolerance": PARITY_TOL},
-            "lightgbm_params": params_used,
-        }
-        golden = {
-            "model": spec.name, "version": spec.version, "model_sha256": model_sha,
-            "input": INPUT_NAME, "outputs": list(OUTPUT_NAMES), "tolerance": GOLDEN_TOL,
-            "note": "Synthetic feature vectors (not dataset rows). null means NaN. Expected values come from onnxruntime.",
-            "cases": G.cases_json(spec.features, golden_x, golden_out),
-        }
-        (out_dir / "model.onnx").write_bytes(model_bytes)
-        (out_dir / "metadata.json").write_text(json.dumps(meta, indent=2, allow_nan=False) + "\n")
-        (out_dir / "golden.json").write_text(json.dumps(golden, indent=2, allow_nan=False) + "\n")
-        (out_dir / "MODEL_CARD.md").write_text(report.model_card(spec, meta))
+        meta, golden = version_files(spec, exported, _created(out_dir / "metadata.json", exported.sha256), metrics,
+                                     params_used, provenance)
+        write_version(out_dir, exported, meta, golden, report.model_card(spec, meta))
         # Re-verify what was written, exactly as a serving proxy would.
         problems = G.verify(out_dir)
         failures += [f"{spec.name}: {p}" for p in problems]
