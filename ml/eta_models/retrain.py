@@ -1,0 +1,439 @@
+"""The retrain job (issue 13): train a candidate on the newest served training rows and publish it into the
+model repository only when it is better than the live model. ml/README.md, "The retrain job", has the why.
+
+    python -m eta_models.retrain --source postgres://...|bigquery://<project>/<dataset> [--model eta-precise]
+        [--days 14] [--holdout-days 1] [--until YYYY-MM-DD] [--margin 0.1] [--models-dir ml/models]
+        [--report-dir ml/reports/retrain] [--data orders-train.csv.gz] [--validation-tolerance 0]
+
+1. Reads the newest --days Seoul days (ending --until, default yesterday in Seoul: today is still going on)
+   of training rows for --model, deduped by order_id.
+2. Holds back the newest --holdout-days; trains a candidate with the live version's spec (same features,
+   LightGBM settings, masking augmentation, seed) on the reference training split plus the other days' rows.
+3. Evaluates candidate and live model (release.json `serving`, else the newest version) on the held-back
+   days and on the reference validation split; publishes as the next version only if every gate passes.
+4. Writes a report (JSON + Markdown) either way. Exit 0 for publish and decline; 1 for errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import data
+from . import golden as G
+from . import report
+from . import repository as R
+from . import training_rows as T
+from .specs import QUANTILES, SEED, SPECS, ModelSpec
+from .train import (PARITY_TOL, augment_missing, condition_metrics, export_checked, lgb_predict, masked_copies, metrics_for,
+                    now_utc, onnx_predict, reference_provenance, session_for, split, train_boosters,
+                    version_files, write_version)
+
+SEOUL = dt.timezone(dt.timedelta(hours=9))
+BY = "retrain-job"
+
+# Decision rule defaults (ml/README.md, "The decision rule", says why each is what it is).
+DEFAULT_DAYS = 14
+DEFAULT_HOLDOUT_DAYS = 1
+DEFAULT_MARGIN = 0.1  # minutes of holdout MAE the candidate must gain
+DEFAULT_WINDOW_WEIGHT = 1.0  # weight of a served row against a reference row
+MIN_TRAIN_ROWS = 2000  # served rows in the training days
+MIN_HOLDOUT_ROWS = 500  # served rows in the held-back days
+WINDOW_MASK_SEED = SEED + 2  # the served rows' masked copies (the reference rows keep the spec's own, SEED + 1)
+BOOTSTRAP_RESAMPLES = 2000
+CONFIDENCE = 0.95
+HOLDOUT_COVERAGE = (0.75, 0.85)
+VALIDATION_COVERAGE = (0.78, 0.82)  # issue 13's goal band for eta-precise
+DEFAULT_VALIDATION_TOLERANCE = 0.0  # "never worse" on the validation split
+
+
+@dataclass
+class Options:
+    source: str
+    model: str = "eta-precise"
+    days: int = DEFAULT_DAYS
+    holdout_days: int = DEFAULT_HOLDOUT_DAYS
+    until: dt.date | None = None
+    margin: float = DEFAULT_MARGIN
+    window_weight: float = DEFAULT_WINDOW_WEIGHT
+    validation_tolerance: float = DEFAULT_VALIDATION_TOLERANCE
+    min_train_rows: int = MIN_TRAIN_ROWS
+    min_holdout_rows: int = MIN_HOLDOUT_ROWS
+    bootstrap_resamples: int = BOOTSTRAP_RESAMPLES
+    models_dir: Path = data.ML_DIR / "models"
+    report_dir: Path = data.ML_DIR / "reports" / "retrain"
+    data: Path | None = None
+
+
+@dataclass
+class Hooks:
+    """Test-only ways to force a bad candidate (not reachable from the command line)."""
+    shuffle_targets: bool = False  # train on the targets in a seeded random order: a model that learned nothing
+    tamper_staged: Callable[[Path], None] | None = None  # called on .tmp-N before its golden check
+
+
+class JobError(RuntimeError):
+    pass
+
+
+# ---- pieces --------------------------------------------------------------------------------------------
+
+def spec_for(model: str, version: str, meta: dict) -> ModelSpec:
+    """The ModelSpec a version was trained with: its own entry in specs.SPECS, or for a version this job
+    published, the spec named in its metadata's `training.spec`."""
+    ref = f"{model}/{version}"
+    by_ref = {f"{s.name}/{s.version}": s for s in SPECS}
+    spec = by_ref.get(ref) or by_ref.get((meta.get("training") or {}).get("spec", ""))
+    if spec is None:
+        raise JobError(f"no training spec for {ref}: not in specs.SPECS and no training.spec in its metadata")
+    names = [f["name"] for f in meta["features"]]
+    if spec.feature_names != names:
+        raise JobError(f"{ref}: metadata features {names} differ from spec {spec.name}/{spec.version}")
+    return spec
+
+
+def feature_matrix(frame, names: list[str], required: set[str]) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """Served rows -> float32 matrix in the model's column order; rows that cannot be used are dropped and
+    counted by reason. A features object whose keys differ from the model's layout was built for another
+    layout: it is dropped rather than guessed."""
+    want = set(names)
+    x = np.full((len(frame), len(names)), np.nan, dtype=np.float32)
+    keep = np.ones(len(frame), dtype=bool)
+    dropped = {"features layout differs from the model's": 0, "required feature null": 0,
+               "actual minutes not a positive number": 0}
+    for i, (feats, actual) in enumerate(zip(frame["features"], frame["actual_minutes"])):
+        if not isinstance(feats, dict) or set(feats) != want:
+            dropped["features layout differs from the model's"] += 1
+            keep[i] = False
+            continue
+        if any(feats[n] is None for n in required):
+            dropped["required feature null"] += 1
+            keep[i] = False
+            continue
+        if not (np.isfinite(actual) and actual > 0):
+            dropped["actual minutes not a positive number"] += 1
+            keep[i] = False
+            continue
+        x[i] = [np.nan if feats[n] is None else float(feats[n]) for n in names]
+    return x, keep, {k: v for k, v in dropped.items() if v}
+
+
+def quality(y: np.ndarray, pred: np.ndarray) -> dict:
+    """quantile_metrics plus bias and pinball losses (minutes)."""
+    out = metrics_for(pred, y)
+    out["bias"] = round(float(np.mean(pred[:, 1] - y)), 4)
+    for j, (name, q) in enumerate(QUANTILES.items()):
+        err = y - pred[:, j]
+        out[f"pinball_{name}"] = round(float(np.mean(np.maximum(q * err, (q - 1) * err))), 4)
+    return out
+
+
+def paired_bootstrap(a_err: np.ndarray, b_err: np.ndarray, resamples: int, seed: int = SEED) -> dict:
+    """Mean of |a| - |b| per row and a seeded percentile bootstrap interval of it (rows resampled in pairs)."""
+    d = np.abs(a_err) - np.abs(b_err)
+    rng = np.random.default_rng(seed)
+    means = np.empty(resamples)
+    for i in range(resamples):
+        means[i] = d[rng.integers(0, len(d), len(d))].mean()
+    lo, hi = np.quantile(means, [(1 - CONFIDENCE) / 2, 1 - (1 - CONFIDENCE) / 2])
+    return {"mean": round(float(d.mean()), 4), "low": round(float(lo), 4), "high": round(float(hi), 4),
+            "confidence": CONFIDENCE, "resamples": resamples, "seed": seed}
+
+
+def gate(name: str, ok: bool | None, detail: str) -> dict:
+    """ok None = not run (an earlier gate already declined)."""
+    return {"gate": name, "status": "not run" if ok is None else ("pass" if ok else "fail"), "detail": detail}
+
+
+def _load_session(model_dir: Path):
+    meta = json.loads((model_dir / "metadata.json").read_text())
+    return meta, session_for((model_dir / "model.onnx").read_bytes())
+
+
+# ---- the run -------------------------------------------------------------------------------------------
+
+def run(opts: Options, hooks: Hooks | None = None) -> dict:
+    """One run; returns the report (also written to opts.report_dir). Raises JobError/SourceError/
+    RepositoryError on errors (nothing is published then)."""
+    hooks = hooks or Hooks()
+    run_at = now_utc()
+    model_dir = opts.models_dir / opts.model
+    if not model_dir.is_dir():
+        raise JobError(f"no model {opts.model!r} in {opts.models_dir}")
+    if opts.days < opts.holdout_days + 1 or opts.holdout_days < 1:
+        raise JobError(f"--days {opts.days} must exceed --holdout-days {opts.holdout_days} (>= 1)")
+    live = R.live_versions(model_dir)
+    live_meta, live_sess = _load_session(model_dir / live.serving)
+    spec = spec_for(opts.model, live.serving, live_meta)
+    names = spec.feature_names
+
+    until = opts.until or (dt.datetime.now(SEOUL).date() - dt.timedelta(days=1))
+    first = until - dt.timedelta(days=opts.days - 1)
+    holdout_first = until - dt.timedelta(days=opts.holdout_days - 1)
+    rep: dict = {
+        "run_at": run_at, "by": BY, "model": opts.model,
+        "window": {"first": first.isoformat(), "last": until.isoformat(), "days": opts.days,
+                   "holdout_first": holdout_first.isoformat(), "holdout_days": opts.holdout_days,
+                   "timezone": "Asia/Seoul"},
+        "live": {"serving": live.serving, "found_by": live.how, "candidate_in_shadow": live.candidate,
+                 "spec": f"{spec.name}/{spec.version}"},
+        "settings": {"margin_minutes": opts.margin, "window_weight": opts.window_weight,
+                     "validation_tolerance": opts.validation_tolerance, "min_train_rows": opts.min_train_rows,
+                     "min_holdout_rows": opts.min_holdout_rows, "holdout_coverage": list(HOLDOUT_COVERAGE),
+                     "validation_coverage": list(VALIDATION_COVERAGE), "parity_tolerance": PARITY_TOL},
+        "hooks": {k: v for k, v in (("shuffle_targets", hooks.shuffle_targets),
+                                    ("tamper_staged", hooks.tamper_staged is not None)) if v} or None,
+    }
+
+    read = T.read_rows(opts.source, opts.model, first, until)
+    rep["source"] = read.source
+    frame = read.frame
+    required = {f["name"] for f in live_meta["features"] if not f["nullable"]}
+    x_all, keep, dropped = feature_matrix(frame, names, required)
+    y_all = frame["actual_minutes"].to_numpy(np.float64)
+    is_hold = np.array([d >= holdout_first for d in frame["seoul_date"]], dtype=bool)
+    tr_mask, ho_mask = keep & ~is_hold, keep & is_hold
+    rep["rows"] = {"read": read.rows_read, "deduped": len(frame), "duplicates_removed": read.rows_read - len(frame),
+                   "dropped": dropped, "train": int(tr_mask.sum()), "holdout": int(ho_mask.sum()),
+                   "by_day": {d.isoformat(): int(n) for d, n in sorted(frame.loc[keep, "seoul_date"].value_counts().items())}}
+    gates: list[dict] = []
+    enough = tr_mask.sum() >= opts.min_train_rows and ho_mask.sum() >= opts.min_holdout_rows
+    gates.append(gate("enough rows", bool(enough),
+                      f"train {int(tr_mask.sum())} (min {opts.min_train_rows}), holdout {int(ho_mask.sum())} "
+                      f"(min {opts.min_holdout_rows})"))
+    if not enough:
+        return _finish(opts, rep, gates, published=None, reason="too few rows: " + gates[-1]["detail"])
+
+    # Reference data: its training split joins the candidate's training rows; its validation split is the gate.
+    path = (opts.data or data.default_train_path()).resolve()
+    if not path.exists():
+        raise JobError(f"reference data not found: {path} (--data or ${data.TRAIN_PATH_ENV})")
+    loaded = data.load_orders(path)
+    ref_tr, ref_va = split(len(loaded.frame))
+    x_ref = loaded.frame[names].to_numpy(np.float32)
+    y_ref = loaded.frame[data.TARGET].to_numpy(np.float64)
+    x_va, y_va = x_ref[ref_va], y_ref[ref_va]
+    provenance = reference_provenance(path, loaded, ref_tr, ref_va)
+    rep["rows"]["reference_train"] = int(len(ref_tr))
+    rep["rows"]["reference_validation"] = int(len(ref_va))
+
+    # The candidate: the live spec's own training rows (the reference training split with exactly the masked
+    # copies it was trained with, weight 1) plus the window's training days (window_weight each) with masked
+    # copies of their own. With no served rows this is the live spec's training run, bit for bit.
+    x_win, y_win = x_all[tr_mask], y_all[tr_mask]
+    if hooks.shuffle_targets:
+        y_win = np.random.default_rng(SEED + 7).permutation(y_win)
+    x_ref_aug, y_ref_aug = augment_missing(x_ref[ref_tr], y_ref[ref_tr], names, spec.mask_share)
+    if hooks.shuffle_targets:
+        y_ref_aug = np.random.default_rng(SEED + 8).permutation(y_ref_aug)
+    extra, pick = masked_copies(x_win, names, spec.mask_share, seed=WINDOW_MASK_SEED)
+    x_fit = np.vstack([x_ref_aug, x_win, extra])
+    y_fit = np.concatenate([y_ref_aug, y_win, y_win[pick]])
+    w_fit = np.concatenate([np.ones(len(x_ref_aug)), np.full(len(x_win) + len(extra), opts.window_weight)])
+    version = R.next_version(model_dir)
+    cand_spec = dataclasses.replace(
+        spec, version=version,
+        summary=f"{spec.summary} v{version}: retrained by the retrain job from v{live.serving} on served rows of "
+                f"{first.isoformat()}..{(holdout_first - dt.timedelta(days=1)).isoformat()} plus the reference "
+                f"training split (spec {spec.name}/{spec.version}).")
+    print(f"[retrain] training {spec.name} candidate on {len(x_fit)} rows ({len(ref_tr)} reference + "
+          f"{len(x_win)} served, and masked copies)", flush=True)
+    boosters, params_used = train_boosters(cand_spec, x_fit, y_fit, w_fit)
+    x_tr = np.vstack([x_ref[ref_tr], x_win])
+    y_tr = np.concatenate([y_ref[ref_tr], y_all[tr_mask]])
+
+    x_ho, y_ho = x_all[ho_mask], y_all[ho_mask]
+    metrics, unknown_inputs = condition_metrics(boosters, names, x_va, y_va)
+    metrics["train"] = metrics_for(lgb_predict(boosters, x_tr), y_tr)
+    exported = export_checked(cand_spec, boosters, [x_ho, x_va, *unknown_inputs.values()])
+
+    # Both models scored by ONNX Runtime, as served.
+    cand_ho, live_ho = onnx_predict(exported.session, x_ho), onnx_predict(live_sess, x_ho)
+    cand_va, live_va = onnx_predict(exported.session, x_va), onnx_predict(live_sess, x_va)
+    served_p50 = frame.loc[ho_mask, "p50"].to_numpy(np.float64)
+    served_from_live = frame.loc[ho_mask, "model_version"].to_numpy() == live.serving
+    rep["holdout"] = {"candidate": quality(y_ho, cand_ho), "live": quality(y_ho, live_ho),
+                      "difference_mae": paired_bootstrap(cand_ho[:, 1] - y_ho, live_ho[:, 1] - y_ho,
+                                                         opts.bootstrap_resamples),
+                      "served_rows_by_live_version": int(served_from_live.sum()),
+                      "max_abs_diff_served_vs_recomputed_p50": round(float(np.max(np.abs(
+                          served_p50[served_from_live] - live_ho[served_from_live, 1]))), 6)
+                      if served_from_live.any() else None}
+    rep["validation"] = {"candidate": quality(y_va, cand_va), "live": quality(y_va, live_va)}
+    h, v = rep["holdout"], rep["validation"]
+    gain = h["live"]["mae"] - h["candidate"]["mae"]
+    ci = h["difference_mae"]
+    gates.append(gate("holdout MAE margin", gain >= opts.margin,
+                      f"candidate {h['candidate']['mae']:.3f} vs live {h['live']['mae']:.3f}: gain {gain:.3f} "
+                      f"(needs >= {opts.margin})"))
+    gates.append(gate("holdout confidence", ci["high"] < 0,
+                      f"{int(CONFIDENCE * 100)}% interval of candidate - live per-row |error| [{ci['low']:.3f}, "
+                      f"{ci['high']:.3f}] (upper bound must be < 0)"))
+    cov = h["candidate"]["coverage_p10_p90"]
+    gates.append(gate("holdout coverage", HOLDOUT_COVERAGE[0] <= cov <= HOLDOUT_COVERAGE[1],
+                      f"p10-p90 coverage {cov:.3f} (band {HOLDOUT_COVERAGE[0]}-{HOLDOUT_COVERAGE[1]})"))
+    if live.candidate is not None:
+        pend_meta, pend_sess = _load_session(model_dir / live.candidate)
+        pend_ho = onnx_predict(pend_sess, x_ho)
+        pend_q = quality(y_ho, pend_ho)
+        pend_ci = paired_bootstrap(cand_ho[:, 1] - y_ho, pend_ho[:, 1] - y_ho, opts.bootstrap_resamples)
+        h["candidate_in_shadow"] = {"version": live.candidate, **pend_q, "difference_mae": pend_ci}
+        pgain = pend_q["mae"] - h["candidate"]["mae"]
+        gates.append(gate("better than the candidate in shadow", pgain >= opts.margin and pend_ci["high"] < 0,
+                          f"v{live.candidate} (in shadow) {pend_q['mae']:.3f}: gain {pgain:.3f}, interval "
+                          f"[{pend_ci['low']:.3f}, {pend_ci['high']:.3f}]"))
+    vmae_c, vmae_l = v["candidate"]["mae"], v["live"]["mae"]
+    gates.append(gate("validation MAE not worse", vmae_c <= vmae_l + opts.validation_tolerance,
+                      f"candidate {vmae_c:.4f} vs live {vmae_l:.4f} on the reference validation split "
+                      f"(tolerance {opts.validation_tolerance})"))
+    vc, vl = v["candidate"]["coverage_p10_p90"], v["live"]["coverage_p10_p90"]
+    in_band = VALIDATION_COVERAGE[0] <= vc <= VALIDATION_COVERAGE[1]
+    gates.append(gate("validation coverage", in_band or abs(vc - 0.8) <= abs(vl - 0.8),
+                      f"candidate {vc:.3f} vs live {vl:.3f} (band {VALIDATION_COVERAGE[0]}-{VALIDATION_COVERAGE[1]}, "
+                      "or no further from 0.80 than live)"))
+    parity = max(exported.parity, exported.golden_parity)
+    gates.append(gate("ONNX/LightGBM parity", parity <= PARITY_TOL,
+                      f"max |ONNX - LightGBM| {parity:.2e} on holdout, validation and golden inputs "
+                      f"(tolerance {PARITY_TOL})"))
+    if not all(g["status"] == "pass" for g in gates):
+        gates.append(gate("golden vectors reproduce", None, "not run: an earlier gate declined"))
+        return _finish(opts, rep, gates, published=None, reason=_first_failure(gates))
+
+    # Stage the version, check its golden vectors as the proxy will, then publish by rename.
+    report_rel = _report_ref(opts, run_at)
+    training = {
+        "job": BY, "run_at": run_at, "spec": f"{spec.name}/{spec.version}", "parent_version": live.serving,
+        "source": read.source, "window": rep["window"], "window_weight": opts.window_weight,
+        "rows": rep["rows"], "holdout": rep["holdout"], "validation": rep["validation"], "report": report_rel,
+    }
+    meta, golden = version_files(cand_spec, exported, run_at, metrics, params_used, provenance)
+    meta["training"] = training
+    tmp = R.staging_dir(model_dir, version)
+    try:
+        write_version(tmp, exported, meta, golden, report.model_card(cand_spec, meta) + report.retrain_card(meta))
+        if hooks.tamper_staged is not None:
+            hooks.tamper_staged(tmp)
+        problems = G.verify(tmp)
+        gates.append(gate("golden vectors reproduce", not problems,
+                          "staged version verified like the proxy does" if not problems else "; ".join(problems)))
+        if problems:
+            shutil.rmtree(tmp)
+            return _finish(opts, rep, gates, published=None, reason=_first_failure(gates))
+        R.publish_staged(tmp, model_dir, version)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    reason = (f"MAE {h['candidate']['mae']:.2f} vs {h['live']['mae']:.2f} on {rep['window']['holdout_first']}"
+              f"{'' if opts.holdout_days == 1 else '..' + rep['window']['last']} (n={h['candidate']['rows']:,}), "
+              f"CI of the difference [{ci['low']:.2f}, {ci['high']:.2f}]")
+    release = R.read_release(model_dir)
+    entry = {"at": run_at, "by": BY, "action": "publish", "version": version, "from": live.serving,
+             "reason": reason, "report": report_rel}
+    R.write_release(model_dir, R.with_published_candidate(release, live.serving, entry))
+    return _finish(opts, rep, gates, published=version, reason=reason)
+
+
+def _first_failure(gates: list[dict]) -> str:
+    bad = next(g for g in gates if g["status"] == "fail")
+    return f"{bad['gate']}: {bad['detail']}"
+
+
+def _report_name(run_at: str) -> str:
+    return run_at.replace(":", "-")
+
+
+def _report_ref(opts: Options, run_at: str) -> str:
+    """How release.json names the report: relative to the model repository when it is inside it."""
+    path = (opts.report_dir / f"{_report_name(run_at)}.json").resolve()
+    try:
+        return str(path.relative_to(opts.models_dir.resolve()))
+    except ValueError:
+        try:
+            return str(path.relative_to(data.ML_DIR))
+        except ValueError:
+            return str(path)
+
+
+def _finish(opts: Options, rep: dict, gates: list[dict], published: str | None, reason: str) -> dict:
+    rep["gates"] = gates
+    rep["decision"] = {"action": "publish" if published else "decline", "version": published, "reason": reason}
+    opts.report_dir.mkdir(parents=True, exist_ok=True)
+    base = opts.report_dir / _report_name(rep["run_at"])
+    rep["report_files"] = [str(base) + ".json", str(base) + ".md"]
+    base.with_suffix(".json").write_text(json.dumps(rep, indent=2, allow_nan=False) + "\n")
+    base.with_suffix(".md").write_text(report.retrain_markdown(rep))
+    print(f"[retrain] {rep['decision']['action']}: {reason}", flush=True)
+    return rep
+
+
+# ---- command line ---------------------------------------------------------------------------------------
+
+def parse(argv: list[str] | None) -> Options:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--source", default=os.environ.get("RETRAIN_SOURCE"),
+                    help="postgres://... or bigquery://<project>/<dataset> (default $RETRAIN_SOURCE, so a "
+                         "password can come from a Secret)")
+    ap.add_argument("--model", default="eta-precise")
+    ap.add_argument("--days", type=int, default=DEFAULT_DAYS, help="Seoul days read, holdout included")
+    ap.add_argument("--holdout-days", type=int, default=DEFAULT_HOLDOUT_DAYS)
+    ap.add_argument("--until", type=dt.date.fromisoformat, default=None,
+                    help="last Seoul day of the window (default yesterday in Seoul)")
+    ap.add_argument("--margin", type=float, default=DEFAULT_MARGIN, help="holdout MAE gain needed, minutes")
+    ap.add_argument("--window-weight", type=float, default=DEFAULT_WINDOW_WEIGHT)
+    ap.add_argument("--validation-tolerance", type=float, default=DEFAULT_VALIDATION_TOLERANCE)
+    ap.add_argument("--min-train-rows", type=int, default=MIN_TRAIN_ROWS)
+    ap.add_argument("--min-holdout-rows", type=int, default=MIN_HOLDOUT_ROWS)
+    ap.add_argument("--models-dir", type=Path, default=data.ML_DIR / "models")
+    ap.add_argument("--report-dir", type=Path, default=data.ML_DIR / "reports" / "retrain")
+    ap.add_argument("--data", type=Path, default=None,
+                    help=f"reference orders file; default ${data.TRAIN_PATH_ENV} or {data.DEFAULT_TRAIN_PATH}")
+    a = ap.parse_args(argv)
+    if not a.source:
+        ap.error("--source (or RETRAIN_SOURCE) is required")
+    return Options(source=a.source, model=a.model, days=a.days, holdout_days=a.holdout_days, until=a.until,
+                   margin=a.margin, window_weight=a.window_weight, validation_tolerance=a.validation_tolerance,
+                   min_train_rows=a.min_train_rows, min_holdout_rows=a.min_holdout_rows, models_dir=a.models_dir,
+                   report_dir=a.report_dir, data=a.data)
+
+
+def _error_report(opts: Options, message: str) -> None:
+    """An error is a run too: its report says what failed (nothing was published)."""
+    rep = {"run_at": now_utc(), "by": BY, "model": opts.model, "window": None, "source": T.redact(opts.source)}
+    try:
+        _finish(opts, rep, [], published=None, reason=f"error: {message}")
+        rep["decision"]["action"] = "error"
+        base = opts.report_dir / _report_name(rep["run_at"])
+        base.with_suffix(".json").write_text(json.dumps(rep, indent=2, allow_nan=False) + "\n")
+        base.with_suffix(".md").write_text(report.retrain_markdown(rep))
+    except OSError as err:
+        print(f"[retrain] could not write the error report: {err}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    opts = parse(argv)
+    try:
+        run(opts)
+    except (JobError, T.SourceError, R.RepositoryError) as err:
+        print(f"[retrain] error: {err}", file=sys.stderr)
+        _error_report(opts, str(err))
+        return 1
+    except Exception as err:  # noqa: BLE001 - any other failure is an error too, with its trace
+        traceback.print_exc()
+        _error_report(opts, f"{err.__class__.__name__}: {err}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
