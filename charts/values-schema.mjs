@@ -397,7 +397,40 @@ const vendorBff = {
   }),
 };
 
-const serviceChart = (title, env, secrets) => ({
+// The ML proxy chart's retrain CronJob (ml/eta_models/retrain.py, issue 13): its own image and settings.
+const retrainJob = () =>
+  obj({
+    enabled: bool,
+    schedule: str({ pattern: '^\\S+( \\S+){4}$', description: 'five cron fields, in timeZone' }),
+    timeZone: str({ minLength: 1, description: 'IANA zone of the schedule' }),
+    image: image(),
+    model: str({ pattern: dns1123Label }),
+    source: str({ pattern: '^(bigquery://[^/]+/[A-Za-z0-9_]+)?$', description: 'bigquery://<project>/<dataset>' }),
+    sourceSecret: obj({ name: str(), key: str() }),
+    days: int(2, 90),
+    holdoutDays: int(1, 14),
+    margin: { type: 'number', minimum: 0, maximum: 10 },
+    validationTolerance: { type: 'number', minimum: 0, maximum: 1 },
+    modelRepository: obj({ volume: anyObject, mountPath: str({ pattern: '^/.+' }) }),
+    referenceData: obj({ volume: anyObject, mountPath: str({ pattern: '^/.+' }), file: str({ minLength: 1 }) }),
+    reportDir: str({ pattern: '^/.+' }),
+    resources,
+    activeDeadlineSeconds: int(60, 86400),
+    backoffLimit: int(0, 5),
+    startingDeadlineSeconds: int(10, 86400),
+    successfulJobsHistoryLimit: int(0, 20),
+    failedJobsHistoryLimit: int(0, 20),
+    ttlSecondsAfterFinished: int(0, 2592000),
+    nodePool: str({ pattern: `^(${dns1123Label.slice(1, -1)})?$` }),
+    nodeSelector: stringMap,
+    tolerations: listOf(anyObject),
+    podAnnotations: stringMap,
+    serviceAccount: obj({ create: bool, name: str(), annotations: stringMap }),
+    extraEnv: listOf(envVar),
+    tmpSizeLimit: quantity,
+  });
+
+const serviceChart = (title, env, secrets, extra = {}) => ({
   ...schemaHeader,
   title,
   ...obj({
@@ -419,6 +452,7 @@ const serviceChart = (title, env, secrets) => ({
         podLabels: stringMap,
       }),
     }),
+    ...extra,
   }),
 });
 
@@ -505,7 +539,7 @@ const suite = {
 const files = {
   'vendor-bff/values.schema.json': vendorBff,
   'geo/values.schema.json': serviceChart('geo values', geoEnv, ['REDIS_URL']),
-  'ml-proxy/values.schema.json': serviceChart('ml-proxy values', mlEnv, []),
+  'ml-proxy/values.schema.json': serviceChart('ml-proxy values', mlEnv, [], { retrain: retrainJob() }),
   'suite/values.schema.json': suite,
 };
 
