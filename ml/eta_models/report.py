@@ -239,8 +239,9 @@ def retrain_markdown(rep: dict) -> str:
                   f"Source: `{rep.get('source', '?')}`.", ""]
     if "rows" in rep:
         r = rep["rows"]
+        why = ", ".join(f"{n:,} {k}" for k, n in r["dropped"].items())
         lines += [f"Rows: read {r['read']:,}, after dedupe by order_id {r['deduped']:,}, dropped "
-                  f"{sum(r['dropped'].values()):,} {r['dropped'] or ''}, train {r['train']:,}, holdout {r['holdout']:,}"
+                  f"{sum(r['dropped'].values()):,}{f' ({why})' if why else ''}, train {r['train']:,}, holdout {r['holdout']:,}"
                   + (f", reference train {r['reference_train']:,} / validation {r['reference_validation']:,}"
                      if "reference_train" in r else "") + ".", ""]
     if "holdout" in rep:
@@ -250,7 +251,7 @@ def retrain_markdown(rep: dict) -> str:
                   _q_row(f"live v{rep['live']['serving']}", h["live"])]
         if "candidate_in_shadow" in h:
             lines.append(_q_row(f"in shadow v{h['candidate_in_shadow']['version']}", h["candidate_in_shadow"]))
-        lines += ["", f"Candidate − live per-row |error|: mean {ci['mean']:+.3f}, {int(ci['confidence'] * 100)}% "
+        lines += ["", f"Candidate − live per-row absolute error: mean {ci['mean']:+.3f}, {int(ci['confidence'] * 100)}% "
                   f"bootstrap interval [{ci['low']:+.3f}, {ci['high']:+.3f}] ({ci['resamples']} resamples, seed {ci['seed']}).",
                   "", "## Reference validation split", "", _Q_HEAD, _q_row("candidate", v["candidate"]),
                   _q_row(f"live v{rep['live']['serving']}", v["live"]), ""]

@@ -278,7 +278,7 @@ def run(opts: Options, hooks: Hooks | None = None) -> dict:
                       f"candidate {h['candidate']['mae']:.3f} vs live {h['live']['mae']:.3f}: gain {gain:.3f} "
                       f"(needs >= {opts.margin})"))
     gates.append(gate("holdout confidence", ci["high"] < 0,
-                      f"{int(CONFIDENCE * 100)}% interval of candidate - live per-row |error| [{ci['low']:.3f}, "
+                      f"{int(CONFIDENCE * 100)}% interval of candidate - live per-row absolute error [{ci['low']:.3f}, "
                       f"{ci['high']:.3f}] (upper bound must be < 0)"))
     cov = h["candidate"]["coverage_p10_p90"]
     gates.append(gate("holdout coverage", HOLDOUT_COVERAGE[0] <= cov <= HOLDOUT_COVERAGE[1],
@@ -304,7 +304,7 @@ def run(opts: Options, hooks: Hooks | None = None) -> dict:
                       "or no further from 0.80 than live)"))
     parity = max(exported.parity, exported.golden_parity)
     gates.append(gate("ONNX/LightGBM parity", parity <= PARITY_TOL,
-                      f"max |ONNX - LightGBM| {parity:.2e} on holdout, validation and golden inputs "
+                      f"max abs(ONNX - LightGBM) {parity:.2e} min on holdout, validation and golden inputs "
                       f"(tolerance {PARITY_TOL})"))
     if not all(g["status"] == "pass" for g in gates):
         gates.append(gate("golden vectors reproduce", None, "not run: an earlier gate declined"))
@@ -365,9 +365,11 @@ def _report_ref(opts: Options, run_at: str) -> str:
             return str(path)
 
 
-def _finish(opts: Options, rep: dict, gates: list[dict], published: str | None, reason: str) -> dict:
+def _finish(opts: Options, rep: dict, gates: list[dict], published: str | None, reason: str,
+            action: str | None = None) -> dict:
     rep["gates"] = gates
-    rep["decision"] = {"action": "publish" if published else "decline", "version": published, "reason": reason}
+    rep["decision"] = {"action": action or ("publish" if published else "decline"), "version": published,
+                       "reason": reason}
     opts.report_dir.mkdir(parents=True, exist_ok=True)
     base = opts.report_dir / _report_name(rep["run_at"])
     rep["report_files"] = [str(base) + ".json", str(base) + ".md"]
@@ -411,11 +413,7 @@ def _error_report(opts: Options, message: str) -> None:
     """An error is a run too: its report says what failed (nothing was published)."""
     rep = {"run_at": now_utc(), "by": BY, "model": opts.model, "window": None, "source": T.redact(opts.source)}
     try:
-        _finish(opts, rep, [], published=None, reason=f"error: {message}")
-        rep["decision"]["action"] = "error"
-        base = opts.report_dir / _report_name(rep["run_at"])
-        base.with_suffix(".json").write_text(json.dumps(rep, indent=2, allow_nan=False) + "\n")
-        base.with_suffix(".md").write_text(report.retrain_markdown(rep))
+        _finish(opts, rep, [], published=None, reason=message, action="error")
     except OSError as err:
         print(f"[retrain] could not write the error report: {err}", file=sys.stderr)
 
