@@ -354,15 +354,13 @@ def _report_name(run_at: str) -> str:
 
 
 def _report_ref(opts: Options, run_at: str) -> str:
-    """How release.json names the report: relative to the model repository when it is inside it."""
+    """How release.json names the report: relative to the model repository when it is inside it (production
+    writes reports there), else its absolute path."""
     path = (opts.report_dir / f"{_report_name(run_at)}.json").resolve()
     try:
         return str(path.relative_to(opts.models_dir.resolve()))
     except ValueError:
-        try:
-            return str(path.relative_to(data.ML_DIR))
-        except ValueError:
-            return str(path)
+        return str(path)
 
 
 def _finish(opts: Options, rep: dict, gates: list[dict], published: str | None, reason: str,
