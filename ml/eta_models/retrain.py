@@ -330,6 +330,12 @@ def run(opts: Options, hooks: Hooks | None = None) -> dict:
         if problems:
             shutil.rmtree(tmp)
             return _finish(opts, rep, gates, published=None, reason=_first_failure(gates))
+        # Without a `serving` in release.json the proxy serves the newest version: pin today's before the new
+        # folder appears, or a repository scan between the rename and the release write would serve the
+        # candidate to every unpinned call.
+        before = R.read_release(model_dir)
+        if before is None or "serving" not in before:
+            R.write_release(model_dir, {**(before or {}), "serving": live.serving})
         R.publish_staged(tmp, model_dir, version)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -143,8 +143,15 @@ def _gate(rep: dict, name: str) -> str:
 
 # ---- the scenarios --------------------------------------------------------------------------------------
 
-def test_a_shift_the_live_model_cannot_know_is_published_the_same_every_time(postgres, shifted, tmp_path):
+def test_a_shift_the_live_model_cannot_know_is_published_the_same_every_time(postgres, shifted, tmp_path, monkeypatch):
     source = postgres(shifted)
+    # What release.json says at the moment the new folder appears: the proxy's next scan must not serve it.
+    serving_at_rename: list = []
+    rename = R.publish_staged
+    def publish_watched(tmp, model_dir, version):
+        serving_at_rename.append((R.read_release(model_dir) or {}).get("serving"))
+        return rename(tmp, model_dir, version)
+    monkeypatch.setattr(R, "publish_staged", publish_watched)
     first_repo, second_repo = _repo(tmp_path, "a"), _repo(tmp_path, "b")
 
     # With the issue's rule as it stands (never worse on the validation split) the candidate that learned the
@@ -173,6 +180,7 @@ def test_a_shift_the_live_model_cannot_know_is_published_the_same_every_time(pos
     assert not list(model_dir.glob(".tmp-*"))
     release = json.loads((model_dir / "release.json").read_text())
     assert release["serving"] == "2" and release["candidate"] == "3"
+    assert serving_at_rename == ["2"], "serving was pinned before v3's folder appeared"
     [entry] = release["history"]
     assert entry["action"] == "publish" and entry["by"] == "retrain-job"
     assert entry["version"] == "3" and entry["from"] == "2"
