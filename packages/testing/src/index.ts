@@ -334,6 +334,7 @@ export async function createTestBigQuery(options?: TestBigQueryOptions): Promise
 // ------------------------------------------------------------------------------- Ports and processes
 
 export { freePort } from './ports.ts';
+export { seededRandom } from './random.ts';
 export {
   kafkaLibsDir,
   startKafkaBroker,

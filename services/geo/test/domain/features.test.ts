@@ -1,3 +1,4 @@
+import { seededRandom } from '@eta/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   DEFAULT_DATA_DIR,
@@ -33,18 +34,6 @@ function lawOfCosinesM(a: LatLng, b: LatLng): number {
   return EARTH_RADIUS_M * Math.acos(Math.min(1, c));
 }
 
-/** Small deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('great-circle distance and bearing', () => {
   it('matches closed forms: one degree of meridian, a quarter of the equator', () => {
     expect(haversineM(0, 0, 1, 0)).toBeCloseTo((Math.PI / 180) * EARTH_RADIUS_M, 6);
@@ -74,7 +63,7 @@ describe('great-circle distance and bearing', () => {
   });
 
   it('keeps bearings in [0, 360) and reverses by about 180 degrees over short hops', () => {
-    const next = rng(7);
+    const next = seededRandom(7);
     for (let i = 0; i < 500; i++) {
       const a = { lat: 37.43 + next() * 0.27, lng: 126.76 + next() * 0.42 };
       const b = { lat: 37.43 + next() * 0.27, lng: 126.76 + next() * 0.42 };
@@ -161,7 +150,7 @@ describe('features', () => {
 });
 
 describe('featuresBatch', () => {
-  const next = rng(42);
+  const next = seededRandom(42);
   // Mostly inside Seoul's bounding box, a few far outside, so both kinds of region block are compared.
   const others: LatLng[] = Array.from({ length: 50 }, (_, i) =>
     i % 10 === 9

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import {
   createTestSchema,
   requireEnv,
+  seededRandom,
   spawnService,
   type SpawnedService,
   suiteService,
@@ -76,18 +77,6 @@ function cli(args: readonly string[]): Promise<CliResult> {
   });
 }
 
-/** mulberry32: the same rows every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A valid served row for `signature`: codes for categorical features, values inside ranges, some unknowns. */
 function randomFeatures(signature: ModelSignature, random: () => number): Record<string, number | null> {
   const row: Record<string, number | null> = {};
@@ -155,7 +144,7 @@ async function trainingRows(args: {
 }): Promise<TestSchema> {
   const schema = await createTestSchema({ prefix: 'mlrelease', max: 2 });
   await schema.pool.query(TRAINING_ROWS_DDL);
-  const random = prng(args.seed);
+  const random = seededRandom(args.seed);
   const signature = args.versions['1'].signature;
   const total = args.late + args.early;
   const features = Array.from({ length: total }, () => randomFeatures(signature, random));

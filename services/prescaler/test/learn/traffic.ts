@@ -2,22 +2,11 @@
  * Deterministic synthetic traffic for the tests: a Seoul delivery day with a lunch and a dinner peak
  * (the shape only; the meal-peak benchmark derives the real one from order times).
  */
+import { seededRandom } from '@eta/testing';
 import type { Sample } from '../../src/learn/history.ts';
 import type { TargetId } from '../../src/learn/targets.ts';
 
 const SEOUL = 9 * 3600;
-
-/** mulberry32: a small seeded generator, so every run draws the same noise. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The peaks' widths (standard deviations, minutes): the default is a smooth day. */
 export interface PeakWidths {
@@ -51,7 +40,7 @@ export function mealPeakHistory(
   seed = 1,
   widths: PeakWidths = SMOOTH,
 ): Sample[] {
-  const rnd = seeded(seed);
+  const rnd = seededRandom(seed);
   const out: Sample[] = [];
   const start = seoulMidnight(first);
   for (let d = 0; d < days; d++) {

@@ -1,0 +1,15 @@
+/**
+ * mulberry32: a tiny seeded generator, so a test draws the same numbers every run and a failure
+ * reproduces. Not for anything secret. (loadtest/lib/mix.ts keeps its own copy: it is a runtime library
+ * of the load generator and does not load the testing package.)
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
