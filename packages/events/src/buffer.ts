@@ -12,8 +12,8 @@ import {
 /**
  * A publisher for a request path that must never wait on the broker (the BFF's prediction log). `offer()`
  * validates (unless `validate` is false) and encodes the event and puts it in a bounded in-memory buffer,
- * synchronously, and never throws; a background loop sends the buffer in batches (after `lingerMs`, or at once when a batch is
- * full), one send at a time, in the order offered. Whatever cannot be kept is dropped and counted, never
+ * synchronously, and never throws; a background loop sends the buffer in batches (after `lingerMs`, or at
+ * once when a batch is full), one send at a time, in the order offered. Whatever cannot be kept is dropped and counted, never
  * waited for:
  *
  * - `buffer-full`: the buffer holds `maxEvents` events or `maxBytes` of them (the broker slow or away);
@@ -246,19 +246,8 @@ export function createBufferedPublisher(options: BufferedPublisherOptions): Buff
       }
       let encoded: Entry;
       try {
-        if (validate) {
-          const e = encodeEvent(topic, event);
-          encoded = { topic: topic.name, key: e.key, value: e.value, headers: e.headers };
-        } else {
-          if (typeof event.key !== 'string' || event.key === '')
-            throw new TypeError('a non-empty key is required');
-          encoded = {
-            topic: topic.name,
-            key: event.key,
-            value: JSON.stringify(event.value),
-            headers: { ...event.headers },
-          };
-        }
+        const e = encodeEvent(topic, event, { validate });
+        encoded = { topic: topic.name, key: e.key, value: e.value, headers: e.headers };
       } catch (err) {
         dropped(topic.name, 'invalid', 1, err);
         return false;

@@ -3,6 +3,7 @@ export {
   defineTopic,
   encodeEvent,
   encodeEvents,
+  type EncodeOptions,
   EventValidationError,
   silentLog,
   type BatchHandler,

@@ -142,14 +142,24 @@ export class EventValidationError extends Error {
 export function encodeEvent<S extends z.ZodType>(
   topic: Topic<S>,
   event: OutgoingEvent<z.input<S>>,
+  options?: EncodeOptions,
 ): { key: string; value: string; headers: Record<string, string> } {
-  return encodeEvents(topic, [event])[0]!;
+  return encodeEvents(topic, [event], options)[0]!;
+}
+
+export interface EncodeOptions {
+  /**
+   * Check each value against the topic's schema (default true). False skips only that check, for typed
+   * producers on a hot path (the buffered publisher's `validate`); the key is checked either way.
+   */
+  readonly validate?: boolean;
 }
 
 /** Validates and serialises a batch up front so an invalid event stops the whole batch. */
 export function encodeEvents<S extends z.ZodType>(
   topic: Topic<S>,
   events: OutgoingEvent<z.input<S>> | readonly OutgoingEvent<z.input<S>>[],
+  { validate = true }: EncodeOptions = {},
 ): { key: string; value: string; headers: Record<string, string> }[] {
   const list: readonly OutgoingEvent<z.input<S>>[] = Array.isArray(events)
     ? events
@@ -160,6 +170,8 @@ export function encodeEvents<S extends z.ZodType>(
         { code: 'custom', path: ['key'], message: 'a non-empty string key is required', input: event.key },
       ]);
     }
+    if (!validate)
+      return { key: event.key, value: JSON.stringify(event.value), headers: { ...event.headers } };
     const parsed = topic.schema.safeParse(event.value);
     if (!parsed.success) throw new EventValidationError(topic.name, index, parsed.error.issues);
     return { key: event.key, value: JSON.stringify(parsed.data), headers: { ...event.headers } };

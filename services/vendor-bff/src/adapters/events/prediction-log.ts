@@ -52,7 +52,8 @@ export function openPredictionLog(config: Config, opts: PredictionLogOptions): P
   let owned: EventProducer | undefined;
   if (brokers !== undefined) {
     // On its own thread: kafkajs encodes and checksums every record on the thread that sends (12-35 µs a
-    // message), which on this one would be the estimate path's (docs/adr/0006-event-consumers.md).
+    // message), which on this one would be the estimate path's (packages/events README, "The producer on
+    // its own thread").
     producer = owned = openThreadedProducer({
       brokers,
       clientId: opts.clientId,
