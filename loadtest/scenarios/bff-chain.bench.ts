@@ -378,6 +378,7 @@ export async function run(opts: ScenarioOptions): Promise<ChainFigures> {
         p95: fmtMs(x.latencyMs.p95),
         p99: fmtMs(x.latencyMs.p99),
         errors: x.errors,
+        'cpu us/req bff/geo/ml': `${x.cpuUsPerRequest.bff}/${x.cpuUsPerRequest.geo}/${x.cpuUsPerRequest.ml}`,
       })),
     );
     console.log(

@@ -9,6 +9,7 @@
  *   pnpm bench hop-floor
  */
 import { join } from 'node:path';
+import { request } from 'undici';
 import {
   printSummary,
   runLoad,
@@ -22,8 +23,24 @@ import { bearerHeaders, preciseAnswered, preciseMix } from '../lib/estimates.ts'
 
 export const FLOOR_RATES = [1000, 2000] as const;
 
+export interface FloorRun extends LoadResult {
+  /**
+   * CPU microseconds per offered request of each empty process (bff, geo, ml), over warm-up and the
+   * measured window, as bff-chain counts the suite's: what a Fastify process and its hops cost before any
+   * work of the suite's own.
+   */
+  readonly cpuUsPerRequest: Readonly<Record<string, number>>;
+}
+
 export interface FloorFigures {
-  readonly runs: readonly LoadResult[];
+  readonly runs: readonly FloorRun[];
+}
+
+/** The process's CPU seconds so far, from the floor server's /metrics. */
+async function cpuSeconds(svc: SpawnedService): Promise<number> {
+  const text = await (await request(`${svc.origin}/metrics`)).body.text();
+  const m = /^process_cpu_seconds_total (\S+)$/m.exec(text);
+  return m?.[1] === undefined ? Number.NaN : Number(m[1]);
 }
 
 /** p99 of the floor at `rate`, or undefined when it was not measured. */
@@ -52,8 +69,10 @@ export async function measureFloor(
     });
     started.push(bff);
     const mix = preciseMix(bearerHeaders('floor'), 5000);
-    const runs: LoadResult[] = [];
+    const processes = { bff, geo, ml };
+    const runs: FloorRun[] = [];
     for (const rate of rates) {
+      const before = await Promise.all(Object.values(processes).map(cpuSeconds));
       const r = await runLoad({
         origin: bff.origin,
         mix,
@@ -65,8 +84,19 @@ export async function measureFloor(
         seed: rate,
         check: preciseAnswered,
       });
+      const after = await Promise.all(Object.values(processes).map(cpuSeconds));
+      const offered = (rate * (timing.durationMs + timing.warmupMs)) / 1000;
+      const cpuUsPerRequest = Object.fromEntries(
+        Object.keys(processes).map((name, i) => [
+          name,
+          Math.round(((after[i]! - before[i]!) * 1e6) / offered),
+        ]),
+      );
       printSummary(r);
-      runs.push(r);
+      console.log(
+        `  cpu us/req bff/geo/ml: ${cpuUsPerRequest.bff}/${cpuUsPerRequest.geo}/${cpuUsPerRequest.ml}`,
+      );
+      runs.push({ ...r, cpuUsPerRequest });
     }
     return { runs };
   } finally {
