@@ -21,6 +21,7 @@
  * answered within the SLO (200, not degraded, within the 250 ms estimate budget of the scheduled time), the
  * refused ones refused with 503 in under 5 ms, and back to normal within 10 s. Figures are printed and returned; nothing here asserts on speed.
  */
+import { samples, sampleValue } from '@eta/service-kit';
 import { request } from 'undici';
 import {
   fmtMs,
@@ -71,10 +72,11 @@ async function metricsText(svc: SpawnedService): Promise<string> {
 /** The BFF's dependency failures by `dependency/operation/kind`, to tell why a run had errors. */
 function dependencyFailures(metrics: string): Map<string, number> {
   const out = new Map<string, number>();
-  for (const m of metrics.matchAll(
-    /^bff_dependency_failures_total\{dependency="([^"]+)",operation="([^"]+)",kind="([^"]+)"\} (\S+)$/gm,
-  )) {
-    out.set(`${m[1]}/${m[2]}/${m[3]}`, Number(m[4]));
+  for (const { labels, value } of samples(metrics, 'bff_dependency_failures_total')) {
+    const { dependency, operation, kind } = labels;
+    if (!dependency || !operation || !kind) continue;
+    const key = `${dependency}/${operation}/${kind}`;
+    out.set(key, (out.get(key) ?? 0) + value);
   }
   return out;
 }
@@ -82,19 +84,19 @@ function dependencyFailures(metrics: string): Map<string, number> {
 /** Requests and calls of the BFF's coalesced dependency calls so far, per dependency (geo, ml-proxy). */
 function coalesced(metrics: string): Record<string, { requests: number; calls: number }> {
   const out: Record<string, { requests: number; calls: number }> = {};
-  for (const m of metrics.matchAll(
-    /^bff_coalesced_requests_(sum|count)\{dependency="([^"]+)",operation="[^"]+"\} (\S+)$/gm,
-  )) {
-    const entry = (out[m[2]!] ??= { requests: 0, calls: 0 });
-    if (m[1] === 'sum') entry.requests += Number(m[3]);
-    else entry.calls += Number(m[3]);
-  }
+  const add = (series: string, field: 'requests' | 'calls') => {
+    for (const { labels, value } of samples(metrics, series)) {
+      if (!labels.dependency || !labels.operation) continue;
+      (out[labels.dependency] ??= { requests: 0, calls: 0 })[field] += value;
+    }
+  };
+  add('bff_coalesced_requests_sum', 'requests');
+  add('bff_coalesced_requests_count', 'calls');
   return out;
 }
 
 function cpuSeconds(metrics: string): number {
-  const m = /^process_cpu_seconds_total (\S+)$/m.exec(metrics);
-  return m?.[1] === undefined ? Number.NaN : Number(m[1]);
+  return sampleValue(metrics, 'process_cpu_seconds_total') ?? Number.NaN;
 }
 
 export interface ChainRun extends LoadResult {
@@ -148,8 +150,7 @@ function quantile(sorted: readonly number[], q: number): number {
 }
 
 function rssMb(metrics: string): number {
-  const m = /^process_resident_memory_bytes (\S+)$/m.exec(metrics);
-  return m?.[1] === undefined ? Number.NaN : Math.round(Number(m[1]) / 2 ** 20);
+  return Math.round((sampleValue(metrics, 'process_resident_memory_bytes') ?? Number.NaN) / 2 ** 20);
 }
 
 export async function run(opts: ScenarioOptions): Promise<ChainFigures> {

@@ -9,6 +9,7 @@
  *   pnpm bench hop-floor
  */
 import { join } from 'node:path';
+import { sampleValue } from '@eta/service-kit';
 import { request } from 'undici';
 import {
   printSummary,
@@ -39,8 +40,7 @@ export interface FloorFigures {
 /** The process's CPU seconds so far, from the floor server's /metrics. */
 async function cpuSeconds(svc: SpawnedService): Promise<number> {
   const text = await (await request(`${svc.origin}/metrics`)).body.text();
-  const m = /^process_cpu_seconds_total (\S+)$/m.exec(text);
-  return m?.[1] === undefined ? Number.NaN : Number(m[1]);
+  return sampleValue(text, 'process_cpu_seconds_total') ?? Number.NaN;
 }
 
 /** p99 of the floor at `rate`, or undefined when it was not measured. */

@@ -4,6 +4,7 @@
  * `stores` catalogue and `rough-estimates` caches, Geo's `geo-live` when it has Redis), and each process's CPU
  * seconds and resident set.
  */
+import { parseSamples, sampleValue } from '@eta/service-kit';
 
 export interface TierCounts {
   readonly hits: number;
@@ -20,30 +21,24 @@ export interface Scrape {
   readonly rssBytes: number | null;
 }
 
-function labels(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const m of text.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) out[m[1]!] = m[2]!;
-  return out;
-}
+const CACHE_COUNTER = /^cache_(hits|stale|misses|bypassed)_total$/;
 
 export function parseScrape(text: string): Scrape {
   const caches = new Map<string, { hits: number; stale: number; misses: number; bypassed: number }>();
-  for (const m of text.matchAll(/^cache_(hits|stale|misses|bypassed)_total\{([^}]*)\} (\S+)$/gm)) {
-    const l = labels(m[2]!);
-    if (l.cache === undefined || (l.tier !== 'l1' && l.tier !== 'l2')) continue;
-    const key = `${l.cache}/${l.tier}`;
+  for (const s of parseSamples(text)) {
+    const kind = CACHE_COUNTER.exec(s.name)?.[1] as 'hits' | 'stale' | 'misses' | 'bypassed' | undefined;
+    if (kind === undefined) continue;
+    const { cache, tier } = s.labels;
+    if (cache === undefined || (tier !== 'l1' && tier !== 'l2')) continue;
+    const key = `${cache}/${tier}`;
     const entry = caches.get(key) ?? { hits: 0, stale: 0, misses: 0, bypassed: 0 };
-    entry[m[1] as 'hits' | 'stale' | 'misses' | 'bypassed'] += Number(m[3]);
+    entry[kind] += s.value;
     caches.set(key, entry);
   }
-  const single = (name: string): number | null => {
-    const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-    return m === null ? null : Number(m[1]);
-  };
   return {
     caches,
-    cpuSeconds: single('process_cpu_seconds_total'),
-    rssBytes: single('process_resident_memory_bytes'),
+    cpuSeconds: sampleValue(text, 'process_cpu_seconds_total') ?? null,
+    rssBytes: sampleValue(text, 'process_resident_memory_bytes') ?? null,
   };
 }
 

@@ -60,3 +60,14 @@ export {
   type HttpResponse,
   type UpstreamErrorKind,
 } from './http-client.ts';
+export {
+  byLabel,
+  histogramBuckets,
+  histogramQuantile,
+  parseSamples,
+  samples,
+  sampleValue,
+  sumSamples,
+  type LabelMatch,
+  type Sample,
+} from './prom-text.ts';

@@ -2,6 +2,7 @@ import { cp, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnv } from '@eta/config';
+import { sumSamples } from '@eta/service-kit';
 import { afterEach } from 'vitest';
 import { createFsModelSource } from '../src/adapters/fs-repository.ts';
 import { type AppDeps, buildApp, type MlProxyApp } from '../src/app.ts';
@@ -123,20 +124,13 @@ export function inferBody(fx: Fixture, rows = 1, extra: Record<string, unknown> 
   return { inputs: [{ name: 'features', shape: [rows, fx.width], datatype: 'FP32', data }], ...extra };
 }
 
-/** Reads one sample from a Prometheus text exposition; 0 when absent. */
+/** The sum of `name`'s samples whose labels include `labels`, from the app's registry; 0 when absent. */
 export async function metricValue(
   app: MlProxyApp,
   name: string,
   labels: Record<string, string> = {},
 ): Promise<number> {
-  const text = await app.metricsRegistry.metrics();
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
-      total += Number(line.split(' ').at(-1));
-  }
-  return total;
+  return sumSamples(await app.metricsRegistry.metrics(), name, labels);
 }
 
 /** Polls `what` every 25 ms until it holds; throws after `timeoutMs`. */

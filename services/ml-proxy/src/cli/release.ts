@@ -12,6 +12,7 @@
  * and why. Exit codes are stable (EXIT below); a refusal is a message, never a stack trace.
  */
 import { parseArgs } from 'node:util';
+import { samples, sumSamples } from '@eta/service-kit';
 import { createFsModelSource } from '../adapters/fs-repository.ts';
 import { createOnnxLoader } from '../adapters/onnx.ts';
 import { fetchServing, fetchText } from '../adapters/proxies.ts';
@@ -25,9 +26,7 @@ import {
   DEFAULT_MIN_COMPARISONS,
   DEFAULT_MIN_ROWS,
   evaluatePromotion,
-  samples,
   type ShadowFigures,
-  sumSamples,
   tensorsFor,
 } from '../domain/promotion.ts';
 import { compareVersions, loadCheckedVersion, type ModelSource } from '../domain/registry.ts';

@@ -65,12 +65,13 @@ export function evaluatePromotion(input: RuleInput): { refusals: string[]; figur
     figures.proxies = [...shadow.proxies];
     figures.comparisons = shadow.comparisons;
     figures.shadowErrors = shadow.shadowErrors;
-    if (shadow.comparisons < input.minComparisons) {
+    // Written so that a count that is not a number (NaN from a broken exposition) is refused too.
+    if (!(shadow.comparisons >= input.minComparisons)) {
       refusals.push(
         `too few shadow comparisons: ${shadow.comparisons} of the ${input.minComparisons} required`,
       );
     }
-    if (shadow.shadowErrors > 0) {
+    if (!(shadow.shadowErrors <= 0)) {
       refusals.push(`the candidate failed ${shadow.shadowErrors} shadow call(s); 0 are allowed`);
     }
   }
@@ -183,48 +184,4 @@ export function accuracyOf(
     if (p10[i]! <= y && y <= p90[i]!) inside++;
   }
   return { version, rows: n, mae: n === 0 ? 0 : absError / n, coverage: n === 0 ? 0 : inside / n };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Prometheus text exposition (the proxies' /metrics).
-
-/** Sum of the samples of `name` whose labels include every one of `labels`. */
-export function sumSamples(text: string, name: string, labels: Readonly<Record<string, string>>): number {
-  let total = 0;
-  for (const sample of samples(text, name)) {
-    if (Object.entries(labels).every(([k, v]) => sample.labels[k] === v)) total += sample.value;
-  }
-  return total;
-}
-
-export function samples(text: string, name: string): { labels: Record<string, string>; value: number }[] {
-  const found: { labels: Record<string, string>; value: number }[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const rest = line.slice(name.length);
-    let labels: Record<string, string> = {};
-    let valuePart: string;
-    if (rest.startsWith('{')) {
-      const end = rest.lastIndexOf('}');
-      if (end < 0) continue;
-      labels = parseLabels(rest.slice(1, end));
-      valuePart = rest.slice(end + 1);
-    } else if (rest.startsWith(' ')) {
-      valuePart = rest;
-    } else {
-      continue; // another metric whose name starts with this one
-    }
-    const value = Number(valuePart.trim().split(/\s+/)[0]);
-    if (Number.isFinite(value)) found.push({ labels, value });
-  }
-  return found;
-}
-
-function parseLabels(text: string): Record<string, string> {
-  const labels: Record<string, string> = {};
-  const re = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
-  for (const m of text.matchAll(re)) {
-    labels[m[1]!] = m[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
-  }
-  return labels;
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import { sumSamples } from '@eta/service-kit';
 import { describe, expect, it } from 'vitest';
-import { accuracyOf, evaluatePromotion, sumSamples, tensorsFor } from '../../src/domain/promotion.ts';
+import { accuracyOf, evaluatePromotion, tensorsFor } from '../../src/domain/promotion.ts';
 import {
   DEFAULT_CANDIDATE_SHADOW,
   formatRelease,

@@ -10,6 +10,7 @@
  * a key set in the environment of the test run reaches the BFF, which is how a protection is switched off
  * to see a scenario fail (BREAKER_FAILURES=1000, DEPENDENCY_RETRY=..., CACHE_L2_TIMEOUT_MS=10000).
  */
+import { sampleValue, sumSamples } from '@eta/service-kit';
 import { spawnService, suiteService, type SpawnedService } from '@eta/testing';
 import {
   hostPort,
@@ -93,29 +94,17 @@ export class Metrics {
 
   /** Sum of `name{...}` over every series whose labels include all of `labels`. */
   sum(name: string, labels: Readonly<Record<string, string>> = {}): number {
-    let total = 0;
-    for (const line of this.text.split('\n')) {
-      if (!line.startsWith(name)) continue;
-      const rest = line.slice(name.length);
-      if (rest[0] !== '{' && rest[0] !== ' ') continue;
-      const brace = rest[0] === '{' ? rest.indexOf('}') : -1;
-      const labelText = brace >= 0 ? rest.slice(1, brace) : '';
-      if (!Object.entries(labels).every(([k, v]) => labelText.includes(`${k}="${v}"`))) continue;
-      total += Number(rest.slice(rest.lastIndexOf(' ') + 1));
-    }
-    return total;
+    return sumSamples(this.text, name, labels);
   }
 
   /** `bff_breaker_state{dependency}` (0 closed, 1 half-open, 2 open); undefined when not exported. */
   breaker(dependency: string): number | undefined {
-    const m = new RegExp(`^bff_breaker_state\\{dependency="${dependency}"\\} (\\S+)$`, 'm').exec(this.text);
-    return m === null ? undefined : Number(m[1]);
+    return sampleValue(this.text, 'bff_breaker_state', { dependency });
   }
 
   /** `cache_breaker_state{cache}`. */
   cacheBreaker(cache: string): number | undefined {
-    const m = new RegExp(`^cache_breaker_state\\{cache="${cache}"\\} (\\S+)$`, 'm').exec(this.text);
-    return m === null ? undefined : Number(m[1]);
+    return sampleValue(this.text, 'cache_breaker_state', { cache });
   }
 }
 
