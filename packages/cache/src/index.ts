@@ -25,4 +25,6 @@ export {
 export { computeExpiry, freshness, type Expiry, type ExpiryPolicy, type Freshness } from './expiry.ts';
 export type { L2TierOptions } from './l2.ts';
 export { silentLogger, type CacheLogger } from './logger.ts';
-export { breakerStateValue, cacheMetricNames, type CacheStats } from './metrics.ts';
+export { cacheMetricNames, type CacheStats } from './metrics.ts';
+// The kit's gauge values (0 closed, 1 half-open, 2 open), re-exported for the cache's users.
+export { breakerStateValue } from './breaker.ts';

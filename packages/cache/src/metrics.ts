@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { BreakerState } from './breaker.ts';
+import { breakerStateValue, type BreakerState } from './breaker.ts';
 
 /** Metric names, one place (labels: `cache` = the cache's name, `tier` = l1 | l2 | compute). */
 export const cacheMetricNames = {
@@ -14,13 +14,6 @@ export const cacheMetricNames = {
   l1Entries: 'cache_l1_entries',
   l1Bytes: 'cache_l1_bytes',
 } as const;
-
-/** Breaker state as a gauge value: 0 closed, 1 half-open, 2 open (alert on > 0 for long). */
-export const breakerStateValue: Readonly<Record<BreakerState, number>> = {
-  closed: 0,
-  'half-open': 1,
-  open: 2,
-};
 
 /**
  * Plain counters, bumped on the hot path. An L1 hit costs well under a microsecond, and a prom-client

@@ -24,6 +24,7 @@ import {
   type StoreSettingsPatch,
   type StoreSettingsPut,
 } from '@eta/contracts';
+import type { DeadlineLike } from '@eta/service-kit';
 import {
   adminStoreNotFound,
   databaseUnavailable,
@@ -33,7 +34,6 @@ import {
   preconditionRequired,
 } from '../errors.ts';
 import { mayManage, putAsPatch, settingsForAdmin, toAdminStore, type AdminCaller } from './admin.ts';
-import type { Budget } from './fallback.ts';
 import {
   type AccuracySums,
   type DayAccuracyOverview,
@@ -245,7 +245,7 @@ export class AdminService {
     req: AdminRequest,
     storeId: number,
     at: PreviewAt,
-    deadline: Budget | undefined,
+    deadline: DeadlineLike | undefined,
   ): Promise<PreviewResponse> {
     const view = await this.#managedView(req, storeId);
     const destination =

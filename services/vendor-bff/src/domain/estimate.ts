@@ -16,6 +16,7 @@ import type {
   RoughEstimateItem,
   RoughEstimateRequest,
 } from '@eta/contracts';
+import type { DeadlineLike } from '@eta/service-kit';
 import { outOfServiceArea, storeNotFound } from '../errors.ts';
 import {
   manualUsable,
@@ -33,7 +34,6 @@ import {
   haversineKm,
   inSeoulBounds,
   travelMinutes,
-  type Budget,
   type LatLng,
 } from './fallback.ts';
 import {
@@ -66,12 +66,16 @@ export interface PairInfo {
 
 export interface GeoPort {
   /** `POST /v1/features`. Throws DependencyFailure. */
-  features(origin: LatLng, destination: LatLng, budget: Budget): Promise<PairInfo>;
+  features(origin: LatLng, destination: LatLng, budget: DeadlineLike): Promise<PairInfo>;
   /**
    * `POST /v1/features/batch` with one shared origin: one answer per destination in order, null for a
    * point Geo refused. Throws DependencyFailure when the call as a whole failed.
    */
-  featuresFrom(origin: LatLng, destinations: readonly LatLng[], budget: Budget): Promise<(PairInfo | null)[]>;
+  featuresFrom(
+    origin: LatLng,
+    destinations: readonly LatLng[],
+    budget: DeadlineLike,
+  ): Promise<(PairInfo | null)[]>;
 }
 
 export interface ModelAnswer {
@@ -83,7 +87,7 @@ export interface ModelAnswer {
 
 export interface ModelPort {
   /** V2 infer on the ML proxy. Throws DependencyFailure (also for the proxy's heuristic answers). */
-  infer(model: ModelName, rows: readonly FeatureRow[], budget: Budget): Promise<ModelAnswer>;
+  infer(model: ModelName, rows: readonly FeatureRow[], budget: DeadlineLike): Promise<ModelAnswer>;
 }
 
 /** What the rough cache keeps per (store, cell, bucket): the model's answer before the owner's settings. */
@@ -172,12 +176,18 @@ export class EstimateService {
     this.#now = deps.now ?? (() => new Date());
   }
 
-  async precise(req: PreciseEstimateRequest, deadline: Budget | undefined): Promise<PreciseEstimateResponse> {
+  async precise(
+    req: PreciseEstimateRequest,
+    deadline: DeadlineLike | undefined,
+  ): Promise<PreciseEstimateResponse> {
     return (await this.preciseServed(req, deadline)).answer;
   }
 
   /** The precise answer and how it was made (the model, its row and quantiles), for the prediction log. */
-  async preciseServed(req: PreciseEstimateRequest, deadline: Budget | undefined): Promise<PreciseServed> {
+  async preciseServed(
+    req: PreciseEstimateRequest,
+    deadline: DeadlineLike | undefined,
+  ): Promise<PreciseServed> {
     const { settings, log } = this.#d;
     const now = this.#now();
     const time = seoulTime(req.orderedAt === undefined ? now : new Date(req.orderedAt));
@@ -221,7 +231,7 @@ export class EstimateService {
     pair: PairInfo,
     time: SeoulTime,
     now: Date,
-    budget: Budget,
+    budget: DeadlineLike,
     req: PreciseEstimateRequest,
     geoDegraded: boolean,
   ): Promise<Answer> {
@@ -282,12 +292,12 @@ export class EstimateService {
     return manualOrDefault(settings, store, now, travel, true);
   }
 
-  async rough(req: RoughEstimateRequest, deadline: Budget | undefined): Promise<RoughEstimateItem[]> {
+  async rough(req: RoughEstimateRequest, deadline: DeadlineLike | undefined): Promise<RoughEstimateItem[]> {
     return (await this.roughServed(req, deadline)).items;
   }
 
   /** The rough answers and, per item, the model each was made from, for the prediction log. */
-  async roughServed(req: RoughEstimateRequest, deadline: Budget | undefined): Promise<RoughServed> {
+  async roughServed(req: RoughEstimateRequest, deadline: DeadlineLike | undefined): Promise<RoughServed> {
     const { settings: cfg, log } = this.#d;
     const now = this.#now();
     const time = seoulTime(now);

@@ -92,11 +92,8 @@ export class DependencyFailure extends Error {
   }
 }
 
-/** The time a port call may take: the kit's DeadlineLike (`remainingMs()`), under the estimate path's name. */
-export type Budget = DeadlineLike;
-
 /** A budget that ends `ms` from now or with `parent`, minus `reserveMs`, whichever is earlier. */
-export function budgetWithin(parent: Budget | undefined, ms: number, reserveMs = 0): Budget {
+export function budgetWithin(parent: DeadlineLike | undefined, ms: number, reserveMs = 0): DeadlineLike {
   const start = performance.now();
   const parentLeft = parent === undefined ? Infinity : parent.remainingMs() - reserveMs;
   const end = start + Math.max(0, Math.min(ms, parentLeft));

@@ -1,6 +1,7 @@
 import type { PreviewPoint } from '@eta/contracts';
+import type { DeadlineLike } from '@eta/service-kit';
 import { EstimateService, type EstimateDeps } from './estimate.ts';
-import type { Budget, LatLng } from './fallback.ts';
+import type { LatLng } from './fallback.ts';
 import { seoulTime } from './features.ts';
 
 /**
@@ -74,7 +75,7 @@ export async function previewDay(
   storeId: number,
   destination: LatLng,
   now: Date,
-  deadline: Budget | undefined,
+  deadline: DeadlineLike | undefined,
 ): Promise<PreviewPoint[]> {
   const instants = previewInstants(now);
   const points: PreviewPoint[] = new Array<PreviewPoint>(24);
