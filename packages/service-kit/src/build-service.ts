@@ -303,6 +303,13 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
     },
   });
 
+  // Planned refusals (503 OVERLOADED from admission or a pressure signal, 503 SHUTTING_DOWN while closing)
+  // are counted on /metrics and summed up in the log, never written one line each: they come by the
+  // thousand exactly when the process has the least CPU to spare, and each line is a write.
+  const refusedRequests = new WeakSet<FastifyRequest>();
+  const refusals = refusalLog(app.log);
+  app.addHook('onClose', async () => refusals.flush());
+
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
@@ -316,7 +323,14 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
       // or on a keep-alive one its client left unused for the whole delay. It is not run: a coded 503 the
       // client may safely retry elsewhere, and `Connection: close` (onSend) so it reconnects to another pod.
       // Requests already in flight when closing began are answered as usual; app.close() waits for them.
-      throw new AppError(503, 'SHUTTING_DOWN', 'server is shutting down; retry on another instance');
+      refusedRequests.add(request);
+      refusals.note('SHUTTING_DOWN');
+      return reply.code(503).send(
+        errorFormatOf(request).format({
+          code: 'SHUTTING_DOWN',
+          message: 'server is shutting down; retry on another instance',
+        }),
+      );
     }
     const budgetMs = inboundBudgetMs(request.headers[REQUEST_TIMEOUT_HEADER], config.REQUEST_TIMEOUT_MS);
     // The time it waited for the event loop before this hook ran is already spent.
@@ -333,6 +347,8 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
         // Answered here, before the body is read, without the error handler's log line: a refusal must
         // cost as little as possible exactly when the process has the least to spare.
         shed.inc({ reason: refused });
+        refusedRequests.add(request);
+        refusals.note(`OVERLOADED/${refused}`);
         // In the route's error format: a V2 client must find its `error` in a shed answer too.
         return reply
           .code(503)
@@ -397,7 +413,7 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
       { method: request.method, route, status_code: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
-    if (!wantsAccessLog(reply.statusCode, reply.elapsedTime)) return;
+    if (!wantsAccessLog(reply.statusCode, reply.elapsedTime) || refusedRequests.has(request)) return;
     request.log.info(
       {
         method: request.method,
@@ -427,13 +443,19 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
           healthCheckInterval: shedding.healthCheckIntervalMs ?? 1000,
         }
       : {}),
+    // Sent here; under-pressure then calls the hook's next(), and Fastify runs nothing more for a reply
+    // already sent (route.js runPreParsing).
     pressureHandler: async (request, reply, type) => {
       // Probes must keep answering under load: a liveness failure would restart a merely busy pod and
       // make the overload worse.
       if (request.routeOptions.config.probe === true) return;
       shed.inc({ reason: type });
-      reply.header('retry-after', String(retryAfter));
-      throw new AppError(503, 'OVERLOADED', OVERLOADED_MESSAGE);
+      refusedRequests.add(request);
+      refusals.note(`OVERLOADED/${type}`);
+      await reply
+        .code(503)
+        .header('retry-after', String(retryAfter))
+        .send(errorFormatOf(request).format({ code: 'OVERLOADED', message: OVERLOADED_MESSAGE }));
     },
   });
 
@@ -502,4 +524,39 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
   );
 
   return app;
+}
+
+/** How often the log sums up the planned refusals while they go on. */
+const REFUSAL_LOG_EVERY_MS = 10_000;
+
+/**
+ * One WARN line when refusals begin, then at most one per REFUSAL_LOG_EVERY_MS while they go on, each with
+ * the counts since the line before by code and reason (`OVERLOADED/in-flight`, `SHUTTING_DOWN`, ...);
+ * `flush` writes what is left (at close).
+ */
+function refusalLog(log: { warn(obj: object, msg: string): void }) {
+  let counts = new Map<string, number>();
+  let lastLineAt = -Infinity;
+  const write = (now: number) => {
+    if (counts.size === 0) return;
+    log.warn(
+      {
+        refused: Object.fromEntries(counts),
+        sinceMs: Number.isFinite(lastLineAt) ? Math.round(now - lastLineAt) : 0,
+      },
+      'requests refused (503): counts since the last such line; every refusal is on /metrics',
+    );
+    counts = new Map();
+    lastLineAt = now;
+  };
+  return {
+    note(kind: string): void {
+      counts.set(kind, (counts.get(kind) ?? 0) + 1);
+      const now = performance.now();
+      if (now - lastLineAt >= REFUSAL_LOG_EVERY_MS) write(now);
+    },
+    flush(): void {
+      write(performance.now());
+    },
+  };
 }

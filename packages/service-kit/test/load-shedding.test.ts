@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ServiceApp } from '../src/index.ts';
 import { testService } from './helpers.ts';
@@ -91,6 +92,121 @@ describe('admission control (MAX_IN_FLIGHT)', () => {
     const metrics = await app.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(/http_requests_shed_total\{reason="in-flight"\} 1/);
     expect(metrics.body).toMatch(/^http_requests_in_flight 0$/m);
+  });
+});
+
+describe('regression: every planned refusal was written to the log, two lines each, in the worst moment', () => {
+  /** The log's refusal summaries and any line about one refused request. */
+  function refusalLines(lines: readonly Record<string, unknown>[]) {
+    const summaries = lines.filter((l) => typeof l['refused'] === 'object');
+    const perRequest = lines.filter(
+      (l) => l['statusCode'] === 503 || l['msg'] === 'request completed' || l['code'] === 'OVERLOADED',
+    );
+    const counted = summaries.reduce(
+      (sum, l) => sum + Object.values(l['refused'] as Record<string, number>).reduce((a, b) => a + b, 0),
+      0,
+    );
+    return { summaries, perRequest, counted };
+  }
+
+  it('sums up OVERLOADED refusals in one line instead of one line (or two) per refused request', async () => {
+    const built = await testService({
+      env: { MAX_IN_FLIGHT: '1', MAX_QUEUE_MS: '0', ACCESS_LOG: 'errors-and-slow' },
+    });
+    app = built.app;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    app.get('/slow', async () => {
+      await gate;
+      return { eta: 1 };
+    });
+    app.get('/eta', async () => ({ eta: 1 }));
+    const held = app.inject({ method: 'GET', url: '/slow' });
+    await vi.waitFor(async () => {
+      const m = await app!.inject({ method: 'GET', url: '/metrics' });
+      expect(m.body).toMatch(/^http_requests_in_flight 1$/m);
+    }, CONDITION);
+    const refused = await Promise.all(
+      Array.from({ length: 20 }, () => app!.inject({ method: 'GET', url: '/eta' })),
+    );
+    expect(refused.map((r) => r.statusCode)).toEqual(Array.from({ length: 20 }, () => 503));
+    release();
+    expect((await held).statusCode).toBe(200);
+    await app.close();
+    app = undefined;
+    const { summaries, perRequest, counted } = refusalLines(built.logs.lines);
+    expect(perRequest, 'no access-log or error line per refused request').toEqual([]);
+    // The first refusal is reported at once; the rest at close (they all came within 10 s).
+    expect(summaries.length).toBe(2);
+    expect(summaries[0]!['refused']).toEqual({ 'OVERLOADED/in-flight': 1 });
+    expect(counted).toBe(20);
+  });
+
+  it('sums up SHUTTING_DOWN refusals while a drain waits for a request in flight', async () => {
+    const built = await testService();
+    app = built.app;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let slowStarted = false;
+    app.get('/slow', async () => {
+      slowStarted = true;
+      await gate;
+      return { eta: 1 };
+    });
+    app.get('/eta', async () => ({ eta: 1 }));
+    const server = app;
+    await server.listen({ port: 0, host: '127.0.0.1' });
+    const port = (server.server.address() as { port: number }).port;
+    let accepted = 0;
+    server.server.on('connection', () => accepted++);
+    const agent = new Agent({ connections: 1 });
+    const held = request(`http://127.0.0.1:${port}/slow`, { dispatcher: agent });
+    await vi.waitFor(() => expect(slowStarted).toBe(true), CONDITION);
+    // Five requests half-written before the close: their connections are not idle, so close() leaves
+    // them open, and each request is complete only once the server is closing (as on a busy pod whose
+    // clients wrote before they saw its last answers).
+    const sockets = await Promise.all(
+      Array.from(
+        { length: 5 },
+        () =>
+          new Promise<Socket>((resolve, reject) => {
+            const sock = connect(port, '127.0.0.1', () => {
+              sock.write('GET /eta HTTP/1.1\r\nhost: 127.0.0.1\r\n', () => resolve(sock));
+            });
+            sock.on('error', reject);
+          }),
+      ),
+    );
+    const answers = sockets.map(
+      (sock) =>
+        new Promise<string>((resolve) => {
+          let text = '';
+          sock.setEncoding('utf8').on('data', (c: string) => (text += c));
+          sock.on('close', () => resolve(text));
+        }),
+    );
+    // The half-written requests have reached the server before it starts closing: accepted there, their
+    // bytes written on loopback (so already in the server's receive buffers), and two loop turns later
+    // the poll phase has read them (ordering, not timing).
+    await vi.waitFor(() => expect(accepted).toBe(6), CONDITION);
+    for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
+    const closed = server.close();
+    await vi.waitFor(() => expect(server.readiness.shuttingDown).toBe(true), CONDITION);
+    for (const sock of sockets) sock.write('\r\n');
+    const texts = await Promise.all(answers);
+    for (const text of texts) {
+      expect(text).toMatch(/^HTTP\/1\.1 503 /);
+      expect(text).toContain('"code":"SHUTTING_DOWN"');
+    }
+    release();
+    expect((await held).statusCode).toBe(200);
+    await closed;
+    await agent.close();
+    app = undefined;
+    const { summaries, perRequest, counted } = refusalLines(built.logs.lines);
+    expect(perRequest).toEqual([]);
+    expect(summaries.length).toBeLessThanOrEqual(2);
+    expect(counted).toBe(5);
   });
 });
 
