@@ -211,6 +211,17 @@ describe('the promotion rule', () => {
       /too few shadow comparisons: 999 of the 1000/,
     ],
     ['a shadow error', { shadow: { ...good.shadow, shadowErrors: 1 } }, /failed 1 shadow call/],
+    // A broken exposition reads as NaN, which passes `<` and `>` checks alike: refused, never promoted.
+    [
+      'comparisons that are not a number',
+      { shadow: { ...good.shadow, comparisons: Number.NaN } },
+      /too few shadow comparisons: NaN/,
+    ],
+    [
+      'shadow errors that are not a number',
+      { shadow: { ...good.shadow, shadowErrors: Number.NaN } },
+      /failed NaN shadow call/,
+    ],
     [
       'too few rows',
       { accuracy: { ...good.accuracy, candidate: { ...good.accuracy.candidate, rows: 199 } } },
