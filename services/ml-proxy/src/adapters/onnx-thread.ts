@@ -1,75 +1,111 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 
 /**
- * Worker-thread side of the ONNX backend: owns one InferenceSession. onnxruntime-node creates sessions
- * and runs them synchronously on the calling thread (about 0.5 s to load a reference model, ~8 ms for a
- * 1,000-row batch); doing that here keeps the HTTP event loop free, so a hot reload or a big batch does
- * not stall every other request.
+ * Worker-thread side of the ONNX backend: one thread per process hosts the worker sessions of every loaded
+ * version (each version's `thread` part), keyed by a number the main thread picks. onnxruntime-node creates
+ * sessions and runs them synchronously on the calling thread (about 0.5 s to load a reference model,
+ * ~8 ms for a 1,000-row batch); doing that here keeps the HTTP event loop free, so a hot reload or a big
+ * batch does not stall every other request. One thread for all versions, not one each: every thread is
+ * its own V8 isolate and ONNX Runtime environment (~25 MB resident), and the big batches it serves are
+ * few; the versions' small batches run inline.
  */
-export interface ThreadInit {
-  readonly modelPath: string;
-  readonly intraOpThreads: number;
-}
+export type HostRequest =
+  | {
+      readonly type: 'load';
+      readonly key: number;
+      readonly modelPath: string;
+      readonly intraOpThreads: number;
+    }
+  | {
+      readonly type: 'run';
+      readonly id: number;
+      readonly key: number;
+      readonly inputName: string;
+      readonly input: Float32Array;
+      readonly rows: number;
+      readonly width: number;
+    }
+  | { readonly type: 'release'; readonly key: number };
 
-export type ThreadReady = {
-  readonly type: 'ready';
+export interface SessionShapeMessage {
   readonly inputs: readonly { name: string; type: string; shape: readonly (number | string)[] }[];
   readonly outputNames: readonly string[];
-};
-
-export interface ThreadRequest {
-  readonly id: number;
-  readonly inputName: string;
-  readonly input: Float32Array;
-  readonly rows: number;
-  readonly width: number;
 }
 
-export type ThreadAnswer =
-  | { readonly id: number; readonly result: Record<string, Float32Array> }
-  | { readonly id: number; readonly error: string };
+export type HostAnswer =
+  | ({ readonly type: 'loaded'; readonly key: number } & SessionShapeMessage)
+  | { readonly type: 'load-failed'; readonly key: number; readonly error: string }
+  | { readonly type: 'result'; readonly id: number; readonly result: Record<string, Float32Array> }
+  | { readonly type: 'failed'; readonly id: number; readonly error: string }
+  | { readonly type: 'released'; readonly key: number };
 
 const port = parentPort!;
-const init = workerData as ThreadInit;
+const sessions = new Map<number, ort.InferenceSession>();
+const message = (err: unknown) => String((err as Error)?.message ?? err);
 
-try {
-  const session = await ort.InferenceSession.create(init.modelPath, {
-    intraOpNumThreads: init.intraOpThreads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-  });
-  port.on('message', (req: ThreadRequest) => {
-    // Every output is fetched: onnxruntime-node 1.23 mislabels a requested subset (see onnx.ts).
-    session.run({ [req.inputName]: new ort.Tensor('float32', req.input, [req.rows, req.width]) }).then(
-      (fetched) => {
-        const result: Record<string, Float32Array> = {};
-        const transfer: ArrayBuffer[] = [];
-        for (const name of session.outputNames) {
-          const tensor = fetched[name];
-          if (!tensor || tensor.type !== 'float32') continue;
-          // A copy: the tensor's memory may belong to the runtime, and the copy can be transferred.
-          const copy = (tensor.data as Float32Array).slice();
-          result[name] = copy;
-          transfer.push(copy.buffer);
-        }
-        port.postMessage({ id: req.id, result } satisfies ThreadAnswer, transfer);
-      },
-      (err: unknown) =>
-        port.postMessage({ id: req.id, error: String((err as Error).message ?? err) } satisfies ThreadAnswer),
-    );
-  });
-  const ready: ThreadReady = {
-    type: 'ready',
-    inputs: session.inputMetadata.map((m) =>
-      m.isTensor
-        ? { name: m.name, type: m.type, shape: m.shape }
-        : { name: m.name, type: 'non-tensor', shape: [] },
-    ),
-    outputNames: session.outputNames,
-  };
-  port.postMessage(ready);
-} catch (err) {
-  port.postMessage({ type: 'failed', error: String((err as Error).message ?? err) });
+async function load(req: Extract<HostRequest, { type: 'load' }>): Promise<void> {
+  try {
+    const session = await ort.InferenceSession.create(req.modelPath, {
+      intraOpNumThreads: req.intraOpThreads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    });
+    sessions.set(req.key, session);
+    port.postMessage({
+      type: 'loaded',
+      key: req.key,
+      inputs: session.inputMetadata.map((m) =>
+        m.isTensor
+          ? { name: m.name, type: m.type, shape: m.shape }
+          : { name: m.name, type: 'non-tensor', shape: [] },
+      ),
+      outputNames: session.outputNames,
+    } satisfies HostAnswer);
+  } catch (err) {
+    port.postMessage({ type: 'load-failed', key: req.key, error: message(err) } satisfies HostAnswer);
+  }
 }
+
+function run(req: Extract<HostRequest, { type: 'run' }>): void {
+  const session = sessions.get(req.key);
+  if (session === undefined) {
+    port.postMessage({ type: 'failed', id: req.id, error: `no session ${req.key}` } satisfies HostAnswer);
+    return;
+  }
+  // Every output is fetched: onnxruntime-node 1.23 mislabels a requested subset (see onnx.ts).
+  session.run({ [req.inputName]: new ort.Tensor('float32', req.input, [req.rows, req.width]) }).then(
+    (fetched) => {
+      const result: Record<string, Float32Array> = {};
+      const transfer: ArrayBuffer[] = [];
+      for (const name of session.outputNames) {
+        const tensor = fetched[name];
+        if (!tensor || tensor.type !== 'float32') continue;
+        // A copy: the tensor's memory may belong to the runtime, and the copy can be transferred.
+        const copy = (tensor.data as Float32Array).slice();
+        result[name] = copy;
+        transfer.push(copy.buffer);
+      }
+      port.postMessage({ type: 'result', id: req.id, result } satisfies HostAnswer, transfer);
+    },
+    (err: unknown) =>
+      port.postMessage({ type: 'failed', id: req.id, error: message(err) } satisfies HostAnswer),
+  );
+}
+
+async function release(req: Extract<HostRequest, { type: 'release' }>): Promise<void> {
+  const session = sessions.get(req.key);
+  sessions.delete(req.key);
+  try {
+    await session?.release();
+  } finally {
+    port.postMessage({ type: 'released', key: req.key } satisfies HostAnswer);
+  }
+}
+
+port.on('message', (req: HostRequest) => {
+  if (req.type === 'load') void load(req);
+  else if (req.type === 'run') run(req);
+  else void release(req);
+});

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import type { InferenceBackend, ModelSignature } from '../domain/model.ts';
 import { type ModelLoader } from '../domain/registry.ts';
-import type { ThreadAnswer, ThreadInit, ThreadReady, ThreadRequest } from './onnx-thread.ts';
+import type { HostAnswer, HostRequest, SessionShapeMessage } from './onnx-thread.ts';
 
 export type OnnxExecution = 'auto' | 'thread' | 'inline';
 
@@ -21,7 +21,7 @@ export interface OnnxLoaderOptions {
   readonly intraOpThreads: number;
   /**
    * `auto` (default): each loaded version has two sessions, one on the calling thread for batches of at
-   * most `inlineMaxRows` rows (no hop) and one in its own worker thread for bigger ones (they never block
+   * most `inlineMaxRows` rows (no hop) and one in the worker thread for bigger ones (they never block
    * the HTTP event loop). `thread`: every call in the worker thread. `inline`: every call on the calling
    * thread (lowest per-call overhead; a big batch blocks the loop for its whole duration).
    */
@@ -41,16 +41,25 @@ export interface SplitBackend extends InferenceBackend {
   readonly calls: { inline: number; thread: number };
 }
 
-interface SessionShape {
-  readonly inputs: ThreadReady['inputs'];
-  readonly outputNames: readonly string[];
-}
+type SessionShape = SessionShapeMessage;
 
 /**
  * Loads model.onnx files into ONNX Runtime sessions. The whole batch of a request is one `session.run`,
  * the unit ONNX Runtime vectorises over.
  */
 export function createOnnxLoader(opts: OnnxLoaderOptions): ModelLoader {
+  // One worker thread for the worker sessions of every version this loader loads (onnx-thread.ts): started
+  // with the first, ended when the last is closed, started again after it died.
+  let host: SessionHost | undefined;
+  const sessionHost = (): SessionHost => {
+    if (host === undefined || host.dead !== undefined) {
+      const created = startSessionHost(() => {
+        if (host === created) host = undefined;
+      });
+      host = created;
+    }
+    return host;
+  };
   return {
     platform: 'onnxruntime_onnx',
     async load({ model, version, modelPath, signature }) {
@@ -58,7 +67,7 @@ export function createOnnxLoader(opts: OnnxLoaderOptions): ModelLoader {
       const load = async (where: 'thread' | 'inline'): Promise<InferenceBackend> => {
         const loaded =
           where === 'thread'
-            ? await threadBackend(modelPath, opts.intraOpThreads, signature)
+            ? await threadBackend(sessionHost(), modelPath, opts.intraOpThreads, signature)
             : await inlineBackend(modelPath, opts.intraOpThreads, signature);
         try {
           checkShape(loaded.shape, signature);
@@ -183,66 +192,144 @@ async function inlineBackend(
   return { backend, shape };
 }
 
+/**
+ * The main thread's side of the session host: loads, runs and releases sessions by key, fails everything
+ * it holds when the thread dies (the versions' calls then take the heuristic), and ends the thread once
+ * no session is left, so an idle process can exit.
+ */
+interface SessionHost {
+  /** Set once the thread died or was ended; a dead host takes no new session. */
+  readonly dead: Error | undefined;
+  load(modelPath: string, intraOpThreads: number): Promise<{ key: number; shape: SessionShape }>;
+  run(
+    key: number,
+    req: Omit<Extract<HostRequest, { type: 'run' }>, 'type' | 'id' | 'key'>,
+  ): Promise<Record<string, Float32Array>>;
+  release(key: number): Promise<void>;
+}
+
+function startSessionHost(onEnd: () => void): SessionHost {
+  const worker = new Worker(new URL('./onnx-thread.ts', import.meta.url));
+  type Waiter<T> = { resolve: (v: T) => void; reject: (e: Error) => void };
+  const runs = new Map<number, Waiter<Record<string, Float32Array>>>();
+  const loads = new Map<number, Waiter<SessionShape>>();
+  const releases = new Map<number, Waiter<void>>();
+  const live = new Set<number>();
+  let nextId = 0;
+  let nextKey = 0;
+  let dead: Error | undefined;
+
+  const end = (err: Error) => {
+    if (dead !== undefined) return;
+    dead = err;
+    onEnd();
+    for (const waiters of [runs, loads] as Map<number, Waiter<never>>[]) {
+      for (const w of waiters.values()) w.reject(err);
+      waiters.clear();
+    }
+    // A release has nothing left to wait for once the thread is gone.
+    for (const w of releases.values()) w.resolve();
+    releases.clear();
+    live.clear();
+  };
+  worker.on('message', (answer: HostAnswer) => {
+    switch (answer.type) {
+      case 'result':
+      case 'failed': {
+        const w = runs.get(answer.id);
+        runs.delete(answer.id);
+        if (answer.type === 'result') w?.resolve(answer.result);
+        else w?.reject(new Error(answer.error));
+        return;
+      }
+      case 'loaded':
+      case 'load-failed': {
+        const w = loads.get(answer.key);
+        loads.delete(answer.key);
+        if (answer.type === 'loaded') w?.resolve({ inputs: answer.inputs, outputNames: answer.outputNames });
+        else {
+          live.delete(answer.key);
+          w?.reject(new Error(answer.error));
+        }
+        return;
+      }
+      case 'released': {
+        const w = releases.get(answer.key);
+        releases.delete(answer.key);
+        w?.resolve();
+        return;
+      }
+    }
+  });
+  // A crashed thread fails the calls it held (the heuristic answers them) instead of leaving them hanging.
+  worker.on('error', (err) => end(err));
+  worker.on('exit', (code) => end(new Error(`onnx worker exited with code ${code}`)));
+
+  const post = (req: HostRequest, transfer: ArrayBuffer[] = []) => worker.postMessage(req, transfer);
+  return {
+    get dead() {
+      return dead;
+    },
+    load(modelPath, intraOpThreads) {
+      if (dead) return Promise.reject(dead);
+      const key = nextKey++;
+      live.add(key);
+      return new Promise<SessionShape>((resolve, reject) => {
+        loads.set(key, { resolve, reject });
+        post({ type: 'load', key, modelPath, intraOpThreads });
+      }).then(
+        (shape) => ({ key, shape }),
+        async (err: unknown) => {
+          await endIfIdle();
+          throw err;
+        },
+      );
+    },
+    run(key, req) {
+      if (dead) return Promise.reject(dead);
+      if (!live.has(key)) return Promise.reject(new Error(`onnx worker session ${key} is closed`));
+      const id = nextId++;
+      return new Promise<Record<string, Float32Array>>((resolve, reject) => {
+        runs.set(id, { resolve, reject });
+        post({ type: 'run', id, key, ...req }, [req.input.buffer as ArrayBuffer]);
+      });
+    },
+    async release(key) {
+      if (dead || !live.has(key)) return;
+      live.delete(key);
+      await new Promise<void>((resolve, reject) => {
+        releases.set(key, { resolve, reject });
+        post({ type: 'release', key });
+      });
+      await endIfIdle();
+    },
+  };
+
+  /** No session left and none loading: the thread is ended, and the next load starts a new one. */
+  async function endIfIdle(): Promise<void> {
+    if (dead || live.size > 0) return;
+    end(new Error('onnx worker ended: no session left'));
+    await worker.terminate();
+  }
+}
+
 async function threadBackend(
+  host: SessionHost,
   modelPath: string,
   intraOpThreads: number,
   signature: ModelSignature,
 ): Promise<{ backend: InferenceBackend; shape: SessionShape }> {
-  const init: ThreadInit = { modelPath, intraOpThreads };
-  const worker = new Worker(new URL('./onnx-thread.ts', import.meta.url), { workerData: init });
-  const pending = new Map<
-    number,
-    { resolve: (r: Record<string, Float32Array>) => void; reject: (e: Error) => void }
-  >();
-  let nextId = 0;
-  let dead: Error | undefined;
-
-  const shape = await new Promise<SessionShape>((resolve, reject) => {
-    const onMessage = (msg: ThreadReady | { type: 'failed'; error: string }) => {
-      worker.off('error', onError);
-      if (msg.type === 'ready') resolve(msg);
-      else reject(new Error(msg.error));
-    };
-    const onError = (err: Error) => reject(err);
-    worker.once('message', onMessage);
-    worker.once('error', onError);
-  }).catch(async (err: unknown) => {
-    await worker.terminate();
-    throw err;
-  });
-
-  const failAll = (err: Error) => {
-    dead = err;
-    for (const p of pending.values()) p.reject(err);
-    pending.clear();
-  };
-  worker.on('message', (answer: ThreadAnswer) => {
-    const p = pending.get(answer.id);
-    if (!p) return;
-    pending.delete(answer.id);
-    if ('error' in answer) p.reject(new Error(answer.error));
-    else p.resolve(answer.result);
-  });
-  // A crashed worker fails its calls (the heuristic answers them) instead of leaving them hanging.
-  worker.on('error', (err) => failAll(err));
-  worker.on('exit', (code) => failAll(new Error(`onnx worker exited with code ${code}`)));
-
+  const { key, shape } = await host.load(modelPath, intraOpThreads);
   const width = signature.features.length;
   const backend: InferenceBackend = {
     kind: 'onnx',
     infer(input, rows, outputs) {
-      if (dead) return Promise.reject(dead);
-      const id = nextId++;
-      return new Promise<Record<string, Float32Array>>((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        // Copied, not transferred: the caller still needs its tensor (heuristic fallback, shadow call).
-        const req: ThreadRequest = { id, inputName: signature.input.name, input: input.slice(), rows, width };
-        worker.postMessage(req, [req.input.buffer as ArrayBuffer]);
-      }).then((all) => pick(outputs, all));
+      // Copied, not transferred: the caller still needs its tensor (heuristic fallback, shadow call).
+      return host
+        .run(key, { inputName: signature.input.name, input: input.slice(), rows, width })
+        .then((all) => pick(outputs, all));
     },
-    async close() {
-      await worker.terminate();
-    },
+    close: () => host.release(key),
   };
   return { backend, shape };
 }

@@ -1,11 +1,21 @@
-import { utimes } from 'node:fs/promises';
+import { readFile, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createOnnxLoader, type SplitBackend } from '../../src/adapters/onnx.ts';
 import { type MlProxyApp } from '../../src/app.ts';
 import { budgetOf, type InferenceBackend } from '../../src/domain/model.ts';
 import { type ModelLoader } from '../../src/domain/registry.ts';
-import { fixture, type Fixture, inferBody, metricValue, testConfig, appsPerTest, until } from '../helpers.ts';
+import {
+  fixture,
+  type Fixture,
+  inferBody,
+  metricValue,
+  testConfig,
+  appsPerTest,
+  until,
+  REFERENCE_REPOSITORY,
+} from '../helpers.ts';
+import { signatureFromMetadata } from '../../src/domain/model.ts';
 
 // ORT_EXECUTION=auto (the default): two sessions per version, small batches inline, big ones in the worker.
 
@@ -210,15 +220,64 @@ describe('auto execution', slow, () => {
     expect(first.calls.thread).toBeGreaterThan(0);
     expect((third as SplitBackend).calls.inline).toBeGreaterThan(0);
     expect((third as SplitBackend).calls.thread).toBeGreaterThan(0);
-    // The replaced version was closed once idle, and both its sessions are gone: the worker refuses work.
+    // The replaced version was closed once idle, and both its sessions are gone: its worker session
+    // refuses work, while the versions still loaded go on using the same worker thread.
     await until(() => closes.has(first));
     expect(closes.get(first)!.inflight).toBe(0);
     await closes.get(first)!.done;
     await expect(
       first.parts[1].infer(new Float32Array(fx.width), 1, ['p50'], budgetOf(1000)),
-    ).rejects.toThrow(/exited/);
+    ).rejects.toThrow(/session \d+ is closed/);
+    const big = await infer(app, fx, 200);
+    expect(big.statusCode).toBe(200);
+    expect(big.json().model_version).toBe('2');
     expect(
       await metricValue(app, 'ml_proxy_model_reloads_total', { model: 'eta-precise', outcome: 'success' }),
     ).toBe(3);
+  });
+});
+
+describe('the worker thread of auto and thread execution', () => {
+  /** Loads one reference version with `loader`, as the registry does. */
+  async function loadVersion(loader: ModelLoader, model: string, version: string) {
+    const dir = join(REFERENCE_REPOSITORY, model, version);
+    const signature = signatureFromMetadata(JSON.parse(await readFile(join(dir, 'metadata.json'), 'utf8')));
+    return loader.load({ model, version, modelPath: join(dir, 'model.onnx'), signature });
+  }
+  const threadPart = (b: InferenceBackend) => (isSplit(b) ? b.parts[1] : b);
+
+  it('is one thread for every version: closing one leaves the others answering, and a load after the last close starts it again', async () => {
+    const loader = createOnnxLoader({ intraOpThreads: 1, execution: 'thread' });
+    const precise = await fixture('eta-precise');
+    const rough = await fixture('eta-rough');
+    const input = (fx: Fixture, rows: number) =>
+      Float32Array.from(
+        { length: rows * fx.width },
+        (_, i) => fx.rows[Math.floor(i / fx.width) % fx.rows.length]![i % fx.width] ?? Number.NaN,
+      );
+    const a = await loadVersion(loader, 'eta-precise', '1');
+    const b = await loadVersion(loader, 'eta-rough', '1');
+    expect(Object.keys(await threadPart(a).infer(input(precise, 50), 50, ['p50'], budgetOf(5000)))).toEqual([
+      'p50',
+    ]);
+    expect(Object.keys(await threadPart(b).infer(input(rough, 50), 50, ['p50'], budgetOf(5000)))).toEqual([
+      'p50',
+    ]);
+    await a.close();
+    await expect(threadPart(a).infer(input(precise, 1), 1, ['p50'], budgetOf(5000))).rejects.toThrow(
+      /is closed/,
+    );
+    // The other version's session is on the same thread, which must still be there.
+    expect((await threadPart(b).infer(input(rough, 20), 20, ['p50'], budgetOf(5000)))['p50']).toHaveLength(
+      20,
+    );
+    await b.close();
+    // No session left, so the thread was ended (nothing keeps an idle process alive); a new load works.
+    await expect(threadPart(b).infer(input(rough, 1), 1, ['p50'], budgetOf(5000))).rejects.toThrow();
+    const c = await loadVersion(loader, 'eta-precise', '2');
+    expect((await threadPart(c).infer(input(precise, 30), 30, ['p50'], budgetOf(5000)))['p50']).toHaveLength(
+      30,
+    );
+    await c.close();
   });
 });
