@@ -89,9 +89,16 @@ describe('a hung Redis (toxic timeout on the Redis hop)', () => {
       for (const a of hits) {
         expect(items(a).every((i) => i.source === 'rough' && i.degraded === false)).toBe(true);
       }
-      expect(
-        m2.sum('cache_hits_total', { cache, tier: 'l1' }) - m1.sum('cache_hits_total', { cache, tier: 'l1' }),
-      ).toBeGreaterThanOrEqual(20 * auto.length);
+      // Every lookup of the repeated list is an L1 hit, except where a store's 15-minute time bucket ended
+      // during the loop: its key then changes (per-store bucket offsets, so that can be any minute), the
+      // lookup is an L1 miss, and the new key is cached at once; at most once per store. The 20 misses
+      // on fresh cells are 3 L1 misses each.
+      const l1 = { cache, tier: 'l1' };
+      const l1Hits = m2.sum('cache_hits_total', l1) - m1.sum('cache_hits_total', l1);
+      const rolledOver = m2.sum('cache_misses_total', l1) - m1.sum('cache_misses_total', l1) - 20 * 3;
+      expect(rolledOver).toBeGreaterThanOrEqual(0);
+      expect(rolledOver, 'L1 misses beyond bucket roll-overs').toBeLessThanOrEqual(auto.length);
+      expect(l1Hits + rolledOver).toBeGreaterThanOrEqual(20 * auto.length);
       expect(m2.sum('cache_bypassed_total', l2) - m1.sum('cache_bypassed_total', l2)).toBeGreaterThanOrEqual(
         20,
       );
