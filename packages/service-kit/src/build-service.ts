@@ -16,6 +16,7 @@ import {
   LogController,
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
@@ -310,6 +311,17 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
   const refusals = refusalLog(app.log);
   app.addHook('onClose', async () => refusals.flush());
 
+  /** 503 OVERLOADED with Retry-After, in the route's error format (a V2 client finds its `error` too). */
+  const refuseOverloaded = (request: FastifyRequest, reply: FastifyReply, reason: string): FastifyReply => {
+    shed.inc({ reason });
+    refusedRequests.add(request);
+    refusals.note(`OVERLOADED/${reason}`);
+    return reply
+      .code(503)
+      .header('retry-after', String(retryAfter))
+      .send(errorFormatOf(request).format({ code: 'OVERLOADED', message: OVERLOADED_MESSAGE }));
+  };
+
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
@@ -346,14 +358,7 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
       if (refused !== null) {
         // Answered here, before the body is read, without the error handler's log line: a refusal must
         // cost as little as possible exactly when the process has the least to spare.
-        shed.inc({ reason: refused });
-        refusedRequests.add(request);
-        refusals.note(`OVERLOADED/${refused}`);
-        // In the route's error format: a V2 client must find its `error` in a shed answer too.
-        return reply
-          .code(503)
-          .header('retry-after', String(retryAfter))
-          .send(errorFormatOf(request).format({ code: 'OVERLOADED', message: OVERLOADED_MESSAGE }));
+        return refuseOverloaded(request, reply, refused);
       }
       // Released when the response closes: sent, or its connection gone (Node emits 'close' on every
       // ServerResponse either way). Fastify's onResponse and onRequestAbort hooks together missed requests
@@ -449,13 +454,7 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
       // Probes must keep answering under load: a liveness failure would restart a merely busy pod and
       // make the overload worse.
       if (request.routeOptions.config.probe === true) return;
-      shed.inc({ reason: type });
-      refusedRequests.add(request);
-      refusals.note(`OVERLOADED/${type}`);
-      await reply
-        .code(503)
-        .header('retry-after', String(retryAfter))
-        .send(errorFormatOf(request).format({ code: 'OVERLOADED', message: OVERLOADED_MESSAGE }));
+      await refuseOverloaded(request, reply, type);
     },
   });
 

@@ -9,6 +9,18 @@ import { testService } from './helpers.ts';
 const CONDITION = { timeout: 15_000, interval: 20 };
 
 let app: ServiceApp | undefined;
+
+/** GET /slow answers once the returned function is called; GET /eta at once. */
+function heldRoutes(service: ServiceApp): () => void {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  service.get('/slow', async () => {
+    await gate;
+    return { eta: 1 };
+  });
+  service.get('/eta', async () => ({ eta: 1 }));
+  return () => release();
+}
 afterEach(async () => {
   await app?.close();
   app = undefined;
@@ -67,13 +79,7 @@ describe('admission control (MAX_IN_FLIGHT)', () => {
   it('refuses a request beyond MAX_IN_FLIGHT at once with 503 and Retry-After, and admits again after', async () => {
     const built = await testService({ env: { MAX_IN_FLIGHT: '2', MAX_QUEUE_MS: '0' } });
     app = built.app;
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    app.get('/slow', async () => {
-      await gate;
-      return { eta: 1 };
-    });
-    app.get('/eta', async () => ({ eta: 1 }));
+    const release = heldRoutes(app);
     const held = [app.inject({ method: 'GET', url: '/slow' }), app.inject({ method: 'GET', url: '/slow' })];
     // Both held requests are in their handler before the third arrives.
     await vi.waitFor(async () => {
@@ -114,13 +120,7 @@ describe('regression: every planned refusal was written to the log, two lines ea
       env: { MAX_IN_FLIGHT: '1', MAX_QUEUE_MS: '0', ACCESS_LOG: 'errors-and-slow' },
     });
     app = built.app;
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    app.get('/slow', async () => {
-      await gate;
-      return { eta: 1 };
-    });
-    app.get('/eta', async () => ({ eta: 1 }));
+    const release = heldRoutes(app);
     const held = app.inject({ method: 'GET', url: '/slow' });
     await vi.waitFor(async () => {
       const m = await app!.inject({ method: 'GET', url: '/metrics' });
