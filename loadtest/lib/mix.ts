@@ -31,17 +31,8 @@ export interface ResponseInfo {
   readonly body: string;
 }
 
-/** Mulberry32: tiny, fast and good enough to spread a mix; not for anything secret. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Mulberry32 (the tests' generator): tiny, fast and good enough to spread a mix; not for anything secret. */
+export { seededRandom } from '@eta/testing/random';
 
 /**
  * The first index whose cumulative probability is above u (u in [0, 1), the last entry 1): inversion of a

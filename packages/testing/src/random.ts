@@ -1,7 +1,7 @@
 /**
  * mulberry32: a tiny seeded generator, so a test draws the same numbers every run and a failure
- * reproduces. Not for anything secret. (loadtest/lib/mix.ts keeps its own copy: it is a runtime library
- * of the load generator and does not load the testing package.)
+ * reproduces; the load generator spreads its mixes with it too (`@eta/testing/random`, no other import of
+ * the package). Not for anything secret.
  */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
