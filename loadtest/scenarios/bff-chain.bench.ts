@@ -22,7 +22,6 @@
  * refused ones refused with 503 in under 5 ms, and back to normal within 10 s. Figures are printed and returned; nothing here asserts on speed.
  */
 import { samples, sampleValue } from '@eta/service-kit';
-import { request } from 'undici';
 import {
   fmtMs,
   printSummary,
@@ -43,7 +42,14 @@ import {
   roughMix as buildRoughMix,
 } from '../lib/estimates.ts';
 import { devServiceToken, startSuite, suiteOverrides, suiteRoot } from '../lib/suite.ts';
-import { floorP99, measureFloor, type FloorFigures } from './hop-floor.bench.ts';
+import {
+  cpuUsPerRequest as cpuPerRequest,
+  floorP99,
+  fmtCpu,
+  measureFloor,
+  type FloorFigures,
+} from './hop-floor.bench.ts';
+import { scrape } from '../lib/events/metrics.ts';
 
 const PRECISE_RATES = [500, 1000, 2000] as const;
 const ROUGH_RATE = 200;
@@ -62,12 +68,6 @@ const SLO_MS = 250;
 const FAST_MS = 25;
 /** The seed's store ids are 1..SEED_STORES (5,000 by default). */
 const STORES = Number(process.env.BENCH_BFF_STORES ?? 5000);
-
-/** One scrape of a process's /metrics; the readers below take what they need from the text. */
-async function metricsText(svc: SpawnedService): Promise<string> {
-  const res = await request(`${svc.origin}/metrics`);
-  return res.body.text();
-}
 
 /** The BFF's dependency failures by `dependency/operation/kind`, to tell why a run had errors. */
 function dependencyFailures(metrics: string): Map<string, number> {
@@ -93,10 +93,6 @@ function coalesced(metrics: string): Record<string, { requests: number; calls: n
   add('bff_coalesced_requests_sum', 'requests');
   add('bff_coalesced_requests_count', 'calls');
   return out;
-}
-
-function cpuSeconds(metrics: string): number {
-  return sampleValue(metrics, 'process_cpu_seconds_total') ?? Number.NaN;
 }
 
 export interface ChainRun extends LoadResult {
@@ -198,7 +194,7 @@ export async function run(opts: ScenarioOptions): Promise<ChainFigures> {
       extra: { connections?: number; spread?: boolean; onRecord?: (r: RequestRecord) => void } = {},
     ): Promise<ChainRun> => {
       // processes.bff is first: index 0 of each scrape list.
-      const before = await Promise.all(Object.values(processes).map(metricsText));
+      const before = await Promise.all(Object.values(processes).map((p) => scrape(p.origin)));
       const result = await runLoad({
         origin: suite.bff.origin,
         mix,
@@ -211,15 +207,10 @@ export async function run(opts: ScenarioOptions): Promise<ChainFigures> {
         check,
         ...extra,
       });
-      const after = await Promise.all(Object.values(processes).map(metricsText));
+      const after = await Promise.all(Object.values(processes).map((p) => scrape(p.origin)));
       const offered = (rate * (duration + warmup)) / 1000;
       const names = Object.keys(processes);
-      const cpuUsPerRequest = Object.fromEntries(
-        names.map((name, i) => [
-          name,
-          Math.round(((cpuSeconds(after[i]!) - cpuSeconds(before[i]!)) * 1e6) / offered),
-        ]),
-      );
+      const cpuUsPerRequest = cpuPerRequest(names, before, after, offered);
       const rss = Object.fromEntries(names.map((name, i) => [name, rssMb(after[i]!)]));
       const sharedBefore = coalesced(before[0]!);
       const requestsPerCall = Object.fromEntries(
@@ -365,7 +356,7 @@ export async function run(opts: ScenarioOptions): Promise<ChainFigures> {
           'p99.9': fmtMs(x.latencyMs.p999),
           errors: x.errors,
           goal,
-          'cpu us/req bff/geo/ml': `${x.cpuUsPerRequest.bff}/${x.cpuUsPerRequest.geo}/${x.cpuUsPerRequest.ml}`,
+          'cpu us/req bff/geo/ml': fmtCpu(x.cpuUsPerRequest),
           'req/call geo/ml': `${x.requestsPerCall.geo ?? '-'}/${x.requestsPerCall['ml-proxy'] ?? '-'}`,
           'rss MB bff/geo/ml': `${x.rssMb.bff}/${x.rssMb.geo}/${x.rssMb.ml}`,
         };
@@ -379,7 +370,7 @@ export async function run(opts: ScenarioOptions): Promise<ChainFigures> {
         p95: fmtMs(x.latencyMs.p95),
         p99: fmtMs(x.latencyMs.p99),
         errors: x.errors,
-        'cpu us/req bff/geo/ml': `${x.cpuUsPerRequest.bff}/${x.cpuUsPerRequest.geo}/${x.cpuUsPerRequest.ml}`,
+        'cpu us/req bff/geo/ml': fmtCpu(x.cpuUsPerRequest),
       })),
     );
     console.log(

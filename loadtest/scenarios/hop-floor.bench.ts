@@ -10,7 +10,6 @@
  */
 import { join } from 'node:path';
 import { sampleValue } from '@eta/service-kit';
-import { request } from 'undici';
 import {
   printSummary,
   runLoad,
@@ -21,6 +20,7 @@ import {
   type SpawnedService,
 } from '../lib/index.ts';
 import { bearerHeaders, preciseAnswered, preciseMix } from '../lib/estimates.ts';
+import { scrape } from '../lib/events/metrics.ts';
 
 export const FLOOR_RATES = [1000, 2000] as const;
 
@@ -37,11 +37,24 @@ export interface FloorFigures {
   readonly runs: readonly FloorRun[];
 }
 
-/** The process's CPU seconds so far, from the floor server's /metrics. */
-async function cpuSeconds(svc: SpawnedService): Promise<number> {
-  const text = await (await request(`${svc.origin}/metrics`)).body.text();
-  return sampleValue(text, 'process_cpu_seconds_total') ?? Number.NaN;
+/**
+ * CPU microseconds per offered request of each process, from its /metrics scraped before and after a run
+ * (`before[i]` and `after[i]` are `names[i]`'s): the floor's and bff-chain's rows count it the same way.
+ */
+export function cpuUsPerRequest(
+  names: readonly string[],
+  before: readonly string[],
+  after: readonly string[],
+  offered: number,
+): Record<string, number> {
+  const cpu = (text: string) => sampleValue(text, 'process_cpu_seconds_total') ?? Number.NaN;
+  return Object.fromEntries(
+    names.map((name, i) => [name, Math.round(((cpu(after[i]!) - cpu(before[i]!)) * 1e6) / offered)]),
+  );
 }
+
+/** `bff/geo/ml` µs, as the tables print it. */
+export const fmtCpu = (c: Readonly<Record<string, number>>): string => `${c.bff}/${c.geo}/${c.ml}`;
 
 /** p99 of the floor at `rate`, or undefined when it was not measured. */
 export function floorP99(floor: FloorFigures, rate: number): number | undefined {
@@ -72,7 +85,8 @@ export async function measureFloor(
     const processes = { bff, geo, ml };
     const runs: FloorRun[] = [];
     for (const rate of rates) {
-      const before = await Promise.all(Object.values(processes).map(cpuSeconds));
+      const origins = Object.values(processes).map((p) => p.origin);
+      const before = await Promise.all(origins.map(scrape));
       const r = await runLoad({
         origin: bff.origin,
         mix,
@@ -84,19 +98,16 @@ export async function measureFloor(
         seed: rate,
         check: preciseAnswered,
       });
-      const after = await Promise.all(Object.values(processes).map(cpuSeconds));
-      const offered = (rate * (timing.durationMs + timing.warmupMs)) / 1000;
-      const cpuUsPerRequest = Object.fromEntries(
-        Object.keys(processes).map((name, i) => [
-          name,
-          Math.round(((after[i]! - before[i]!) * 1e6) / offered),
-        ]),
+      const after = await Promise.all(origins.map(scrape));
+      const cpu = cpuUsPerRequest(
+        Object.keys(processes),
+        before,
+        after,
+        (rate * (timing.durationMs + timing.warmupMs)) / 1000,
       );
       printSummary(r);
-      console.log(
-        `  cpu us/req bff/geo/ml: ${cpuUsPerRequest.bff}/${cpuUsPerRequest.geo}/${cpuUsPerRequest.ml}`,
-      );
-      runs.push({ ...r, cpuUsPerRequest });
+      console.log(`  cpu us/req bff/geo/ml: ${fmtCpu(cpu)}`);
+      runs.push({ ...r, cpuUsPerRequest: cpu });
     }
     return { runs };
   } finally {
