@@ -10,9 +10,7 @@ const app = fastify({ logger: false });
 app.get('/readyz', async () => ({ status: 'ok' }));
 app.get('/metrics', async (_req, reply) => {
   const cpu = process.cpuUsage();
-  return reply
-    .type('text/plain')
-    .send(`process_cpu_seconds_total ${(cpu.user + cpu.system) / 1e6}\n`);
+  return reply.type('text/plain').send(`process_cpu_seconds_total ${(cpu.user + cpu.system) / 1e6}\n`);
 });
 
 const geoUrl = process.env.GEO_URL;
