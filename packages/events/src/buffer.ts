@@ -13,8 +13,8 @@ import {
  * A publisher for a request path that must never wait on the broker (the BFF's prediction log). `offer()`
  * validates (unless `validate` is false) and encodes the event and puts it in a bounded in-memory buffer,
  * synchronously, and never throws; a background loop sends the buffer in batches (after `lingerMs`, or at
- * once when a batch is full), one send at a time, in the order offered. Whatever cannot be kept is dropped and counted, never
- * waited for:
+ * once when a batch is full), one send at a time, in the order offered. Whatever cannot be kept is dropped
+ * and counted, never waited for:
  *
  * - `buffer-full`: the buffer holds `maxEvents` events or `maxBytes` of them (the broker slow or away);
  * - `invalid`: the event fails its topic's schema (a producer bug; logged);
