@@ -200,13 +200,20 @@ def retrain_card(meta: dict) -> str:
     """The section a version published by the retrain job adds to its MODEL_CARD.md."""
     t = meta["training"]
     w, h, v, rows = t["window"], t["holdout"], t["validation"], t["rows"]
+    c = t.get("continued")
+    how = (f"v{c['from_version']}'s trees ({c['trees_from']}) and {c['rounds']} more per output, fitted on"
+           if c else "Trained on")
+    if w.get("holdout_from"):
+        span, held = f"{w['first']} .. {w['holdout_from']}", f"delivered from {w['holdout_from']} .. {w['last']}"
+    else:
+        span, held = f"{w['first']} .. the day before {w['holdout_first']}", f"of {w['holdout_first']} .. {w['last']}"
     return f"""
 ## Retrained by the retrain job
 - Parent: v{t['parent_version']} (spec `{t['spec']}`: same features, LightGBM settings and masked copies).
   Run {t['run_at']}; report `{t['report']}`.
-- Trained on the reference training split ({rows['reference_train']:,} rows) plus {rows['train']:,} served rows of
-  {w['first']} .. the day before {w['holdout_first']} (Asia/Seoul; weight {t['window_weight']:g} each), from `{t['source']}`.
-- Held back, neither model trained on them: {rows['holdout']:,} served rows of {w['holdout_first']} .. {w['last']}.
+- {how} the reference training split ({rows['reference_train']:,} rows) plus {rows['train']:,} served rows of
+  {span} (Asia/Seoul; weight {t['window_weight']:g} each), from `{t['source']}`.
+- Held back, neither model trained on them: {rows['holdout']:,} served rows {held}.
 
 Held-back days (minutes):
 
@@ -235,7 +242,8 @@ def retrain_markdown(rep: dict) -> str:
         lines += [f"Live: v{rep['live']['serving']} ({rep['live']['found_by']}); candidate in shadow: "
                   f"{'v' + rep['live']['candidate_in_shadow'] if rep['live'].get('candidate_in_shadow') else 'none'}.", ""]
     if w:
-        lines += [f"Window (Asia/Seoul): {w['first']} .. {w['last']}, holdout from {w['holdout_first']}. "
+        lines += [f"Window (Asia/Seoul): {w['first']} .. {w['last']}, holdout from "
+                  f"{w.get('holdout_from') or w['holdout_first']}. "
                   f"Source: `{rep.get('source', '?')}`.", ""]
     if "rows" in rep:
         r = rep["rows"]

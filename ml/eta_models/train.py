@@ -103,6 +103,40 @@ def train_boosters(spec: ModelSpec, x: np.ndarray, y: np.ndarray,
     return boosters, params_used
 
 
+def continue_boosters(spec: ModelSpec, base: dict[str, lgb.Booster], x: np.ndarray, y: np.ndarray,
+                      weight: np.ndarray | None, rounds: int) -> tuple[dict[str, lgb.Booster], dict]:
+    """`rounds` more trees per output on (x, y), starting from `base`'s predictions (LightGBM init_model), with
+    the spec's own settings: the base trees are kept as they are, the new ones fit what they leave."""
+    cat_idx = [spec.feature_names.index(c) for c in spec.categorical]
+    boosters, params_used = {}, {}
+    for out in QUANTILES:
+        params, base_rounds = spec.output_params(out)
+        ds = lgb.Dataset(x, y, weight=weight, feature_name=spec.feature_names, categorical_feature=cat_idx,
+                         free_raw_data=True)
+        boosters[out] = lgb.train(params, ds, num_boost_round=rounds, init_model=base[out])
+        params_used[out] = {**params, "num_boost_round": base[out].current_iteration() + rounds,
+                            "continued_from_rounds": base[out].current_iteration(), "continued_rounds": rounds,
+                            "categorical_feature": list(spec.categorical)}
+    return boosters, params_used
+
+
+BOOSTER_FILE = "lightgbm-{out}.txt"  # beside model.onnx in a version the retrain job publishes
+
+
+def save_boosters(out_dir: Path, boosters: dict[str, lgb.Booster]) -> None:
+    """The trees in LightGBM's text format, so the next retrain can continue from this version."""
+    for out, b in boosters.items():
+        (out_dir / BOOSTER_FILE.format(out=out)).write_text(b.model_to_string())
+
+
+def load_boosters(version_dir: Path) -> dict[str, lgb.Booster] | None:
+    """A version's saved trees, or None when it has none (the committed versions: train.py reproduces them)."""
+    paths = {out: version_dir / BOOSTER_FILE.format(out=out) for out in QUANTILES}
+    if not all(p.exists() for p in paths.values()):
+        return None
+    return {out: lgb.Booster(model_str=p.read_text()) for out, p in paths.items()}
+
+
 def lgb_predict(boosters: dict[str, lgb.Booster], x: np.ndarray) -> np.ndarray:
     """LightGBM reference prediction with the same sort the ONNX graph applies; shape [N, 3]."""
     raw = np.stack([boosters[o].predict(x) for o in OUTPUT_NAMES], axis=1)
