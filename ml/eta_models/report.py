@@ -204,7 +204,7 @@ def retrain_card(meta: dict) -> str:
     how = (f"v{c['from_version']}'s trees ({c['trees_from']}) and {c['rounds']} more per output, fitted on"
            if c else "Trained on")
     if w.get("holdout_from"):
-        span, held = f"{w['first']} .. {w['holdout_from']}", f"delivered from {w['holdout_from']} .. {w['last']}"
+        span, held = f"{w['first']} .. {w['holdout_from']}", f"of orders placed from {w['holdout_from']} .. {w['last']}"
     else:
         span, held = f"{w['first']} .. the day before {w['holdout_first']}", f"of {w['holdout_first']} .. {w['last']}"
     return f"""

@@ -8,7 +8,7 @@ model repository only when it is better than the live model. ml/README.md, "The 
 
 1. Reads the newest --days Seoul days (ending --until, default yesterday in Seoul: today is still going on)
    of training rows for --model, deduped by order_id.
-2. Holds back the newest --holdout-days (or the rows delivered from --holdout-from); continues the live
+2. Holds back the newest --holdout-days (or the orders placed from --holdout-from); continues the live
    version's trees by --continue-rounds per output with its spec (same features, LightGBM settings,
    masking augmentation, seed) on the reference training split plus the other rows.
 3. Evaluates candidate and live model (release.json `serving`, else the newest version) on the held-back
@@ -69,7 +69,7 @@ class Options:
     model: str = "eta-precise"
     days: int = DEFAULT_DAYS
     holdout_days: int = DEFAULT_HOLDOUT_DAYS
-    holdout_from: dt.datetime | None = None  # instead of holdout_days: rows delivered at or after it
+    holdout_from: dt.datetime | None = None  # instead of holdout_days: orders placed at or after it
     until: dt.date | None = None
     margin: float = DEFAULT_MARGIN
     window_weight: float = DEFAULT_WINDOW_WEIGHT
@@ -229,7 +229,7 @@ def run(opts: Options, hooks: Hooks | None = None) -> dict:
     x_all, keep, dropped = feature_matrix(frame, names, required)
     y_all = frame["actual_minutes"].to_numpy(np.float64)
     if opts.holdout_from is not None:
-        is_hold = (frame["delivered_at"] >= pd.Timestamp(opts.holdout_from)).to_numpy(bool)
+        is_hold = (frame["ordered_at"] >= pd.Timestamp(opts.holdout_from)).to_numpy(bool)
     else:
         is_hold = np.array([d >= holdout_first for d in frame["seoul_date"]], dtype=bool)
     tr_mask, ho_mask = keep & ~is_hold, keep & is_hold
@@ -380,7 +380,7 @@ def run(opts: Options, hooks: Hooks | None = None) -> dict:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    held = (f"rows delivered from {opts.holdout_from.isoformat()}" if opts.holdout_from else
+    held = (f"orders placed from {opts.holdout_from.isoformat()}" if opts.holdout_from else
             rep['window']['holdout_first'] + ('' if opts.holdout_days == 1 else '..' + rep['window']['last']))
     reason = (f"MAE {h['candidate']['mae']:.2f} vs {h['live']['mae']:.2f} on {held} (n={h['candidate']['rows']:,}), "
               f"CI of the difference [{ci['low']:.2f}, {ci['high']:.2f}]")
@@ -451,7 +451,7 @@ def parse(argv: list[str] | None) -> Options:
     ap.add_argument("--days", type=int, default=DEFAULT_DAYS, help="Seoul days read, holdout included")
     ap.add_argument("--holdout-days", type=int, default=DEFAULT_HOLDOUT_DAYS)
     ap.add_argument("--holdout-from", type=_aware_time, default=None,
-                    help="ISO time with a zone: hold back the rows delivered from then on instead of whole days "
+                    help="ISO time with a zone: hold back the orders placed from then on instead of whole days "
                          "(a run shorter than two days, such as the drift run)")
     ap.add_argument("--until", type=dt.date.fromisoformat, default=None,
                     help="last Seoul day of the window (default yesterday in Seoul)")

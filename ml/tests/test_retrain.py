@@ -219,11 +219,11 @@ def test_a_published_version_is_continued_from_its_saved_trees(postgres, shifted
         "lightgbm-p10.txt", "lightgbm-p50.txt", "lightgbm-p90.txt"]
     release = json.loads((model_dir / "release.json").read_text())
     R.write_release(model_dir, {"serving": "3", "history": release["history"]})
-    # Held back by delivery time instead of by date: every row delivered from the last day's noon on.
+    # Held back by order time instead of by date: every order placed from the last day's noon on.
     held_from = dt.datetime.combine(LAST_DAY, dt.time(12), tzinfo=dt.timezone(dt.timedelta(hours=9)))
     second = retrain.run(_opts(source, models, tmp_path / "two", holdout_from=held_from))
     assert second["live"]["serving"] == "3" and second["live"]["trees_from"] == "saved trees"
-    late = sum(r["delivered_at"] >= held_from for r in shifted)
+    late = sum(r["ordered_at"] >= held_from for r in shifted)
     assert 0 < late < ROWS_PER_DAY
     assert (second["rows"]["train"], second["rows"]["holdout"]) == (len(shifted) - late, late)
     assert second["window"]["holdout_from"] == held_from.isoformat()
