@@ -2,7 +2,7 @@
 // estimate request and the four lifecycle events.
 import { OrderEvent, PreciseEstimateRequest } from '@eta/contracts';
 import { describe, expect, it } from 'vitest';
-import { orderEvent, preciseRequest } from '../lib/replay/messages.ts';
+import { orderEvent, preciseRequest, seoulTimeOfDayBefore } from '../lib/replay/messages.ts';
 import { ORDER_STEPS, schedule, type PlannedOrder } from '../lib/replay/plan.ts';
 
 const order = (over: Partial<PlannedOrder> = {}): PlannedOrder => ({
@@ -42,6 +42,18 @@ describe('preciseRequest', () => {
       rider: { vehicleType: 'scooter', vehicleCondition: 2, age: 30, rating: 4.7 },
     });
     expect(preciseRequest(scheduled!, START).orderedAt).toBe('2026-12-06T10:00:00.000Z');
+  });
+
+  it("with the dataset clock names the order's own time of day in Seoul, the day before the run", () => {
+    // The order was placed at 19:00 (04:00 + 15 h); START is 19:00 on 2026-12-06 in Seoul.
+    const body = PreciseEstimateRequest.parse(preciseRequest(scheduled!, START, 'dataset'));
+    expect(Date.parse(body.orderedAt!)).toBe(Date.parse('2026-12-05T19:00:00+09:00'));
+    expect(seoulTimeOfDayBefore(0, START)).toBe(Date.parse('2026-12-05T00:00:00+09:00'));
+    expect(seoulTimeOfDayBefore(86_399, START)).toBe(Date.parse('2026-12-05T23:59:59+09:00'));
+    // 15:00Z is already the next day in Seoul.
+    expect(seoulTimeOfDayBefore(0, Date.parse('2026-12-06T15:00:00Z'))).toBe(
+      Date.parse('2026-12-06T00:00:00+09:00'),
+    );
   });
 
   it('leaves out what the row does not say: no rider, no order details', () => {

@@ -34,6 +34,12 @@ describe('parseReplayArgs', () => {
     expect(parse('--', '--orders', '2000', '--speed', '60')).toMatchObject({ orders: 2000, speed: 60 });
   });
 
+  it("names the wall clock in estimates unless asked for the dataset's", () => {
+    expect(parse()).toMatchObject({ estimateClock: 'wall' });
+    expect(parse('--estimate-clock', 'dataset')).toMatchObject({ estimateClock: 'dataset' });
+    expect(() => parse('--estimate-clock', 'utc')).toThrow(/--estimate-clock: expected wall or dataset/);
+  });
+
   it('sends to Kafka when brokers are given, to both when asked, and needs brokers for Kafka', () => {
     expect(parse('--brokers', '127.0.0.1:9092')).toMatchObject({
       sinks: ['kafka'],

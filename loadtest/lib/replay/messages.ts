@@ -6,7 +6,7 @@
  * run asked for a simulated shift, shift.ts, which the report labels).
  */
 import type { OrderEvent, PreciseEstimateRequest } from '@eta/contracts';
-import type { OrderStep, ScheduledOrder } from './plan.ts';
+import { DAY_START_S, type OrderStep, type ScheduledOrder } from './plan.ts';
 
 export interface EventContext {
   /** The replay's start, ms since the epoch. */
@@ -18,12 +18,38 @@ export interface EventContext {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function preciseRequest(s: ScheduledOrder, startMs: number): PreciseEstimateRequest {
+/**
+ * Which time the estimate's `orderedAt` names. `wall`: the compressed wall-clock time the order is placed
+ * at (the model sees the Seoul hour and weekday of the run). `dataset`: the order's own time of day in
+ * Seoul on the day before the replay started (one weekday for the whole run, every time in the past), so
+ * the model sees the hour the dataset's minutes were measured at, as the retrain job's rows and the drift
+ * run need.
+ */
+export type EstimateClock = 'wall' | 'dataset';
+
+const SEOUL_OFFSET_MS = 9 * 3_600_000;
+const DAY_MS = 86_400_000;
+
+/** `secondOfDay` in Seoul on the Seoul day before the one `atMs` falls in. */
+export function seoulTimeOfDayBefore(secondOfDay: number, atMs: number): number {
+  const seoulMidnight = Math.floor((atMs + SEOUL_OFFSET_MS) / DAY_MS) * DAY_MS - SEOUL_OFFSET_MS;
+  return seoulMidnight - DAY_MS + (secondOfDay % 86_400) * 1000;
+}
+
+export function preciseRequest(
+  s: ScheduledOrder,
+  startMs: number,
+  clock: EstimateClock = 'wall',
+): PreciseEstimateRequest {
   const { order } = s;
+  const orderedAtMs =
+    clock === 'wall'
+      ? startMs + s.atMs.created
+      : seoulTimeOfDayBefore(DAY_START_S + order.daySecond, startMs);
   return {
     storeId: order.storeId,
     destination: order.destination,
-    orderedAt: iso(startMs + s.atMs.created),
+    orderedAt: iso(orderedAtMs),
     ...(Object.keys(order.order).length > 0 ? { order: order.order } : {}),
     ...(order.rider !== null ? { rider: order.rider } : {}),
     orderId: order.orderId,

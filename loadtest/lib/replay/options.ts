@@ -7,6 +7,7 @@ import { REGION_CLASSES, type RegionClass } from '@eta/contracts';
 import { DEFAULT_STORES } from './world.ts';
 import { DAY_START_S, RUN_ID_PATTERN } from './plan.ts';
 import { SHIFT_FACTOR_MAX, SHIFT_FACTOR_MIN, type ShiftOptions } from './shift.ts';
+import type { EstimateClock } from './messages.ts';
 
 export const SINKS = ['http', 'kafka'] as const;
 export type SinkName = (typeof SINKS)[number];
@@ -36,6 +37,8 @@ export interface ReplayOptions {
   readonly dryRun: boolean;
   /** A simulated shift on top of the real orders (shift.ts); null: the dataset's minutes as they are. */
   readonly shift: ShiftOptions | null;
+  /** What the estimate's orderedAt names (messages.ts). */
+  readonly estimateClock: EstimateClock;
 }
 
 const REGION_CLASSES_TEXT = REGION_CLASSES.join(', ');
@@ -71,6 +74,9 @@ export const USAGE = `pnpm replay -- [options]    (or: node loadtest/replay.ts [
                         replay's day start)
   --shift-dongs <list>  ... to these dongs (10-digit codes, comma-separated)
   --shift-class <c>     ... or to dongs of this region class (${REGION_CLASSES_TEXT})
+  --estimate-clock <c>  the estimate's orderedAt: wall (default; the run's compressed time, so the model sees
+                        the run's Seoul hour) or dataset (the order's own time of day in Seoul on the day
+                        before the run: the model sees the hour its minutes were measured at; the drift run)
   REPLAY_TOKEN          the BFF credential (default: minted like pnpm -s dev:token --service replay)`;
 
 /** `90s`, `30m`, `1h`, `1500ms` or plain seconds, to ms. */
@@ -140,6 +146,7 @@ export function parseReplayArgs(argv: readonly string[], nowMs: number = Date.no
       'shift-from': { type: 'string' },
       'shift-dongs': { type: 'string' },
       'shift-class': { type: 'string' },
+      'estimate-clock': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -196,7 +203,13 @@ export function parseReplayArgs(argv: readonly string[], nowMs: number = Date.no
     json: v.json,
     dryRun: v['dry-run'],
     shift,
+    estimateClock: parseEstimateClock(v['estimate-clock']),
   };
+}
+
+function parseEstimateClock(v: string | undefined): EstimateClock {
+  if (v === undefined || v === 'wall' || v === 'dataset') return v ?? 'wall';
+  throw new Error(`--estimate-clock: expected wall or dataset, got ${v}`);
 }
 
 function parseShift(v: {

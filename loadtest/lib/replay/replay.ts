@@ -96,6 +96,7 @@ export async function runReplay(opts: ReplayOptions, ctx: ReplayContext): Promis
       queues,
       newEventId: () => events.newEventId(),
       dongOf: (s) => geo?.dongs.get(s.order.orderId) ?? s.order.dongCode,
+      estimateClock: opts.estimateClock,
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       progressEveryMs: 10_000,
       progress: (p) => ctx.log(progressLine(p)),

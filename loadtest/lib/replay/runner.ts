@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OrderEvent, type PreciseEstimateRequest } from '@eta/contracts';
 import { EstimateTally, type EstimateCall, type EstimateFigures } from './estimates.ts';
-import { orderEvent, preciseRequest } from './messages.ts';
+import { orderEvent, preciseRequest, type EstimateClock } from './messages.ts';
 import type { Schedule, ScheduledOrder } from './plan.ts';
 import type { EventQueue, SinkFigures } from './sinks.ts';
 
@@ -18,6 +18,8 @@ export interface RunDeps {
   readonly newEventId: () => string;
   /** The destination's dong for the events (Geo's answer, or the plan's). */
   readonly dongOf: (s: ScheduledOrder) => string;
+  /** Which time of day the estimate's `orderedAt` names (messages.ts, EstimateClock); default wall. */
+  readonly estimateClock?: EstimateClock;
   readonly signal?: AbortSignal;
   /** Called about every `progressEveryMs` while running. */
   readonly progress?: (p: Progress) => void;
@@ -96,7 +98,8 @@ export async function runSchedule(plan: Schedule, deps: RunDeps): Promise<RunFig
       if (lag < 0) break;
       maxLagMs = Math.max(maxLagMs, lag);
       if (step.kind === 'checkout') {
-        if (deps.estimate !== null) checkout(preciseRequest(step.scheduled, startMs));
+        if (deps.estimate !== null)
+          checkout(preciseRequest(step.scheduled, startMs, deps.estimateClock ?? 'wall'));
         continue;
       }
       if (step.kind === 'created') created++;
