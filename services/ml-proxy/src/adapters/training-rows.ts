@@ -12,8 +12,12 @@ export interface TrainingRowsQuery {
   /** `training_rows` or `schema.training_rows`. */
   readonly table: string;
   readonly model: string;
-  /** Only orders delivered strictly after this time (ISO 8601). */
-  readonly deliveredAfter: string;
+  /**
+   * Only rows written strictly after this time (ISO 8601): rows the retrain job could not have read when it
+   * published. (Not delivered_at: that is the order time plus the actual minutes, which a time-compressed
+   * replay puts ahead of the clock, so it would let in rows the candidate trained on.)
+   */
+  readonly writtenAfter: string;
   readonly limit: number;
   readonly timeoutMs: number;
 }
@@ -41,10 +45,10 @@ export async function readTrainingRows(q: TrainingRowsQuery): Promise<ServedRow[
   try {
     const result = await client.query<{ features: unknown; actual_minutes: number }>(
       `SELECT features, actual_minutes FROM ${quoteTable(q.table)}
-        WHERE model = $1 AND delivered_at > $2
-        ORDER BY delivered_at, order_id
+        WHERE model = $1 AND written_at > $2
+        ORDER BY written_at, order_id
         LIMIT $3`,
-      [q.model, q.deliveredAfter, q.limit],
+      [q.model, q.writtenAfter, q.limit],
     );
     return result.rows.map((r) => ({
       features:

@@ -393,7 +393,7 @@ async function promote(opts: Options, io: Io): Promise<number> {
               url: opts.rows,
               table: opts.rowsTable,
               model: opts.model,
-              deliveredAfter: since,
+              writtenAfter: since,
               limit: opts.maxRows,
               timeoutMs: ROWS_TIMEOUT_MS,
             });

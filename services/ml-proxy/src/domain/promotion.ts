@@ -7,7 +7,7 @@ import { type PromotionFigures } from './release.ts';
  *  (a) the running proxies mirrored at least `minComparisons` requests to it (shadow), and none of those
  *      mirrored calls failed (`ml_proxy_shadow_errors_total` 0: an error or a missed deadline on live
  *      traffic is a candidate that cannot serve it), and
- *  (b) on delivered orders it did not train on (delivered after it was published), with at least
+ *  (b) on delivered orders it did not train on (their training rows written after it was published), with at least
  *      `minRows` of them, its p50 is not further from the actual minutes than the serving version's
  *      (MAE), and its p10-p90 interval is not much worse calibrated (coverage within COVERAGE_SLACK of the
  *      serving version's distance from the nominal 80 %).

@@ -48,7 +48,7 @@ export function createMetrics(
   });
   const comparisons = new Counter({
     name: METRICS.shadowComparisons,
-    help: 'Requests mirrored to a shadow version and compared.',
+    help: 'Predictions (rows) mirrored to a shadow version and compared; a call of n rows counts n.',
     labelNames: ['model', 'version'] as const,
     registers: [registry],
   });
@@ -146,7 +146,12 @@ export function createMetrics(
         log.warn({ err, model, version }, 'model backend call failed');
       },
       shadow(model, version, results) {
-        comparisons.inc({ model, version });
+        // Per row, as the differences are: a coalesced call of 8 precise rows or a rough call of 50 is as
+        // many predictions compared, which the promotion rule's minimum counts.
+        comparisons.inc(
+          { model, version },
+          results.reduce((n, r) => Math.max(n, r.values), 0),
+        );
         for (const r of results) {
           if (r.differences > 0) differences.inc({ model, version, output: r.output }, r.differences);
           absError.observe({ model, version, output: r.output }, r.maxAbsError);

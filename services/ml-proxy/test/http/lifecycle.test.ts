@@ -292,7 +292,8 @@ describe('canary and shadow', slow, () => {
       expect(res.json().parameters).toBeUndefined();
     }
     const labels = { model: 'eta-precise', version: '2' };
-    await until(async () => (await metricValue(app, 'ml_proxy_shadow_comparisons_total', labels)) === 5);
+    // Five calls of two rows each: ten predictions compared.
+    await until(async () => (await metricValue(app, 'ml_proxy_shadow_comparisons_total', labels)) === 10);
     expect(await metricValue(app, 'ml_proxy_shadow_differences_total', { ...labels, output: 'p50' })).toBe(
       10,
     );

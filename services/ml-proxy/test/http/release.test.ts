@@ -82,9 +82,10 @@ describe('release.json', slow, () => {
       expect(answer.model_version).toBe('1');
       expect(answer.parameters).toBeUndefined();
     }
-    // Every request mirrored (candidateShadow 100 %), counted under the candidate's version.
+    // Every request mirrored (candidateShadow 100 %), counted under the candidate's version, per row
+    // (ten calls of two rows).
     const labels = { model: 'eta-precise', version: '2' };
-    await until(async () => (await metricValue(app, 'ml_proxy_shadow_comparisons_total', labels)) === 10);
+    await until(async () => (await metricValue(app, 'ml_proxy_shadow_comparisons_total', labels)) === 20);
     expect(await metricValue(app, 'ml_proxy_shadow_errors_total', labels)).toBe(0);
     // v1 and v2 are different models: their p50s differ on these rows.
     expect(await metricValue(app, 'ml_proxy_shadow_abs_error_count', { ...labels, output: 'p50' })).toBe(10);
