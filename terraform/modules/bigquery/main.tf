@@ -1,5 +1,6 @@
-# The analytics and training dataset. The tables' schemas (schemas/*.json) are the contract the training
-# sink (a later issue) must write to; see this module's README.
+# The analytics and training dataset. schemas/training_rows.json is @eta/contracts'
+# TRAINING_ROWS_BIGQUERY_FIELDS as the BFF's training-row shipper writes it (a test holds them equal);
+# schemas/predictions.json is for a prediction-log sink not built yet. See this module's README.
 resource "google_bigquery_dataset" "this" {
   project                    = var.project_id
   dataset_id                 = var.dataset_id
@@ -10,19 +11,19 @@ resource "google_bigquery_dataset" "this" {
   labels                     = var.labels
 }
 
-# One row per delivered (or cancelled) order: what was predicted and shown, and what happened.
+# One row per delivered order joined to its checkout estimate (docs/adr/0007-training-rows.md).
 resource "google_bigquery_table" "training_rows" {
   project             = var.project_id
   dataset_id          = google_bigquery_dataset.this.dataset_id
   table_id            = "training_rows"
-  description         = "One row per finished order: the features and estimate shown at order time, and the actual delivery time."
+  description         = "One row per delivered order: the features and estimate served at checkout, and the actual minutes."
   schema              = file("${path.module}/schemas/training_rows.json")
   deletion_protection = var.deletion_protection
   labels              = var.labels
 
   time_partitioning {
     type          = "DAY"
-    field         = "ordered_at"
+    field         = "seoul_date"
     expiration_ms = var.training_rows_partition_expiration_days == null ? null : var.training_rows_partition_expiration_days * 86400000
   }
 

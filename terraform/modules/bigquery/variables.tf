@@ -41,7 +41,7 @@ variable "predictions_partition_expiration_days" {
 }
 
 variable "editor_members" {
-  description = "IAM members given roles/bigquery.dataEditor on the dataset (the sink), by a fixed name: { events-consumer = \"serviceAccount:<email>\" }. A map, so that for_each keys are known before the accounts exist."
+  description = "IAM members given roles/bigquery.dataEditor on the dataset (the sink: vendor-bff's events role), by a fixed name: { vendor-bff-events = \"serviceAccount:<email>\" }. A map, so that for_each keys are known before the accounts exist."
   type        = map(string)
   default     = {}
 }

@@ -134,16 +134,25 @@ module "workload_identity" {
   services = {
     # One account for the service, bound to each role's own ServiceAccount: every role, the events role's
     # consumers included, reads and writes the same Postgres and Redis (deploy/values/<env>.yaml annotate
-    # them all through roles.default).
+    # them through roles.default). The events role has an account of its own only because it alone ships
+    # training rows to BigQuery (docs/adr/0007-training-rows.md): the serving roles get no BigQuery grant.
     vendor-bff = {
-      description = "vendor-bff, every role (precise, rough, admin, events): Postgres (Cloud SQL) and Redis"
+      description = "vendor-bff, the serving roles (precise, rough, admin): Postgres (Cloud SQL) and Redis"
       kubernetes_service_accounts = [
         { namespace = local.namespace, name = "${local.release}-vendor-bff-precise" },
         { namespace = local.namespace, name = "${local.release}-vendor-bff-rough" },
         { namespace = var.admin_namespace, name = "${local.release}-vendor-bff-admin" },
-        { namespace = local.namespace, name = "${local.release}-vendor-bff-events" },
       ]
       project_roles = ["roles/cloudsql.client"]
+      secrets = {
+        db-password = module.cloudsql.password_secret_id
+        redis-auth  = module.memorystore.auth_secret_id
+      }
+    }
+    vendor-bff-events = {
+      description                 = "vendor-bff ROLE=events: Postgres, Redis, and the training rows it ships to BigQuery"
+      kubernetes_service_accounts = [{ namespace = local.namespace, name = "${local.release}-vendor-bff-events" }]
+      project_roles               = ["roles/cloudsql.client"]
       secrets = {
         db-password = module.cloudsql.password_secret_id
         redis-auth  = module.memorystore.auth_secret_id
@@ -162,15 +171,11 @@ module "workload_identity" {
       description                 = "prescaler: Kubernetes API only (RBAC in the chart), no Google API"
       kubernetes_service_accounts = [{ namespace = local.namespace, name = "${local.release}-prescaler" }]
     }
-    # Not built yet (a later issue): the Kafka consumer that writes BigQuery (not vendor-bff's events role,
-    # which writes Postgres and Redis as vendor-bff), and the model trainer.
-    events-consumer = {
-      description                 = "events consumer and BigQuery sink (future)"
-      kubernetes_service_accounts = [{ namespace = local.namespace, name = "${local.release}-events-consumer" }]
-    }
+    # The ML proxy chart's retrain CronJob (its own ServiceAccount, <fullname>-retrain): reads the training
+    # rows. Its image (eta/ml) is not built yet, so the CronJob is off by default.
     trainer = {
-      description                 = "model trainer (future): reads the training dataset"
-      kubernetes_service_accounts = [{ namespace = local.namespace, name = "${local.release}-trainer" }]
+      description                 = "the retrain job: reads the training dataset"
+      kubernetes_service_accounts = [{ namespace = local.namespace, name = "${local.release}-ml-proxy-retrain" }]
       project_roles               = ["roles/bigquery.jobUser"]
     }
   }
@@ -188,7 +193,7 @@ module "bigquery" {
   deletion_protection                     = var.deletion_protection
   training_rows_partition_expiration_days = var.training_rows_partition_expiration_days
   predictions_partition_expiration_days   = var.predictions_partition_expiration_days
-  editor_members                          = { events-consumer = module.workload_identity.members["events-consumer"] }
+  editor_members                          = { vendor-bff-events = module.workload_identity.members["vendor-bff-events"] }
   viewer_members                          = { trainer = module.workload_identity.members["trainer"] }
   labels                                  = local.labels
 

@@ -1,5 +1,11 @@
 import { ConfigError, parseEnv } from '@eta/config';
-import { TRAINING_ROWS_BIGQUERY_FIELDS, trainingRowsReaderSql } from '@eta/contracts';
+import {
+  TRAINING_ROWS_BIGQUERY_FIELDS,
+  TRAINING_ROWS_CLUSTER_FIELDS,
+  TRAINING_ROWS_PARTITION_FIELD,
+  trainingRowsReaderSql,
+} from '@eta/contracts';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { bigQueryTarget } from '../../src/adapters/bigquery.ts';
 import { configSchema } from '../../src/config.ts';
@@ -27,6 +33,28 @@ describe('schemaIssues', () => {
       'column event_id is REQUIRED and not one the sink writes',
     ]);
     expect(schemaIssues(undefined)).toHaveLength(TRAINING_ROWS_BIGQUERY_FIELDS.length);
+  });
+});
+
+describe("Terraform's training_rows table", () => {
+  const module = new URL('../../../../terraform/modules/bigquery/', import.meta.url);
+  it("has the contract's columns, partition and clustering, so the shipper accepts it", () => {
+    const fields = JSON.parse(readFileSync(new URL('schemas/training_rows.json', module), 'utf8')) as {
+      name: string;
+      type: string;
+      mode: string;
+      description: string;
+    }[];
+    expect(fields).toEqual(TRAINING_ROWS_BIGQUERY_FIELDS);
+    expect(schemaIssues(fields)).toEqual([]);
+    const main = readFileSync(new URL('main.tf', module), 'utf8');
+    const table = /resource "google_bigquery_table" "training_rows" \{([\s\S]*?)\n\}/.exec(main)?.[1] ?? '';
+    expect(/time_partitioning \{[^}]*field\s*=\s*"([a-z_]+)"/.exec(table)?.[1]).toBe(
+      TRAINING_ROWS_PARTITION_FIELD,
+    );
+    expect(/clustering\s*=\s*\[([^\]]*)\]/.exec(table)?.[1]?.match(/[a-z_]+/g)).toEqual([
+      ...TRAINING_ROWS_CLUSTER_FIELDS,
+    ]);
   });
 });
 
