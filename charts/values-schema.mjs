@@ -411,6 +411,8 @@ const retrainJob = () =>
     holdoutDays: int(1, 14),
     margin: { type: 'number', minimum: 0, maximum: 10 },
     validationTolerance: { type: 'number', minimum: 0, maximum: 1 },
+    validationDecimals: str({ pattern: '^([0-9]|exact)$' }),
+    continueRounds: int(1, 1000),
     modelRepository: obj({ volume: anyObject, mountPath: str({ pattern: '^/.+' }) }),
     referenceData: obj({ volume: anyObject, mountPath: str({ pattern: '^/.+' }), file: str({ minLength: 1 }) }),
     reportDir: str({ pattern: '^/.+' }),
