@@ -111,7 +111,7 @@ export async function run(opts: ScenarioOptions) {
 
   console.log(
     `\ndrift: issue 13's drift run. SIMULATED SHIFT on top of real orders: deliveries to ${SHIFT.cls} dongs ` +
-      `x${SHIFT.factor} from the shift phase on.\n  phases (orders): ${Object.entries(orders)
+      `x${SHIFT.factor} from the shift phase on.\n  phases (orders): ${Object.entries(all)
         .map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`)
         .join(
           ', ',
@@ -310,7 +310,7 @@ export async function run(opts: ScenarioOptions) {
          FROM training_rows WHERE order_id LIKE $3 GROUP BY 1, 2, 3`,
         [runId.length + 1, SHIFT.code, `${runId}%`],
       )
-    ).map((r) => ({ ...r, rows: Number(r.rows), mae: Number(r.mae), bias: Number(r.bias) }));
+    ).map((r): PhaseAccuracy => ({ ...r, rows: Number(r.rows), mae: Number(r.mae), bias: Number(r.bias) }));
     accuracy.sort(
       (a, b) =>
         PHASES.indexOf(a.phase) - PHASES.indexOf(b.phase) ||
