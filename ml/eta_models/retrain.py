@@ -39,7 +39,7 @@ from . import report
 from . import repository as R
 from . import training_rows as T
 from .specs import QUANTILES, SEED, SPECS, ModelSpec
-from .train import (PARITY_TOL, augment_missing, condition_metrics, continue_boosters, export_checked, lgb_predict,
+from .train import (PARITY_TOL, augment_missing, condition_metrics, export_checked, lgb_predict,
                     load_boosters, masked_copies, metrics_for, now_utc, onnx_predict, reference_provenance,
                     save_boosters, session_for, split, train_boosters, version_files, write_version)
 
@@ -284,7 +284,7 @@ def run(opts: Options, hooks: Hooks | None = None) -> dict:
     print(f"[retrain] continuing {spec.name} v{live.serving} ({base_how}) by {opts.continue_rounds} trees per "
           f"output on {len(x_fit)} rows ({len(ref_tr)} reference + {len(x_win)} served, and masked copies)",
           flush=True)
-    boosters, params_used = continue_boosters(cand_spec, base, x_fit, y_fit, w_fit, opts.continue_rounds)
+    boosters, params_used = train_boosters(cand_spec, x_fit, y_fit, w_fit, base=base, rounds=opts.continue_rounds)
     x_tr = np.vstack([x_ref[ref_tr], x_win])
     y_tr = np.concatenate([y_ref[ref_tr], y_all[tr_mask]])
 

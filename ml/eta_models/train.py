@@ -90,33 +90,25 @@ def blank(x: np.ndarray, names: list[str], cols: tuple[str, ...]) -> np.ndarray:
     return out
 
 
-def train_boosters(spec: ModelSpec, x: np.ndarray, y: np.ndarray,
-                   weight: np.ndarray | None = None) -> tuple[dict[str, lgb.Booster], dict]:
+def train_boosters(spec: ModelSpec, x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None, *,
+                   base: dict[str, lgb.Booster] | None = None,
+                   rounds: int | None = None) -> tuple[dict[str, lgb.Booster], dict]:
+    """One booster per output with the spec's settings. With `base`, continues its boosters instead
+    (LightGBM init_model): `rounds` more trees per output, the base trees kept as they are and the new ones
+    fitted to what they leave (the retrain job)."""
     cat_idx = [spec.feature_names.index(c) for c in spec.categorical]
     boosters, params_used = {}, {}
     for out in QUANTILES:
-        params, rounds = spec.output_params(out)
+        params, spec_rounds = spec.output_params(out)
+        init = None if base is None else base[out]
+        n = spec_rounds if rounds is None else rounds
         ds = lgb.Dataset(x, y, weight=weight, feature_name=spec.feature_names, categorical_feature=cat_idx,
                          free_raw_data=True)
-        boosters[out] = lgb.train(params, ds, num_boost_round=rounds)
-        params_used[out] = {**params, "num_boost_round": rounds, "categorical_feature": list(spec.categorical)}
-    return boosters, params_used
-
-
-def continue_boosters(spec: ModelSpec, base: dict[str, lgb.Booster], x: np.ndarray, y: np.ndarray,
-                      weight: np.ndarray | None, rounds: int) -> tuple[dict[str, lgb.Booster], dict]:
-    """`rounds` more trees per output on (x, y), starting from `base`'s predictions (LightGBM init_model), with
-    the spec's own settings: the base trees are kept as they are, the new ones fit what they leave."""
-    cat_idx = [spec.feature_names.index(c) for c in spec.categorical]
-    boosters, params_used = {}, {}
-    for out in QUANTILES:
-        params, base_rounds = spec.output_params(out)
-        ds = lgb.Dataset(x, y, weight=weight, feature_name=spec.feature_names, categorical_feature=cat_idx,
-                         free_raw_data=True)
-        boosters[out] = lgb.train(params, ds, num_boost_round=rounds, init_model=base[out])
-        params_used[out] = {**params, "num_boost_round": base[out].current_iteration() + rounds,
-                            "continued_from_rounds": base[out].current_iteration(), "continued_rounds": rounds,
-                            "categorical_feature": list(spec.categorical)}
+        boosters[out] = lgb.train(params, ds, num_boost_round=n, init_model=init)
+        before = 0 if init is None else init.current_iteration()
+        params_used[out] = {**params, "num_boost_round": before + n, "categorical_feature": list(spec.categorical)}
+        if init is not None:
+            params_used[out] |= {"continued_from_rounds": before, "continued_rounds": n}
     return boosters, params_used
 
 
