@@ -255,14 +255,12 @@ export async function run(opts: ScenarioOptions) {
     };
 
     const promote = async (version: string): Promise<void> => {
-      const rows = new URL(databaseUrl);
-      rows.searchParams.set('options', `-c search_path=${schema.schema}`);
       const { stdout, stderr } = await execFileAsync(
         process.execPath,
         [
           join(root, 'services/ml-proxy/src/cli/release.ts'),
           ...['promote', '--model', MODEL, '--by', 'drift-run', '--reason', `drift run: v${version}`],
-          ...['--repository', repository, '--proxy', suite.ml.origin, '--rows', rows.toString(), '--wait'],
+          ...['--repository', repository, '--proxy', suite.ml.origin, '--rows', dbUrl.toString(), '--wait'],
         ],
         { cwd: root, env: process.env },
       );
