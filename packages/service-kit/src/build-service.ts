@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { BaseServiceConfig } from '@eta/config';
 import {
   ErrorBody,
@@ -193,6 +194,46 @@ function unreadBodyTooLarge(request: FastifyRequest): boolean {
   return request.headers['transfer-encoding'] !== undefined || length > request.routeOptions.bodyLimit;
 }
 
+/**
+ * How long a connection closed with an unread body stays half-open after its answer (nginx's
+ * lingering_timeout is the same 5 s): enough for any client to read the answer, short enough that a
+ * refused upload holds its socket's buffers briefly.
+ */
+const LINGER_MS = 5_000;
+
+/**
+ * Closes `socket`, once its answer is written, the way servers have to when the client may still be sending
+ * (RFC 9112 section 9.6, "lingering close"): a FIN after the answer, then no more reading, then the close
+ * once the linger is over. Node's own close (`destroySoon`: end, then close) leaves the rest of the upload
+ * unread in the kernel, and closing a socket with unread bytes makes the kernel send a reset instead of a
+ * FIN; a reset can reach the client before it has read the answer, and a client that is still writing (as
+ * every uploader is) then sees ECONNRESET or EPIPE and never the 413 (seen in CI). Not reading any more is
+ * what keeps the rest of the upload unread: the client's writes stall once the socket buffers fill, so it
+ * reads the answer and the FIN and leaves. Node's http server calls `destroySoon` on a connection whose
+ * answer said `Connection: close`; this replaces it on that one socket. `lingering` holds the sockets
+ * lingering now, which the app's close ends at once (their answers are written).
+ */
+function closeLingering(socket: Socket, lingering: Set<Socket>): void {
+  socket.destroySoon = function lingeringDestroySoon(this: Socket): void {
+    if (this.destroyed) return;
+    lingering.add(this);
+    const stopReading = () => {
+      if (!this.destroyed) this.pause();
+    };
+    // The http server resumes a consumed socket asynchronously ('resume' is emitted on the next tick) after
+    // dumping the request: pause again once that has run.
+    stopReading();
+    setImmediate(stopReading);
+    this.end();
+    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    timer.unref();
+    this.once('close', () => {
+      clearTimeout(timer);
+      lingering.delete(this);
+    });
+  };
+}
+
 function disarmDeadline(request: FastifyRequest): void {
   const timer = deadlineTimers.get(request);
   if (timer !== undefined) {
@@ -323,9 +364,11 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
   };
 
   let closing = false;
+  const lingering = new Set<Socket>();
   app.addHook('preClose', async () => {
     closing = true;
     readiness.beginShutdown();
+    for (const socket of lingering) socket.destroy();
   });
 
   app.addHook('onRequest', async (request, reply) => {
@@ -399,7 +442,12 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
     // That last close is the only step that can race a request, and only one on such a long-idle socket.
     // Answers finished while closing need it too: the server only finishes closing when every socket is
     // gone, so an idle keep-alive one would hold shutdown to its timeout.
-    if (readiness.shuttingDown || unreadBodyTooLarge(request)) reply.header('connection', 'close');
+    if (unreadBodyTooLarge(request)) {
+      reply.header('connection', 'close');
+      closeLingering(request.raw.socket, lingering);
+    } else if (readiness.shuttingDown) {
+      reply.header('connection', 'close');
+    }
     done(null, payload);
   });
 
