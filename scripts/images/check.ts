@@ -7,7 +7,8 @@
  * engine accepts) into a private store under ~/.cache/eta-suite/podman, and runs it the way the chart does:
  * read-only root file system, the image's own non-root user, an empty /tmp, host network on 127.0.0.1 with a
  * free port given through the image's PORT. Geo and the ML proxy start first; the BFF then runs against
- * them in each role; the prescaler runs `--help`. For each server: ready (GET /readyz 200), running as a
+ * them in each role; the prescaler runs `--help`; the ml image runs the retrain job itself on a replay of
+ * served rows in Postgres and must publish a new model version. For each server: ready (GET /readyz 200), running as a
  * non-root uid, unable to write its root file system, answering a real request through its dependencies,
  * and draining to exit code 0 on SIGTERM. Prints each image's size and cold start (`podman run` to the
  * first /readyz 200, and the Node process's own start to it); exits 1 on any failure.
@@ -16,9 +17,9 @@
  */
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -259,7 +260,7 @@ async function check(
   fn: (r: Result, image: ImageSummary) => Promise<void>,
 ): Promise<void> {
   if (typeof image === 'string') {
-    if (!existsSync(join(root, 'services', image, 'package.json'))) {
+    if (image !== 'ml' && !existsSync(join(root, 'services', image, 'package.json'))) {
       log(`${name}: no services/${image} yet; skipped`);
       return;
     }
@@ -465,6 +466,111 @@ async function main(): Promise<number> {
     r.checks.push('--help: exit 0 with the usage, as the image runs it and as `node src/main.ts`');
   });
 
+  // The retrain job's image, as the ML proxy chart's CronJob runs it (its flags, RETRAIN_SOURCE, the model
+  // repository and the reference file mounted, HOME=/tmp): on the fixed replay of ml/tests' publish case
+  // (real orders as served rows, 15 days, a simulated 1.3x shift in urban dongs from day 4), written into a
+  // schema of its own by the image's replay_rows, it must train, pass the golden and parity checks and
+  // publish version 3 into the mounted copy of ml/models. So Python, LightGBM (OpenMP), the ONNX export and
+  // ONNX Runtime, psycopg and the repository writes all run inside the image, as the non-root user.
+  await check('ml', image('ml'), async (r, img) => {
+    const runArgs = async () => ['run', '--rm', '--network', 'host', '--read-only', ...(await ulimits())];
+    const t = performance.now();
+    const help = await podman([...(await runArgs()), tagOf(img), '--help']);
+    r.runToReadyMs = performance.now() - t;
+    if (!help.includes('usage:') || !help.includes('--models-dir'))
+      fail(`--help printed ${help.slice(0, 200)}`);
+    r.checks.push('--help: exit 0 with the usage');
+
+    const databaseUrl = process.env['DATABASE_URL'];
+    if (!databaseUrl) {
+      if (process.env['CI']) fail('DATABASE_URL is not set: the test command exports it');
+      r.checks.push('retrain run SKIPPED: no DATABASE_URL (scripts/backing-services.sh env)');
+      return;
+    }
+    const reference =
+      process.env['ETA_TRAIN_DATA'] ??
+      join(root, '..', 'shared', 'data', 'food-delivery-india', 'orders-train.csv.gz');
+    if (!existsSync(reference)) fail(`reference orders not found: ${reference} (ETA_TRAIN_DATA)`);
+    const work = mkdtempSync(join(tmpdir(), 'eta-images-ml-'));
+    const models = join(work, 'models');
+    cpSync(join(root, 'ml', 'models'), models, { recursive: true });
+    // The container's user (65532) writes the new version, as the CronJob does on its volume.
+    chmodSync(work, 0o755);
+    await execFileP('chmod', ['-R', 'a+rwX', models]);
+    const schema = `images_check_${process.pid}`;
+    const mounts = ['-v', `${models}:/models`, '-v', `${dirname(reference)}:/reference:ro`];
+    const data = `/reference/${basename(reference)}`;
+    const python = [...mounts, '--entrypoint', '/usr/bin/python3.11', tagOf(img)];
+    try {
+      await podman(
+        [
+          ...(await runArgs()),
+          ...python,
+          '-m',
+          'eta_models.replay_rows',
+          `--database-url=${databaseUrl}`,
+          `--schema=${schema}`,
+          '--models-dir=/models',
+          `--data=${data}`,
+          '--days=15',
+          '--rows-per-day=800',
+          '--last-day=2026-11-30',
+          '--shift-from-day=4',
+        ],
+        300_000,
+      );
+      const source = `${databaseUrl}${databaseUrl.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-csearch_path=${schema}`)}`;
+      const out = await podman(
+        [
+          ...(await runArgs()),
+          ...mounts,
+          '-e',
+          `RETRAIN_SOURCE=${source}`,
+          '-e',
+          'HOME=/tmp',
+          tagOf(img),
+          '--model=eta-precise',
+          '--days=15',
+          '--holdout-days=1',
+          '--until=2026-11-30',
+          '--models-dir=/models',
+          '--report-dir=/models/reports/retrain',
+          `--data=${data}`,
+        ],
+        900_000,
+      );
+      const decision = out
+        .split('\n')
+        .find((l) => l.startsWith('[retrain] publish') || l.startsWith('[retrain] decline'));
+      if (!decision?.startsWith('[retrain] publish'))
+        fail(`the job did not publish: ${decision ?? out.slice(-400)}`);
+      const release = JSON.parse(readFileSync(join(models, 'eta-precise', 'release.json'), 'utf8')) as {
+        candidate?: string;
+      };
+      if (release.candidate !== '3') fail(`release.json candidate is ${String(release.candidate)}, not 3`);
+      if (!existsSync(join(models, 'eta-precise', '3', 'model.onnx'))) fail('no eta-precise/3/model.onnx');
+      const reports = readdirSync(join(models, 'reports', 'retrain'));
+      if (!reports.some((f) => f.endsWith('.json')) || !reports.some((f) => f.endsWith('.md')))
+        fail(`reports written: ${reports.join(', ')}`);
+      r.checks.push(
+        'retrain job on a shifted replay: published eta-precise v3 (model.onnx, release.json candidate, report)',
+      );
+    } finally {
+      await podman(
+        [
+          ...(await runArgs()),
+          ...python,
+          '-c',
+          'import sys, psycopg; psycopg.connect(sys.argv[1], autocommit=True).execute(f\'DROP SCHEMA IF EXISTS "{sys.argv[2]}" CASCADE\')',
+          databaseUrl,
+          schema,
+        ],
+        120_000,
+      ).catch((err: Error) => log(`ml: could not drop schema ${schema}: ${err.message}`));
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
   report(summary);
   const failed = results.filter((r) => r.error);
   log(
@@ -493,7 +599,7 @@ function report(summary: BuildSummary): void {
     row.map((v, c) => (c === row.length - 1 ? v : v.padEnd(widths[c] ?? 0))).join('  ');
   process.stdout.write(`\n${line(head)}\n${rows.map(line).join('\n')}\n`);
   process.stdout.write(
-    'run→ready: `podman run` to the first GET /readyz 200 (prescaler: `podman run ... --help` to its exit);\n' +
+    'run→ready: `podman run` to the first GET /readyz 200 (prescaler, ml: `podman run ... --help` to its exit);\n' +
       'process→ready: the container process start (podman StartedAt) to it. Compressed: what a registry stores.\n',
   );
   for (const r of results.filter((x) => x.error)) process.stdout.write(`\n${r.name}: ${r.error}\n`);

@@ -9,6 +9,8 @@
 #   BUILD_IMAGE    node:24-slim: Debian 12 minbase (debootstrap from the Debian mirror), the toolchain's
 #                  Node in /usr/local/bin and npm from the npm registry, as node:24-slim lays them out
 #   RUNTIME_IMAGE  the distroless stand-in build.ts makes (scripts/images/base.ts), as an image
+#   PYTHON_BUILD_IMAGE    python:3.11-slim-bookworm: Debian 12 minbase with Debian's python3.11 and its venv
+#   PYTHON_RUNTIME_IMAGE  build.ts's distroless Python stand-in, as an image (the ml image)
 # Needs root; installs buildah and debootstrap from Debian when missing.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -85,6 +87,44 @@ if ! "${podman[@]}" image exists "$build_ref"; then
   rm -rf "$work"
 fi
 
+# The ml image's two bases, only when it is checked.
+python_args=()
+if printf '%s\n' "${images[@]}" | grep -qx ml; then
+  py_digest="$(node -p 'require(process.argv[1]).bases["python-base"].digest' "$root/$summary")"
+  py_runtime_ref="localhost/eta-suite/python-runtime-standin:${py_digest:7:12}"
+  drop_old "$py_runtime_ref"
+  if ! "${podman[@]}" image exists "$py_runtime_ref"; then
+    "${podman[@]}" import --quiet \
+      --change 'USER 65532' --change 'WORKDIR /home/nonroot' --change 'ENTRYPOINT ["/usr/bin/python3.11"]' \
+      --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+      --change 'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt' \
+      "dist/images/oci/blobs/sha256/${py_digest#sha256:}" "$py_runtime_ref" >/dev/null
+  fi
+  # A TLS-inspecting proxy's CA (as for the Node stand-in), for pip inside the build.
+  py_build_ref="localhost/eta-suite/python-3.11-slim-standin:$( { echo "bookworm-minbase python3.11 venv"; [ -z "$extra_ca" ] || cat "$extra_ca"; } | sha256sum | cut -c1-12)"
+  drop_old "$py_build_ref"
+  if ! "${podman[@]}" image exists "$py_build_ref"; then
+    log "making the python:3.11-slim-bookworm stand-in (debootstrap, first run only)"
+    work="$cache/tmp-python-standin"
+    rm -rf "$work" && mkdir -p "$work"
+    debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates bookworm "$work/rootfs" \
+      http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 ||
+      die "debootstrap failed; see $work/debootstrap.log"
+    rm -rf "$work/rootfs/var/cache/apt/archives/"*.deb "$work/rootfs/var/lib/apt/lists/"*
+    ca_change=()
+    if [ -n "$extra_ca" ]; then
+      install -m 0644 "$extra_ca" "$work/rootfs/usr/local/share/extra-ca.crt"
+      ca_change=(--change 'ENV PIP_CERT=/usr/local/share/extra-ca.crt')
+    fi
+    tar --numeric-owner -C "$work/rootfs" -cf "$work/rootfs.tar" .
+    "${podman[@]}" import --quiet --change 'CMD ["python3"]' "${ca_change[@]}" \
+      --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+      "$work/rootfs.tar" "$py_build_ref" >/dev/null
+    rm -rf "$work"
+  fi
+  python_args=(--build-arg "PYTHON_BUILD_IMAGE=$py_build_ref" --build-arg "PYTHON_RUNTIME_IMAGE=$py_runtime_ref")
+fi
+
 nofile="$(ulimit -Hn)"
 [ "$nofile" -le 65536 ] || nofile=65536
 # Lists a tree as `path type [size] mode [link target]`, sorted: what must be equal between the two builds.
@@ -105,7 +145,7 @@ for image in "${images[@]}"; do
     log "$image: buildah bud --target $image"
     "${buildah[@]}" bud --quiet --layers --network host --runtime runc \
       --ulimit "nofile=$nofile:$nofile" --ulimit nproc=16384:16384 \
-      --build-arg "BUILD_IMAGE=$build_ref" --build-arg "RUNTIME_IMAGE=$runtime_ref" \
+      --build-arg "BUILD_IMAGE=$build_ref" --build-arg "RUNTIME_IMAGE=$runtime_ref" "${python_args[@]}" \
       --target "$image" --tag "$ref" -f Dockerfile . >/dev/null || { built=failed; break; }
     log "$image: built from the Dockerfile in $((SECONDS - start)) s"
     node scripts/images/build.ts "$image" >/dev/null 2>&1 || die "$image: build.ts failed"

@@ -6,10 +6,10 @@ import { imageTargets, parseDockerfile } from './dockerfile.ts';
 const repoDockerfile = fileURLToPath(new URL('../../Dockerfile', import.meta.url));
 
 describe('imageTargets', () => {
-  it("the repository's Dockerfile: the four images, not the build stages or skaffold's dev stage", () => {
+  it("the repository's Dockerfile: the five images, not the build stages or skaffold's dev stage", () => {
     const df = parseDockerfile(readFileSync(repoDockerfile, 'utf8'));
     expect(df.stages.some((s) => s.name === 'dev')).toBe(true);
-    expect(imageTargets(df).sort()).toEqual(['geo', 'ml-proxy', 'prescaler', 'vendor-bff']);
+    expect(imageTargets(df).sort()).toEqual(['geo', 'ml', 'ml-proxy', 'prescaler', 'vendor-bff']);
   });
 
   it('counts only leaves that start at the runtime image', () => {
@@ -29,8 +29,15 @@ describe('imageTargets', () => {
         'COPY --from=build-a /out/app/ /',
         'FROM runtime AS b',
         'USER 65532:65532',
+        'ARG PYTHON_BUILD_IMAGE=python:3.11-slim-bookworm',
+        'FROM ${PYTHON_BUILD_IMAGE} AS build-c',
+        'RUN scripts/images/stage.sh c /out',
+        'FROM ${PYTHON_RUNTIME_IMAGE} AS c',
+        'COPY --from=build-c /out/app/ /',
+        'FROM python:3.11 AS d',
+        'USER 65532:65532',
       ].join('\n'),
     );
-    expect(imageTargets(df)).toEqual(['a', 'b']);
+    expect(imageTargets(df)).toEqual(['a', 'b', 'c']);
   });
 });

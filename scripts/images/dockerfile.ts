@@ -308,8 +308,8 @@ export function planImage(df: Dockerfile, target: string, baseConfig: ImageConfi
 }
 
 /**
- * Targets that are images: stages no other stage builds FROM or copies from, whose chain starts at the
- * runtime image (`FROM ${RUNTIME_IMAGE}`, the distroless base). A leaf built on the build image (the `dev`
+ * Targets that are images: stages no other stage builds FROM or copies from, whose chain starts at a
+ * runtime image (`FROM ${RUNTIME_IMAGE}` or `FROM ${PYTHON_RUNTIME_IMAGE}`, the distroless bases). A leaf built on the build image (the `dev`
  * stage, skaffold's development image with the whole workspace) is not a release image.
  */
 export function imageTargets(df: Dockerfile): string[] {
@@ -334,6 +334,6 @@ export function imageTargets(df: Dockerfile): string[] {
     return from;
   };
   return [...byName.keys()].filter(
-    (n) => !parents.has(n) && !copiedFrom.has(n) && /^\$\{?RUNTIME_IMAGE\}?$/.test(rootOf(n)),
+    (n) => !parents.has(n) && !copiedFrom.has(n) && /^\$\{?(?:PYTHON_)?RUNTIME_IMAGE\}?$/.test(rootOf(n)),
   );
 }

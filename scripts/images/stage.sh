@@ -12,6 +12,11 @@
 #              the built admin web (/app/admin-web); absent for a service without data
 # Needs pnpm (the pinned version) and, for vendor-bff, the admin web's dev dependencies (installed here
 # when missing, from the store, as in the Docker build).
+#
+# `ml` (the retrain job's image, on the Python base) is staged from ml/ instead, with Python 3.11 (PYTHON,
+# default python3; the image's Python is Debian 12's 3.11, so the wheels pip picks here are the ones it loads):
+#   OUT/deps/  /app/site-packages: ml/requirements.txt's wheels (from PyPI, pip's cache), less the test runner
+#   OUT/app/   /app/eta_models: the ml/ code
 set -euo pipefail
 
 die() { echo "stage: $*" >&2; exit 1; }
@@ -20,6 +25,31 @@ svc="$1"
 out="$(mkdir -p "$2" && cd "$2" && pwd)"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
+
+if [ "$svc" = ml ]; then
+  py="${PYTHON:-python3}"
+  "$py" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' ||
+    die "ml needs Python 3.11, the image's (PYTHON=...), not $("$py" -V 2>&1)"
+  rm -rf "$out/deps" "$out/app" "$out/data"
+  tmp="$(mktemp -d)"
+  trap 'rm -rf "$tmp"' EXIT
+  # pip from a throwaway venv (Debian's python3 has none of its own); the packages go to --target.
+  "$py" -m venv "$tmp/venv" >&2
+  # The pinned environment is the whole closure (pip freeze), hence --no-deps; pytest and what only it
+  # pulls in are for the tests, not the job.
+  grep -viE '^(pytest|pluggy|iniconfig|pygments)==' ml/requirements.txt >"$tmp/requirements.txt"
+  "$tmp/venv/bin/pip" install --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+    --no-compile --target "$out/deps/app/site-packages" -r "$tmp/requirements.txt" >&2
+  # Console scripts name this machine's paths in their shebangs; the job runs `python -m`.
+  rm -rf "$out/deps/app/site-packages/bin"
+  mkdir -p "$out/app/app"
+  cp -a ml/eta_models "$out/app/app/eta_models"
+  find "$out/deps" "$out/app" -name __pycache__ -type d -prune -exec rm -rf {} +
+  chmod -R go-w "$out/deps" "$out/app"
+  echo "stage: $svc staged in $out" >&2
+  exit 0
+fi
+
 [ -f "services/$svc/package.json" ] || die "no services/$svc/package.json"
 
 # Native binaries are kept for this platform only (the build stage runs on the image's platform).

@@ -172,7 +172,7 @@ module "workload_identity" {
       kubernetes_service_accounts = [{ namespace = local.namespace, name = "${local.release}-prescaler" }]
     }
     # The ML proxy chart's retrain CronJob (its own ServiceAccount, <fullname>-retrain): reads the training
-    # rows. Its image (eta/ml) is not built yet, so the CronJob is off by default.
+    # rows (image eta/ml). The CronJob is off by default: its volumes and source have no defaults.
     trainer = {
       description                 = "the retrain job: reads the training dataset"
       kubernetes_service_accounts = [{ namespace = local.namespace, name = "${local.release}-ml-proxy-retrain" }]
