@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -169,7 +170,6 @@ export async function spawnService(opts: SpawnServiceOptions): Promise<SpawnedSe
       spawnError,
       aborted,
     ]);
-    if (outcome === 'ready') break;
     if (outcome === 'exited') {
       throw new Error(
         `${name} exited before it was ready (code ${ended?.code ?? 'null'}, signal ${ended?.signal ?? 'null'}); output:\n${tail()}`,
@@ -180,7 +180,16 @@ export async function spawnService(opts: SpawnServiceOptions): Promise<SpawnedSe
       await stop();
       throw new Error(`${name}: start abandoned`, { cause: opts.signal?.reason });
     }
-    lastProblem = outcome;
+    if (outcome !== 'ready') {
+      lastProblem = outcome;
+    } else {
+      // Every service answers /readyz: the answer must come from this one, not from another process that
+      // holds the port (two starts given one port: the second exits with EADDRINUSE only after loading its
+      // modules, long after the probe reached the first). Not ours: wait until it fails or the deadline.
+      const own = child.pid === undefined ? undefined : await listenerIsOwn(port, child.pid);
+      if (own !== false) break;
+      lastProblem = `port ${port} answers, but another process than ${name} (pid ${child.pid}) listens on it`;
+    }
     if (Date.now() > deadline) {
       await stop();
       throw new Error(
@@ -199,6 +208,54 @@ export async function spawnService(opts: SpawnServiceOptions): Promise<SpawnedSe
     exited,
     stop,
   };
+}
+
+/**
+ * Whether `pid`, or a process it started, holds the socket listening on TCP `port` (read from Linux's
+ * /proc: the listening sockets' inodes, then the processes' descriptors). undefined where /proc cannot
+ * tell (another OS, or /proc hidden), and the probe's answer is taken as it is.
+ */
+async function listenerIsOwn(port: number, pid: number): Promise<boolean | undefined> {
+  const tables = await Promise.all(
+    ['/proc/net/tcp', '/proc/net/tcp6'].map((f) => readFile(f, 'utf8').catch(() => '')),
+  );
+  if (tables.every((t) => t === '')) return undefined;
+  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const inodes = new Set<string>();
+  for (const table of tables) {
+    for (const line of table.split('\n').slice(1)) {
+      // sl local_address rem_address st tx_queue:rx_queue tr:when retrnsmt uid timeout inode ...
+      const cols = line.trim().split(/\s+/);
+      if (cols[1]?.endsWith(hexPort) && cols[3] === '0A' && cols[9] !== undefined) inodes.add(cols[9]);
+    }
+  }
+  if (inodes.size === 0) return false;
+  const holds = async (p: number): Promise<boolean> => {
+    const fds = await readdir(`/proc/${p}/fd`).catch(() => [] as string[]);
+    for (const fd of fds) {
+      const target = await readlink(`/proc/${p}/fd/${fd}`).catch(() => '');
+      const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+      if (inode !== undefined && inodes.has(inode)) return true;
+    }
+    return false;
+  };
+  if (await holds(pid)) return true;
+  // Its descendants (a wrapper that forks the server): parent ids from /proc/<pid>/stat.
+  const parentOf = new Map<number, number>();
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (Number.isInteger(ppid)) parentOf.set(Number(entry), ppid);
+  }
+  const descends = (p: number): boolean => {
+    for (let q = parentOf.get(p), hops = 0; q !== undefined && hops < 32; q = parentOf.get(q), hops++) {
+      if (q === pid) return true;
+    }
+    return false;
+  };
+  for (const p of parentOf.keys()) if (descends(p) && (await holds(p))) return true;
+  return false;
 }
 
 async function probe(url: string): Promise<'ready' | string> {

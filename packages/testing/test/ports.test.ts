@@ -17,4 +17,10 @@ describe('freePort', () => {
     });
     expect(refused).toBe('ECONNREFUSED');
   });
+
+  it('never gives this process the same port twice in a row, as the OS can (nothing listens on it yet)', async () => {
+    const ports: number[] = [];
+    for (let i = 0; i < 200; i++) ports.push(await freePort());
+    expect(new Set(ports).size).toBe(ports.length);
+  });
 });

@@ -66,6 +66,22 @@ describe('spawnService', () => {
   });
 });
 
+describe('spawnService on a port another process holds', () => {
+  it('is never ready through the other process: it fails with its own EADDRINUSE', async () => {
+    const first = await spawnService({ entry: fixture, name: 'first' });
+    try {
+      // The second start's probe reaches the first process, which answers /readyz 200; before the check of
+      // who listens, that start resolved as ready and its caller tested the wrong server (seen in CI).
+      await expect(spawnService({ entry: fixture, name: 'second', port: first.port })).rejects.toThrow(
+        /second exited before it was ready \(code 1.*EADDRINUSE/s,
+      );
+      expect((await fetch(`${first.origin}/readyz`)).status).toBe(200);
+    } finally {
+      await first.stop();
+    }
+  });
+});
+
 describe('suiteService', () => {
   it("runs a service's src/main.ts from its own folder", () => {
     const geo = suiteService('geo');
