@@ -5,12 +5,14 @@ model repository only when it is better than the live model. ml/README.md, "The 
         [--days 14] [--holdout-days 1] [--until YYYY-MM-DD] [--margin 0.1] [--models-dir ml/models]
         [--report-dir ml/reports/retrain] [--data orders-train.csv.gz] [--validation-tolerance 0]
         [--validation-decimals 2|exact] [--continue-rounds 25] [--holdout-from ISO-TIME]
+        [--window-weight 1] [--reference-masked-weight 0]
 
 1. Reads the newest --days Seoul days (ending --until, default yesterday in Seoul: today is still going on)
    of training rows for --model, deduped by order_id.
 2. Holds back the newest --holdout-days (or the orders placed from --holdout-from); continues the live
    version's trees by --continue-rounds per output with its spec (same features, LightGBM settings,
-   masking augmentation, seed) on the reference training split plus the other rows.
+   masking augmentation, seed) on the reference training split plus the other rows (the reference's
+   masked copies left out by default: the served rows say what an unknown input means now).
 3. Evaluates candidate and live model (release.json `serving`, else the newest version) on the held-back
    days and on the reference validation split; publishes as the next version only if every gate passes.
 4. Writes a report (JSON + Markdown) either way. Exit 0 for publish and decline; 1 for errors.
@@ -51,6 +53,10 @@ DEFAULT_DAYS = 14
 DEFAULT_HOLDOUT_DAYS = 1
 DEFAULT_MARGIN = 0.1  # minutes of holdout MAE the candidate must gain
 DEFAULT_WINDOW_WEIGHT = 1.0  # weight of a served row against a reference row
+# Weight of the reference split's masked copies in the continued fit; 0 leaves them out. Served rows all have
+# weather and traffic unknown, like those copies: the new trees learn what "unknown" means now from the
+# served rows only (the live trees already learned it from the copies). ml/README.md has the measurements.
+DEFAULT_REFERENCE_MASKED_WEIGHT = 0.0
 MIN_TRAIN_ROWS = 2000  # served rows in the training days
 MIN_HOLDOUT_ROWS = 500  # served rows in the held-back days
 WINDOW_MASK_SEED = SEED + 2  # the served rows' masked copies (the reference rows keep the spec's own, SEED + 1)
@@ -73,6 +79,7 @@ class Options:
     until: dt.date | None = None
     margin: float = DEFAULT_MARGIN
     window_weight: float = DEFAULT_WINDOW_WEIGHT
+    reference_masked_weight: float = DEFAULT_REFERENCE_MASKED_WEIGHT
     validation_tolerance: float = DEFAULT_VALIDATION_TOLERANCE
     validation_decimals: int | None = DEFAULT_VALIDATION_DECIMALS  # None: compare exactly
     continue_rounds: int = DEFAULT_CONTINUE_ROUNDS
@@ -214,6 +221,7 @@ def run(opts: Options, hooks: Hooks | None = None) -> dict:
         "live": {"serving": live.serving, "found_by": live.how, "candidate_in_shadow": live.candidate,
                  "spec": f"{spec.name}/{spec.version}"},
         "settings": {"margin_minutes": opts.margin, "window_weight": opts.window_weight,
+                     "reference_masked_weight": opts.reference_masked_weight,
                      "continue_rounds": opts.continue_rounds, "validation_tolerance": opts.validation_tolerance,
                      "validation_decimals": opts.validation_decimals, "min_train_rows": opts.min_train_rows,
                      "min_holdout_rows": opts.min_holdout_rows, "holdout_coverage": list(HOLDOUT_COVERAGE),
@@ -258,9 +266,9 @@ def run(opts: Options, hooks: Hooks | None = None) -> dict:
     rep["rows"]["reference_validation"] = int(len(ref_va))
 
     # The candidate continues the live version's trees (ml/README.md, "What the candidate trains on"):
-    # `continue_rounds` more trees per output, fitted on the live spec's own training rows (the reference
-    # training split with exactly its masked copies, weight 1) plus the window's training rows
-    # (window_weight each) with masked copies of their own.
+    # `continue_rounds` more trees per output, fitted on the reference training split (weight 1), exactly
+    # the live spec's masked copies of it (reference_masked_weight; left out at 0), and the window's
+    # training rows (window_weight each) with masked copies of their own.
     x_win, y_win = x_all[tr_mask], y_all[tr_mask]
     if hooks.shuffle_targets:
         y_win = np.random.default_rng(SEED + 7).permutation(y_win)
@@ -270,9 +278,12 @@ def run(opts: Options, hooks: Hooks | None = None) -> dict:
     if hooks.shuffle_targets:
         y_ref_aug = np.random.default_rng(SEED + 8).permutation(y_ref_aug)
     extra, pick = masked_copies(x_win, names, spec.mask_share, seed=WINDOW_MASK_SEED)
-    x_fit = np.vstack([x_ref_aug, x_win, extra])
-    y_fit = np.concatenate([y_ref_aug, y_win, y_win[pick]])
-    w_fit = np.concatenate([np.ones(len(x_ref_aug)), np.full(len(x_win) + len(extra), opts.window_weight)])
+    n_ref = len(ref_tr)  # x_ref_aug: the reference rows, then their masked copies
+    ref_keep = len(x_ref_aug) if opts.reference_masked_weight > 0 else n_ref
+    x_fit = np.vstack([x_ref_aug[:ref_keep], x_win, extra])
+    y_fit = np.concatenate([y_ref_aug[:ref_keep], y_win, y_win[pick]])
+    w_fit = np.concatenate([np.ones(n_ref), np.full(ref_keep - n_ref, opts.reference_masked_weight),
+                            np.full(len(x_win) + len(extra), opts.window_weight)])
     version = R.next_version(model_dir)
     train_until = (opts.holdout_from.isoformat() if opts.holdout_from
                    else (holdout_first - dt.timedelta(days=1)).isoformat())
@@ -353,6 +364,7 @@ def run(opts: Options, hooks: Hooks | None = None) -> dict:
     training = {
         "job": BY, "run_at": run_at, "spec": f"{spec.name}/{spec.version}", "parent_version": live.serving,
         "source": read.source, "window": rep["window"], "window_weight": opts.window_weight,
+        "reference_masked_weight": opts.reference_masked_weight,
         "continued": {"from_version": live.serving, "trees_from": base_how, "rounds": opts.continue_rounds},
         "rows": rep["rows"], "holdout": rep["holdout"], "validation": rep["validation"], "report": report_rel,
     }
@@ -457,6 +469,8 @@ def parse(argv: list[str] | None) -> Options:
                     help="last Seoul day of the window (default yesterday in Seoul)")
     ap.add_argument("--margin", type=float, default=DEFAULT_MARGIN, help="holdout MAE gain needed, minutes")
     ap.add_argument("--window-weight", type=float, default=DEFAULT_WINDOW_WEIGHT)
+    ap.add_argument("--reference-masked-weight", type=float, default=DEFAULT_REFERENCE_MASKED_WEIGHT,
+                    help="weight of the reference split's masked copies in the continued fit (0: left out)")
     ap.add_argument("--validation-tolerance", type=float, default=DEFAULT_VALIDATION_TOLERANCE)
     ap.add_argument("--validation-decimals", type=_decimals, default=DEFAULT_VALIDATION_DECIMALS,
                     help="decimals the validation MAEs are compared at ('exact': unrounded)")
@@ -473,9 +487,11 @@ def parse(argv: list[str] | None) -> Options:
         ap.error("--source (or RETRAIN_SOURCE) is required")
     if a.continue_rounds < 1:
         ap.error("--continue-rounds must be at least 1")
+    if a.reference_masked_weight < 0:
+        ap.error("--reference-masked-weight must not be negative")
     return Options(source=a.source, model=a.model, days=a.days, holdout_days=a.holdout_days,
                    holdout_from=a.holdout_from, until=a.until, margin=a.margin, window_weight=a.window_weight,
-                   validation_tolerance=a.validation_tolerance, validation_decimals=a.validation_decimals,
+                   reference_masked_weight=a.reference_masked_weight, validation_tolerance=a.validation_tolerance, validation_decimals=a.validation_decimals,
                    continue_rounds=a.continue_rounds,
                    min_train_rows=a.min_train_rows, min_holdout_rows=a.min_holdout_rows, models_dir=a.models_dir,
                    report_dir=a.report_dir, data=a.data)
