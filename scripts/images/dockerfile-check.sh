@@ -41,87 +41,73 @@ summary=dist/images/images.json
 images=("$@")
 [ ${#images[@]} -gt 0 ] || mapfile -t images < <(node -e 'for (const i of require(process.argv[1]).images) console.log(i.name)' "$root/$summary")
 
-# RUNTIME_IMAGE stand-in: the base layer with distroless's config.
-base_digest="$(node -p 'require(process.argv[1]).base.digest' "$root/$summary")"
-runtime_ref="localhost/eta-suite/runtime-standin:${base_digest:7:12}"
 # Stand-ins of earlier keys go first.
 drop_old() {
   "${podman[@]}" images --noheading --format '{{.Repository}}:{{.Tag}}' --filter "reference=${1%:*}" |
     while read -r old; do [ "$old" = "$1" ] || "${podman[@]}" rmi "$old" >/dev/null || true; done
 }
-drop_old "$runtime_ref"
-if ! "${podman[@]}" image exists "$runtime_ref"; then
+# runtime_standin REF DIGEST ENTRYPOINT: a base layer build.ts made, as an image with distroless's config.
+runtime_standin() {
+  drop_old "$1"
+  "${podman[@]}" image exists "$1" && return 0
   "${podman[@]}" import --quiet \
-    --change 'USER 65532' --change 'WORKDIR /home/nonroot' --change 'ENTRYPOINT ["/nodejs/bin/node"]' \
+    --change 'USER 65532' --change 'WORKDIR /home/nonroot' --change "ENTRYPOINT $3" \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt' \
-    "dist/images/oci/blobs/sha256/${base_digest#sha256:}" "$runtime_ref" >/dev/null
-fi
-
-# BUILD_IMAGE stand-in: Debian 12 minbase, Node and npm.
-node_version="$(node --version)"
-# A machine behind a TLS-inspecting proxy trusts its CA through NODE_EXTRA_CA_CERTS; the stand-in does too.
+    "dist/images/oci/blobs/sha256/${2#sha256:}" "$1" >/dev/null
+}
+# A machine behind a TLS-inspecting proxy trusts its CA through NODE_EXTRA_CA_CERTS; the build stand-ins
+# do too (under the variable their tool reads).
 extra_ca="${NODE_EXTRA_CA_CERTS:-}"
 [ -z "$extra_ca" ] || [ -f "$extra_ca" ] || extra_ca=""
-build_key="$( { echo "bookworm-minbase $node_version npm@11"; [ -z "$extra_ca" ] || cat "$extra_ca"; } | sha256sum | cut -c1-12)"
-build_ref="localhost/eta-suite/node-24-slim-standin:$build_key"
-drop_old "$build_ref"
-if ! "${podman[@]}" image exists "$build_ref"; then
-  log "making the node:24-slim stand-in (debootstrap, first run only)"
+# build_standin REF LABEL CMD CA_ENV PACKAGES [ADD]: Debian 12 minbase (debootstrap) with PACKAGES, then
+# `ADD <rootfs>`, as an image.
+build_standin() {
+  local ref="$1" label="$2" cmd="$3" ca_env="$4" packages="$5" add="${6:-}" work ca_change=()
+  drop_old "$ref"
+  "${podman[@]}" image exists "$ref" && return 0
+  log "making the $label stand-in (debootstrap, first run only)"
   work="$cache/tmp-build-standin"
   rm -rf "$work" && mkdir -p "$work"
-  debootstrap --variant=minbase bookworm "$work/rootfs" http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 ||
+  debootstrap --variant=minbase ${packages:+"--include=$packages"} bookworm "$work/rootfs" \
+    http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 ||
     die "debootstrap failed; see $work/debootstrap.log"
-  install -m 0755 "$(command -v node)" "$work/rootfs/usr/local/bin/node"
-  npm install --global --silent --no-fund --no-audit --prefix "$work/rootfs/usr/local" npm@11 >&2
+  [ -z "$add" ] || "$add" "$work/rootfs"
   rm -rf "$work/rootfs/var/cache/apt/archives/"*.deb "$work/rootfs/var/lib/apt/lists/"*
-  ca_change=()
   if [ -n "$extra_ca" ]; then
     install -m 0644 "$extra_ca" "$work/rootfs/usr/local/share/extra-ca.crt"
-    ca_change=(--change 'ENV NODE_EXTRA_CA_CERTS=/usr/local/share/extra-ca.crt')
+    ca_change=(--change "ENV $ca_env=/usr/local/share/extra-ca.crt")
   fi
   tar --numeric-owner -C "$work/rootfs" -cf "$work/rootfs.tar" .
-  "${podman[@]}" import --quiet --change 'CMD ["node"]' "${ca_change[@]}" \
+  "${podman[@]}" import --quiet --change "CMD [\"$cmd\"]" "${ca_change[@]}" \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    "$work/rootfs.tar" "$build_ref" >/dev/null
+    "$work/rootfs.tar" "$ref" >/dev/null
   rm -rf "$work"
-fi
+}
+# The toolchain's Node and npm where node:24-slim has them.
+add_node() {
+  install -m 0755 "$(command -v node)" "$1/usr/local/bin/node"
+  npm install --global --silent --no-fund --no-audit --prefix "$1/usr/local" npm@11 >&2
+}
+ca_key() { [ -z "$extra_ca" ] || cat "$extra_ca"; }
 
-# The ml image's two bases, only when it is checked.
+# RUNTIME_IMAGE stand-in: the base layer with distroless's config. BUILD_IMAGE stand-in: Debian 12 minbase,
+# Node and npm.
+base_digest="$(node -p 'require(process.argv[1]).base.digest' "$root/$summary")"
+runtime_ref="localhost/eta-suite/runtime-standin:${base_digest:7:12}"
+runtime_standin "$runtime_ref" "$base_digest" '["/nodejs/bin/node"]'
+build_ref="localhost/eta-suite/node-24-slim-standin:$( { echo "bookworm-minbase $(node --version) npm@11"; ca_key; } | sha256sum | cut -c1-12)"
+build_standin "$build_ref" node:24-slim node NODE_EXTRA_CA_CERTS "" add_node
+
+# The ml image's two, only when it is checked: build.ts's Python base; Debian 12 minbase with Debian's
+# python3 (3.11) and its venv.
 python_args=()
 if printf '%s\n' "${images[@]}" | grep -qx ml; then
   py_digest="$(node -p 'require(process.argv[1]).bases["python-base"].digest' "$root/$summary")"
   py_runtime_ref="localhost/eta-suite/python-runtime-standin:${py_digest:7:12}"
-  drop_old "$py_runtime_ref"
-  if ! "${podman[@]}" image exists "$py_runtime_ref"; then
-    "${podman[@]}" import --quiet \
-      --change 'USER 65532' --change 'WORKDIR /home/nonroot' --change 'ENTRYPOINT ["/usr/bin/python3.11"]' \
-      --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-      --change 'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt' \
-      "dist/images/oci/blobs/sha256/${py_digest#sha256:}" "$py_runtime_ref" >/dev/null
-  fi
-  # A TLS-inspecting proxy's CA (as for the Node stand-in), for pip inside the build.
-  py_build_ref="localhost/eta-suite/python-3.11-slim-standin:$( { echo "bookworm-minbase python3.11 venv"; [ -z "$extra_ca" ] || cat "$extra_ca"; } | sha256sum | cut -c1-12)"
-  drop_old "$py_build_ref"
-  if ! "${podman[@]}" image exists "$py_build_ref"; then
-    log "making the python:3.11-slim-bookworm stand-in (debootstrap, first run only)"
-    work="$cache/tmp-python-standin"
-    rm -rf "$work" && mkdir -p "$work"
-    debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates bookworm "$work/rootfs" \
-      http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 ||
-      die "debootstrap failed; see $work/debootstrap.log"
-    rm -rf "$work/rootfs/var/cache/apt/archives/"*.deb "$work/rootfs/var/lib/apt/lists/"*
-    ca_change=()
-    if [ -n "$extra_ca" ]; then
-      install -m 0644 "$extra_ca" "$work/rootfs/usr/local/share/extra-ca.crt"
-      ca_change=(--change 'ENV PIP_CERT=/usr/local/share/extra-ca.crt')
-    fi
-    tar --numeric-owner -C "$work/rootfs" -cf "$work/rootfs.tar" .
-    "${podman[@]}" import --quiet --change 'CMD ["python3"]' "${ca_change[@]}" \
-      --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-      "$work/rootfs.tar" "$py_build_ref" >/dev/null
-    rm -rf "$work"
-  fi
+  runtime_standin "$py_runtime_ref" "$py_digest" '["/usr/bin/python3.11"]'
+  py_build_ref="localhost/eta-suite/python-3.11-slim-standin:$( { echo "bookworm-minbase python3.11 venv"; ca_key; } | sha256sum | cut -c1-12)"
+  build_standin "$py_build_ref" python:3.11-slim-bookworm python3 PIP_CERT python3,python3-venv,ca-certificates
   python_args=(--build-arg "PYTHON_BUILD_IMAGE=$py_build_ref" --build-arg "PYTHON_RUNTIME_IMAGE=$py_runtime_ref")
 fi
 
