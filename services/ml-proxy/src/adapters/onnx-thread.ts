@@ -42,6 +42,8 @@ export type HostAnswer =
 
 const port = parentPort!;
 const sessions = new Map<number, ort.InferenceSession>();
+/** Each session's calls still running: a release waits for them (see release). */
+const running = new Map<number, Set<Promise<void>>>();
 const message = (err: unknown) => String((err as Error)?.message ?? err);
 
 async function load(req: Extract<HostRequest, { type: 'load' }>): Promise<void> {
@@ -75,29 +77,41 @@ function run(req: Extract<HostRequest, { type: 'run' }>): void {
     return;
   }
   // Every output is fetched: onnxruntime-node 1.23 mislabels a requested subset (see onnx.ts).
-  session.run({ [req.inputName]: new ort.Tensor('float32', req.input, [req.rows, req.width]) }).then(
-    (fetched) => {
-      const result: Record<string, Float32Array> = {};
-      const transfer: ArrayBuffer[] = [];
-      for (const name of session.outputNames) {
-        const tensor = fetched[name];
-        if (!tensor || tensor.type !== 'float32') continue;
-        // A copy: the tensor's memory may belong to the runtime, and the copy can be transferred.
-        const copy = (tensor.data as Float32Array).slice();
-        result[name] = copy;
-        transfer.push(copy.buffer);
-      }
-      port.postMessage({ type: 'result', id: req.id, result } satisfies HostAnswer, transfer);
-    },
-    (err: unknown) =>
-      port.postMessage({ type: 'failed', id: req.id, error: message(err) } satisfies HostAnswer),
-  );
+  const call = session
+    .run({ [req.inputName]: new ort.Tensor('float32', req.input, [req.rows, req.width]) })
+    .then(
+      (fetched) => {
+        const result: Record<string, Float32Array> = {};
+        const transfer: ArrayBuffer[] = [];
+        for (const name of session.outputNames) {
+          const tensor = fetched[name];
+          if (!tensor || tensor.type !== 'float32') continue;
+          // A copy: the tensor's memory may belong to the runtime, and the copy can be transferred.
+          const copy = (tensor.data as Float32Array).slice();
+          result[name] = copy;
+          transfer.push(copy.buffer);
+        }
+        port.postMessage({ type: 'result', id: req.id, result } satisfies HostAnswer, transfer);
+      },
+      (err: unknown) =>
+        port.postMessage({ type: 'failed', id: req.id, error: message(err) } satisfies HostAnswer),
+    );
+  let calls = running.get(req.key);
+  if (calls === undefined) running.set(req.key, (calls = new Set()));
+  calls.add(call);
+  void call.finally(() => calls.delete(call));
 }
 
 async function release(req: Extract<HostRequest, { type: 'release' }>): Promise<void> {
   const session = sessions.get(req.key);
   sessions.delete(req.key);
   try {
+    // Its calls still running finish, and are answered, first. A session released under a running call
+    // fails it, and a thread ended while one runs (the host ends it after the last release) aborts the
+    // whole process: onnxruntime-node's completion throws a Napi::Error into a torn-down thread
+    // ("terminate called after throwing an instance of 'Napi::Error'", seen in CI).
+    await Promise.allSettled(running.get(req.key) ?? []);
+    running.delete(req.key);
     await session?.release();
   } finally {
     port.postMessage({ type: 'released', key: req.key } satisfies HostAnswer);

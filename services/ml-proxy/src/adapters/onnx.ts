@@ -175,19 +175,31 @@ async function inlineBackend(
     ),
     outputNames: session.outputNames,
   };
+  // Calls still running when the backend closes finish first (as in the worker thread, onnx-thread.ts).
+  const running = new Set<Promise<unknown>>();
   const backend: InferenceBackend = {
     kind: 'onnx',
     async infer(input, rows, outputs) {
       // Every output is fetched: onnxruntime-node 1.23 labels a requested subset by position in the
       // model's output list (asking for [p50] returns p10's values under the name p50).
-      const fetched = await session.run({ [inputName]: new ort.Tensor('float32', input, [rows, width]) });
+      const call = session.run({ [inputName]: new ort.Tensor('float32', input, [rows, width]) });
+      running.add(call);
+      let fetched: Awaited<typeof call>;
+      try {
+        fetched = await call;
+      } finally {
+        running.delete(call);
+      }
       const all: Record<string, Float32Array> = {};
       for (const [name, tensor] of Object.entries(fetched)) {
         if (tensor.type === 'float32') all[name] = tensor.data as Float32Array;
       }
       return pick(outputs, all);
     },
-    close: () => session.release(),
+    async close() {
+      await Promise.allSettled(running);
+      await session.release();
+    },
   };
   return { backend, shape };
 }

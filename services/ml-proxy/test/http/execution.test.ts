@@ -1,5 +1,8 @@
+import { execFile } from 'node:child_process';
 import { readFile, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { createOnnxLoader, type SplitBackend } from '../../src/adapters/onnx.ts';
 import { type MlProxyApp } from '../../src/app.ts';
@@ -16,6 +19,8 @@ import {
   REFERENCE_REPOSITORY,
 } from '../helpers.ts';
 import { signatureFromMetadata } from '../../src/domain/model.ts';
+
+const execFileP = promisify(execFile);
 
 // ORT_EXECUTION=auto (the default): two sessions per version, small batches inline, big ones in the worker.
 
@@ -235,6 +240,21 @@ describe('auto execution', slow, () => {
       await metricValue(app, 'ml_proxy_model_reloads_total', { model: 'eta-precise', outcome: 'success' }),
     ).toBe(3);
   });
+});
+
+describe('closing a version while its calls run', () => {
+  const script = fileURLToPath(new URL('../fixtures/close-under-calls.ts', import.meta.url));
+  // Its own process: before the fix, the thread execution's worker was ended under a running call, and
+  // onnxruntime-node aborted the process ("terminate called after throwing an instance of 'Napi::Error'"),
+  // which took a vitest worker down in CI; calls running at the close failed ("Session already disposed").
+  it.each(['thread', 'inline', 'auto'] as const)(
+    '%s: every call sent before the close is answered, and the process lives on',
+    async (execution) => {
+      const { stdout } = await execFileP(process.execPath, [script, execution], { timeout: 120_000 });
+      expect(JSON.parse(stdout)).toEqual({ answered: 80, failures: {} });
+    },
+    150_000,
+  );
 });
 
 describe('the worker thread of auto and thread execution', () => {
