@@ -69,6 +69,11 @@ async function ulimits(): Promise<string[]> {
   return ['--ulimit', `nofile=${nofile}:${nofile}`, '--ulimit', 'nproc=16384:16384'];
 }
 
+/** `podman run` of a container that runs to its exit: removed after, host network, read-only root. */
+async function runToExit(): Promise<string[]> {
+  return ['run', '--rm', '--network', 'host', '--read-only', ...(await ulimits())];
+}
+
 interface Result {
   readonly name: string;
   readonly image: string;
@@ -435,26 +440,12 @@ async function main(): Promise<number> {
 
   await check('prescaler', image('prescaler'), async (r, img) => {
     const t = performance.now();
-    const out = await podman([
-      'run',
-      '--rm',
-      '--network',
-      'host',
-      '--read-only',
-      ...(await ulimits()),
-      tagOf(img),
-      '--help',
-    ]);
+    const out = await podman([...(await runToExit()), tagOf(img), '--help']);
     r.runToReadyMs = performance.now() - t;
     if (!out.includes('usage: prescaler')) fail(`--help printed ${out.slice(0, 200)}`);
     // As the suite chart's CronJob runs it: its own command, `node` found on the image's PATH.
     const asChart = await podman([
-      'run',
-      '--rm',
-      '--network',
-      'host',
-      '--read-only',
-      ...(await ulimits()),
+      ...(await runToExit()),
       '--entrypoint',
       'node',
       tagOf(img),
@@ -473,9 +464,8 @@ async function main(): Promise<number> {
   // publish version 3 into the mounted copy of ml/models. So Python, LightGBM (OpenMP), the ONNX export and
   // ONNX Runtime, psycopg and the repository writes all run inside the image, as the non-root user.
   await check('ml', image('ml'), async (r, img) => {
-    const runArgs = async () => ['run', '--rm', '--network', 'host', '--read-only', ...(await ulimits())];
     const t = performance.now();
-    const help = await podman([...(await runArgs()), tagOf(img), '--help']);
+    const help = await podman([...(await runToExit()), tagOf(img), '--help']);
     r.runToReadyMs = performance.now() - t;
     if (!help.includes('usage:') || !help.includes('--models-dir'))
       fail(`--help printed ${help.slice(0, 200)}`);
@@ -504,7 +494,7 @@ async function main(): Promise<number> {
     try {
       await podman(
         [
-          ...(await runArgs()),
+          ...(await runToExit()),
           ...python,
           '-m',
           'eta_models.replay_rows',
@@ -522,7 +512,7 @@ async function main(): Promise<number> {
       const source = `${databaseUrl}${databaseUrl.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-csearch_path=${schema}`)}`;
       const out = await podman(
         [
-          ...(await runArgs()),
+          ...(await runToExit()),
           ...mounts,
           '-e',
           `RETRAIN_SOURCE=${source}`,
@@ -558,7 +548,7 @@ async function main(): Promise<number> {
     } finally {
       await podman(
         [
-          ...(await runArgs()),
+          ...(await runToExit()),
           ...python,
           '-c',
           'import sys, psycopg; psycopg.connect(sys.argv[1], autocommit=True).execute(f\'DROP SCHEMA IF EXISTS "{sys.argv[2]}" CASCADE\')',
