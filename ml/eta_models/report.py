@@ -211,8 +211,8 @@ def retrain_card(meta: dict) -> str:
 ## Retrained by the retrain job
 - Parent: v{t['parent_version']} (spec `{t['spec']}`: same features, LightGBM settings and masked copies).
   Run {t['run_at']}; report `{t['report']}`.
-- {how} the reference training split ({rows['reference_train']:,} rows) plus {rows['train']:,} served rows of
-  {span} (Asia/Seoul; weight {t['window_weight']:g} each), from `{t['source']}`.
+- {how} the reference training split ({rows['reference_train']:,} rows) plus {rows.get('train_fitted', rows['train']):,} served rows of
+  {span} (Asia/Seoul; weight {t['window_weight']:g} each), from `{t['source']}`.{_card_change(t)}
 - Held back, neither model trained on them: {rows['holdout']:,} served rows {held}.
 
 Held-back days (minutes):
@@ -231,6 +231,36 @@ Reference validation split:
 {_q_row('this version', v['candidate'])}
 {_q_row('v' + t['parent_version'] + ' (parent)', v['live'])}
 """
+
+
+def _card_change(t: dict) -> str:
+    ch = t.get("change")
+    if not ch or not ch["changes"]:
+        return ""
+    where = "; ".join(f"{c['segment']} from {c['at']} ({c['mean_before']:+.2f} -> {c['mean_after']:+.2f} min)"
+                      for c in ch["changes"])
+    return (f"\n- The live model's error changed inside the window ({where}): {ch['rows_left_out']:,} served rows "
+            f"from before it were left out, and the reference's masked copies weighed {t['reference_masked_weight']:g}.")
+
+
+def _change_lines(ch: dict, rows: dict, settings: dict) -> list[str]:
+    """The report's account of change.scan: what changed where, and what the fit left out because of it."""
+    rule = ch["rule"]
+    head = (f"## Change in the window\n\n{ch['segments_tested']} segments tested (each region class, each dong with "
+            f"at least {2 * rule['min_rows']} training rows): a change is a move of the live model's mean residual "
+            f"of at least {rule['min_effect_minutes']} min with permutation p <= {rule['alpha']} over all segments "
+            f"({rule['permutations']} permutations).")
+    if not ch["changes"]:
+        return [head, "", "No change found: every served row of the window is fitted.", ""]
+    out = [head, "", "| Segment | From | Rows before / after | Mean residual before / after (min) | t | p |",
+           "|---|---|---|---|---|---|"]
+    out += [f"| {c['segment']} | {c['at']} | {c['rows_before']:,} / {c['rows_after']:,} | "
+            f"{c['mean_before']:+.2f} / {c['mean_after']:+.2f} | {c['t']:.1f} | {c['p_value']:.4f} |"
+            for c in ch["changes"]]
+    out += ["", f"Left out of the fit: {ch['rows_left_out']:,} served rows of a changed segment from before its "
+            f"change ({rows['train_fitted']:,} of {rows['train']:,} fitted); the reference's masked copies at "
+            f"weight {settings['reference_masked_weight_used']:g}.", ""]
+    return out
 
 
 def retrain_markdown(rep: dict) -> str:
@@ -252,6 +282,8 @@ def retrain_markdown(rep: dict) -> str:
                   f"{sum(r['dropped'].values()):,}{f' ({why})' if why else ''}, train {r['train']:,}, holdout {r['holdout']:,}"
                   + (f", reference train {r['reference_train']:,} / validation {r['reference_validation']:,}"
                      if "reference_train" in r else "") + ".", ""]
+    if rep.get("change") is not None:
+        lines += _change_lines(rep["change"], rep["rows"], rep["settings"])
     if "holdout" in rep:
         h, v = rep["holdout"], rep["validation"]
         ci = h["difference_mae"]

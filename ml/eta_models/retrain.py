@@ -4,8 +4,8 @@ model repository only when it is better than the live model. ml/README.md, "The 
     python -m eta_models.retrain --source postgres://...|bigquery://<project>/<dataset> [--model eta-precise]
         [--days 14] [--holdout-days 1] [--until YYYY-MM-DD] [--margin 0.1] [--models-dir ml/models]
         [--report-dir ml/reports/retrain] [--data orders-train.csv.gz] [--validation-tolerance 0]
-        [--validation-decimals 2|exact] [--continue-rounds 25] [--holdout-from ISO-TIME]
-        [--window-weight 1] [--reference-masked-weight 1]
+        [--validation-decimals exact|N] [--continue-rounds 25] [--holdout-from ISO-TIME]
+        [--window-weight 1] [--reference-masked-weight auto|W] [--no-change-detection]
 
 1. Reads the newest --days Seoul days (ending --until, default yesterday in Seoul: today is still going on)
    of training rows for --model, deduped by order_id.
@@ -34,9 +34,11 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from . import change as C
 from . import data
 from . import golden as G
 from . import report
+from . import features as F
 from . import repository as R
 from . import training_rows as T
 from .specs import QUANTILES, SEED, SPECS, ModelSpec
@@ -54,9 +56,11 @@ DEFAULT_MARGIN = 0.1  # minutes of holdout MAE the candidate must gain
 DEFAULT_WINDOW_WEIGHT = 1.0  # weight of a served row against a reference row
 # Weight of the reference split's masked copies in the continued fit; 0 leaves them out. Served rows all have
 # weather and traffic unknown, like those copies: at 0 the new trees learn what "unknown" means now from the
-# served rows only. It learns more of a shift, but the drift run's no-shift control then came within 0.004
-# min of the margin (ml/README.md has the measurements), so the default keeps them.
-DEFAULT_REFERENCE_MASKED_WEIGHT = 1.0
+# served rows only. None ("auto", the default): 1 while the window shows no change, 0 once change.scan finds
+# one (the copies then say what "unknown" meant before it). Always 0 learns more of a shift, but the drift
+# run's no-shift control came within 0.004 min of the margin with it (ml/README.md has the measurements).
+DEFAULT_REFERENCE_MASKED_WEIGHT: float | None = None
+AUTO_MASKED_WEIGHT = {False: 1.0, True: 0.0}  # by "a change was found"
 MIN_TRAIN_ROWS = 2000  # served rows in the training days
 MIN_HOLDOUT_ROWS = 500  # served rows in the held-back days
 WINDOW_MASK_SEED = SEED + 2  # the served rows' masked copies (the reference rows keep the spec's own, SEED + 1)
@@ -64,8 +68,8 @@ BOOTSTRAP_RESAMPLES = 2000
 CONFIDENCE = 0.95
 HOLDOUT_COVERAGE = (0.75, 0.85)
 VALIDATION_COVERAGE = (0.78, 0.82)  # issue 13's goal band for eta-precise
-DEFAULT_VALIDATION_TOLERANCE = 0.0  # "never worse" on the validation split...
-DEFAULT_VALIDATION_DECIMALS = 2  # ...compared at the precision issue 13 states it in (MAE 3.16), 0.01 min
+DEFAULT_VALIDATION_TOLERANCE = 0.0  # "never worse" on the validation split (issue 13)...
+DEFAULT_VALIDATION_DECIMALS: int | None = None  # ...compared unrounded; 2 compares at 0.01 min (3.16)
 DEFAULT_CONTINUE_ROUNDS = 25  # trees added per output to the live version's (a third of v2's 75)
 
 
@@ -79,7 +83,8 @@ class Options:
     until: dt.date | None = None
     margin: float = DEFAULT_MARGIN
     window_weight: float = DEFAULT_WINDOW_WEIGHT
-    reference_masked_weight: float = DEFAULT_REFERENCE_MASKED_WEIGHT
+    reference_masked_weight: float | None = DEFAULT_REFERENCE_MASKED_WEIGHT  # None: auto
+    change_detection: bool = True  # leave out a changed segment's rows from before its change (change.py)
     validation_tolerance: float = DEFAULT_VALIDATION_TOLERANCE
     validation_decimals: int | None = DEFAULT_VALIDATION_DECIMALS  # None: compare exactly
     continue_rounds: int = DEFAULT_CONTINUE_ROUNDS
@@ -269,7 +274,30 @@ def run(opts: Options, hooks: Hooks | None = None) -> dict:
     # `continue_rounds` more trees per output, fitted on the reference training split (weight 1), exactly
     # the live spec's masked copies of it (reference_masked_weight; left out at 0), and the window's
     # training rows (window_weight each) with masked copies of their own.
-    x_win, y_win = x_all[tr_mask], y_all[tr_mask]
+    # Where the live model's error changed inside the window (change.py): a changed segment's rows from
+    # before its change are left out of the fit, and "auto" drops the reference's masked copies.
+    live_tr = onnx_predict(live_sess, x_all[tr_mask])
+    if opts.change_detection:
+        tr_frame = frame.loc[tr_mask]
+        region = x_all[tr_mask][:, names.index("region_class")] if "region_class" in names else None
+        segments = {} if region is None else {
+            f"region_class={k}": region == v for k, v in F.REGION_CLASS.items()}
+        dongs = tr_frame["dong_code"].to_numpy()
+        for code in sorted(set(dongs)):
+            segments[f"dong={code}"] = dongs == code
+        found = C.scan(tr_frame["ordered_at"], y_all[tr_mask] - live_tr[:, 1], segments, seed=SEED + 9)
+        rep["change"] = found.to_json()
+        win_keep = found.keep
+    else:
+        rep["change"] = None
+        win_keep = np.ones(int(tr_mask.sum()), dtype=bool)
+    changed = bool(rep["change"] and rep["change"]["changes"])
+    masked_weight = (AUTO_MASKED_WEIGHT[changed] if opts.reference_masked_weight is None
+                     else opts.reference_masked_weight)
+    rep["settings"]["reference_masked_weight_used"] = masked_weight
+    rep["rows"]["train_fitted"] = int(win_keep.sum())
+
+    x_win, y_win = x_all[tr_mask][win_keep], y_all[tr_mask][win_keep]
     if hooks.shuffle_targets:
         y_win = np.random.default_rng(SEED + 7).permutation(y_win)
     x_ref_aug, y_ref_aug = augment_missing(x_ref[ref_tr], y_ref[ref_tr], names, spec.mask_share)
@@ -279,10 +307,10 @@ def run(opts: Options, hooks: Hooks | None = None) -> dict:
         y_ref_aug = np.random.default_rng(SEED + 8).permutation(y_ref_aug)
     extra, pick = masked_copies(x_win, names, spec.mask_share, seed=WINDOW_MASK_SEED)
     n_ref = len(ref_tr)  # x_ref_aug: the reference rows, then their masked copies
-    ref_keep = len(x_ref_aug) if opts.reference_masked_weight > 0 else n_ref
+    ref_keep = len(x_ref_aug) if masked_weight > 0 else n_ref
     x_fit = np.vstack([x_ref_aug[:ref_keep], x_win, extra])
     y_fit = np.concatenate([y_ref_aug[:ref_keep], y_win, y_win[pick]])
-    w_fit = np.concatenate([np.ones(n_ref), np.full(ref_keep - n_ref, opts.reference_masked_weight),
+    w_fit = np.concatenate([np.ones(n_ref), np.full(ref_keep - n_ref, masked_weight),
                             np.full(len(x_win) + len(extra), opts.window_weight)])
     version = R.next_version(model_dir)
     train_until = (opts.holdout_from.isoformat() if opts.holdout_from
@@ -297,7 +325,7 @@ def run(opts: Options, hooks: Hooks | None = None) -> dict:
           flush=True)
     boosters, params_used = train_boosters(cand_spec, x_fit, y_fit, w_fit, base=base, rounds=opts.continue_rounds)
     x_tr = np.vstack([x_ref[ref_tr], x_win])
-    y_tr = np.concatenate([y_ref[ref_tr], y_all[tr_mask]])
+    y_tr = np.concatenate([y_ref[ref_tr], y_all[tr_mask][win_keep]])
 
     x_ho, y_ho = x_all[ho_mask], y_all[ho_mask]
     metrics, unknown_inputs = condition_metrics(boosters, names, x_va, y_va)
@@ -364,7 +392,7 @@ def run(opts: Options, hooks: Hooks | None = None) -> dict:
     training = {
         "job": BY, "run_at": run_at, "spec": f"{spec.name}/{spec.version}", "parent_version": live.serving,
         "source": read.source, "window": rep["window"], "window_weight": opts.window_weight,
-        "reference_masked_weight": opts.reference_masked_weight,
+        "reference_masked_weight": masked_weight, "change": rep["change"],
         "continued": {"from_version": live.serving, "trees_from": base_how, "rounds": opts.continue_rounds},
         "rows": rep["rows"], "holdout": rep["holdout"], "validation": rep["validation"], "report": report_rel,
     }
@@ -445,6 +473,15 @@ def _aware_time(text: str) -> dt.datetime:
     return t
 
 
+def _masked_weight(text: str) -> float | None:
+    if text == "auto":
+        return None
+    w = float(text)
+    if not w >= 0:
+        raise argparse.ArgumentTypeError("the weight must be >= 0 or 'auto'")
+    return w
+
+
 def _decimals(text: str) -> int | None:
     if text == "exact":
         return None
@@ -469,8 +506,11 @@ def parse(argv: list[str] | None) -> Options:
                     help="last Seoul day of the window (default yesterday in Seoul)")
     ap.add_argument("--margin", type=float, default=DEFAULT_MARGIN, help="holdout MAE gain needed, minutes")
     ap.add_argument("--window-weight", type=float, default=DEFAULT_WINDOW_WEIGHT)
-    ap.add_argument("--reference-masked-weight", type=float, default=DEFAULT_REFERENCE_MASKED_WEIGHT,
-                    help="weight of the reference split's masked copies in the continued fit (0: left out)")
+    ap.add_argument("--reference-masked-weight", type=_masked_weight, default=DEFAULT_REFERENCE_MASKED_WEIGHT,
+                    help="weight of the reference split's masked copies in the continued fit (0: left out; "
+                         "'auto', the default: 1, or 0 once a change is found in the window)")
+    ap.add_argument("--no-change-detection", dest="change_detection", action="store_false",
+                    help="fit every served row of the window, even a changed segment's from before its change")
     ap.add_argument("--validation-tolerance", type=float, default=DEFAULT_VALIDATION_TOLERANCE)
     ap.add_argument("--validation-decimals", type=_decimals, default=DEFAULT_VALIDATION_DECIMALS,
                     help="decimals the validation MAEs are compared at ('exact': unrounded)")
@@ -487,12 +527,10 @@ def parse(argv: list[str] | None) -> Options:
         ap.error("--source (or RETRAIN_SOURCE) is required")
     if a.continue_rounds < 1:
         ap.error("--continue-rounds must be at least 1")
-    if a.reference_masked_weight < 0:
-        ap.error("--reference-masked-weight must not be negative")
     return Options(source=a.source, model=a.model, days=a.days, holdout_days=a.holdout_days,
                    holdout_from=a.holdout_from, until=a.until, margin=a.margin, window_weight=a.window_weight,
                    reference_masked_weight=a.reference_masked_weight, validation_tolerance=a.validation_tolerance, validation_decimals=a.validation_decimals,
-                   continue_rounds=a.continue_rounds,
+                   continue_rounds=a.continue_rounds, change_detection=a.change_detection,
                    min_train_rows=a.min_train_rows, min_holdout_rows=a.min_holdout_rows, models_dir=a.models_dir,
                    report_dir=a.report_dir, data=a.data)
 

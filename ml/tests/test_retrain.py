@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from eta_models import data
@@ -31,6 +32,11 @@ DAYS = 15
 ROWS_PER_DAY = 800
 LAST_DAY = dt.date(2026, 11, 30)
 SHIFT = Shift(from_day=4, factor=1.3, region="urban")
+# The replay's seed (which real orders on which day). On seed 7 the candidate that learns the shift is
+# 0.003 min worse on the validation split (3.1611 vs v2's 3.1583), so the job declines it: that replay is
+# the validation gate's test; on 11 it is better there too (3.1565) and the job publishes.
+SEED = 11
+SEED_WORSE_ON_VALIDATION = 7
 
 
 def _database_url() -> str:
@@ -51,10 +57,10 @@ def reference():
     return frame, split(len(frame))[0]
 
 
-def _rows(reference, shift=None, days=DAYS, rows_per_day=ROWS_PER_DAY):
+def _rows(reference, shift=None, days=DAYS, rows_per_day=ROWS_PER_DAY, seed=SEED):
     frame, train_idx = reference
     return replay_rows(frame, train_idx, days=days, rows_per_day=rows_per_day, last_day=LAST_DAY,
-                       live_dir=data.ML_DIR / "models" / MODEL / LIVE, seed=7, shift=shift)
+                       live_dir=data.ML_DIR / "models" / MODEL / LIVE, seed=seed, shift=shift)
 
 
 @pytest.fixture(scope="module")
@@ -151,13 +157,6 @@ def test_a_shift_the_live_model_cannot_know_is_published_the_same_every_time(pos
     monkeypatch.setattr(R, "publish_staged", publish_watched)
     first_repo, second_repo = _repo(tmp_path, "a"), _repo(tmp_path, "b")
 
-    # Compared unrounded, the candidate that learned the shift gives up about 0.002 min on the validation
-    # split (ml/README.md, "The decision rule"): declined. The default compares at 0.01 min.
-    exact = retrain.run(_opts(source, first_repo, tmp_path / "exact", validation_decimals=None))
-    assert exact["decision"]["action"] == "decline"
-    assert [g["gate"] for g in exact["gates"] if g["status"] == "fail"] == ["validation MAE not worse"]
-    _unchanged(first_repo)
-
     rep = retrain.run(_opts(source, first_repo, tmp_path / "ra"))
     assert rep["decision"]["action"] == "publish", rep["decision"]
     assert rep["decision"]["version"] == "3"
@@ -168,9 +167,8 @@ def test_a_shift_the_live_model_cannot_know_is_published_the_same_every_time(pos
     # The served p50 in the rows is what the live model answers for the same features.
     assert h["max_abs_diff_served_vs_recomputed_p50"] <= 1e-4
     v = rep["validation"]
-    assert round(v["candidate"]["mae"], 2) <= round(v["live"]["mae"], 2)
+    assert v["candidate"]["mae"] <= v["live"]["mae"]
     assert all(g["status"] == "pass" for g in rep["gates"]), rep["gates"]
-    assert _comparable(rep)["holdout"] == _comparable(exact)["holdout"]
 
     model_dir = first_repo / MODEL
     assert R.versions(model_dir) == ["1", "2", "3"]
@@ -206,14 +204,55 @@ def test_a_shift_the_live_model_cannot_know_is_published_the_same_every_time(pos
     assert R.versions(model_dir) == ["1", "2", "3"]
     assert len(json.loads((model_dir / "release.json").read_text())["history"]) == 1
 
-    # The reference split's masked copies (weight 1 by default) hold the candidate back: left out of the
-    # continued fit (--reference-masked-weight 0) it learns more of the shift on the same rows.
-    assert rep["settings"]["reference_masked_weight"] == 1.0
-    without = retrain.run(_opts(source, _repo(tmp_path, "without"), tmp_path / "rwithout",
-                                reference_masked_weight=0.0))
-    assert without["decision"]["action"] == "publish"
-    assert without["holdout"]["candidate"]["mae"] < h["candidate"]["mae"]
-    assert h["candidate"]["bias"] < without["holdout"]["candidate"]["bias"] < 0
+    # The change scan found the shift where the replay put it: urban orders, from the shift's first day, and
+    # nothing else; the urban rows from before it were left out of the fit, and with a change found "auto"
+    # leaves out the reference's masked copies too.
+    [found] = rep["change"]["changes"]
+    assert found["segment"] == "region_class=urban"
+    shift_day = LAST_DAY - dt.timedelta(days=DAYS - 1 - SHIFT.from_day)
+    shift_start = pd.Timestamp(shift_day, tz="Asia/Seoul")
+    # The split with the largest t lands within a few orders of the shift (on this replay, 24 min before).
+    assert abs(pd.Timestamp(found["at"]) - shift_start) <= pd.Timedelta(hours=3)
+    assert found["mean_after"] - found["mean_before"] > 5 and found["p_value"] <= retrain.C.ALPHA
+    urban_before = sum(r["features"]["region_class"] == 1 and r["seoul_date"] < shift_day for r in shifted)
+    assert abs(rep["change"]["rows_left_out"] - urban_before) <= 0.02 * urban_before
+    assert rep["rows"]["train_fitted"] == rep["rows"]["train"] - rep["change"]["rows_left_out"]
+    assert rep["settings"]["reference_masked_weight"] is None
+    assert rep["settings"]["reference_masked_weight_used"] == 0.0
+    assert "The live model's error changed inside the window" in (model_dir / "3" / "MODEL_CARD.md").read_text()
+    assert "## Change in the window" in Path(rep["report_files"][1]).read_text()
+
+    # Without the scan, and with the masked copies in (the job before the scan), it learns less of the shift
+    # from the same rows; each of the two alone learns more than neither.
+    def held(**kw) -> dict:
+        name = "_".join(f"{k}{v}" for k, v in kw.items())
+        out = retrain.run(_opts(source, _repo(tmp_path, name), tmp_path / f"r{name}", **kw))
+        assert out["decision"]["action"] == "publish", out["decision"]
+        return out["holdout"]["candidate"]
+    neither = held(change_detection=False, reference_masked_weight=1.0)
+    scan_only = held(reference_masked_weight=1.0)
+    copies_out_only = held(change_detection=False, reference_masked_weight=0.0)
+    for one in (scan_only, copies_out_only):
+        assert h["candidate"]["mae"] < one["mae"] < neither["mae"]
+        assert neither["bias"] < one["bias"] < h["candidate"]["bias"] < 0
+
+
+def test_a_candidate_worse_on_the_validation_split_by_any_amount_is_declined(postgres, reference, tmp_path):
+    """Issue 13: a published model is never worse on the validation split than the one it replaces. On this
+    replay the candidate learns the shift and wins the held-back day, but gives up 0.003 min there."""
+    models = _repo(tmp_path)
+    source = postgres(_rows(reference, SHIFT, seed=SEED_WORSE_ON_VALIDATION))
+    rep = retrain.run(_opts(source, models, tmp_path / "exact"))
+    assert rep["decision"]["action"] == "decline"
+    assert [g["gate"] for g in rep["gates"] if g["status"] == "fail"] == ["validation MAE not worse"]
+    v = rep["validation"]
+    assert 0 < v["candidate"]["mae"] - v["live"]["mae"] < 0.005
+    _unchanged(models)
+    # Compared at a hundredth of a minute (--validation-decimals 2, the precision the issue's 3.16 is
+    # written in) the two are equal, and the same candidate is published.
+    rounded = retrain.run(_opts(source, models, tmp_path / "rounded", validation_decimals=2))
+    assert rounded["decision"]["action"] == "publish", rounded["decision"]
+    assert _comparable(rounded)["holdout"] == _comparable(rep)["holdout"]
 
 
 def test_a_published_version_is_continued_from_its_saved_trees(postgres, shifted, tmp_path):
@@ -255,6 +294,11 @@ def test_without_the_shift_there_is_no_better_model_and_nothing_is_published(uns
     assert rep["decision"]["action"] == "decline"
     assert _gate(rep, "holdout MAE margin") == "fail"
     assert rep["decision"]["reason"].startswith("holdout MAE margin")
+    # No change in the window: every served row fitted, the reference's masked copies kept.
+    assert rep["change"]["changes"] == [] and rep["change"]["rows_left_out"] == 0
+    assert rep["change"]["segments_tested"] >= 2
+    assert rep["rows"]["train_fitted"] == rep["rows"]["train"]
+    assert rep["settings"]["reference_masked_weight_used"] == 1.0
     _unchanged(models)
     md = Path(rep["report_files"][1]).read_text()
     assert "DECLINE" in md and "holdout MAE margin" in md

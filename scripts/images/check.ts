@@ -506,6 +506,7 @@ async function main(): Promise<number> {
           '--rows-per-day=800',
           '--last-day=2026-11-30',
           '--shift-from-day=4',
+          '--seed=11',
         ],
         300_000,
       );
