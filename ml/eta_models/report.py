@@ -248,14 +248,14 @@ def _change_lines(ch: dict, rows: dict, settings: dict) -> list[str]:
     rule = ch["rule"]
     head = (f"## Change in the window\n\n{ch['segments_tested']} segments tested (each region class, each dong with "
             f"at least {2 * rule['min_rows']} training rows): a change is a move of the live model's mean residual "
-            f"of at least {rule['min_effect_minutes']} min with permutation p <= {rule['alpha']} over all segments "
-            f"({rule['permutations']} permutations).")
+            f"of at least {rule['min_effect_minutes']} min, at the largest excursion of its CUSUM, with "
+            f"Kolmogorov p <= {rule['alpha']} over all segments (Bonferroni).")
     if not ch["changes"]:
         return [head, "", "No change found: every served row of the window is fitted.", ""]
-    out = [head, "", "| Segment | From | Rows before / after | Mean residual before / after (min) | t | p |",
+    out = [head, "", "| Segment | From | Rows before / after | Mean residual before / after (min) | CUSUM | p |",
            "|---|---|---|---|---|---|"]
     out += [f"| {c['segment']} | {c['at']} | {c['rows_before']:,} / {c['rows_after']:,} | "
-            f"{c['mean_before']:+.2f} / {c['mean_after']:+.2f} | {c['t']:.1f} | {c['p_value']:.4f} |"
+            f"{c['mean_before']:+.2f} / {c['mean_after']:+.2f} | {c['statistic']:.2f} | {c['p_value']:.3g} |"
             for c in ch["changes"]]
     out += ["", f"Left out of the fit: {ch['rows_left_out']:,} served rows of a changed segment from before its "
             f"change ({rows['train_fitted']:,} of {rows['train']:,} fitted); the reference's masked copies at "

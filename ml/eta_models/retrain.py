@@ -285,7 +285,7 @@ def run(opts: Options, hooks: Hooks | None = None) -> dict:
         dongs = tr_frame["dong_code"].to_numpy()
         for code in sorted(set(dongs)):
             segments[f"dong={code}"] = dongs == code
-        found = C.scan(tr_frame["ordered_at"], y_all[tr_mask] - live_tr[:, 1], segments, seed=SEED + 9)
+        found = C.scan(tr_frame["ordered_at"], y_all[tr_mask] - live_tr[:, 1], segments)
         rep["change"] = found.to_json()
         win_keep = found.keep
     else:

@@ -32,11 +32,7 @@ DAYS = 15
 ROWS_PER_DAY = 800
 LAST_DAY = dt.date(2026, 11, 30)
 SHIFT = Shift(from_day=4, factor=1.3, region="urban")
-# The replay's seed (which real orders on which day). On seed 7 the candidate that learns the shift is
-# 0.003 min worse on the validation split (3.1611 vs v2's 3.1583), so the job declines it: that replay is
-# the validation gate's test; on 11 it is better there too (3.1565) and the job publishes.
-SEED = 11
-SEED_WORSE_ON_VALIDATION = 7
+SEED = 11  # the replay's: which real orders on which day
 
 
 def _database_url() -> str:
@@ -211,7 +207,7 @@ def test_a_shift_the_live_model_cannot_know_is_published_the_same_every_time(pos
     assert found["segment"] == "region_class=urban"
     shift_day = LAST_DAY - dt.timedelta(days=DAYS - 1 - SHIFT.from_day)
     shift_start = pd.Timestamp(shift_day, tz="Asia/Seoul")
-    # The split with the largest t lands within a few orders of the shift (on this replay, 24 min before).
+    # The split lands within a few orders of the shift.
     assert abs(pd.Timestamp(found["at"]) - shift_start) <= pd.Timedelta(hours=3)
     assert found["mean_after"] - found["mean_before"] > 5 and found["p_value"] <= retrain.C.ALPHA
     urban_before = sum(r["features"]["region_class"] == 1 and r["seoul_date"] < shift_day for r in shifted)
@@ -223,12 +219,11 @@ def test_a_shift_the_live_model_cannot_know_is_published_the_same_every_time(pos
     assert "## Change in the window" in Path(rep["report_files"][1]).read_text()
 
     # Without the scan, and with the masked copies in (the job before the scan), it learns less of the shift
-    # from the same rows; each of the two alone learns more than neither.
+    # from the same rows; each of the two alone learns more than neither. (Held-back figures: computed
+    # whatever the decision.)
     def held(**kw) -> dict:
         name = "_".join(f"{k}{v}" for k, v in kw.items())
-        out = retrain.run(_opts(source, _repo(tmp_path, name), tmp_path / f"r{name}", **kw))
-        assert out["decision"]["action"] == "publish", out["decision"]
-        return out["holdout"]["candidate"]
+        return retrain.run(_opts(source, _repo(tmp_path, name), tmp_path / f"r{name}", **kw))["holdout"]["candidate"]
     neither = held(change_detection=False, reference_masked_weight=1.0)
     scan_only = held(reference_masked_weight=1.0)
     copies_out_only = held(change_detection=False, reference_masked_weight=0.0)
@@ -237,12 +232,13 @@ def test_a_shift_the_live_model_cannot_know_is_published_the_same_every_time(pos
         assert neither["bias"] < one["bias"] < h["candidate"]["bias"] < 0
 
 
-def test_a_candidate_worse_on_the_validation_split_by_any_amount_is_declined(postgres, reference, tmp_path):
-    """Issue 13: a published model is never worse on the validation split than the one it replaces. On this
-    replay the candidate learns the shift and wins the held-back day, but gives up 0.003 min there."""
+def test_a_candidate_worse_on_the_validation_split_by_any_amount_is_declined(postgres, shifted, tmp_path):
+    """Issue 13: a published model is never worse on the validation split than the one it replaces. With the
+    reference's masked copies kept in the fit, the candidate learns the shift and wins the held-back day, but
+    gives up about 0.001 min there."""
     models = _repo(tmp_path)
-    source = postgres(_rows(reference, SHIFT, seed=SEED_WORSE_ON_VALIDATION))
-    rep = retrain.run(_opts(source, models, tmp_path / "exact"))
+    source = postgres(shifted)
+    rep = retrain.run(_opts(source, models, tmp_path / "exact", reference_masked_weight=1.0))
     assert rep["decision"]["action"] == "decline"
     assert [g["gate"] for g in rep["gates"] if g["status"] == "fail"] == ["validation MAE not worse"]
     v = rep["validation"]
@@ -250,7 +246,8 @@ def test_a_candidate_worse_on_the_validation_split_by_any_amount_is_declined(pos
     _unchanged(models)
     # Compared at a hundredth of a minute (--validation-decimals 2, the precision the issue's 3.16 is
     # written in) the two are equal, and the same candidate is published.
-    rounded = retrain.run(_opts(source, models, tmp_path / "rounded", validation_decimals=2))
+    rounded = retrain.run(_opts(source, models, tmp_path / "rounded", reference_masked_weight=1.0,
+                                validation_decimals=2))
     assert rounded["decision"]["action"] == "publish", rounded["decision"]
     assert _comparable(rounded)["holdout"] == _comparable(rep)["holdout"]
 
