@@ -11,7 +11,9 @@ model repository only when it is better than the live model. ml/README.md, "The 
    of training rows for --model, deduped by order_id.
 2. Holds back the newest --holdout-days (or the orders placed from --holdout-from); continues the live
    version's trees by --continue-rounds per output with its spec (same features, LightGBM settings,
-   masking augmentation, seed) on the reference training split plus the other rows.
+   masking augmentation, seed) on the reference training split plus the other rows, less those of a
+   segment from before a change in the live model's error that change.scan finds (and, with
+   --reference-masked-weight auto, less the reference's masked copies once it finds one).
 3. Evaluates candidate and live model (release.json `serving`, else the newest version) on the held-back
    days and on the reference validation split; publishes as the next version only if every gate passes.
 4. Writes a report (JSON + Markdown) either way. Exit 0 for publish and decline; 1 for errors.
@@ -36,9 +38,9 @@ import pandas as pd
 
 from . import change as C
 from . import data
+from . import features as F
 from . import golden as G
 from . import report
-from . import features as F
 from . import repository as R
 from . import training_rows as T
 from .specs import QUANTILES, SEED, SPECS, ModelSpec
