@@ -278,28 +278,29 @@ def run(opts: Options, hooks: Hooks | None = None) -> dict:
     # training rows (window_weight each) with masked copies of their own.
     # Where the live model's error changed inside the window (change.py): a changed segment's rows from
     # before its change are left out of the fit, and "auto" drops the reference's masked copies.
-    live_tr = onnx_predict(live_sess, x_all[tr_mask])
+    x_served, y_served = x_all[tr_mask], y_all[tr_mask]
     if opts.change_detection:
         tr_frame = frame.loc[tr_mask]
-        region = x_all[tr_mask][:, names.index("region_class")] if "region_class" in names else None
+        region = x_served[:, names.index("region_class")] if "region_class" in names else None
         segments = {} if region is None else {
             f"region_class={k}": region == v for k, v in F.REGION_CLASS.items()}
         dongs = tr_frame["dong_code"].to_numpy()
         for code in sorted(set(dongs)):
             segments[f"dong={code}"] = dongs == code
-        found = C.scan(tr_frame["ordered_at"], y_all[tr_mask] - live_tr[:, 1], segments)
+        residual = y_served - onnx_predict(live_sess, x_served)[:, 1]
+        found = C.scan(tr_frame["ordered_at"], residual, segments)
         rep["change"] = found.to_json()
         win_keep = found.keep
     else:
         rep["change"] = None
-        win_keep = np.ones(int(tr_mask.sum()), dtype=bool)
+        win_keep = np.ones(len(x_served), dtype=bool)
     changed = bool(rep["change"] and rep["change"]["changes"])
     masked_weight = (AUTO_MASKED_WEIGHT[changed] if opts.reference_masked_weight is None
                      else opts.reference_masked_weight)
     rep["settings"]["reference_masked_weight_used"] = masked_weight
     rep["rows"]["train_fitted"] = int(win_keep.sum())
 
-    x_win, y_win = x_all[tr_mask][win_keep], y_all[tr_mask][win_keep]
+    x_win, y_win = x_served[win_keep], y_served[win_keep]
     if hooks.shuffle_targets:
         y_win = np.random.default_rng(SEED + 7).permutation(y_win)
     x_ref_aug, y_ref_aug = augment_missing(x_ref[ref_tr], y_ref[ref_tr], names, spec.mask_share)
@@ -327,7 +328,7 @@ def run(opts: Options, hooks: Hooks | None = None) -> dict:
           flush=True)
     boosters, params_used = train_boosters(cand_spec, x_fit, y_fit, w_fit, base=base, rounds=opts.continue_rounds)
     x_tr = np.vstack([x_ref[ref_tr], x_win])
-    y_tr = np.concatenate([y_ref[ref_tr], y_all[tr_mask][win_keep]])
+    y_tr = np.concatenate([y_ref[ref_tr], y_served[win_keep]])
 
     x_ho, y_ho = x_all[ho_mask], y_all[ho_mask]
     metrics, unknown_inputs = condition_metrics(boosters, names, x_va, y_va)

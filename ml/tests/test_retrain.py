@@ -53,10 +53,10 @@ def reference():
     return frame, split(len(frame))[0]
 
 
-def _rows(reference, shift=None, days=DAYS, rows_per_day=ROWS_PER_DAY, seed=SEED):
+def _rows(reference, shift=None, days=DAYS, rows_per_day=ROWS_PER_DAY):
     frame, train_idx = reference
     return replay_rows(frame, train_idx, days=days, rows_per_day=rows_per_day, last_day=LAST_DAY,
-                       live_dir=data.ML_DIR / "models" / MODEL / LIVE, seed=seed, shift=shift)
+                       live_dir=data.ML_DIR / "models" / MODEL / LIVE, seed=SEED, shift=shift)
 
 
 @pytest.fixture(scope="module")
