@@ -18,6 +18,7 @@ import { type z } from 'zod';
 import { DeadLetterError, type ReceivedMessage, routeToDeadLetter } from './dlq.ts';
 import {
   type BatchHandler,
+  type BatchOptions,
   type DecodeFailure,
   decodeEvent,
   DEFAULT_BATCH_EVENTS,
@@ -407,7 +408,14 @@ export function createConsumer(options: KafkaConsumerOptions): EventSubscriber {
   });
   type Entry =
     | { kind: 'event'; topic: Topic; handler: EventHandler<unknown> }
-    | { kind: 'batch'; topic: Topic; handler: BatchHandler<unknown>; maxEvents: number };
+    | {
+        kind: 'batch';
+        topic: Topic;
+        handler: BatchHandler<unknown>;
+        maxEvents: number;
+        skip: BatchOptions['skip'];
+        onSkipped: BatchOptions['onSkipped'];
+      };
   const handlers = new Map<string, Entry>();
   let state: 'new' | 'running' | 'closed' = 'new';
   /** While start() waits for the group: makes it reject (close() before the join). */
@@ -496,11 +504,17 @@ export function createConsumer(options: KafkaConsumerOptions): EventSubscriber {
     chunk: readonly ReceivedMessage[],
   ): Promise<void> {
     const events: IncomingEvent<unknown>[] = [];
+    let skipped = 0;
     for (const raw of chunk) {
+      if (entry.skip?.(raw.headers) === true) {
+        skipped += 1;
+        continue;
+      }
       const decoded = decodeEvent(entry.topic, raw.value);
       if (decoded.ok) events.push(incoming(raw, decoded.value));
       else await deadLetterOrLog(raw, decoded.reason, decoded.detail);
     }
+    if (skipped > 0) entry.onSkipped?.(skipped);
     if (events.length === 0) return;
     try {
       await entry.handler(events);
@@ -529,7 +543,14 @@ export function createConsumer(options: KafkaConsumerOptions): EventSubscriber {
       const maxEvents = batchOptions.maxEvents ?? DEFAULT_BATCH_EVENTS;
       if (!Number.isInteger(maxEvents) || maxEvents < 1)
         throw new TypeError('maxEvents must be a positive integer');
-      register(topic.name, { kind: 'batch', topic, handler: handler as BatchHandler<unknown>, maxEvents });
+      register(topic.name, {
+        kind: 'batch',
+        topic,
+        handler: handler as BatchHandler<unknown>,
+        maxEvents,
+        skip: batchOptions.skip,
+        onSkipped: batchOptions.onSkipped,
+      });
     },
     async start() {
       if (state !== 'new') throw new Error(`consumer cannot start: it is ${state}`);

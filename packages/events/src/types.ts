@@ -55,6 +55,16 @@ export type BatchHandler<T> = (events: readonly IncomingEvent<T>[]) => Promise<v
 export interface BatchOptions {
   /** Most events per handler call (a fetched batch is split). Default 500. */
   readonly maxEvents?: number;
+  /**
+   * Messages the handler has no use for, told from their headers alone: passed over without being
+   * decoded, and consumed with the batch around them. Such a message is never checked against the schema,
+   * so it is never dead-lettered either: the consumer did not read it. Use only for a header the
+   * producer sets from the event itself (the prediction log's `eta-join: none`), and keep decoding a
+   * message without it.
+   */
+  readonly skip?: (headers: Readonly<Record<string, string>>) => boolean;
+  /** Told how many messages of each chunk `skip` passed over (for metrics); not called for none. */
+  readonly onSkipped?: (count: number) => void;
 }
 
 export const DEFAULT_BATCH_EVENTS = 500;

@@ -219,4 +219,77 @@ describe('in-process EventBus', () => {
     await bus.idle();
     expect(chunks).toEqual([['failed', 'o-1', 'o-2'], ['o-1', 'o-2'], ['o-3', 'o-4'], ['o-5']]);
   });
+
+  it('passes over what `skip` names by its headers, undecoded and never dead-lettered, and says how many', async () => {
+    bus = createEventBus();
+    const sub = bus.subscriber({ groupId: 'join', deadLetter: true });
+    const handled: string[][] = [];
+    const skippedCounts: number[] = [];
+    sub.subscribeBatch(
+      OrderPlaced,
+      (events) => {
+        handled.push(events.map((e) => e.value.orderId));
+      },
+      {
+        maxEvents: 3,
+        skip: (headers) => headers['eta-join'] === 'none',
+        onSkipped: (n) => skippedCounts.push(n),
+      },
+    );
+    const dead: string[] = [];
+    const tapDlq = bus.subscriber({ groupId: 'dlq' });
+    tapDlq.subscribe(
+      defineTopic(`${OrderPlaced.name}.dlq`, z.unknown()),
+      (e) => void dead.push(String(e.key)),
+    );
+    await tapDlq.start();
+    const none = { 'eta-join': 'none' };
+    await bus.sendRaw(OrderPlaced.name, [
+      { key: 'o-1', value: JSON.stringify(order(1).value) },
+      // Not even JSON: passed over by its header, so never read, never dead-lettered.
+      { key: 'x-1', value: 'not json', headers: none },
+      { key: 'o-2', value: JSON.stringify(order(2).value), headers: { 'eta-join': 'order' } },
+      { key: 'x-2', value: JSON.stringify(order(9).value), headers: none },
+      { key: 'x-3', value: JSON.stringify(order(9).value), headers: none },
+      { key: 'x-4', value: JSON.stringify(order(9).value), headers: none },
+      // Without the header, decoded as ever: this one fails the schema.
+      { key: 'p-1', value: JSON.stringify({ orderId: 5 }) },
+    ]);
+    await sub.start();
+    await bus.idle();
+    expect(handled).toEqual([['o-1', 'o-2']]);
+    expect(skippedCounts).toEqual([1, 3]);
+    expect(dead).toEqual(['p-1']);
+  });
+
+  it('lets the event loop run while it decodes a long batch (it shares the thread with the estimate path)', async () => {
+    bus = createEventBus();
+    const sub = bus.subscriber({ groupId: 'long' });
+    let handled = 0;
+    let turnBeforeHandler: boolean | undefined;
+    let turned = false;
+    sub.subscribeBatch(
+      OrderPlaced,
+      (events) => {
+        turnBeforeHandler ??= turned;
+        handled += events.length;
+      },
+      { maxEvents: 20_000 },
+    );
+    // Already encoded, so publishing costs nothing; decoding 20,000 of them takes well over the 1 ms slice
+    // on any machine.
+    await bus.sendRaw(
+      OrderPlaced.name,
+      Array.from({ length: 20_000 }, (_, i) => ({ key: `o-${i}`, value: JSON.stringify(order(i).value) })),
+    );
+    // Queued before the bus starts decoding: it runs at the bus's first pause. Without pauses the whole
+    // chunk would be decoded and handed over inside start(), before this could run.
+    setImmediate(() => {
+      turned = true;
+    });
+    await sub.start();
+    await bus.idle();
+    expect(handled).toBe(20_000);
+    expect(turnBeforeHandler).toBe(true);
+  });
 });

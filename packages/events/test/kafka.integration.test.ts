@@ -1,4 +1,4 @@
-import { createTestKafka, requireEnv, type TestKafka, uniqueId } from '@eta/testing';
+import { createTestKafka, pollUntil, requireEnv, type TestKafka, uniqueId } from '@eta/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -286,5 +286,79 @@ describe('Kafka producer and consumer', () => {
     expect(Math.max(...sizes)).toBeLessThanOrEqual(100);
     expect([...at].filter(([, offsets]) => offsets.length !== 1)).toEqual([]);
     expect(seen.size).toBe(total);
+  });
+
+  it('a batch handler passes over what `skip` names by its headers, undecoded, and commits it with the batch', async () => {
+    const topic = defineTopic(await k.createTopic('events.skip', { partitions: 1 }), Prediction);
+    const raw = k.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await raw.connect();
+    const none = { 'eta-join': 'none' };
+    await raw.send({
+      topic: topic.name,
+      messages: Array.from({ length: 10 }, (_, i) =>
+        i % 2 === 0
+          ? { key: `o-${i}`, value: JSON.stringify({ orderId: `o-${i}`, etaSeconds: i + 1 }) }
+          : // Not even JSON: read, it would be poison; passed over by its header, it is never read.
+            { key: `x-${i}`, value: 'not json', headers: none },
+      ),
+    });
+    const groupId = `g-${uniqueId()}`;
+    const member = (handled: string[], skipped: number[], poisoned: string[]) => {
+      const consumer = createConsumer({
+        brokers: brokers(),
+        clientId: 'events-test',
+        groupId,
+        log: quiet,
+        onPoison: (_topic, reason) => poisoned.push(reason),
+      });
+      consumer.subscribeBatch(
+        topic,
+        (events) => {
+          for (const e of events) handled.push(e.value.orderId);
+        },
+        { skip: (headers) => headers['eta-join'] === 'none', onSkipped: (n) => skipped.push(n) },
+      );
+      return consumer;
+    };
+    const handled: string[] = [];
+    const skipped: number[] = [];
+    const poisoned: string[] = [];
+    const first = member(handled, skipped, poisoned);
+    open.push(first);
+    await first.start();
+    await until(
+      () => handled.length >= 5 && skipped.reduce((a, b) => a + b, 0) >= 5,
+      60_000,
+      () => ({ handled, skipped }),
+    );
+    // Committed past the last message, a passed-over one.
+    await pollUntil(
+      async () => (await k.admin.fetchOffsets({ groupId, topics: [topic.name] }))[0]?.partitions[0]?.offset,
+      (offset) => offset === '10',
+      60_000,
+    );
+    await first.close();
+    expect(handled).toEqual(['o-0', 'o-2', 'o-4', 'o-6', 'o-8']);
+    expect(skipped.reduce((a, b) => a + b, 0)).toBe(5);
+    expect(poisoned).toEqual([]);
+
+    // The next member of the group starts after the last of them: the passed-over ones were committed too.
+    await raw.send({
+      topic: topic.name,
+      messages: [{ key: 'o-10', value: JSON.stringify({ orderId: 'o-10', etaSeconds: 11 }) }],
+    });
+    await raw.disconnect();
+    const again: string[] = [];
+    const skippedAgain: number[] = [];
+    const second = member(again, skippedAgain, poisoned);
+    open.push(second);
+    await second.start();
+    await until(
+      () => again.length >= 1,
+      60_000,
+      () => again,
+    );
+    expect(again).toEqual(['o-10']);
+    expect(skippedAgain).toEqual([]);
   });
 });

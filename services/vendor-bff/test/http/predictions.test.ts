@@ -4,7 +4,12 @@
 // are unreachable here, so answers come from the ladder's lower rungs (the integration test runs the real
 // chain and broker).
 import { parseEnv } from '@eta/config';
-import { ORDER_ID_MAX_LENGTH, PREDICTIONS_TOPIC, type PredictionEvent } from '@eta/contracts';
+import {
+  ORDER_ID_MAX_LENGTH,
+  PREDICTION_JOIN_HEADER,
+  PREDICTIONS_TOPIC,
+  type PredictionEvent,
+} from '@eta/contracts';
 import { createEventBus, type EventBus } from '@eta/events';
 import type { ServiceApp } from '@eta/service-kit';
 import { freePort } from '@eta/testing/ports';
@@ -53,11 +58,15 @@ function post(app: ServiceApp, url: string, payload: unknown, requestId?: string
   });
 }
 
+/** The message headers each tapped event came with. */
+const headersOf = new WeakMap<PredictionEvent, Readonly<Record<string, string>>>();
+
 /** Every prediction event the bus delivers, in order. */
 async function tap(bus: EventBus): Promise<PredictionEvent[]> {
   const got: PredictionEvent[] = [];
   const sub = bus.subscriber({ groupId: `tap-${Math.random()}` });
   sub.subscribe(PREDICTIONS_TOPIC, (e) => {
+    headersOf.set(e.value, e.headers);
     got.push(e.value);
   });
   await sub.start();
@@ -120,6 +129,8 @@ describe('the prediction log on the in-process bus', () => {
     expect(answer.source).toBe('manual');
     expect([e.model, e.features, e.quantiles]).toEqual([null, null, null]);
     expect(res.headers['x-request-id']).toBe('req-precise-1');
+    // An order to join: no header that would let the live-accuracy consumer pass it over.
+    expect(headersOf.get(e)).toEqual({});
   });
 
   it('logs one rough event per request, its answered stores as items in request order', async () => {
@@ -136,6 +147,7 @@ describe('the prediction log on the in-process bus', () => {
       estimates.filter((a) => a.etaMinutes !== undefined).map((a) => [a.storeId, a.etaMinutes]),
     );
     expect(e.items.map((i) => i.storeId)).toEqual([2, 1]);
+    expect(headersOf.get(e)).toEqual({ [PREDICTION_JOIN_HEADER]: 'none' });
   });
 
   it('logs nothing for a refused request (400, 404), only what was answered', async () => {
@@ -158,6 +170,7 @@ describe('the prediction log on the in-process bus', () => {
     await waitFor(() => expect(got.length).toBeGreaterThan(0));
     expect(got.map((e) => e.requestId)).toEqual(['req-sentinel']);
     expect(got[0]!.kind === 'precise' && got[0]!.orderId).toBeNull();
+    expect(headersOf.get(got[0]!)).toEqual({ [PREDICTION_JOIN_HEADER]: 'none' });
   });
 
   it('counts what it published on /metrics, and nothing dropped', async () => {

@@ -11,6 +11,7 @@ import {
   liveDongKey,
   LiveDongStats,
   ORDERS_TOPIC,
+  PREDICTION_JOIN_HEADER,
   PREDICTIONS_TOPIC,
   prefixedTopic,
   type OrderEvent,
@@ -358,6 +359,41 @@ describe('event consumers on the real broker', () => {
     }
     expect(reasons.sort()).toEqual(['not-json', 'unknown-version']);
     expect(await metric('events_dead_lettered_total', `{topic="${orders.name}",reason="not-json"}`)).toBe(1);
+  }, 120_000);
+
+  it('passes over predictions with no order to join by their header, unread, and counts them ignored', async () => {
+    const { predictions } = topics();
+    const ignored = () => metric('events_consumed_total', `{topic="${predictions.name}",outcome="ignored"}`);
+    const notJson = () =>
+      metric('events_dead_lettered_total', `{topic="${predictions.name}",reason="not-json"}`);
+    const [ignoredBefore, notJsonBefore] = [await ignored(), await notJson()];
+    const [withOrder] = plan(`${run}-join-header`, 1, 11);
+    const sentinel = withOrder!.predictions[0]!;
+    const rawProducer = k.kafka.producer();
+    await rawProducer.connect();
+    await rawProducer.send({
+      topic: predictions.name,
+      messages: [
+        // As the prediction log sends a rough answer, but its body is not even JSON: never read.
+        { key: 'rough-1', value: 'not json', headers: { [PREDICTION_JOIN_HEADER]: 'none' } },
+        { key: 'rough-2', value: 'not json', headers: { [PREDICTION_JOIN_HEADER]: 'none' } },
+        // With an order: decoded and applied as ever (same partition as nothing else: key = order id).
+        { key: sentinel.orderId!, value: JSON.stringify(sentinel) },
+      ],
+    });
+    await rawProducer.disconnect();
+    await pollUntil(
+      () => count('SELECT count(*) AS n FROM accuracy_predictions WHERE order_id = $1', [withOrder!.orderId]),
+      (n) => n === 1,
+      60_000,
+    );
+    await pollUntil(
+      () => ignored(),
+      (n) => n >= ignoredBefore + 2,
+      60_000,
+    );
+    expect(await ignored()).toBe(ignoredBefore + 2);
+    expect(await notJson()).toBe(notJsonBefore);
   }, 120_000);
 
   it('the ingest refuses a batch with one bad event whole, and publishes a good one before answering 202', async () => {

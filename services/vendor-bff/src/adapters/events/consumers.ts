@@ -19,6 +19,7 @@ import {
   LIVE_DONG_STATS_WRITTEN_SECONDS,
   ORDERS_TOPIC,
   PREDICTIONS_TOPIC,
+  predictionWithoutOrder,
   prefixedTopic,
   TRAINING_ROWS_WRITTEN_TOTAL,
   writeLiveDongStats,
@@ -248,19 +249,28 @@ export function openEventConsumers(config: Config, opts: EventConsumersOptions):
       metrics.trainingRows(applied.trainingRows);
     });
 
-    subscriber.subscribeBatch(predictions, async (events) => {
-      const applied = await timed(predictions.name, () =>
-        applyPredictions(
-          opts.db,
-          events.map((e) => e.value),
-          now(),
-        ),
-      );
-      metrics.consumed(predictions.name, 'applied', applied.withOrder);
-      metrics.consumed(predictions.name, 'ignored', applied.received - applied.withOrder);
-      metrics.joined(applied.joined);
-      metrics.trainingRows(applied.trainingRows);
-    });
+    // Predictions with no order to join (rough answers, precise ones without an orderId) say so in a
+    // header and are passed over undecoded (@eta/contracts PREDICTION_JOIN_HEADER); counted as ignored.
+    subscriber.subscribeBatch(
+      predictions,
+      async (events) => {
+        const applied = await timed(predictions.name, () =>
+          applyPredictions(
+            opts.db,
+            events.map((e) => e.value),
+            now(),
+          ),
+        );
+        metrics.consumed(predictions.name, 'applied', applied.withOrder);
+        metrics.consumed(predictions.name, 'ignored', applied.received - applied.withOrder);
+        metrics.joined(applied.joined);
+        metrics.trainingRows(applied.trainingRows);
+      },
+      {
+        skip: predictionWithoutOrder,
+        onSkipped: (n) => metrics.consumed(predictions.name, 'ignored', n),
+      },
+    );
     return subscriber;
   }
 

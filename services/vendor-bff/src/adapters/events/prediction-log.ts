@@ -3,7 +3,7 @@
  * publisher in front of a Kafka producer (KAFKA_BROKERS) or the in-process bus (embedded defaults), and
  * its metrics. The estimate path only ever calls `offer()`, which never waits and never throws.
  */
-import { PREDICTIONS_TOPIC, prefixedTopic, type PredictionEvent } from '@eta/contracts';
+import { PREDICTIONS_TOPIC, predictionHeaders, prefixedTopic, type PredictionEvent } from '@eta/contracts';
 import {
   createBufferedPublisher,
   createEventBus,
@@ -84,7 +84,7 @@ export function openPredictionLog(config: Config, opts: PredictionLogOptions): P
   const log = new PredictionLog({
     sink: {
       offer: (event: PredictionEvent) => {
-        buffer.offer(topic, { key: topic.keyOf(event), value: event });
+        buffer.offer(topic, { key: topic.keyOf(event), value: event, headers: predictionHeaders(event) });
       },
     },
     newId: newEventId,
