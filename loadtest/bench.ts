@@ -42,6 +42,8 @@ async function main(args: readonly string[]): Promise<number> {
       root: dirname(here),
       names,
       quick: args.includes('--quick') || ['1', 'true', 'yes'].includes(process.env.BENCH_QUICK ?? ''),
+      // A run right after another, or after the tests, starts with the load average of what just ended.
+      settleMs: settleSeconds(process.env.BENCH_SETTLE_SECONDS) * 1000,
     });
     console.log(`\nresults: ${relative(process.cwd(), file)}`);
     return Object.values(report.scenarios).some((o) => o.status === 'failed') ? 1 : 0;
@@ -52,6 +54,14 @@ async function main(args: readonly string[]): Promise<number> {
     }
     throw err;
   }
+}
+
+/** BENCH_SETTLE_SECONDS: how long to wait for the load average to settle first (default 150; 0: not at all). */
+function settleSeconds(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 150;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`BENCH_SETTLE_SECONDS must be a number >= 0, got ${raw}`);
+  return n;
 }
 
 // Exiting through process.exit runs the spawner's exit hook, so no benchmark server outlives us.

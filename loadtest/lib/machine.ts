@@ -85,12 +85,50 @@ export function formatMachineInfo(m: MachineInfo): string {
  * the benchmark measures the neighbours as much as the code. Threshold: a quarter of the usable
  * cores, but at least 0.5 (an idle Linux box hovers around 0-0.3).
  */
+export function busyThreshold(m: Pick<MachineInfo, 'availableParallelism'>): number {
+  return Math.max(0.5, m.availableParallelism * 0.25);
+}
+
 export function busyMachineWarning(m: MachineInfo): string | null {
-  const threshold = Math.max(0.5, m.availableParallelism * 0.25);
+  const threshold = busyThreshold(m);
   const l1 = m.loadAverage[0];
   if (l1 <= threshold) return null;
   return (
     `the 1-minute load average is ${l1} on ${m.availableParallelism} usable cores (threshold ${threshold}): ` +
     `other work is running, so these figures are only a sanity check, not a benchmark`
   );
+}
+
+export interface SettleOptions {
+  /** Longest wait, ms. */
+  readonly maxMs: number;
+  /** Between two looks at the load average, ms. Default 5,000. */
+  readonly pollMs?: number;
+  readonly threshold: number;
+  /** The 1-minute load average now. Default: os.loadavg()[0]. */
+  readonly load?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly now?: () => number;
+}
+
+/**
+ * Waits until the 1-minute load average is at most `threshold`, or `maxMs` passed. The load average
+ * decays with a one-minute time constant, so a benchmark started right after another (or after a test
+ * run) reads 1.5-2.5 here for a minute or two although nothing runs any more; waiting it out lets the
+ * busy-machine warning mean other work. Answers how long it waited and the last load read.
+ */
+export async function settle(
+  opts: SettleOptions,
+): Promise<{ waitedMs: number; load: number; settled: boolean }> {
+  const load = opts.load ?? (() => os.loadavg()[0] ?? 0);
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const now = opts.now ?? (() => performance.now());
+  const pollMs = opts.pollMs ?? 5_000;
+  const t0 = now();
+  let l1 = load();
+  while (l1 > opts.threshold && now() - t0 < opts.maxMs) {
+    await sleep(Math.min(pollMs, Math.max(0, opts.maxMs - (now() - t0))));
+    l1 = load();
+  }
+  return { waitedMs: Math.round(now() - t0), load: l1, settled: l1 <= opts.threshold };
 }

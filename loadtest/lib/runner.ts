@@ -1,7 +1,14 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { busyMachineWarning, formatMachineInfo, machineInfo, type MachineInfo } from './machine.ts';
+import {
+  busyMachineWarning,
+  busyThreshold,
+  formatMachineInfo,
+  machineInfo,
+  settle,
+  type MachineInfo,
+} from './machine.ts';
 import { SkipScenario, type ScenarioModule } from './scenario.ts';
 import { printTable } from './table.ts';
 
@@ -36,6 +43,12 @@ export interface BenchOptions {
   readonly out?: (line: string) => void;
   /** Tests pass a fixed one; otherwise the current machine. */
   readonly machine?: MachineInfo;
+  /**
+   * Longest wait for the 1-minute load average to fall under the busy threshold before the machine is
+   * described and the first scenario starts (BENCH_SETTLE_SECONDS; default 0 here, bench.ts's 150 s).
+   * Not with `quick`.
+   */
+  readonly settleMs?: number;
 }
 
 export class UnknownScenarioError extends Error {
@@ -66,6 +79,17 @@ export async function runBench(opts: BenchOptions): Promise<{ report: BenchRepor
   if (unknown.length > 0) throw new UnknownScenarioError(unknown, available);
   const selected = opts.names.length > 0 ? opts.names : available;
 
+  const settleMs = opts.quick || opts.machine !== undefined ? 0 : (opts.settleMs ?? 0);
+  if (settleMs > 0) {
+    const threshold = busyThreshold(machineInfo());
+    const s = await settle({ maxMs: settleMs, threshold });
+    if (s.waitedMs > 0) {
+      out(
+        `waited ${Math.round(s.waitedMs / 1000)} s for the 1-minute load average to fall to ${threshold}` +
+          (s.settled ? ` (${s.load})` : `; still ${s.load} after the ${settleMs / 1000} s allowed`),
+      );
+    }
+  }
   const machine = opts.machine ?? machineInfo();
   out(formatMachineInfo(machine));
   const busy = busyMachineWarning(machine);

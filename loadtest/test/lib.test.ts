@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   busyMachineWarning,
+  settle,
   classifyError,
   fmtMs,
   formatMachineInfo,
@@ -133,6 +134,40 @@ describe('machineInfo', () => {
     const base: MachineInfo = { ...machineInfo(), availableParallelism: 2, loadAverage: [0.2, 0.2, 0.2] };
     expect(busyMachineWarning(base)).toBeNull();
     expect(busyMachineWarning({ ...base, loadAverage: [1.7, 0.5, 0.2] })).toMatch(/load average is 1.7/);
+  });
+
+  it('waits for the load average to settle, polling, and no longer than it is allowed', async () => {
+    // A fake clock: each sleep moves it; the load falls by 0.4 per look.
+    const run = async (loads: number[], maxMs: number) => {
+      let t = 0;
+      const slept: number[] = [];
+      const result = await settle({
+        maxMs,
+        pollMs: 5_000,
+        threshold: 0.5,
+        load: () => loads.shift() ?? 0,
+        now: () => t,
+        sleep: async (ms) => {
+          slept.push(ms);
+          t += ms;
+        },
+      });
+      return { ...result, slept };
+    };
+    expect(await run([0.3], 150_000)).toEqual({ waitedMs: 0, load: 0.3, settled: true, slept: [] });
+    expect(await run([1.7, 1.3, 0.9, 0.5], 150_000)).toEqual({
+      waitedMs: 15_000,
+      load: 0.5,
+      settled: true,
+      slept: [5_000, 5_000, 5_000],
+    });
+    // Never past maxMs: the last sleep is cut to what is left, and the answer says it did not settle.
+    expect(await run([2, 2, 2, 2], 12_000)).toEqual({
+      waitedMs: 12_000,
+      load: 2,
+      settled: false,
+      slept: [5_000, 5_000, 2_000],
+    });
   });
 });
 
