@@ -12,6 +12,11 @@
  *      checkout estimate and three tracking ones) on another prefix's `predictions` topic, into the same
  *      schema, so every batch also joins its orders to their deliveries (live accuracy); then
  *      `accuracy_predictions` and `accuracy_outcomes` must hold one row per order.
+ *   3. rough: N/20 rough predictions (store lists: 50 stores an event, ~21 kB, no order id) as the prediction
+ *      log publishes them, with the `eta-join: none` header: the consumer passes them over unread.
+ *   4. rough-unmarked: the same events without the header (as an older producer sent them): decoded,
+ *      checked, and ignored. 3 against 4 is what the header saves the `events` role.
+ *      Both must count every event `ignored`, dead-letter none and store nothing.
  *
  * Reported per phase: events/s from the spawn (start-up and group join included) and from readiness
  * (joined), `events_batch_seconds` p50/p99 (estimated from the histogram's buckets), events per batch,
@@ -28,7 +33,7 @@
  * without them.
  *
  *   pnpm bench consumers                       N = 200,000 per phase
- *   BENCH_CONSUMERS_EVENTS=400000 pnpm bench consumers
+ *   BENCH_CONSUMERS_EVENTS=400000 pnpm bench consumers   (rough phases: BENCH_CONSUMERS_ROUGH_EVENTS, default N/20)
  *   BENCH_QUICK=1 node loadtest/scenarios/consumers.bench.ts   (N = 4,000: a check that it works)
  */
 import { execFile } from 'node:child_process';
@@ -41,6 +46,7 @@ import {
   EVENTS_DEAD_LETTERED_TOTAL,
   ORDERS_TOPIC,
   PREDICTIONS_TOPIC,
+  predictionHeaders,
   prefixedTopic,
 } from '@eta/contracts';
 import { createTestRedis, createTestSchema, uniqueId, type TestRedis, type TestSchema } from '@eta/testing';
@@ -57,7 +63,12 @@ import {
 } from '../lib/index.ts';
 import { benchTopicPrefix, openBenchKafka, requireBacking, type BenchKafka } from '../lib/events/kafka.ts';
 import { buckets, byLabel, histogramQuantile, scrape, sum } from '../lib/events/metrics.ts';
-import { orderEvents, planStream, predictionEvents } from '../lib/events/order-stream.ts';
+import {
+  orderEvents,
+  planStream,
+  predictionEvents,
+  roughPredictionEvents,
+} from '../lib/events/order-stream.ts';
 import { publishAll } from '../lib/events/publish.ts';
 import { loadEventsPackage } from '../lib/replay/events-package.ts';
 import { suiteOverrides } from '../lib/suite.ts';
@@ -76,8 +87,10 @@ const SET_HERE = [
   'LIVE_STATS_NAMESPACE',
 ];
 
+type Phase = 'orders' | 'predictions' | 'rough' | 'rough-unmarked';
+
 export interface ConsumerPhase {
-  readonly phase: 'orders' | 'predictions';
+  readonly phase: Phase;
   readonly topic: string;
   readonly events: number;
   /** Spawn to /readyz 200 (the consumers joined their group). */
@@ -111,6 +124,8 @@ export interface ConsumersFigures {
     readonly asShipped: boolean;
   };
   readonly eventsPerPhase: number;
+  /** Events in each rough phase. */
+  readonly roughEvents: number;
   readonly orders: number;
   readonly partitions: number;
   readonly publishSeconds: Readonly<Record<string, number>>;
@@ -125,6 +140,16 @@ function eventsPerPhase(quick: boolean): number {
   return n - (n % 4);
 }
 
+function roughEvents(quick: boolean, events: number): number {
+  const raw = quick
+    ? '200'
+    : (process.env.BENCH_CONSUMERS_ROUGH_EVENTS ?? String(Math.max(1, Math.floor(events / 20))));
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`BENCH_CONSUMERS_ROUGH_EVENTS must be a positive integer, got ${raw}`);
+  return n;
+}
+
 const round = (n: number, digits = 2) => (Number.isFinite(n) ? Number(n.toFixed(digits)) : Number.NaN);
 
 export async function run(opts: ScenarioOptions): Promise<ConsumersFigures> {
@@ -134,6 +159,8 @@ export async function run(opts: ScenarioOptions): Promise<ConsumersFigures> {
   const root = opts.root;
   const events = eventsPerPhase(opts.quick);
   const orders = events / 4;
+  const rough = roughEvents(opts.quick, events);
+  const countOf = (phase: Phase) => (phase === 'rough' || phase === 'rough-unmarked' ? rough : events);
 
   const overrides = Object.fromEntries(
     Object.entries(suiteOverrides(root)).filter(([k]) => !SET_HERE.includes(k)),
@@ -153,7 +180,12 @@ export async function run(opts: ScenarioOptions): Promise<ConsumersFigures> {
   );
 
   const base = benchTopicPrefix('consumers');
-  const prefix = { orders: `${base}o.`, predictions: `${base}p.` };
+  const prefix: Record<Phase, string> = {
+    orders: `${base}o.`,
+    predictions: `${base}p.`,
+    rough: `${base}r.`,
+    'rough-unmarked': `${base}u.`,
+  };
   const cleanups: (() => Promise<unknown>)[] = [];
   const cleanup = async () => {
     for (const c of cleanups.reverse()) {
@@ -186,15 +218,12 @@ export async function run(opts: ScenarioOptions): Promise<ConsumersFigures> {
     const topics = {
       orders: prefixedTopic(ORDERS_TOPIC, prefix.orders),
       predictions: prefixedTopic(PREDICTIONS_TOPIC, prefix.predictions),
+      rough: prefixedTopic(PREDICTIONS_TOPIC, prefix.rough),
+      'rough-unmarked': prefixedTopic(PREDICTIONS_TOPIC, prefix['rough-unmarked']),
     };
     // Each phase's BFF subscribes to both of its prefix's topics; the other one stays empty.
     await kafka.createTopics(
-      [
-        topics.orders.name,
-        `${prefix.orders}${PREDICTIONS_TOPIC.name}`,
-        `${prefix.predictions}${ORDERS_TOPIC.name}`,
-        topics.predictions.name,
-      ],
+      Object.values(prefix).flatMap((p) => [`${p}${ORDERS_TOPIC.name}`, `${p}${PREDICTIONS_TOPIC.name}`]),
       PARTITIONS,
     );
 
@@ -207,11 +236,11 @@ export async function run(opts: ScenarioOptions): Promise<ConsumersFigures> {
     });
     const plan = planStream(root, orders, `bc${uniqueId()}`);
     const publishSeconds: Record<string, number> = {};
-    const timed = async (phase: 'orders' | 'predictions', publish: () => Promise<number>) => {
+    const timed = async (phase: Phase, publish: () => Promise<number>) => {
       const t0 = performance.now();
       const n = await publish();
       publishSeconds[phase] = round((performance.now() - t0) / 1000);
-      if (n !== events) throw new Error(`published ${n} ${phase} events, expected ${events}`);
+      if (n !== countOf(phase)) throw new Error(`published ${n} ${phase} events, expected ${countOf(phase)}`);
       console.log(
         `  published ${n.toLocaleString('en')} ${phase} events to ${topics[phase].name} in ${publishSeconds[phase]} s`,
       );
@@ -224,6 +253,24 @@ export async function run(opts: ScenarioOptions): Promise<ConsumersFigures> {
       await timed('predictions', () =>
         publishAll({ producer, topic: topics.predictions, events: predictionEvents(plan, newId) }),
       );
+      // The same rough events (same seed) with and without the header.
+      await timed('rough', () =>
+        publishAll({
+          producer,
+          topic: topics.rough,
+          events: roughPredictionEvents(rough, 7, newId),
+          headers: predictionHeaders,
+          batchSize: 100,
+        }),
+      );
+      await timed('rough-unmarked', () =>
+        publishAll({
+          producer,
+          topic: topics['rough-unmarked'],
+          events: roughPredictionEvents(rough, 7, newId),
+          batchSize: 100,
+        }),
+      );
     } finally {
       await producer.close();
     }
@@ -231,8 +278,9 @@ export async function run(opts: ScenarioOptions): Promise<ConsumersFigures> {
     const count = async (sql: string, params: unknown[] = []): Promise<number> =>
       Number((await schema.pool.query<{ n: string }>(sql, params)).rows[0]!.n);
 
-    const consume = async (phase: 'orders' | 'predictions'): Promise<ConsumerPhase> => {
+    const consume = async (phase: Phase): Promise<ConsumerPhase> => {
       const topic = topics[phase].name;
+      const events = countOf(phase);
       const port = await freePort();
       const env = {
         ...runCommandEnv('vendor-bff', { geo: 8081, 'ml-proxy': 8082, 'vendor-bff': port }),
@@ -324,10 +372,12 @@ export async function run(opts: ScenarioOptions): Promise<ConsumersFigures> {
     };
 
     const phases: ConsumerPhase[] = [];
-    for (const phase of ['orders', 'predictions'] as const) phases.push(await consume(phase));
+    for (const phase of ['orders', 'predictions', 'rough', 'rough-unmarked'] as const)
+      phases.push(await consume(phase));
 
     console.log(
-      `\nconsumers, one vendor-bff ROLE=events, ${events.toLocaleString('en')} events per phase on ${PARTITIONS} ` +
+      `\nconsumers, one vendor-bff ROLE=events, ${events.toLocaleString('en')} events per phase ` +
+        `(${rough.toLocaleString('en')} in each rough one) on ${PARTITIONS} ` +
         `partitions${opts.quick ? ' (BENCH_QUICK: sanity check only)' : ''}:`,
     );
     printTable(
@@ -356,7 +406,7 @@ export async function run(opts: ScenarioOptions): Promise<ConsumersFigures> {
 
     // Every event once: the run is only a figure if the consumer did all of the work.
     const problems: string[] = [];
-    const [o, p] = phases as [ConsumerPhase, ConsumerPhase];
+    const [o, p, ...roughPhases] = phases as [ConsumerPhase, ConsumerPhase, ...ConsumerPhase[]];
     if (o.rows.event_receipts !== events)
       problems.push(`event_receipts holds ${o.rows.event_receipts}, expected ${events}`);
     if ((o.outcomes.duplicate ?? 0) > 0)
@@ -371,9 +421,19 @@ export async function run(opts: ScenarioOptions): Promise<ConsumersFigures> {
     }
     for (const ph of phases)
       if (ph.deadLettered > 0) problems.push(`${ph.phase}: ${ph.deadLettered} dead-lettered`);
+    for (const ph of roughPhases) {
+      if ((ph.outcomes.ignored ?? 0) !== rough)
+        problems.push(`${ph.phase}: ${ph.outcomes.ignored ?? 0} of ${rough} counted ignored`);
+      // Nothing stored: the predictions table still holds the orders' checkout estimates only.
+      if (ph.rows.accuracy_predictions !== orders)
+        problems.push(
+          `${ph.phase}: accuracy_predictions holds ${ph.rows.accuracy_predictions}, expected ${orders}`,
+        );
+    }
     console.log(
       problems.length === 0
-        ? `  checks: event_receipts = ${events}, accuracy_predictions = accuracy_outcomes = ${orders}, nothing dead-lettered`
+        ? `  checks: event_receipts = ${events}, accuracy_predictions = accuracy_outcomes = ${orders}, ` +
+            `every rough event ignored, nothing dead-lettered`
         : `  CHECKS FAILED: ${problems.join('; ')}`,
     );
     if (problems.length > 0) throw new Error(`consumers: ${problems.join('; ')}`);
@@ -382,6 +442,7 @@ export async function run(opts: ScenarioOptions): Promise<ConsumersFigures> {
       machine,
       configuration: { role: 'events', overrides, asShipped },
       eventsPerPhase: events,
+      roughEvents: rough,
       orders,
       partitions: PARTITIONS,
       publishSeconds,

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { OrderEvent, PrecisePrediction } from '@eta/contracts';
+import type { OrderEvent, PrecisePrediction, RoughPrediction } from '@eta/contracts';
 import { seededRandom } from '../mix.ts';
 
 /** The seed's store ids (SEED_STORES, 5,000 as the run command seeds them). */
@@ -181,4 +181,51 @@ export function predictionEvents(plan: StreamPlan, newEventId: () => string): Ge
       degraded: false,
     };
   });
+}
+
+/** The eta-rough layout (the precise one's first seven; vendor-bff domain/features.ts): a rough item's row. */
+const ROUGH_FEATURES = FEATURES.slice(0, 7);
+/** Stores per rough event: a store list's first page, as the as-shipped chain's rough row asks. */
+export const ROUGH_EVENT_STORES = 50;
+
+/**
+ * `count` rough predictions as the prediction log publishes them for store lists: one event per request,
+ * ROUGH_EVENT_STORES items each with its row (~21 kB an event). They carry no order id: the live-accuracy
+ * consumer has no use for them (it passes them over by their `eta-join: none` header, or decodes and
+ * ignores them when a producer did not set it).
+ */
+export function* roughPredictionEvents(
+  count: number,
+  seed: number,
+  newEventId: () => string,
+): Generator<RoughPrediction> {
+  const at = Date.now() - 60_000;
+  for (let i = 0; i < count; i++) {
+    const r = seededRandom(seed * 7_919 + i);
+    const first = 1 + Math.floor(r() * (STORES - ROUGH_EVENT_STORES));
+    yield {
+      schemaVersion: 1,
+      type: 'prediction',
+      kind: 'rough',
+      eventId: newEventId(),
+      occurredAt: iso(at + i),
+      requestId: `req-rough-${seed}-${i}`,
+      destinationCell: '8930e1d8a6bffff',
+      items: Array.from({ length: ROUGH_EVENT_STORES }, (_, k) => {
+        const features: Record<string, number | null> = {};
+        for (const name of ROUGH_FEATURES) features[name] = Math.round(r() * 30 * 1000) / 1000;
+        const p50 = 20 + Math.round(r() * 30 * 1000) / 1000;
+        return {
+          storeId: first + k,
+          model: { name: 'eta-rough' as const, version: '2' },
+          features,
+          quantiles: { p10: p50 - 7, p50, p90: p50 + 10 },
+          shownMinutes: Math.round(p50),
+          shownRange: { low: Math.round(p50 - 7), high: Math.round(p50 + 10) },
+          source: 'rough' as const,
+          degraded: false,
+        };
+      }),
+    };
+  }
 }

@@ -12,6 +12,8 @@ export interface PublishOptions<T> {
   readonly events: Iterable<T>;
   readonly batchSize?: number;
   readonly inFlight?: number;
+  /** Message headers per event (the prediction log's `predictionHeaders`); none by default. */
+  readonly headers?: (event: T) => Readonly<Record<string, string>>;
 }
 
 /** Resolves with the count published once the broker acknowledged every batch; rejects on the first failure. */
@@ -23,7 +25,7 @@ export async function publishAll<T>(opts: PublishOptions<T>): Promise<number> {
   const pending = new Set<Promise<void>>();
   let failure: unknown;
   let count = 0;
-  let batch: { key: string; value: T }[] = [];
+  let batch: { key: string; value: T; headers?: Readonly<Record<string, string>> }[] = [];
   const flush = async () => {
     const events = batch;
     batch = [];
@@ -41,7 +43,11 @@ export async function publishAll<T>(opts: PublishOptions<T>): Promise<number> {
   };
   for (const value of opts.events) {
     if (failure !== undefined) break;
-    batch.push({ key: opts.topic.keyOf(value), value });
+    batch.push({
+      key: opts.topic.keyOf(value),
+      value,
+      ...(opts.headers !== undefined ? { headers: opts.headers(value) } : {}),
+    });
     if (batch.length >= size) await flush();
   }
   if (batch.length > 0 && failure === undefined) await flush();

@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 export interface OutgoingEvent {
   readonly key: string;
   readonly value: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface EventsProducer {
