@@ -2,9 +2,7 @@ import { type z } from 'zod';
 import { DeadLetterError, deadLetterOf } from './dlq.ts';
 import {
   type BatchHandler,
-  type BatchOptions,
   decodeEvent,
-  DEFAULT_BATCH_EVENTS,
   encodeEvents,
   type EventHandler,
   type EventLog,
@@ -12,6 +10,8 @@ import {
   type DecodeFailure,
   type EventSubscriber,
   type IncomingEvent,
+  type ResolvedBatchOptions,
+  resolveBatchOptions,
   type OutgoingEvent,
   type RawMessage,
   silentLog,
@@ -64,13 +64,7 @@ interface Lane {
   /** Per event (subscribe) or per batch of up to `maxEvents` (subscribeBatch). */
   readonly handler:
     | { readonly kind: 'event'; readonly fn: EventHandler<unknown> }
-    | {
-        readonly kind: 'batch';
-        readonly fn: BatchHandler<unknown>;
-        readonly maxEvents: number;
-        readonly skip: BatchOptions['skip'];
-        readonly onSkipped: BatchOptions['onSkipped'];
-      };
+    | { readonly kind: 'batch'; readonly fn: BatchHandler<unknown>; readonly options: ResolvedBatchOptions };
   readonly queue: Stored[];
   running: boolean;
   started: boolean;
@@ -115,14 +109,14 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
     lane.running = true;
     try {
       while (!closed && lane.queue.length > 0) {
-        const take = lane.handler.kind === 'batch' ? lane.handler.maxEvents : 1;
-        const chunk = lane.queue.slice(0, take);
-        const events: IncomingEvent<unknown>[] = [];
         const handler = lane.handler;
+        const batch = handler.kind === 'batch' ? handler.options : undefined;
+        const chunk = lane.queue.slice(0, batch?.maxEvents ?? 1);
+        const events: IncomingEvent<unknown>[] = [];
         let slice = performance.now();
         let skipped = 0;
         for (const stored of chunk) {
-          if (handler.kind === 'batch' && handler.skip?.(stored.headers) === true) {
+          if (batch?.skip?.(stored.headers) === true) {
             skipped += 1;
             continue;
           }
@@ -136,15 +130,15 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
           if (!decoded.ok) poison(lane, stored, decoded.reason, decoded.detail);
           else events.push(eventOf(lane, stored, decoded.value));
         }
-        if (skipped > 0 && handler.kind === 'batch') handler.onSkipped?.(skipped);
+        if (skipped > 0) batch?.onSkipped?.(skipped);
         let attempt = 0;
         while (events.length > 0) {
           try {
-            if (lane.handler.kind === 'batch') await lane.handler.fn(events);
-            else await lane.handler.fn(events[0]!);
+            if (handler.kind === 'batch') await handler.fn(events);
+            else await handler.fn(events[0]!);
             break;
           } catch (err) {
-            if (err instanceof DeadLetterError && lane.handler.kind === 'event') {
+            if (err instanceof DeadLetterError && handler.kind === 'event') {
               poison(lane, chunk[0]!, 'rejected', err.message);
               break;
             }
@@ -259,16 +253,10 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
           add(topic, { kind: 'event', fn: handler as EventHandler<unknown> });
         },
         subscribeBatch(topic, handler, batchOptions = {}) {
-          const maxEvents = batchOptions.maxEvents ?? DEFAULT_BATCH_EVENTS;
-          if (!Number.isInteger(maxEvents) || maxEvents < 1) {
-            throw new TypeError('maxEvents must be a positive integer');
-          }
           add(topic, {
             kind: 'batch',
             fn: handler as BatchHandler<unknown>,
-            maxEvents,
-            skip: batchOptions.skip,
-            onSkipped: batchOptions.onSkipped,
+            options: resolveBatchOptions(batchOptions),
           });
         },
         async start() {

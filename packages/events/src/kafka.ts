@@ -18,16 +18,16 @@ import { type z } from 'zod';
 import { DeadLetterError, type ReceivedMessage, routeToDeadLetter } from './dlq.ts';
 import {
   type BatchHandler,
-  type BatchOptions,
   type DecodeFailure,
   decodeEvent,
-  DEFAULT_BATCH_EVENTS,
   encodeEvents,
   type EventHandler,
   type EventLog,
   type EventProducer,
   type EventSubscriber,
   type IncomingEvent,
+  type ResolvedBatchOptions,
+  resolveBatchOptions,
   type OutgoingEvent,
   type RawMessage,
   type Topic,
@@ -408,14 +408,7 @@ export function createConsumer(options: KafkaConsumerOptions): EventSubscriber {
   });
   type Entry =
     | { kind: 'event'; topic: Topic; handler: EventHandler<unknown> }
-    | {
-        kind: 'batch';
-        topic: Topic;
-        handler: BatchHandler<unknown>;
-        maxEvents: number;
-        skip: BatchOptions['skip'];
-        onSkipped: BatchOptions['onSkipped'];
-      };
+    | { kind: 'batch'; topic: Topic; handler: BatchHandler<unknown>; options: ResolvedBatchOptions };
   const handlers = new Map<string, Entry>();
   let state: 'new' | 'running' | 'closed' = 'new';
   /** While start() waits for the group: makes it reject (close() before the join). */
@@ -506,7 +499,7 @@ export function createConsumer(options: KafkaConsumerOptions): EventSubscriber {
     const events: IncomingEvent<unknown>[] = [];
     let skipped = 0;
     for (const raw of chunk) {
-      if (entry.skip?.(raw.headers) === true) {
+      if (entry.options.skip?.(raw.headers) === true) {
         skipped += 1;
         continue;
       }
@@ -514,7 +507,7 @@ export function createConsumer(options: KafkaConsumerOptions): EventSubscriber {
       if (decoded.ok) events.push(incoming(raw, decoded.value));
       else await deadLetterOrLog(raw, decoded.reason, decoded.detail);
     }
-    if (skipped > 0) entry.onSkipped?.(skipped);
+    if (skipped > 0) entry.options.onSkipped?.(skipped);
     if (events.length === 0) return;
     try {
       await entry.handler(events);
@@ -540,16 +533,11 @@ export function createConsumer(options: KafkaConsumerOptions): EventSubscriber {
       register(topic.name, { kind: 'event', topic, handler: handler as EventHandler<unknown> });
     },
     subscribeBatch(topic, handler, batchOptions = {}) {
-      const maxEvents = batchOptions.maxEvents ?? DEFAULT_BATCH_EVENTS;
-      if (!Number.isInteger(maxEvents) || maxEvents < 1)
-        throw new TypeError('maxEvents must be a positive integer');
       register(topic.name, {
         kind: 'batch',
         topic,
         handler: handler as BatchHandler<unknown>,
-        maxEvents,
-        skip: batchOptions.skip,
-        onSkipped: batchOptions.onSkipped,
+        options: resolveBatchOptions(batchOptions),
       });
     },
     async start() {
@@ -584,7 +572,7 @@ export function createConsumer(options: KafkaConsumerOptions): EventSubscriber {
           const entry = handlers.get(batch.topic);
           if (!entry) return;
           const messages = batch.messages.map((m) => received(batch.topic, batch.partition, m));
-          const size = entry.kind === 'batch' ? entry.maxEvents : 1;
+          const size = entry.kind === 'batch' ? entry.options.maxEvents : 1;
           for (let i = 0; i < messages.length; i += size) {
             if (!isRunning() || isStale()) return;
             const chunk = messages.slice(i, i + size);

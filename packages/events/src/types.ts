@@ -69,6 +69,20 @@ export interface BatchOptions {
 
 export const DEFAULT_BATCH_EVENTS = 500;
 
+/** A subscribeBatch() call's options with the default filled in. */
+export interface ResolvedBatchOptions extends BatchOptions {
+  readonly maxEvents: number;
+}
+
+/** Checks a subscribeBatch() call's options and fills in the default, the same for every transport. */
+export function resolveBatchOptions(options: BatchOptions = {}): ResolvedBatchOptions {
+  const maxEvents = options.maxEvents ?? DEFAULT_BATCH_EVENTS;
+  if (!Number.isInteger(maxEvents) || maxEvents < 1) {
+    throw new TypeError('maxEvents must be a positive integer');
+  }
+  return { ...options, maxEvents };
+}
+
 export interface EventPublisher {
   /** Validates every event, then sends them; resolves once the broker (or bus) has them. */
   publish<S extends z.ZodType>(
