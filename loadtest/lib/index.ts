@@ -10,14 +10,7 @@ export {
 export { fmtMs, formatSummary, printSummary, type EntryFigures, type LoadResult } from './result.ts';
 export { nativeBinary } from './native.ts';
 export { MicrosHistogram, type LatencyFigures } from './histogram.ts';
-export {
-  busyMachineWarning,
-  busyThreshold,
-  formatMachineInfo,
-  machineInfo,
-  settle,
-  type MachineInfo,
-} from './machine.ts';
+export { busyMachineWarning, formatMachineInfo, machineInfo, settle, type MachineInfo } from './machine.ts';
 export {
   seededRandom,
   weightedPicker,

@@ -1,4 +1,5 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -81,7 +82,8 @@ export async function runBench(opts: BenchOptions): Promise<{ report: BenchRepor
 
   const settleMs = opts.quick || opts.machine !== undefined ? 0 : (opts.settleMs ?? 0);
   if (settleMs > 0) {
-    const threshold = busyThreshold(machineInfo());
+    // Only the core count: machineInfo() also runs `go env` to name the load generator.
+    const threshold = busyThreshold({ availableParallelism: availableParallelism() });
     const s = await settle({ maxMs: settleMs, threshold });
     if (s.waitedMs > 0) {
       out(
