@@ -26,7 +26,7 @@ import type { Config, Role } from './config.ts';
 import { AdminService } from './domain/admin-service.ts';
 import { createStoreCatalog } from './domain/catalog.ts';
 import { warmUp } from './domain/warmup.ts';
-import { EstimateService, type CachedRough, type RoughCachePort } from './domain/estimate.ts';
+import { EstimateService, roughEntrySize, type CachedRough, type RoughCachePort } from './domain/estimate.ts';
 import type { ModelName } from './domain/features.ts';
 import type { StoreCatalog } from './domain/stores.ts';
 import { accuracyOf, adminStoreOf, registerAdminRoutes, seedRegionNames } from './http/admin.ts';
@@ -171,7 +171,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Serv
         // The key carries the time bucket, so an entry is never asked for after its bucket: no stale grace.
         ttlMs: config.ROUGH_TIME_BUCKET_MINUTES * 60_000,
         staleMs: 0,
-        l1: { maxEntries: config.ROUGH_CACHE_MAX_ENTRIES, maxBytes: config.ROUGH_CACHE_MAX_BYTES },
+        l1: {
+          maxEntries: config.ROUGH_CACHE_MAX_ENTRIES,
+          maxBytes: config.ROUGH_CACHE_MAX_BYTES,
+          sizeOf: roughEntrySize,
+        },
         registry: app.metricsRegistry,
         log: app.log,
       });

@@ -106,6 +106,24 @@ export interface CachedRough {
   readonly f?: FeatureRow;
 }
 
+/** The longest JSON text of a finite double (`-1.2345678901234567e-100`). */
+const MAX_NUMBER_JSON = 24;
+/** `{"p10":,"p50":,"p90":,"v":"","t":,"f":[]}`: the fixed characters of an entry's JSON. */
+const ROUGH_ENTRY_FIXED_JSON = 41;
+
+/**
+ * An upper bound on the UTF-8 length of an entry's JSON, from its shape alone: the rough cache's L1 byte
+ * budget counts this instead of encoding every entry only to measure it (without Redis nothing else
+ * needs the encoding; ~2 % of the BFF's CPU on a rough request of 50 misses).
+ */
+export function roughEntrySize(value: CachedRough): number {
+  // A version is a few ASCII digits in practice; 6 bytes per UTF-16 unit (a `\uXXXX` escape) bounds any.
+  let size = ROUGH_ENTRY_FIXED_JSON + 4 * MAX_NUMBER_JSON + 6 * value.v.length;
+  // Each element and its comma (a null is shorter than a number).
+  if (value.f !== undefined) size += value.f.length * (MAX_NUMBER_JSON + 1);
+  return size;
+}
+
 /** The part of @eta/cache's TieredCache the rough path uses. */
 export interface RoughCachePort {
   getMany(

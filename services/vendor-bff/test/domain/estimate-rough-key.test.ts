@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { roughEntrySize, type CachedRough } from '../../src/domain/estimate.ts';
 import { bucketOffsetMs, timeBucket } from '../../src/domain/estimate-rough-key.ts';
 
 const MIN = 15;
@@ -46,5 +47,50 @@ describe('rough cache time buckets', () => {
       expect(o).toBeLessThan(LENGTH_S * 1000);
       expect(bucketOffsetMs(id, MIN)).toBe(o);
     }
+  });
+});
+
+describe('rough cache entry size', () => {
+  const jsonBytes = (v: CachedRough) => Buffer.byteLength(JSON.stringify(v));
+  // The longest texts a double can have, and values as the model and the features produce them.
+  const extremes = [
+    -1.2345678901234567e-100,
+    -Number.MAX_VALUE,
+    -Number.MIN_VALUE,
+    -2.2250738585072014e-308,
+    -0.000001234567890123456,
+    -123456789012345680000,
+    0.1 + 0.2,
+    -0,
+  ];
+
+  it('is never below the JSON the default sizing would measure', () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const pick = () => extremes[Math.floor(random() * extremes.length)]!;
+    for (let i = 0; i < 2_000; i++) {
+      const f = Array.from({ length: Math.floor(random() * 12) }, () => (random() < 0.2 ? null : pick()));
+      const value: CachedRough = {
+        p10: pick(),
+        p50: pick(),
+        p90: pick(),
+        v: ['12', 'v2-한국', '', '\u0001"\\'][i % 4]!,
+        t: pick(),
+        ...(i % 5 === 0 ? {} : { f }),
+      };
+      expect(roughEntrySize(value)).toBeGreaterThanOrEqual(jsonBytes(value));
+    }
+  });
+
+  it('stays within a small multiple of a typical entry, so the byte budget still means something', () => {
+    const value: CachedRough = {
+      p10: 21.4,
+      p50: 27.93,
+      p90: 36.1,
+      v: '2',
+      t: 11.25,
+      f: [3.2, 19, 2, 1, 0, 4],
+    };
+    expect(roughEntrySize(value)).toBeLessThanOrEqual(4 * jsonBytes(value));
   });
 });
