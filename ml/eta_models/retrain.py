@@ -299,6 +299,16 @@ def run(opts: Options, hooks: Hooks | None = None) -> dict:
                      else opts.reference_masked_weight)
     rep["settings"]["reference_masked_weight_used"] = masked_weight
     rep["rows"]["train_fitted"] = int(win_keep.sum())
+    if opts.change_detection:
+        # "enough rows" above counted the window before the scan left out a changed segment's earlier rows:
+        # what the candidate is fitted on must clear the same minimum.
+        fitted = int(win_keep.sum())
+        gates.append(gate("enough rows after the change cut", fitted >= opts.min_train_rows,
+                          f"{fitted} of {len(win_keep)} served training rows fitted, "
+                          f"{len(win_keep) - fitted} left out by the change scan (min {opts.min_train_rows})"))
+        if fitted < opts.min_train_rows:
+            return _finish(opts, rep, gates, published=None,
+                           reason="too few rows after the change cut: " + gates[-1]["detail"])
 
     x_win, y_win = x_served[win_keep], y_served[win_keep]
     if hooks.shuffle_targets:

@@ -335,6 +335,26 @@ def test_too_few_rows_declines_before_training(postgres, reference, tmp_path):
     _unchanged(models)
 
 
+def test_too_few_rows_left_after_the_change_cut_declines_before_training(postgres, shifted, tmp_path):
+    """The minimum holds for the rows the candidate is fitted on, not only for the rows read: the shift's
+    urban rows from before it are left out of the fit, and what remains is under the minimum here."""
+    models = _repo(tmp_path)
+    train = (DAYS - 1) * ROWS_PER_DAY
+    shift_day = LAST_DAY - dt.timedelta(days=DAYS - 1 - SHIFT.from_day)
+    urban_before = sum(r["features"]["region_class"] == 1 and r["seoul_date"] < shift_day for r in shifted)
+    # Between what is read (train) and what the scan leaves (about train - urban_before, within 2 %).
+    minimum = train - urban_before // 2
+    rep = retrain.run(_opts(postgres(shifted), models, tmp_path, min_train_rows=minimum))
+    assert rep["rows"]["train"] == train
+    assert _gate(rep, "enough rows") == "pass"
+    assert rep["change"]["rows_left_out"] > urban_before // 2
+    assert _gate(rep, "enough rows after the change cut") == "fail"
+    assert rep["decision"]["action"] == "decline"
+    assert rep["decision"]["reason"].startswith("too few rows after the change cut")
+    assert "holdout" not in rep
+    _unchanged(models)
+
+
 def test_the_command_line_exits_0_on_decline_and_1_on_errors(postgres, reference, tmp_path):
     models = _repo(tmp_path)
     source = postgres(_rows(reference, days=3, rows_per_day=50))
