@@ -408,13 +408,25 @@ async function addEventsRole(
   });
 }
 
+/** The store catalogue's TTL on embedded PGlite (a safety net only: see openCatalog). */
+export const EMBEDDED_CATALOG_TTL_MS = 24 * 60 * 60_000;
+
 /** Database -> store source -> tiered cache -> catalogue, each closed in onClose in reverse order. */
 async function openCatalog(
   app: ServiceApp,
   config: Config,
 ): Promise<{ catalog: StoreCatalog; db: Database }> {
   const db: Database = await openDatabase(config, app.log, { applicationName: SERVICE_NAME });
-  const cache = createStoreViewCache(config, { registry: app.metricsRegistry, log: app.log });
+  const cache = createStoreViewCache(config, {
+    registry: app.metricsRegistry,
+    log: app.log,
+    // Embedded PGlite belongs to this process: nothing else can write to it, and this process's own
+    // writes (the admin API) invalidate the entries they change. A CACHE_TTL_MS refresh would only read
+    // the same rows again, in WASM on the thread that answers: ~1 s of its CPU for the 5,000 seeded
+    // stores every 30 s (rough ×50 at 200/s for 60 s as shipped: p99 19-33 ms in four runs, 11-15 ms in
+    // two with CACHE_TTL_MS=300000; 2026-12-07, docs/benchmarks.md).
+    ...(db.kind === 'pglite' ? { ttlMs: EMBEDDED_CATALOG_TTL_MS } : {}),
+  });
   const catalog = createStoreCatalog({
     source: createDbStoreSource(db),
     cache,
