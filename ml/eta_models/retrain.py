@@ -298,11 +298,10 @@ def run(opts: Options, hooks: Hooks | None = None) -> dict:
     masked_weight = (AUTO_MASKED_WEIGHT[changed] if opts.reference_masked_weight is None
                      else opts.reference_masked_weight)
     rep["settings"]["reference_masked_weight_used"] = masked_weight
-    rep["rows"]["train_fitted"] = int(win_keep.sum())
+    fitted = rep["rows"]["train_fitted"] = int(win_keep.sum())
     if opts.change_detection:
         # "enough rows" above counted the window before the scan left out a changed segment's earlier rows:
         # what the candidate is fitted on must clear the same minimum.
-        fitted = int(win_keep.sum())
         gates.append(gate("enough rows after the change cut", fitted >= opts.min_train_rows,
                           f"{fitted} of {len(win_keep)} served training rows fitted, "
                           f"{len(win_keep) - fitted} left out by the change scan (min {opts.min_train_rows})"))

@@ -409,7 +409,7 @@ async function addEventsRole(
 }
 
 /** The store catalogue's TTL on embedded PGlite (a safety net only: see openCatalog). */
-export const EMBEDDED_CATALOG_TTL_MS = 24 * 60 * 60_000;
+const EMBEDDED_CATALOG_TTL_MS = 24 * 60 * 60_000;
 
 /** Database -> store source -> tiered cache -> catalogue, each closed in onClose in reverse order. */
 async function openCatalog(
