@@ -27,6 +27,7 @@ import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, spawnService, suiteService, type SpawnedService } from '@eta/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_EVENT_LOOP_SHEDDING } from './support/app-env.ts';
 
 const TOKEN = 'shutdown-integration-token-0123456789abcdef';
 const RATE_PER_SECOND = 1_000;
@@ -73,8 +74,7 @@ async function startBff(): Promise<SpawnedService> {
       SHUTDOWN_TIMEOUT_MS: '20000',
       // No load shedding: on a machine busy with other work a shed request (503 OVERLOADED) would say
       // nothing about shutdown.
-      MAX_EVENT_LOOP_DELAY_MS: '0',
-      MAX_QUEUE_MS: '0',
+      ...NO_EVENT_LOOP_SHEDDING,
       MAX_IN_FLIGHT: '0',
       LOG_LEVEL: 'warn',
     },

@@ -9,6 +9,8 @@ import { buildApp } from '../../src/app.ts';
 import { configSchema } from '../../src/config.ts';
 import { devToken } from '../auth/tokens.ts';
 import { CITY_HALL } from '../domain/estimate-fixtures.ts';
+import { offlineAppEnv } from '../support/app-env.ts';
+import { metricValue } from '../support/metrics.ts';
 
 const SERVICE_TOKEN = 'embedded-catalog-tests-token-0123456789';
 const service = { authorization: `Bearer ${SERVICE_TOKEN}` };
@@ -17,19 +19,17 @@ let app: ServiceApp;
 
 beforeAll(async () => {
   const dead = `http://127.0.0.1:${await freePort()}`;
-  const config = parseEnv(configSchema, {
-    ROLE: 'all',
-    LOG_LEVEL: 'silent',
-    MAX_EVENT_LOOP_DELAY_MS: '0',
-    MAX_QUEUE_MS: '0',
-    GEO_URL: dead,
-    ML_PROXY_URL: dead,
-    SERVICE_TOKENS: `tests:${SERVICE_TOKEN}`,
-    AUTH_DEV_KEYS: 'true',
-    SEED_STORES: '20',
-    // Every other cache entry would be stale a millisecond after it was written.
-    CACHE_TTL_MS: '1',
-  });
+  const config = parseEnv(
+    configSchema,
+    offlineAppEnv(dead, {
+      ROLE: 'all',
+      SERVICE_TOKENS: `tests:${SERVICE_TOKEN}`,
+      AUTH_DEV_KEYS: 'true',
+      SEED_STORES: '20',
+      // Every other cache entry would be stale a millisecond after it was written.
+      CACHE_TTL_MS: '1',
+    }),
+  );
   app = await buildApp(config);
   await app.ready();
 }, 120_000);
@@ -38,11 +38,9 @@ afterAll(async () => {
   await app?.close();
 });
 
-async function metric(name: string): Promise<number> {
-  const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes('cache="stores"'));
-  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
+/** The store catalogue cache's first `name` series (of a per-tier counter: tier l1); 0 when absent. */
+const metric = async (name: string): Promise<number> =>
+  (await metricValue(app, name, { cache: 'stores' })) ?? 0;
 
 const estimate = async (storeId: number) => {
   const res = await app.inject({

@@ -33,6 +33,7 @@ import {
   type Issuer,
 } from '../auth/tokens.ts';
 import { migratedPglite, silentLog } from '../db/support.ts';
+import { offlineAppEnv } from '../support/app-env.ts';
 
 const SERVICE_TOKEN = 'admin-tests-checkout-token-0123456789abcdef';
 
@@ -67,13 +68,8 @@ afterAll(async () => {
 });
 
 function env(extra: Record<string, string> = {}): Record<string, string> {
-  return {
+  return offlineAppEnv(dead, {
     ROLE: 'all',
-    LOG_LEVEL: 'silent',
-    MAX_EVENT_LOOP_DELAY_MS: '0',
-    MAX_QUEUE_MS: '0',
-    GEO_URL: dead,
-    ML_PROXY_URL: dead,
     AUTH_ISSUER: ISSUER,
     AUTH_AUDIENCE: AUDIENCE,
     AUTH_PUBLIC_KEY: idp.publicPem,
@@ -82,7 +78,7 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
     // Suites send many requests under one subject; the rate limit has its own suite.
     ADMIN_RATE_LIMIT_BURST: '100000',
     ...extra,
-  };
+  });
 }
 
 async function app(extra: Record<string, string> = {}): Promise<ServiceApp> {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { configSchema, type Role } from '../../src/config.ts';
 import { BUSAN, CITY_HALL, GANGNAM, MemoryCatalog, view } from '../domain/estimate-fixtures.ts';
+import { offlineAppEnv } from '../support/app-env.ts';
 
 /** The estimate API needs a service credential (auth/service-credential.ts); admin.test.ts covers its absence. */
 const SERVICE_TOKEN = 'estimate-tests-shared-token-0123456789';
@@ -19,18 +20,16 @@ beforeAll(async () => {
 });
 
 function config(role: Role, extra: Record<string, string> = {}) {
-  return parseEnv(configSchema, {
-    ROLE: role,
-    LOG_LEVEL: 'silent',
-    MAX_EVENT_LOOP_DELAY_MS: '0',
-    MAX_QUEUE_MS: '0',
-    GEO_URL: deadUrl,
-    ML_PROXY_URL: deadUrl,
-    SERVICE_TOKENS: `tests:${SERVICE_TOKEN}`,
-    // ROLE=admin refuses to start without a token issuer; the committed dev key is enough here.
-    AUTH_DEV_KEYS: 'true',
-    ...extra,
-  });
+  return parseEnv(
+    configSchema,
+    offlineAppEnv(deadUrl, {
+      ROLE: role,
+      SERVICE_TOKENS: `tests:${SERVICE_TOKEN}`,
+      // ROLE=admin refuses to start without a token issuer; the committed dev key is enough here.
+      AUTH_DEV_KEYS: 'true',
+      ...extra,
+    }),
+  );
 }
 
 const catalog = new MemoryCatalog([

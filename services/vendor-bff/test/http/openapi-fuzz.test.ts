@@ -17,6 +17,7 @@ import { configSchema } from '../../src/config.ts';
 import { createStoreCatalog, type ManagedStoreCatalog } from '../../src/domain/catalog.ts';
 import { devToken } from '../auth/tokens.ts';
 import { migratedPglite, silentLog } from '../db/support.ts';
+import { offlineAppEnv } from '../support/app-env.ts';
 
 interface Parameter {
   readonly in: string;
@@ -43,16 +44,10 @@ beforeAll(async () => {
     distributed: false,
   });
   const dead = `http://127.0.0.1:${await freePort()}`;
-  const config = parseEnv(configSchema, {
-    ROLE: 'admin',
-    LOG_LEVEL: 'silent',
-    MAX_EVENT_LOOP_DELAY_MS: '0',
-    MAX_QUEUE_MS: '0',
-    GEO_URL: dead,
-    ML_PROXY_URL: dead,
-    AUTH_DEV_KEYS: 'true',
-    ADMIN_RATE_LIMIT_BURST: '100000',
-  });
+  const config = parseEnv(
+    configSchema,
+    offlineAppEnv(dead, { ROLE: 'admin', AUTH_DEV_KEYS: 'true', ADMIN_RATE_LIMIT_BURST: '100000' }),
+  );
   app = await buildApp(config, { catalog, db });
   await app.ready();
   token = await devToken({ role: 'owner', stores: [1] }, 'owner-of-1');

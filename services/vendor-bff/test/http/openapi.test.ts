@@ -15,6 +15,7 @@ import { buildApp } from '../../src/app.ts';
 import { configSchema, type Role } from '../../src/config.ts';
 import { migratedPglite } from '../db/support.ts';
 import { MemoryCatalog, view } from '../domain/estimate-fixtures.ts';
+import { offlineAppEnv } from '../support/app-env.ts';
 
 interface Response {
   readonly description: string;
@@ -52,18 +53,16 @@ afterAll(async () => {
 });
 
 async function appFor(role: Role, extra: Record<string, string> = {}): Promise<ServiceApp> {
-  const config = parseEnv(configSchema, {
-    ROLE: role,
-    LOG_LEVEL: 'silent',
-    MAX_EVENT_LOOP_DELAY_MS: '0',
-    MAX_QUEUE_MS: '0',
-    GEO_URL: dead,
-    ML_PROXY_URL: dead,
-    SERVICE_TOKENS: `tests:${SERVICE_TOKEN}`,
-    AUTH_DEV_KEYS: 'true',
-    ADMIN_WEB_DIR: emptyDir,
-    ...extra,
-  });
+  const config = parseEnv(
+    configSchema,
+    offlineAppEnv(dead, {
+      ROLE: role,
+      SERVICE_TOKENS: `tests:${SERVICE_TOKEN}`,
+      AUTH_DEV_KEYS: 'true',
+      ADMIN_WEB_DIR: emptyDir,
+      ...extra,
+    }),
+  );
   return buildApp(config, { catalog: new MemoryCatalog([view(1)]), db });
 }
 

@@ -17,6 +17,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { configSchema } from '../../src/config.ts';
 import { CITY_HALL, GANGNAM, MemoryCatalog, view } from '../domain/estimate-fixtures.ts';
+import { offlineAppEnv } from '../support/app-env.ts';
+import { metricValue, scrapeMetrics } from '../support/metrics.ts';
 
 const SERVICE_TOKEN = 'prediction-tests-shared-token-0123456789';
 const NOW = new Date('2026-11-27T03:30:00Z');
@@ -32,17 +34,15 @@ const catalog = new MemoryCatalog([
 ]);
 
 async function appWith(bus: EventBus, extra: Record<string, string> = {}): Promise<ServiceApp> {
-  const config = parseEnv(configSchema, {
-    ROLE: 'all',
-    LOG_LEVEL: 'silent',
-    MAX_EVENT_LOOP_DELAY_MS: '0',
-    MAX_QUEUE_MS: '0',
-    GEO_URL: dead,
-    ML_PROXY_URL: dead,
-    SERVICE_TOKENS: `tests:${SERVICE_TOKEN}`,
-    AUTH_DEV_KEYS: 'true',
-    ...extra,
-  });
+  const config = parseEnv(
+    configSchema,
+    offlineAppEnv(dead, {
+      ROLE: 'all',
+      SERVICE_TOKENS: `tests:${SERVICE_TOKEN}`,
+      AUTH_DEV_KEYS: 'true',
+      ...extra,
+    }),
+  );
   return buildApp(config, { catalog, eventBus: bus, now: () => NOW });
 }
 
@@ -74,11 +74,6 @@ async function tap(bus: EventBus): Promise<PredictionEvent[]> {
 }
 
 const waitFor = (check: () => void) => vi.waitFor(check, { timeout: 15_000, interval: 10 });
-
-async function metric(app: ServiceApp, line: RegExp): Promise<string | undefined> {
-  const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
-  return text.split('\n').find((l) => line.test(l));
-}
 
 describe('the prediction log on the in-process bus', () => {
   let bus: EventBus;
@@ -174,12 +169,12 @@ describe('the prediction log on the in-process bus', () => {
   });
 
   it('counts what it published on /metrics, and nothing dropped', async () => {
-    await waitFor(async () => expect(await metric(app, /^events_buffered /)).toBe('events_buffered 0'));
-    const published = await metric(app, /^events_published_total\{topic="predictions"\}/);
-    expect(Number(published?.split(' ')[1])).toBeGreaterThanOrEqual(3);
-    expect(await metric(app, /^events_dropped_total\{topic="predictions",reason="buffer-full"\}/)).toMatch(
-      / 0$/,
-    );
+    await waitFor(async () => expect(await metricValue(app, 'events_buffered')).toBe(0));
+    const published = await metricValue(app, 'events_published_total', { topic: 'predictions' });
+    expect(published).toBeGreaterThanOrEqual(3);
+    expect(
+      await metricValue(app, 'events_dropped_total', { topic: 'predictions', reason: 'buffer-full' }),
+    ).toBe(0);
   });
 
   it('documents orderId in the precise request of /openapi.json', async () => {
@@ -209,7 +204,7 @@ describe('PREDICTION_LOG=off', () => {
         orderId: 'o-1',
       });
       expect(res.statusCode).toBe(200);
-      expect(await metric(app, /^events_/)).toBeUndefined();
+      expect(await scrapeMetrics(app)).not.toMatch(/^events_/m);
       await bus.idle();
       expect(got).toEqual([]);
     } finally {

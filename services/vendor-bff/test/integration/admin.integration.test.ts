@@ -55,8 +55,6 @@ describe('admin writes reach another BFF process through Postgres and Redis', ()
       ML_PROXY_URL: dead,
       AUTH_DEV_KEYS: 'true',
       SERVICE_TOKENS: `search:${SERVICE_TOKEN}`,
-      MAX_EVENT_LOOP_DELAY_MS: '0',
-      MAX_QUEUE_MS: '0',
     };
     [admin, precise] = await Promise.all([
       startBff({ ...common, ROLE: 'admin' }),

@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { configSchema } from '../../src/config.ts';
 import { GANGNAM, MemoryCatalog, view } from '../domain/estimate-fixtures.ts';
+import { appEnv, GENEROUS_TIMEOUTS } from '../support/app-env.ts';
+import { metricValue } from '../support/metrics.ts';
 import { SERVED_MODEL_VERSION, startService, type Proc } from './processes.ts';
 
 interface Switch {
@@ -85,25 +87,21 @@ afterAll(async () => {
 });
 
 async function app(): Promise<ServiceApp> {
-  const config = parseEnv(configSchema, {
-    ROLE: 'all',
-    LOG_LEVEL: 'silent',
-    MAX_EVENT_LOOP_DELAY_MS: '0',
-    MAX_QUEUE_MS: '0',
-    GEO_URL: geoSwitch.url,
-    ML_PROXY_URL: mlSwitch.url,
-    // Generous: a busy CI machine must not turn a slow answer into a breaker failure (with
-    // BREAKER_FAILURES=1 one late answer opens it). The outages below drop connections, so no test here
-    // waits for these timeouts.
-    REQUEST_TIMEOUT_MS: '30000',
-    ESTIMATE_BUDGET_MS: '10000',
-    GEO_TIMEOUT_MS: '10000',
-    ML_TIMEOUT_MS: '10000',
-    BREAKER_FAILURES: '1',
-    BREAKER_RESET_MS: '100',
-    DEPENDENCY_RETRY: 'false',
-    SERVICE_TOKENS: `tests:${SERVICE_TOKEN}`,
-  });
+  const config = parseEnv(
+    configSchema,
+    appEnv({
+      ROLE: 'all',
+      GEO_URL: geoSwitch.url,
+      ML_PROXY_URL: mlSwitch.url,
+      // With BREAKER_FAILURES=1 one late answer opens a breaker. The outages below drop connections, so no
+      // test here waits for these timeouts.
+      ...GENEROUS_TIMEOUTS,
+      BREAKER_FAILURES: '1',
+      BREAKER_RESET_MS: '100',
+      DEPENDENCY_RETRY: 'false',
+      SERVICE_TOKENS: `tests:${SERVICE_TOKEN}`,
+    }),
+  );
   const a = await buildApp(config, { catalog: new MemoryCatalog([view(1)]) });
   apps.push(a);
   expect((await a.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
@@ -128,13 +126,8 @@ const precise = async (a: ServiceApp): Promise<Estimate> => {
 };
 
 /** `bff_breaker_state{dependency=...}` as a scrape reads it: 0 closed, 1 half-open, 2 open. */
-async function breaker(a: ServiceApp, dependency: string): Promise<number | undefined> {
-  const text = (await a.inject({ method: 'GET', url: '/metrics' })).body;
-  const line = text
-    .split('\n')
-    .find((l) => l.startsWith('bff_breaker_state{') && l.includes(`dependency="${dependency}"`));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
+const breaker = (a: ServiceApp, dependency: string): Promise<number | undefined> =>
+  metricValue(a, 'bff_breaker_state', { dependency });
 
 // Recovery is found by the breakers' own background probes, which back off up to 4 x BREAKER_RESET_MS
 // between tries: a few seconds at most here, waited for as a condition, never as a fixed sleep.

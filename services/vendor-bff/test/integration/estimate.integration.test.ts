@@ -11,7 +11,7 @@ import { createServer as createHttpServer, request as httpRequest, type Server }
 import { createServer } from 'node:net';
 import { cacheEnv, silentLogger } from '@eta/cache';
 import { parseEnv } from '@eta/config';
-import type { ServiceApp } from '@eta/service-kit';
+import { sumSamples, type ServiceApp } from '@eta/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDatabase,
@@ -28,6 +28,8 @@ import { createStoreCatalog } from '../../src/domain/catalog.ts';
 import type { SettingsValues } from '../../src/domain/settings.ts';
 import type { Store, StoreCatalog } from '../../src/domain/stores.ts';
 import { BUSAN, GANGNAM, GWANGMYEONG, store } from '../domain/estimate-fixtures.ts';
+import { appEnv, GENEROUS_TIMEOUTS } from '../support/app-env.ts';
+import { scrapeMetrics } from '../support/metrics.ts';
 import { SERVED_MODEL_VERSION, startService, type Proc } from './processes.ts';
 
 // ---------------------------------------------------------------------------------------------------
@@ -224,21 +226,18 @@ const SERVICE_TOKEN = 'estimate-integration-shared-token-0123456789';
 const auth = { authorization: `Bearer ${SERVICE_TOKEN}` };
 
 async function app(env: Record<string, string> = {}): Promise<ServiceApp> {
-  const config = parseEnv(configSchema, {
-    ROLE: 'all',
-    LOG_LEVEL: 'silent',
-    MAX_EVENT_LOOP_DELAY_MS: '0',
-    MAX_QUEUE_MS: '0',
-    GEO_URL: geo.url,
-    ML_PROXY_URL: proxy.url,
-    REQUEST_TIMEOUT_MS: '30000',
-    ESTIMATE_BUDGET_MS: '10000',
-    GEO_TIMEOUT_MS: '10000',
-    ML_TIMEOUT_MS: '10000',
-    BREAKER_FAILURES: '1000',
-    SERVICE_TOKENS: `tests:${SERVICE_TOKEN}`,
-    ...env,
-  });
+  const config = parseEnv(
+    configSchema,
+    appEnv({
+      ROLE: 'all',
+      GEO_URL: geo.url,
+      ML_PROXY_URL: proxy.url,
+      ...GENEROUS_TIMEOUTS,
+      BREAKER_FAILURES: '1000',
+      SERVICE_TOKENS: `tests:${SERVICE_TOKEN}`,
+      ...env,
+    }),
+  );
   const a = await buildApp(config, { catalog, now: () => clock });
   apps.push(a);
   const ready = await a.inject({ method: 'GET', url: '/readyz' });
@@ -251,17 +250,9 @@ const precise = (a: ServiceApp, body: Record<string, unknown>) =>
 const rough = (a: ServiceApp, body: Record<string, unknown>) =>
   a.inject({ method: 'POST', url: '/v1/estimates/rough', headers: auth, payload: body });
 
-/** Sum of a counter or histogram count over the lines whose labels include every given one. */
-async function metric(a: ServiceApp, name: string, labels: Record<string, string>): Promise<number> {
-  const text = (await a.inject({ method: 'GET', url: '/metrics' })).body;
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
-    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
+/** Sum of a counter or histogram count over the series whose labels include every given one (0: none). */
+const metric = async (a: ServiceApp, name: string, labels: Record<string, string>): Promise<number> =>
+  sumSamples(await scrapeMetrics(a), name, labels);
 
 interface Estimate {
   storeId: number;

@@ -29,6 +29,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrations } from '../../src/adapters/db/index.ts';
 import { configSchema } from '../../src/config.ts';
 import { databaseUrl, postgresSchema, type SchemaDb, silentLog } from '../db/support.ts';
+import { NO_EVENT_LOOP_SHEDDING } from '../support/app-env.ts';
 
 const ORDERS = 25_000;
 const TOTAL = ORDERS * 4;
@@ -62,8 +63,7 @@ async function startConsumer(): Promise<SpawnedService> {
     EVENTS_CONSUMER_GROUP: group,
     SERVICE_TOKENS: 'tests:exactly-once-test-token-0123456789abcdef',
     SHUTDOWN_DELAY_MS: '0',
-    MAX_EVENT_LOOP_DELAY_MS: '0',
-    MAX_QUEUE_MS: '0',
+    ...NO_EVENT_LOOP_SHEDDING,
   };
   parseEnv(configSchema, env); // a typo here should fail as a config error, not as a timeout below
   const service = await spawnService({ ...suiteService('vendor-bff'), env, readyTimeoutMs: 180_000 });

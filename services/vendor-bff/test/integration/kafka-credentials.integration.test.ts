@@ -33,6 +33,7 @@ import { buildApp } from '../../src/app.ts';
 import { configSchema } from '../../src/config.ts';
 import { databaseUrl, postgresSchema, type SchemaDb, silentLog } from '../db/support.ts';
 import { GANGNAM, MemoryCatalog, view } from '../domain/estimate-fixtures.ts';
+import { appEnv, offlineAppEnv } from '../support/app-env.ts';
 
 const SERVICE_TOKEN = 'kafka-credentials-integration-token-0123456789';
 const auth = { authorization: `Bearer ${SERVICE_TOKEN}` };
@@ -147,17 +148,18 @@ function kafkaEnv(key: { user: string; password: string }): Record<string, strin
 async function eventsApp(env: Record<string, string>): Promise<ServiceApp> {
   const url = new URL(databaseUrl());
   url.searchParams.set('options', `-c search_path=${pg.schema}`);
-  const config = parseEnv(configSchema, {
-    ROLE: 'events',
-    LOG_LEVEL: 'debug',
-    DATABASE_URL: url.toString(),
-    DATABASE_POOL_MAX: '2',
-    MIGRATE_ON_START: 'false',
-    SERVICE_TOKENS: `tests:${SERVICE_TOKEN}`,
-    MAX_EVENT_LOOP_DELAY_MS: '0',
-    MAX_QUEUE_MS: '0',
-    ...env,
-  });
+  const config = parseEnv(
+    configSchema,
+    appEnv({
+      ROLE: 'events',
+      LOG_LEVEL: 'debug',
+      DATABASE_URL: url.toString(),
+      DATABASE_POOL_MAX: '2',
+      MIGRATE_ON_START: 'false',
+      SERVICE_TOKENS: `tests:${SERVICE_TOKEN}`,
+      ...env,
+    }),
+  );
   const app = await buildApp(config, { logStream });
   apps.push(app);
   await app.ready();
@@ -230,19 +232,18 @@ describe('vendor-bff on a cluster with credentials and the Confluent ACLs', () =
   }, 180_000);
 
   it("ROLE=precise with the producer key: the prediction log's threaded producer publishes answers to predictions", async () => {
-    const config = parseEnv(configSchema, {
-      ROLE: 'precise',
-      LOG_LEVEL: 'debug',
-      GEO_URL: dead,
-      ML_PROXY_URL: dead,
-      WARMUP_MAX_STORES: '0',
-      WARMUP_ESTIMATES: '0',
-      SERVICE_TOKENS: `tests:${SERVICE_TOKEN}`,
-      MAX_EVENT_LOOP_DELAY_MS: '0',
-      MAX_QUEUE_MS: '0',
-      EVENTS_LINGER_MS: '0',
-      ...kafkaEnv(PRODUCER),
-    });
+    const config = parseEnv(
+      configSchema,
+      offlineAppEnv(dead, {
+        ROLE: 'precise',
+        LOG_LEVEL: 'debug',
+        WARMUP_MAX_STORES: '0',
+        WARMUP_ESTIMATES: '0',
+        SERVICE_TOKENS: `tests:${SERVICE_TOKEN}`,
+        EVENTS_LINGER_MS: '0',
+        ...kafkaEnv(PRODUCER),
+      }),
+    );
     const app = await buildApp(config, { catalog: new MemoryCatalog([view(1)]), logStream });
     apps.push(app);
     await app.ready();

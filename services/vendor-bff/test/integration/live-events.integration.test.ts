@@ -33,6 +33,8 @@ import { runMigrations } from '../../src/adapters/db/index.ts';
 import { buildApp } from '../../src/app.ts';
 import { configSchema } from '../../src/config.ts';
 import { databaseUrl, postgresSchema, redisUrl, type SchemaDb, silentLog } from '../db/support.ts';
+import { appEnv } from '../support/app-env.ts';
+import { metricValue } from '../support/metrics.ts';
 
 const SERVICE_TOKEN = 'live-events-integration-shared-token-0123';
 const DONGS = ['1144012000', '1111051500', '1168064000'] as const;
@@ -52,11 +54,9 @@ const topics = () => ({
 const count = async (sql: string, params: unknown[] = []): Promise<number> =>
   Number((await pg.db.query<{ n: string }>(sql, params)).rows[0]!.n);
 
-async function metric(name: string, labels = ''): Promise<number> {
-  const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
-  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
-  return line === undefined ? Number.NaN : Number(line.split(' ')[1]);
-}
+/** A counter of the consumers; an absent series reads 0 (their per-topic series start at 0 anyway). */
+const metric = async (name: string, labels: Record<string, string>): Promise<number> =>
+  (await metricValue(app, name, labels)) ?? 0;
 
 beforeAll(async () => {
   [pg, k, redis] = await Promise.all([
@@ -80,22 +80,23 @@ beforeAll(async () => {
   });
   const url = new URL(databaseUrl());
   url.searchParams.set('options', `-c search_path=${pg.schema}`);
-  const config = parseEnv(configSchema, {
-    ROLE: 'events',
-    LOG_LEVEL: process.env['DEBUG_LOG'] ?? 'silent',
-    DATABASE_URL: url.toString(),
-    DATABASE_POOL_MAX: '3',
-    MIGRATE_ON_START: 'false',
-    KAFKA_BROKERS: k.brokers.join(','),
-    KAFKA_TOPIC_PREFIX: prefix,
-    EVENTS_CONSUMER_GROUP: `g-${uniqueId()}`,
-    REDIS_URL: redisUrl(),
-    LIVE_STATS_NAMESPACE: namespace,
-    LIVE_STATS_INTERVAL_MS: '200',
-    SERVICE_TOKENS: `tests:${SERVICE_TOKEN}`,
-    MAX_EVENT_LOOP_DELAY_MS: '0',
-    MAX_QUEUE_MS: '0',
-  });
+  const config = parseEnv(
+    configSchema,
+    appEnv({
+      ROLE: 'events',
+      LOG_LEVEL: process.env['DEBUG_LOG'] ?? 'silent',
+      DATABASE_URL: url.toString(),
+      DATABASE_POOL_MAX: '3',
+      MIGRATE_ON_START: 'false',
+      KAFKA_BROKERS: k.brokers.join(','),
+      KAFKA_TOPIC_PREFIX: prefix,
+      EVENTS_CONSUMER_GROUP: `g-${uniqueId()}`,
+      REDIS_URL: redisUrl(),
+      LIVE_STATS_NAMESPACE: namespace,
+      LIVE_STATS_INTERVAL_MS: '200',
+      SERVICE_TOKENS: `tests:${SERVICE_TOKEN}`,
+    }),
+  );
   app = await buildApp(config);
   await app.ready();
   await pollUntil(
@@ -251,7 +252,7 @@ describe('event consumers on the real broker', () => {
     );
     // Settled: nothing more arrives (the second copies were all seen).
     await pollUntil(
-      () => metric('events_consumed_total', `{topic="${orders.name}",outcome="duplicate"}`),
+      () => metric('events_consumed_total', { topic: orders.name, outcome: 'duplicate' }),
       (n) => n >= all.length,
       90_000,
     );
@@ -263,10 +264,10 @@ describe('event consumers on the real broker', () => {
         await count('SELECT COALESCE(sum(count), 0) AS n FROM order_event_counts WHERE type = $1', [type]),
       ).toBe(all.filter((e) => e.type === type).length);
     }
-    expect(await metric('events_consumed_total', `{topic="${orders.name}",outcome="applied"}`)).toBe(
+    expect(await metric('events_consumed_total', { topic: orders.name, outcome: 'applied' })).toBe(
       all.length,
     );
-    expect(await metric('live_accuracy_orders_total', '{model="eta-precise@2"}')).toBe(delivered);
+    expect(await metric('live_accuracy_orders_total', { model: 'eta-precise@2' })).toBe(delivered);
   }, 180_000);
 
   it('live accuracy equals an offline computation from the same events, to the last digit', async () => {
@@ -358,14 +359,14 @@ describe('event consumers on the real broker', () => {
       await consumer.disconnect();
     }
     expect(reasons.sort()).toEqual(['not-json', 'unknown-version']);
-    expect(await metric('events_dead_lettered_total', `{topic="${orders.name}",reason="not-json"}`)).toBe(1);
+    expect(await metric('events_dead_lettered_total', { topic: orders.name, reason: 'not-json' })).toBe(1);
   }, 120_000);
 
   it('passes over predictions with no order to join by their header, unread, and counts them ignored', async () => {
     const { predictions } = topics();
-    const ignored = () => metric('events_consumed_total', `{topic="${predictions.name}",outcome="ignored"}`);
+    const ignored = () => metric('events_consumed_total', { topic: predictions.name, outcome: 'ignored' });
     const notJson = () =>
-      metric('events_dead_lettered_total', `{topic="${predictions.name}",reason="not-json"}`);
+      metric('events_dead_lettered_total', { topic: predictions.name, reason: 'not-json' });
     const [ignoredBefore, notJsonBefore] = [await ignored(), await notJson()];
     const [withOrder] = plan(`${run}-join-header`, 1, 11);
     const sentinel = withOrder!.predictions[0]!;

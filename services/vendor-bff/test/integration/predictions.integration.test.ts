@@ -20,6 +20,8 @@ import { buildApp } from '../../src/app.ts';
 import { configSchema } from '../../src/config.ts';
 import { MemoryCatalog, view } from '../domain/estimate-fixtures.ts';
 import { MODEL_REPOSITORY } from '../model-versions.ts';
+import { appEnv, GENEROUS_TIMEOUTS } from '../support/app-env.ts';
+import { metricValue } from '../support/metrics.ts';
 import { startService, type Proc } from './processes.ts';
 
 const SERVICE_TOKEN = 'prediction-integration-shared-token-0123456789';
@@ -93,22 +95,19 @@ afterAll(async () => {
 });
 
 async function app(env: Record<string, string>): Promise<ServiceApp> {
-  const config = parseEnv(configSchema, {
-    ROLE: 'all',
-    LOG_LEVEL: 'silent',
-    MAX_EVENT_LOOP_DELAY_MS: '0',
-    MAX_QUEUE_MS: '0',
-    GEO_URL: geo.url,
-    ML_PROXY_URL: ml.url,
-    REQUEST_TIMEOUT_MS: '30000',
-    ESTIMATE_BUDGET_MS: '10000',
-    GEO_TIMEOUT_MS: '10000',
-    ML_TIMEOUT_MS: '10000',
-    BREAKER_FAILURES: '1000',
-    SERVICE_TOKENS: `tests:${SERVICE_TOKEN}`,
-    KAFKA_TOPIC_PREFIX: prefix,
-    ...env,
-  });
+  const config = parseEnv(
+    configSchema,
+    appEnv({
+      ROLE: 'all',
+      GEO_URL: geo.url,
+      ML_PROXY_URL: ml.url,
+      ...GENEROUS_TIMEOUTS,
+      BREAKER_FAILURES: '1000',
+      SERVICE_TOKENS: `tests:${SERVICE_TOKEN}`,
+      KAFKA_TOPIC_PREFIX: prefix,
+      ...env,
+    }),
+  );
   const a = await buildApp(config, { catalog, now: () => CLOCK });
   apps.push(a);
   const ready = await a.inject({ method: 'GET', url: '/readyz' });
@@ -118,12 +117,6 @@ async function app(env: Record<string, string>): Promise<ServiceApp> {
 
 const post = (a: ServiceApp, url: string, body: Record<string, unknown>, requestId: string) =>
   a.inject({ method: 'POST', url, headers: { ...auth, 'x-request-id': requestId }, payload: body });
-
-async function metric(a: ServiceApp, name: string, labels = ''): Promise<number> {
-  const text = (await a.inject({ method: 'GET', url: '/metrics' })).body;
-  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
-  return line === undefined ? Number.NaN : Number(line.split(' ')[1]);
-}
 
 const byRequest = (id: string) => received.find((e) => e.value.requestId === id);
 
@@ -265,9 +258,11 @@ describe('vendor-bff prediction log on the real broker', () => {
       expect(withDown.body).toBe(withOff.body);
     }
     // Two wait in the buffer (its bound), four were dropped, none published.
-    expect(await metric(down, 'events_buffered')).toBe(2);
-    expect(await metric(down, 'events_dropped_total', `{topic="${topicName}",reason="buffer-full"}`)).toBe(4);
-    expect(await metric(down, 'events_published_total', `{topic="${topicName}"}`)).toBe(0);
+    expect(await metricValue(down, 'events_buffered')).toBe(2);
+    expect(await metricValue(down, 'events_dropped_total', { topic: topicName, reason: 'buffer-full' })).toBe(
+      4,
+    );
+    expect(await metricValue(down, 'events_published_total', { topic: topicName })).toBe(0);
 
     // The broker appears at the address the BFF was given (a pass-through to the real one).
     const [host, brokerPort] = k.brokers[0]!.split(':') as [string, string];
@@ -287,7 +282,7 @@ describe('vendor-bff prediction log on the real broker', () => {
 
     // What the buffer held goes out; then new answers flow.
     await expect
-      .poll(() => metric(down, 'events_published_total', `{topic="${topicName}"}`), {
+      .poll(() => metricValue(down, 'events_published_total', { topic: topicName }), {
         timeout: 60_000,
         interval: 100,
       })
@@ -304,6 +299,8 @@ describe('vendor-bff prediction log on the real broker', () => {
       .map((e) => e.value.requestId);
     // The first two answers (what the buffer held) and the new one; across partitions in any order.
     expect(outage.sort()).toEqual(['req-out-0', 'req-out-1', 'req-out-99']);
-    expect(await metric(down, 'events_dropped_total', `{topic="${topicName}",reason="buffer-full"}`)).toBe(4);
+    expect(await metricValue(down, 'events_dropped_total', { topic: topicName, reason: 'buffer-full' })).toBe(
+      4,
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { spawnService, suiteService } from '@eta/testing';
 import { shippedVersions } from '../model-versions.ts';
+import { NO_EVENT_LOOP_SHEDDING } from '../support/app-env.ts';
 
 /** The version a real ml-proxy on the committed repository serves unpinned: the newest. */
 export const SERVED_MODEL_VERSION = shippedVersions('eta-precise').at(-1)!;
@@ -12,6 +13,7 @@ export interface Proc {
 /**
  * Starts the real `services/<name>/src/main.ts` on a free port and resolves with its URL once /readyz
  * answers 200; fails with the process's output if it exits first or is not ready within `readyTimeoutMs`.
+ * Every process gets the keys below (no drain delay, no event-loop load shedding, ...) under `env`.
  */
 export async function startService(
   name: string,
@@ -27,8 +29,7 @@ export async function startService(
       // event-loop queue during a burst (MAX_QUEUE_MS), and the ML proxy shows event-loop delay right
       // after its models loaded, just as it turns ready (MAX_EVENT_LOOP_DELAY_MS; its own execution test
       // was answered 503 that way). A shed call would turn a model answer into a degraded one.
-      MAX_QUEUE_MS: '0',
-      MAX_EVENT_LOOP_DELAY_MS: '0',
+      ...NO_EVENT_LOOP_SHEDDING,
       // Read by the ML proxy only: its per-call model deadline (50 ms by default) is not what these tests
       // are about; the BFF's own timeouts and budget still bound every call it makes.
       MODEL_DEADLINE_MS: '10000',

@@ -24,6 +24,7 @@ import {
   type PrecisePrediction,
 } from '@eta/contracts';
 import { createProducer, type EventProducer, newEventId } from '@eta/events';
+import { sampleValue } from '@eta/service-kit';
 import {
   createTestBigQuery,
   createTestKafka,
@@ -48,6 +49,7 @@ import {
 } from '../../src/adapters/events/training-shipper.ts';
 import { configSchema } from '../../src/config.ts';
 import { databaseUrl, postgresSchema, type SchemaDb, silentLog } from '../db/support.ts';
+import { NO_EVENT_LOOP_SHEDDING } from '../support/app-env.ts';
 
 const DONGS = ['1144012000', '1111051500', '1168064000'] as const;
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -262,8 +264,7 @@ describe('training rows through Kafka, a consumer crash and redeliveries', () =>
       TRAINING_ROWS_SHIP_TIMEOUT_MS: '5000',
       SERVICE_TOKENS: 'tests:training-rows-test-token-0123456789abcdef',
       SHUTDOWN_DELAY_MS: '0',
-      MAX_EVENT_LOOP_DELAY_MS: '0',
-      MAX_QUEUE_MS: '0',
+      ...NO_EVENT_LOOP_SHEDDING,
     };
     parseEnv(configSchema, env); // a typo here should fail as a config error, not as a timeout below
     const service = await spawnService({ ...suiteService('vendor-bff'), env, readyTimeoutMs: 180_000 });
@@ -401,10 +402,8 @@ describe('the shipper against the emulator, in process', () => {
       leaseMs: 60_000,
       ...rest,
     });
-    const metric = async (name: string) => {
-      const line = (await registry.metrics()).split('\n').find((l) => l.startsWith(`${name} `));
-      return line === undefined ? Number.NaN : Number(line.split(' ')[1]);
-    };
+    const metric = async (name: string, labels: Record<string, string> = {}) =>
+      sampleValue(await registry.metrics(), name, labels);
     return { s, metric };
   }
 
@@ -424,7 +423,7 @@ describe('the shipper against the emulator, in process', () => {
       },
     });
     expect(await a.s.shipOnce()).toMatchObject({ outcome: 'failed', shipped: 0 });
-    expect(await a.metric('training_rows_ship_failures_total{stage="mark"}')).toBe(1);
+    expect(await a.metric('training_rows_ship_failures_total', { stage: 'mark' })).toBe(1);
     expect(crashed).toHaveLength(1);
     expect(await rawCount(bq)).toBe(25);
     expect(await count(pg, 'SELECT count(*) AS n FROM training_rows WHERE shipped_at IS NULL')).toBe(60);
@@ -462,7 +461,7 @@ describe('the shipper against the emulator, in process', () => {
       { holder: 'pod-down' },
     );
     expect(await down.s.shipOnce()).toMatchObject({ outcome: 'failed' });
-    expect(await down.metric('training_rows_ship_failures_total{stage="ensure"}')).toBe(1);
+    expect(await down.metric('training_rows_ship_failures_total', { stage: 'ensure' })).toBe(1);
     // Within the backoff nothing is tried at all.
     expect(await down.s.shipOnce()).toMatchObject({ outcome: 'backing-off' });
     expect(await count(pg, 'SELECT count(*) AS n FROM training_rows WHERE shipped_at IS NULL')).toBe(30);
@@ -484,7 +483,7 @@ describe('the shipper against the emulator, in process', () => {
       const started = Date.now();
       expect(await hung.s.shipOnce()).toMatchObject({ outcome: 'failed' });
       expect(Date.now() - started).toBeLessThan(30_000);
-      expect(await hung.metric('training_rows_ship_failures_total{stage="ensure"}')).toBe(1);
+      expect(await hung.metric('training_rows_ship_failures_total', { stage: 'ensure' })).toBe(1);
       await hung.s.close();
     } finally {
       for (const socket of sockets) socket.destroy();

@@ -26,6 +26,7 @@ import { buildApp } from '../../src/app.ts';
 import { configSchema, type Role } from '../../src/config.ts';
 import { createStoreCatalog, type ManagedStoreCatalog } from '../../src/domain/catalog.ts';
 import { migratedPglite, silentLog } from '../db/support.ts';
+import { offlineAppEnv } from '../support/app-env.ts';
 
 export const ISSUER = 'https://id.security-tests.example/';
 export const AUDIENCE = 'vendor-bff-security-tests';
@@ -233,13 +234,8 @@ export function securityEnv(
   trust: { readonly publicPem: string } | { readonly jwksUrl: string; readonly algorithms: string },
   extra: Record<string, string | undefined> = {},
 ): Record<string, string> {
-  const env: Record<string, string | undefined> = {
+  return offlineAppEnv(fixture.dead, {
     ROLE: role,
-    LOG_LEVEL: 'silent',
-    MAX_EVENT_LOOP_DELAY_MS: '0',
-    MAX_QUEUE_MS: '0',
-    GEO_URL: fixture.dead,
-    ML_PROXY_URL: fixture.dead,
     AUTH_ISSUER: ISSUER,
     AUTH_AUDIENCE: AUDIENCE,
     ...('publicPem' in trust
@@ -251,8 +247,7 @@ export function securityEnv(
     // The matrix sends many requests under one subject; the limits have their own suite.
     ADMIN_RATE_LIMIT_BURST: '100000',
     ...extra,
-  };
-  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+  });
 }
 
 /** A ready app of `role` on the fixture's data layer. The caller closes it. */
