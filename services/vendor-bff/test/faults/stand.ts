@@ -22,6 +22,7 @@ import {
 import { runMigrations, seedStores } from '../../src/adapters/db/index.ts';
 import { devToken } from '../auth/tokens.ts';
 import { databaseUrl, postgresSchema, redisUrl, silentLog, type SchemaDb } from '../db/support.ts';
+import { NO_EVENT_LOOP_SHEDDING } from '../support/app-env.ts';
 
 export type Hop = 'geo' | 'ml' | 'redis' | 'postgres';
 export const HOPS: readonly Hop[] = ['geo', 'ml', 'redis', 'postgres'];
@@ -145,7 +146,11 @@ export async function startStand(opts: StandOptions): Promise<Stand> {
         name,
         readyTimeoutMs: 120_000,
         stopTimeoutMs: 20_000,
-        env: { SHUTDOWN_DELAY_MS: '0', LOG_LEVEL: 'warn', MAX_QUEUE_MS: '0', ...env },
+        // No event-loop shedding in any of the three: a machine busy with other test files must not turn
+        // into shed requests (503) here (the ML proxy shows event-loop delay right after loading its
+        // models, integration/processes.ts); these tests are about the dependencies, admission control
+        // has its own.
+        env: { SHUTDOWN_DELAY_MS: '0', LOG_LEVEL: 'warn', ...NO_EVENT_LOOP_SHEDDING, ...env },
       });
     const [geo, ml] = await Promise.all([
       service('geo', { REDIS_URL: undefined }),
@@ -173,9 +178,6 @@ export async function startStand(opts: StandOptions): Promise<Stand> {
       CACHE_KEY_PREFIX: prefix,
       SERVICE_TOKENS: `faults:${SERVICE_TOKEN}`,
       AUTH_DEV_KEYS: 'true',
-      // A machine busy with other test files must not turn into shed requests (503) here: these tests are
-      // about the dependencies, admission control has its own.
-      MAX_EVENT_LOOP_DELAY_MS: '0',
       // Layouts are checked at start; a re-check every 30 s would add ML proxy traffic the counts here
       // do not expect.
       MODEL_LAYOUT_REFRESH_SECONDS: '3600',
