@@ -136,12 +136,13 @@ export const configSchema = baseServiceEnv
     EVENTS_BUFFER_MAX_EVENTS: envInt(10_000, { min: 1, max: 1_000_000 }),
     EVENTS_BUFFER_MAX_BYTES: envInt(16 * 1024 * 1024, { min: 1_024, max: 1024 * 1024 * 1024 }),
     /**
-     * How long the first event of a batch waits for more before the batch is sent. A send costs kafkajs
-     * about 1 ms of CPU whatever its size, plus ~12 µs a message: at 1,000 answers/s a 50-ms linger made
-     * batches of 50 at ~35 µs a message, 250 ms makes batches of 250 at ~15. Nothing reads predictions
-     * within a second of the answer (live accuracy waits for the delivery), so the delay costs nothing.
+     * How long the first event of a batch waits for more before the batch is sent. Short, so the producer
+     * thread's and the broker's work comes in small pieces rather than one burst of a batch every linger:
+     * with the log on to a broker on the same two cores, precise p99 at 1,000/s was 13.3-20.6 ms at 250 ms
+     * (off: 4.2-7.2 ms) and 6.7-7.6 ms at 25 ms, for the same BFF CPU per answer (+100-112 µs against
+     * +103-108); 5 ms was no faster and cost more (+140 µs). docs/benchmarks.md, 2026-12-07.
      */
-    EVENTS_LINGER_MS: envInt(250, { min: 0, max: 10_000 }),
+    EVENTS_LINGER_MS: envInt(25, { min: 0, max: 10_000 }),
     /** Most events in one send. */
     EVENTS_MAX_BATCH: envInt(500, { min: 1, max: 10_000 }),
     /** The deadline of one send to Kafka, the client's retries included; past it the batch is dropped. */
