@@ -139,8 +139,8 @@ export const configSchema = baseServiceEnv
      * How long the first event of a batch waits for more before the batch is sent. Short, so the producer
      * thread's and the broker's work comes in small pieces rather than one burst of a batch every linger:
      * with the log on to a broker on the same two cores, precise p99 at 1,000/s was 13.3-20.6 ms at 250 ms
-     * (off: 4.2-7.2 ms) and 6.7-7.6 ms at 25 ms, for the same BFF CPU per answer (+100-112 µs against
-     * +103-108); 5 ms was no faster and cost more (+140 µs). docs/benchmarks.md, 2026-12-07.
+     * (off: 4.2-7.2 ms) and 6.7-7.6 ms at 25 ms, for the same BFF CPU per answer (+100-122 µs against
+     * +81-108); 5 ms was no faster and cost more (+140 µs). docs/benchmarks.md, 2026-12-07.
      */
     EVENTS_LINGER_MS: envInt(25, { min: 0, max: 10_000 }),
     /** Most events in one send. */
