@@ -50,6 +50,9 @@ async function start(name: SuiteService): Promise<void> {
       ...(process.env['SHUTDOWN_DELAY_MS'] ? { SHUTDOWN_DELAY_MS: process.env['SHUTDOWN_DELAY_MS'] } : {}),
     },
     onLine: (line) => relay.line(name, line),
+    // Ctrl-C reaches only this supervisor, which stops each service with one SIGTERM (stopAll): a service
+    // that also got the terminal's SIGINT would take the SIGTERM as a second signal and exit undrained.
+    ownProcessGroup: true,
     readyTimeoutMs: 60_000,
     signal: stopping.signal,
   });
@@ -73,8 +76,28 @@ async function stopAll(code: number): Promise<void> {
   process.exit(statuses.some((s) => s.killed) ? code || 1 : code);
 }
 
-process.on('SIGINT', () => void stopAll(0));
-process.on('SIGTERM', () => void stopAll(0));
+/**
+ * The first signal stops the suite (each service drains); a second one, while they drain, is passed on
+ * to them, and the service kit takes a second signal as "exit now without draining" (Ctrl-C twice).
+ */
+function onSignal(): void {
+  if (!stopping.signal.aborted) {
+    void stopAll(0);
+    return;
+  }
+  for (const service of running.values()) {
+    try {
+      process.kill(service.pid, 'SIGTERM');
+    } catch {
+      // Already gone.
+    }
+  }
+}
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+// The services run in process groups of their own (ownProcessGroup), so a closed terminal's SIGHUP
+// reaches only this process; without a handler it would die at once and leave them running.
+process.on('SIGHUP', onSignal);
 
 /** The admin role serves the built admin web at /admin/; build it once when it is missing. */
 async function buildAdminWebIfMissing(): Promise<void> {

@@ -1,5 +1,7 @@
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { spawnService, suiteService } from '../src/index.ts';
@@ -78,6 +80,56 @@ describe('spawnService on a port another process holds', () => {
       expect((await fetch(`${first.origin}/readyz`)).status).toBe(200);
     } finally {
       await first.stop();
+    }
+  });
+});
+
+describe('spawnService with ownProcessGroup, under a supervisor stopped by Ctrl-C', () => {
+  const supervisorEntry = fileURLToPath(new URL('./fixtures/group-supervisor.ts', import.meta.url));
+
+  /**
+   * Starts the supervisor fixture in a group of its own (as a shell puts a foreground job), waits for its
+   * `ready`, sends SIGINT to the whole group as a terminal's Ctrl-C does, and returns what its service saw.
+   */
+  async function ctrlC(
+    ownGroup: boolean,
+  ): Promise<{ lines: string[]; code: number | null; killed: boolean }> {
+    const supervisor = spawn(process.execPath, [supervisorEntry], {
+      env: { ...process.env, OWN_GROUP: String(ownGroup) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+      detached: true,
+    });
+    try {
+      const out = createInterface({ input: supervisor.stdout! })[Symbol.asyncIterator]();
+      expect((await out.next()).value).toBe('ready');
+      process.kill(-supervisor.pid!, 'SIGINT');
+      return JSON.parse((await out.next()).value as string) as {
+        lines: string[];
+        code: number | null;
+        killed: boolean;
+      };
+    } finally {
+      if (supervisor.exitCode === null) supervisor.kill('SIGKILL');
+    }
+  }
+
+  it('the service gets only the supervisor SIGTERM, so it drains once and exits 0', async () => {
+    const seen = await ctrlC(true);
+    expect(seen.lines.filter((l) => l.startsWith('signal '))).toEqual(['signal SIGTERM']);
+    expect(seen).toMatchObject({ code: 0, killed: false });
+  }, 60_000);
+
+  it('puts the service in a group of its own, which a signal to the supervisor group does not reach', async () => {
+    /** The process group of `pid` (the field after the state in /proc/<pid>/stat). */
+    const groupOf = (pid: number | 'self') =>
+      Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[2]);
+    const own = await spawnService({ entry: fixture, name: 'own', ownProcessGroup: true });
+    const shared = await spawnService({ entry: fixture, name: 'shared' });
+    try {
+      expect(groupOf(own.pid)).toBe(own.pid);
+      expect(groupOf(shared.pid)).toBe(groupOf('self'));
+    } finally {
+      await Promise.all([own.stop(), shared.stop()]);
     }
   });
 });
