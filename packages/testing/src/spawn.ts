@@ -61,10 +61,11 @@ export interface SpawnServiceOptions {
   /**
    * Starts the process in a process group (and session) of its own, so signals sent to this process's
    * group (a terminal's Ctrl-C sends SIGINT to the whole foreground group, a closed terminal SIGHUP) do
-   * not reach it: only stop()'s SIGTERM does. For a supervisor that stops its services itself (scripts/dev.ts): otherwise each service gets
-   * the terminal's SIGINT and then the supervisor's SIGTERM, and a second signal makes the service kit
-   * exit at once without draining. This process's exit still kills it (as every spawned service); a
-   * SIGKILL of this process does not, as for any child. Default false.
+   * not reach it: only stop()'s SIGTERM does. For a supervisor that stops its services itself
+   * (scripts/dev.ts): otherwise each service gets the terminal's SIGINT and then the supervisor's SIGTERM,
+   * and a second signal makes the service kit exit at once without draining. This process's exit still
+   * kills it (as every spawned service); a SIGKILL of this process does not, as for any child. Default
+   * false.
    */
   readonly ownProcessGroup?: boolean;
 }

@@ -91,11 +91,8 @@ describe('spawnService with ownProcessGroup, under a supervisor stopped by Ctrl-
    * Starts the supervisor fixture in a group of its own (as a shell puts a foreground job), waits for its
    * `ready`, sends SIGINT to the whole group as a terminal's Ctrl-C does, and returns what its service saw.
    */
-  async function ctrlC(
-    ownGroup: boolean,
-  ): Promise<{ lines: string[]; code: number | null; killed: boolean }> {
+  async function ctrlC(): Promise<{ lines: string[]; code: number | null; killed: boolean }> {
     const supervisor = spawn(process.execPath, [supervisorEntry], {
-      env: { ...process.env, OWN_GROUP: String(ownGroup) },
       stdio: ['ignore', 'pipe', 'inherit'],
       detached: true,
     });
@@ -114,7 +111,7 @@ describe('spawnService with ownProcessGroup, under a supervisor stopped by Ctrl-
   }
 
   it('the service gets only the supervisor SIGTERM, so it drains once and exits 0', async () => {
-    const seen = await ctrlC(true);
+    const seen = await ctrlC();
     expect(seen.lines.filter((l) => l.startsWith('signal '))).toEqual(['signal SIGTERM']);
     expect(seen).toMatchObject({ code: 0, killed: false });
   }, 60_000);
