@@ -76,7 +76,8 @@ CMD []
 # One image, three Deployments: ROLE=precise|rough|admin (all: every route, for local runs). The admin
 # role serves the admin web built into the image.
 FROM runtime AS vendor-bff
-# A larger young generation: far fewer scavenges at thousands of requests per second (docs/architecture.md).
+# A larger young generation: far fewer scavenges at thousands of requests per second (docs/architecture.md);
+# packages/testing's SERVICE_RUNTIME_ENV holds the same settings for the run command and the tests.
 ENV NODE_OPTIONS=--max-semi-space-size=32 \
     PORT=8080 \
     ADMIN_WEB_DIR=/app/admin-web
@@ -87,7 +88,9 @@ COPY --from=build-vendor-bff /out/data/ /
 EXPOSE 8080
 
 FROM runtime AS geo
-ENV NODE_OPTIONS=--max-semi-space-size=32 \
+# A small young generation and two malloc arenas: ~40 MB less resident, no cost seen (docs/architecture.md).
+ENV NODE_OPTIONS=--max-semi-space-size=8 \
+    MALLOC_ARENA_MAX=2 \
     PORT=8081 \
     GEO_DATA_DIR=/app/data
 LABEL org.opencontainers.image.title=geo
@@ -100,7 +103,9 @@ EXPOSE 8081
 # The committed models are the default model repository; production may mount a volume (or an init
 # container's sync) over /models so new versions arrive without a new image.
 FROM runtime AS ml-proxy
-ENV NODE_OPTIONS=--max-semi-space-size=32 \
+# As geo: 8 MB semi-spaces and two malloc arenas (docs/architecture.md).
+ENV NODE_OPTIONS=--max-semi-space-size=8 \
+    MALLOC_ARENA_MAX=2 \
     PORT=8082 \
     MODEL_REPOSITORY=/models
 LABEL org.opencontainers.image.title=ml-proxy

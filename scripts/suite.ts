@@ -8,8 +8,9 @@ import { constants, createWriteStream, mkdirSync, openSync, writeSync, type Writ
 import { join } from 'node:path';
 import { isatty } from 'node:tty';
 
-// The Node flags every service runs with (NODE_OPTIONS) are @eta/testing's SERVICE_NODE_OPTIONS, which
-// its spawnService applies for the run command and the benchmarks alike.
+// The Node flags and malloc settings each service runs with (NODE_OPTIONS, MALLOC_ARENA_MAX) are its
+// image's, @eta/testing's SERVICE_RUNTIME_ENV, which its spawnService applies for the run command and the
+// benchmarks alike.
 
 export type SuiteService = 'geo' | 'ml-proxy' | 'vendor-bff';
 

@@ -23,6 +23,7 @@ export {
 export { runStandalone, SkipScenario, type ScenarioModule, type ScenarioOptions } from './scenario.ts';
 export {
   freePort,
+  SERVICE_RUNTIME_ENV,
   spawnService,
   type ExitStatus,
   type SpawnedService,

@@ -5,6 +5,7 @@
  */
 export {
   SERVICE_NODE_OPTIONS,
+  SERVICE_RUNTIME_ENV,
   spawnService,
   type ExitStatus,
   type SpawnedService,

@@ -14,6 +14,7 @@ import {
   printTable,
   runLoad,
   runStandalone,
+  SERVICE_RUNTIME_ENV,
   SkipScenario,
   type ScenarioOptions,
 } from '../lib/index.ts';
@@ -31,7 +32,8 @@ export async function run(opts: ScenarioOptions): Promise<Record<string, Profile
   for (const name of names) await mkdir(join(dir, name), { recursive: true });
   const suite = await startSuite({
     root,
-    nodeOptions: (name) => `--max-semi-space-size=32 --cpu-prof --cpu-prof-dir=${join(dir, name)}`,
+    nodeOptions: (name) =>
+      `${SERVICE_RUNTIME_ENV[name]!.NODE_OPTIONS} --cpu-prof --cpu-prof-dir=${join(dir, name)}`,
   });
   try {
     const mix = preciseMix(bearerHeaders(devServiceToken(root, 'bench')), 5000);

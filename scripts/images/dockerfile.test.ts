@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { imageTargets, parseDockerfile } from './dockerfile.ts';
+import { SERVICE_RUNTIME_ENV } from '@eta/testing/spawn';
+import { imageTargets, parseDockerfile, planImage } from './dockerfile.ts';
 
 const repoDockerfile = fileURLToPath(new URL('../../Dockerfile', import.meta.url));
 
@@ -40,4 +41,27 @@ describe('imageTargets', () => {
     );
     expect(imageTargets(df)).toEqual(['a', 'b', 'c']);
   });
+});
+
+describe('the server images and the processes the run command, tests and benchmarks start', () => {
+  // spawnService gives a service's main SERVICE_RUNTIME_ENV; the images and `pnpm start` must set the same,
+  // or the benchmarks measure a process the cluster does not run.
+  const df = parseDockerfile(readFileSync(repoDockerfile, 'utf8'));
+  for (const [service, settings] of Object.entries(SERVICE_RUNTIME_ENV)) {
+    it(`${service}: the image's ENV and the start script carry ${Object.keys(settings).join(' and ')}`, () => {
+      const { config } = planImage(df, service, { Env: [], ExposedPorts: {}, Labels: {} });
+      for (const [key, value] of Object.entries(settings)) expect(config.Env).toContain(`${key}=${value}`);
+      const pkg = JSON.parse(
+        readFileSync(
+          fileURLToPath(new URL(`../../services/${service}/package.json`, import.meta.url)),
+          'utf8',
+        ),
+      ) as { scripts: { start: string } };
+      const start = pkg.scripts.start;
+      for (const [key, value] of Object.entries(settings)) {
+        if (key === 'NODE_OPTIONS') expect(start).toContain(`node ${value} src/main.ts`);
+        else expect(start).toContain(`${key}=${value} `);
+      }
+    });
+  }
 });

@@ -353,6 +353,8 @@ export {
 export { startPrivateRedis, type PrivateRedis } from './private-redis.ts';
 export {
   SERVICE_NODE_OPTIONS,
+  SERVICE_RUNTIME_ENV,
+  serviceRuntimeEnv,
   spawnService,
   suiteService,
   type ExitStatus,

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile, readlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -14,8 +14,39 @@ import { freePort } from './ports.ts';
  * Node, so the run command loads no test dependency through it.
  */
 
-/** The V8 flags the service images set (NODE_OPTIONS in the Dockerfile's server images; docs/architecture.md). */
+/**
+ * The runtime settings each server image sets (its stage's ENV in the Dockerfile; docs/architecture.md):
+ * V8's young generation and, where measured to pay, glibc's malloc arena count. The BFF allocates the most
+ * per request and keeps a 32 MB semi-space (its rough lists' tail grew with less); Geo and the ML proxy
+ * keep 8 MB and two arenas, which cut their resident set after load by about 40 MB each for no change in
+ * CPU per request or p99 that interleaved runs could see (docs/benchmarks.md, "Young generation and
+ * malloc arenas per service").
+ */
+export const SERVICE_RUNTIME_ENV: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  'vendor-bff': { NODE_OPTIONS: '--max-semi-space-size=32' },
+  geo: { NODE_OPTIONS: '--max-semi-space-size=8', MALLOC_ARENA_MAX: '2' },
+  'ml-proxy': { NODE_OPTIONS: '--max-semi-space-size=8', MALLOC_ARENA_MAX: '2' },
+};
+
+/** NODE_OPTIONS of a process that is not one of the services' mains (the BFF's, the most common). */
 export const SERVICE_NODE_OPTIONS = '--max-semi-space-size=32';
+
+/**
+ * The runtime settings for `node <entry>` run from `cwd`: a service's own when the entry is a service's
+ * main (`services/<name>/src/main.ts`), else SERVICE_NODE_OPTIONS. Keys this process sets win, so a
+ * caller's NODE_OPTIONS (a profiler's flags) or MALLOC_ARENA_MAX is what the service gets.
+ */
+export function serviceRuntimeEnv(
+  entry: string,
+  cwd: string = process.cwd(),
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
+  const main = /(?:^|\/)services\/([^/]+)\/src\/main\.ts$/.exec(resolve(cwd, entry));
+  const own = (main !== null ? SERVICE_RUNTIME_ENV[main[1]!] : undefined) ?? {
+    NODE_OPTIONS: SERVICE_NODE_OPTIONS,
+  };
+  return Object.fromEntries(Object.entries(own).map(([key, value]) => [key, env[key] ?? value]));
+}
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -33,8 +64,8 @@ export interface SpawnServiceOptions {
   readonly cwd?: string;
   /**
    * Added over this process's environment. PORT and HOST are set by this helper unless given here, and
-   * NODE_OPTIONS is the images' (SERVICE_NODE_OPTIONS) unless this process has its own. A key given as
-   * `undefined` is removed: the service does not inherit it.
+   * NODE_OPTIONS (and MALLOC_ARENA_MAX) are the service's image's (serviceRuntimeEnv) unless this process
+   * has its own. A key given as `undefined` is removed: the service does not inherit it.
    */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Port to listen on; default: a free port picked just before the start. */
@@ -111,8 +142,9 @@ export async function spawnService(opts: SpawnServiceOptions): Promise<SpawnedSe
     cwd: opts.cwd ?? process.cwd(),
     env: {
       ...process.env,
-      // Services run with the V8 flags their images set, so what runs here is what is deployed.
-      NODE_OPTIONS: process.env['NODE_OPTIONS'] ?? SERVICE_NODE_OPTIONS,
+      // Services run with the V8 flags and malloc settings their images set, so what runs here is what
+      // is deployed.
+      ...serviceRuntimeEnv(opts.entry, opts.cwd),
       PORT: String(port),
       HOST: host,
       ...opts.env,

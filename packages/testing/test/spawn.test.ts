@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { spawnService, suiteService } from '../src/index.ts';
+import {
+  SERVICE_NODE_OPTIONS,
+  SERVICE_RUNTIME_ENV,
+  serviceRuntimeEnv,
+  spawnService,
+  suiteService,
+} from '../src/index.ts';
 
 const fixture = fileURLToPath(new URL('./fixtures/service.ts', import.meta.url));
 
@@ -136,5 +142,32 @@ describe('suiteService', () => {
     const geo = suiteService('geo');
     expect(geo).toMatchObject({ name: 'geo', entry: 'src/main.ts' });
     expect(existsSync(join(geo.cwd, geo.entry))).toBe(true);
+  });
+});
+
+describe('serviceRuntimeEnv', () => {
+  it("gives a service's main its image's settings, however the entry is spelled", () => {
+    const geo = suiteService('geo');
+    expect(serviceRuntimeEnv(geo.entry, geo.cwd, {})).toEqual(SERVICE_RUNTIME_ENV['geo']);
+    expect(serviceRuntimeEnv(join(geo.cwd, geo.entry), '/', {})).toEqual(SERVICE_RUNTIME_ENV['geo']);
+    const ml = suiteService('ml-proxy');
+    expect(serviceRuntimeEnv(`../ml-proxy/${ml.entry}`, geo.cwd, {})).toEqual(
+      SERVICE_RUNTIME_ENV['ml-proxy'],
+    );
+    expect(SERVICE_RUNTIME_ENV['geo']).not.toEqual(SERVICE_RUNTIME_ENV['vendor-bff']);
+  });
+
+  it('gives any other script the default flags only', () => {
+    expect(serviceRuntimeEnv(fixture, '/', {})).toEqual({ NODE_OPTIONS: SERVICE_NODE_OPTIONS });
+    const geo = suiteService('geo');
+    expect(serviceRuntimeEnv('src/other.ts', geo.cwd, {})).toEqual({ NODE_OPTIONS: SERVICE_NODE_OPTIONS });
+  });
+
+  it("keeps the caller's own value of a key", () => {
+    const geo = suiteService('geo');
+    expect(serviceRuntimeEnv(geo.entry, geo.cwd, { NODE_OPTIONS: '--cpu-prof' })).toEqual({
+      ...SERVICE_RUNTIME_ENV['geo'],
+      NODE_OPTIONS: '--cpu-prof',
+    });
   });
 });
