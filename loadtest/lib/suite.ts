@@ -35,6 +35,31 @@ export function suiteRoot(root: string, env: NodeJS.ProcessEnv = process.env): s
   return other === undefined || other === '' ? root : other;
 }
 
+/** The keys of a zod object schema, through the pipes and wrappers a service's config schema adds. */
+function schemaKeys(schema: unknown): string[] {
+  const s = schema as { shape?: object; _zod?: { def?: Record<string, unknown> } } | undefined;
+  if (s?.shape !== undefined) return Object.keys(s.shape);
+  const def = s?._zod?.def;
+  if (def === undefined) return [];
+  return schemaKeys(def['in'] ?? def['innerType'] ?? def['schema']);
+}
+
+/**
+ * Every key the services' config schemas read (this checkout's): a key missing from .env.example still
+ * makes a run "not as shipped" when it is set.
+ */
+const SCHEMA_KEYS: readonly string[] = (
+  await Promise.all(
+    SUITE_ORDER.map(async (name) => {
+      const url = new URL(`../../services/${name}/src/config.ts`, import.meta.url).href;
+      const mod = (await import(url)) as { configSchema?: unknown };
+      const keys = schemaKeys(mod.configSchema);
+      if (keys.length === 0) throw new Error(`no config keys read from ${url}`);
+      return keys;
+    }),
+  )
+).flat();
+
 /** Starts geo, ml-proxy and vendor-bff (ROLE=all) on free ports with the run command's configuration. */
 export async function startSuite(opts: StartSuiteOptions): Promise<Suite> {
   const ports: SuitePorts = {
@@ -85,15 +110,17 @@ export function devServiceToken(root: string, service: string): string {
 }
 
 /**
- * Service configuration keys (those of .env.example) set in this environment: they reach the services
- * as they would reach the run command's, and make a run something other than "as shipped".
+ * Service configuration keys (those of the services' config schemas and of .env.example) set in this
+ * environment: they reach the services as they would reach the run command's, and make a run something
+ * other than "as shipped".
  */
 export function suiteOverrides(root: string, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const keys = new Set(
-    [...readFileSync(join(root, '.env.example'), 'utf8').matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map(
+  const keys = new Set([
+    ...SCHEMA_KEYS,
+    ...[...readFileSync(join(root, '.env.example'), 'utf8').matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map(
       (m) => m[1]!,
     ),
-  );
+  ]);
   const out: Record<string, string> = {};
   for (const k of [...keys].sort()) {
     const v = env[k];
