@@ -9,6 +9,11 @@
  * validation — in the caller and in the dependency — falls exactly when the cores are scarce (the same
  * idea as Triton's dynamic batcher, but without a timer that holds requests back).
  *
+ * With `holdWhileBusyMs`, a turn's items that find a call of this coalescer still in flight wait for it
+ * to settle (or that long) instead, as Nagle's algorithm holds small writes while one is unacknowledged:
+ * a batch then gathers the requests of a whole round trip, not of one turn. Still nothing waits while the
+ * dependency is idle.
+ *
  * A batch is sent under the tightest deadline of its members, so no member waits past its own. A failed
  * call fails every member with the same error (each then takes its own fallback); an item the dependency
  * refused alone fails only its member.
@@ -27,6 +32,14 @@ export interface CoalesceOptions<I, R> {
   readonly send: (items: readonly I[], deadline: DeadlineLike) => Promise<readonly (R | Error)[]>;
   /** Told the size of every batch sent (for the batch-size histogram). */
   readonly onBatch?: (items: number) => void;
+  /**
+   * Hold while busy (Nagle's rule, with a cap): when a call of this coalescer is still in flight at the
+   * end of the turn, the queued items wait for a call to settle, or this many milliseconds, whichever
+   * comes first, and then go in one call. An idle dependency is never waited for, so a lone request costs
+   * nothing; under load the batches grow with the calls' round trip instead of one turn. 0 (the default):
+   * never hold.
+   */
+  readonly holdWhileBusyMs?: number;
 }
 
 export interface Coalescer<I, R> {
@@ -42,9 +55,18 @@ interface Member<I, R> {
 
 export function createCoalescer<I, R>(opts: CoalesceOptions<I, R>): Coalescer<I, R> {
   const weigh = opts.weight ?? (() => 1);
+  const holdMs = opts.holdWhileBusyMs ?? 0;
   let queue: Member<I, R>[] = [];
   let queued = 0;
   let scheduled = false;
+  let inFlight = 0;
+  let hold: NodeJS.Timeout | undefined;
+
+  function settled(): void {
+    inFlight--;
+    // Items held for this call go now.
+    if (hold !== undefined) flush();
+  }
 
   function dispatch(batch: readonly Member<I, R>[]): void {
     let tightest = batch[0]!.budget;
@@ -65,8 +87,10 @@ export function createCoalescer<I, R>(opts: CoalesceOptions<I, R>): Coalescer<I,
       for (const m of batch) m.reject(err);
       return;
     }
+    inFlight++;
     sent.then(
       (results) => {
+        settled();
         if (results.length !== batch.length) {
           const err = new Error(
             `coalesced call answered ${results.length} results for ${batch.length} items`,
@@ -81,17 +105,32 @@ export function createCoalescer<I, R>(opts: CoalesceOptions<I, R>): Coalescer<I,
         }
       },
       (err: unknown) => {
+        settled();
         for (const m of batch) m.reject(err);
       },
     );
   }
 
   function flush(): void {
+    if (hold !== undefined) {
+      clearTimeout(hold);
+      hold = undefined;
+    }
     if (queue.length === 0) return;
     const batch = queue;
     queue = [];
     queued = 0;
     dispatch(batch);
+  }
+
+  function endOfTurn(): void {
+    scheduled = false;
+    if (queue.length === 0) return;
+    if (holdMs > 0 && inFlight > 0) {
+      hold = setTimeout(flush, holdMs);
+      return;
+    }
+    flush();
   }
 
   return {
@@ -107,12 +146,9 @@ export function createCoalescer<I, R>(opts: CoalesceOptions<I, R>): Coalescer<I,
         if (queued + w > opts.maxWeight) flush();
         queue.push(member);
         queued += w;
-        if (!scheduled) {
+        if (!scheduled && hold === undefined) {
           scheduled = true;
-          setImmediate(() => {
-            scheduled = false;
-            flush();
-          });
+          setImmediate(endOfTurn);
         }
       });
     },

@@ -113,3 +113,83 @@ describe('createCoalescer', () => {
     expect(String((settled[0] as PromiseRejectedResult).reason)).toMatch(/1 results for 2 items/);
   });
 });
+
+describe('createCoalescer with holdWhileBusyMs', () => {
+  /** A coalescer whose calls settle only when the test says so. */
+  function gated(holdWhileBusyMs: number) {
+    const calls: { items: number[]; settle: () => void }[] = [];
+    const c = createCoalescer<number, number>({
+      maxWeight: 100,
+      holdWhileBusyMs,
+      send: (items) =>
+        new Promise((resolve) => {
+          calls.push({ items: [...items], settle: () => resolve(items.map((n) => n * 2)) });
+        }),
+    });
+    return { c, calls };
+  }
+  const endOfTurn = () => new Promise((r) => setImmediate(r));
+
+  it('sends at once while nothing is in flight, then holds the next items until the call settles', async () => {
+    const { c, calls } = gated(60_000);
+    const first = c.submit(1, budget(100));
+    await endOfTurn();
+    expect(calls.map((x) => x.items)).toEqual([[1]]);
+
+    // Three more turns while the first call is out: nothing is sent.
+    const held = [c.submit(2, budget(100))];
+    await endOfTurn();
+    held.push(c.submit(3, budget(100)));
+    await endOfTurn();
+    held.push(c.submit(4, budget(100)));
+    await endOfTurn();
+    expect(calls.map((x) => x.items)).toEqual([[1]]);
+
+    calls[0]!.settle();
+    expect(await first).toBe(2);
+    await endOfTurn();
+    expect(calls.map((x) => x.items)).toEqual([[1], [2, 3, 4]]);
+    calls[1]!.settle();
+    expect(await Promise.all(held)).toEqual([4, 6, 8]);
+  });
+
+  it('sends the held items when the hold runs out, even if the call in flight never settles', async () => {
+    const { c, calls } = gated(5);
+    void c.submit(1, budget(100));
+    await endOfTurn();
+    const held = c.submit(2, budget(100));
+    await endOfTurn();
+    expect(calls).toHaveLength(1);
+    // Waits for the condition, not a time: the hold's timer fires once 5 ms have passed.
+    while (calls.length < 2) await new Promise((r) => setTimeout(r, 1));
+    expect(calls[1]!.items).toEqual([2]);
+    calls[1]!.settle();
+    expect(await held).toBe(4);
+  });
+
+  it('holds nothing when 0, and a failed call releases the held items too', async () => {
+    const off = gated(0);
+    void off.c.submit(1, budget(100));
+    await endOfTurn();
+    void off.c.submit(2, budget(100));
+    await endOfTurn();
+    expect(off.calls.map((x) => x.items)).toEqual([[1], [2]]);
+
+    let fail: (err: Error) => void = () => {};
+    const failing = createCoalescer<number, number>({
+      maxWeight: 100,
+      holdWhileBusyMs: 60_000,
+      send: (items) =>
+        items[0] === 1
+          ? new Promise((_, reject) => (fail = reject))
+          : Promise.resolve(items.map((n) => n * 2)),
+    });
+    const firstOutcome = failing.submit(1, budget(100)).catch((err: Error) => err.message);
+    await endOfTurn();
+    const second = failing.submit(2, budget(100));
+    await endOfTurn();
+    fail(new Error('down'));
+    expect(await firstOutcome).toBe('down');
+    expect(await second).toBe(4);
+  });
+});

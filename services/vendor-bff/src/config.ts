@@ -59,9 +59,16 @@ export const configSchema = baseServiceEnv
     BREAKER_RESET_MS: envInt(1_000, { min: 10, max: 600_000 }),
     /**
      * Coalesce the Geo and ML proxy calls of the estimates that reach them in the same event-loop turn
-     * into one call each (service-kit's coalescer): no waiting, fewer calls under load.
+     * (or while a call is in flight, DEPENDENCY_COALESCE_HOLD_MS) into one call each (service-kit's
+     * coalescer): fewer calls under load.
      */
     DEPENDENCY_COALESCE: envBool(true),
+    /**
+     * While a coalesced Geo or ML proxy call is in flight, the next requests wait for it to settle (at
+     * most this many ms) and then share one call (the coalescer's holdWhileBusyMs); 0: never wait. An
+     * idle dependency is never waited for; under load the batches span a round trip (docs/benchmarks.md).
+     */
+    DEPENDENCY_COALESCE_HOLD_MS: envInt(1, { min: 0, max: 20 }),
     /** Most pairs in one coalesced Geo call (Geo takes at most 500). */
     GEO_COALESCE_MAX_PAIRS: envInt(64, { min: 1, max: 500 }),
     /** Most rows in one coalesced ML proxy call; a larger request (a rough list) is sent on its own. */

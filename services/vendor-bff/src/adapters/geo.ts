@@ -143,6 +143,7 @@ export function createGeoClient(config: Config, deps: GeoClientDeps): GeoClient 
   // Batch sizes are counted under `features`, the operation the coalesced requests asked for.
   const pairs = geo.coalescer<PairAsk, PairInfo>('features', {
     maxWeight: Math.min(config.GEO_COALESCE_MAX_PAIRS, GEO_MAX_BATCH),
+    holdWhileBusyMs: config.DEPENDENCY_COALESCE_HOLD_MS,
     send: async (asks, budget) => {
       if (asks.length === 1 || !pairsRoute) return eachAlone(asks, budget);
       try {

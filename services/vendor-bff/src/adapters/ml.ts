@@ -249,6 +249,7 @@ export function createMlClient(config: Config, models: readonly ModelName[], dep
       model,
       ml.coalescer<readonly FeatureRow[], ModelAnswer>(model, {
         maxWeight: config.ML_COALESCE_MAX_ROWS,
+        holdWhileBusyMs: config.DEPENDENCY_COALESCE_HOLD_MS,
         weight: (rows) => rows.length,
         send: async (asks, budget) => {
           if (asks.length === 1) return [await send(model, asks[0]!, budget)];
