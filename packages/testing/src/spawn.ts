@@ -17,10 +17,10 @@ import { freePort } from './ports.ts';
 /**
  * The runtime settings each server image sets (its stage's ENV in the Dockerfile; docs/architecture.md):
  * V8's young generation and, where measured to pay, glibc's malloc arena count. The BFF allocates the most
- * per request and keeps a 32 MB semi-space (its rough lists' tail grew with less); Geo and the ML proxy
- * keep 8 MB and two arenas, which cut their resident set after load by about 40 MB each for no change in
- * CPU per request or p99 that interleaved runs could see (docs/benchmarks.md, "Young generation and
- * malloc arenas per service").
+ * per request and keeps a 32 MB semi-space (with 8 or 16 MB in every process, the rough lists' p99 grew);
+ * Geo and the ML proxy have 8 MB and two arenas, which cut their resident set after load by about 40 MB
+ * each for no change in CPU per request or p99 that interleaved runs could see (docs/benchmarks.md, the
+ * section on the coalescing hold and per-service young generations).
  */
 export const SERVICE_RUNTIME_ENV: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   'vendor-bff': { NODE_OPTIONS: '--max-semi-space-size=32' },
