@@ -68,12 +68,19 @@ export async function startSuite(opts: StartSuiteOptions): Promise<Suite> {
     'vendor-bff': await freePort(),
   };
   const started = new Map<SuiteService, SpawnedService>();
+  // Each service's last error and fatal log lines, told with a non-zero exit (its log is not kept).
+  const errors = new Map<SuiteService, string[]>(SUITE_ORDER.map((name) => [name, []]));
   const stop = async () => {
     for (const name of [...SUITE_ORDER].reverse()) {
       const svc = started.get(name);
       if (svc === undefined) continue;
       const status = await svc.stop();
-      if (status.code !== 0) process.stderr.write(`${name} exited with ${JSON.stringify(status)}\n`);
+      if (status.code === 0) continue;
+      const lines = errors.get(name)!;
+      process.stderr.write(
+        `${name} exited with ${JSON.stringify(status)}` +
+          (lines.length > 0 ? `; its last error lines:\n${lines.join('\n')}\n` : '; no error line logged\n'),
+      );
     }
   };
   try {
@@ -88,7 +95,14 @@ export async function startSuite(opts: StartSuiteOptions): Promise<Suite> {
           ...(opts.nodeOptions !== undefined ? { NODE_OPTIONS: opts.nodeOptions(name) } : {}),
           ...opts.extraEnv?.[name],
         },
-        stdout: 'ignore',
+        // Read, not kept: at info level with errors-and-slow access logs a service writes little, except
+        // under overload.
+        onLine: (line) => {
+          if (!line.includes('"level":50') && !line.includes('"level":60')) return;
+          const lines = errors.get(name)!;
+          lines.push(line.length > 1_000 ? `${line.slice(0, 1_000)}...` : line);
+          if (lines.length > 10) lines.shift();
+        },
         readyTimeoutMs: 120_000,
       }).then((svc) => started.set(name, svc));
     await Promise.all([spawnOne('geo'), spawnOne('ml-proxy')]);
