@@ -8,7 +8,7 @@ describe('suiteOverrides', () => {
   it('lists a key of .env.example and a key only a config schema reads, and nothing else', () => {
     const env = {
       LOG_LEVEL: 'warn', // in .env.example
-      DEPENDENCY_COALESCE_HOLD_MS: '0', // vendor-bff's schema only
+      GEO_COALESCE_MAX_PAIRS: '32', // vendor-bff's schema (.env.example names it second on a line)
       CACHE_L1_MAX_ENTRIES: '10', // geo's schema (.env.example names it second on a line)
       MODEL_DEADLINE_MS: '40', // ml-proxy's schema and .env.example
       HOME: '/root',
@@ -16,7 +16,7 @@ describe('suiteOverrides', () => {
     };
     expect(suiteOverrides(root, env)).toEqual({
       CACHE_L1_MAX_ENTRIES: '10',
-      DEPENDENCY_COALESCE_HOLD_MS: '0',
+      GEO_COALESCE_MAX_PAIRS: '32',
       LOG_LEVEL: 'warn',
       MODEL_DEADLINE_MS: '40',
     });
