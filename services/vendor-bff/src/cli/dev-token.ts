@@ -20,18 +20,32 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-const { values } = parseArgs({
-  // pnpm forwards a literal '--' in `pnpm dev:token -- --store 1`.
-  args: process.argv.slice(2).filter((a) => a !== '--'),
-  options: {
-    store: { type: 'string' },
-    operator: { type: 'boolean', default: false },
-    service: { type: 'string' },
-    sub: { type: 'string' },
-    ttl: { type: 'string', default: '480' },
-  },
-  strict: true,
-});
+function parseOptions() {
+  try {
+    return parseArgs({
+      // pnpm forwards a literal '--' in `pnpm dev:token -- --store 1`.
+      args: process.argv.slice(2).filter((a) => a !== '--'),
+      options: {
+        store: { type: 'string' },
+        operator: { type: 'boolean', default: false },
+        service: { type: 'string' },
+        sub: { type: 'string' },
+        ttl: { type: 'string', default: '480' },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    });
+  } catch (err) {
+    // An unknown option or a missing value: parseArgs's own message, never a stack trace.
+    return fail((err as Error).message);
+  }
+}
+
+const { values } = parseOptions();
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
 
 const chosen = [values.store !== undefined, values.operator, values.service !== undefined].filter(Boolean);
 if (chosen.length !== 1) fail('choose exactly one of --store, --operator, --service');
