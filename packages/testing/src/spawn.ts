@@ -28,8 +28,8 @@ export const SERVICE_RUNTIME_ENV: Readonly<Record<string, Readonly<Record<string
   'ml-proxy': { NODE_OPTIONS: '--max-semi-space-size=8', MALLOC_ARENA_MAX: '2' },
 };
 
-/** NODE_OPTIONS of a process that is not one of the services' mains (the BFF's, the most common). */
-export const SERVICE_NODE_OPTIONS = '--max-semi-space-size=32';
+/** NODE_OPTIONS of a process that is not one of the services' mains: the BFF's. */
+export const SERVICE_NODE_OPTIONS: string = SERVICE_RUNTIME_ENV['vendor-bff']!['NODE_OPTIONS']!;
 
 /**
  * The runtime settings for `node <entry>` run from `cwd`: a service's own when the entry is a service's
