@@ -40,6 +40,7 @@ import {
   notFoundHandler,
 } from './error-handler.ts';
 import { AppError, type ErrorFormat } from './errors.ts';
+import { createCloseSteps, type CloseProgress } from './close-steps.ts';
 import { createLogger } from './logger.ts';
 import { registerOpenApi, type OpenApiOptions } from './openapi.ts';
 import { createReadiness, type Readiness } from './readiness.ts';
@@ -58,6 +59,14 @@ declare module 'fastify' {
     warmUps: WarmUp[];
     /** Every route registered so far, as Fastify's onRoute hook saw it (HEAD twins of GET routes included). */
     registeredRoutes(): readonly RegisteredRoute[];
+    /**
+     * Registers a close as a named onClose step (adapters, clients, pools), so a shutdown that runs past
+     * its timeout logs which step it was in, and a clean one how long each took. Fastify runs onClose
+     * hooks last-registered first, after the listener closed and the last connection ended.
+     */
+    closeStep(name: string, close: () => unknown): void;
+    /** Where closing stands: the listener, its connections, requests in flight and each close step. */
+    closeProgress(): Promise<CloseProgress>;
   }
   interface FastifyRequest {
     /** When the answer is due; pass it to outbound calls so they give up when nobody waits any more. */
@@ -327,7 +336,31 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
   /** Both limits off: no per-request bookkeeping at all (the in-flight gauge then stays 0). */
   const admissionOn = config.MAX_IN_FLIGHT > 0 || config.MAX_QUEUE_MS > 0;
   const release = (): void => admission.done();
-  app.addHook('onClose', async () => admission.close());
+  const closeSteps = createCloseSteps();
+  app.decorate('closeStep', function closeStep(name: string, close: () => unknown) {
+    app.addHook('onClose', closeSteps.wrap(name, close));
+  });
+  let serverClosed = false;
+  app.server.once('close', () => {
+    serverClosed = true;
+  });
+  app.decorate('closeProgress', async function closeProgress(): Promise<CloseProgress> {
+    // getConnections answers on a later tick; a server that does not answer within 100 ms leaves it out.
+    const connections = await new Promise<number | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), 100);
+      app.server.getConnections((err, count) => {
+        clearTimeout(timer);
+        resolve(err ? undefined : count);
+      });
+    });
+    return {
+      serverClosed,
+      ...(connections !== undefined ? { connections } : {}),
+      requestsInFlight: admission.inFlight(),
+      steps: closeSteps.progress(),
+    };
+  });
+  app.closeStep('admission', () => admission.close());
   new Gauge({
     name: HTTP_REQUESTS_IN_FLIGHT,
     help: 'Requests admitted and not yet answered (limited by MAX_IN_FLIGHT).',
@@ -350,7 +383,7 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
   // thousand exactly when the process has the least CPU to spare, and each line is a write.
   const refusedRequests = new WeakSet<FastifyRequest>();
   const refusals = refusalLog(app.log);
-  app.addHook('onClose', async () => refusals.flush());
+  app.closeStep('refusal log', () => refusals.flush());
 
   /** 503 OVERLOADED with Retry-After, in the route's error format (a V2 client finds its `error` too). */
   const refuseOverloaded = (request: FastifyRequest, reply: FastifyReply, reason: string): FastifyReply => {

@@ -13,6 +13,13 @@ export {
   type BreakerState,
   type CircuitBreaker,
 } from './breaker.ts';
+export {
+  createCloseSteps,
+  type CloseProgress,
+  type CloseStepProgress,
+  type CloseStepState,
+  type CloseSteps,
+} from './close-steps.ts';
 export { createCoalescer, type CoalesceOptions, type Coalescer } from './coalesce.ts';
 export { Deadline, type DeadlineLike } from './deadline.ts';
 export {

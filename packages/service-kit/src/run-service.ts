@@ -130,9 +130,16 @@ export async function runService(app: ServiceApp, opts: RunServiceOptions): Prom
     try {
       const outcome = await Promise.race([app.close().then(() => 'closed' as const), timedOut]);
       if (outcome === 'timeout') {
-        log.error({ timeoutMs }, 'shutdown timed out; exiting with requests or adapters still open');
+        // What held it: the listener still waiting for connections (then no step has started), or a step.
+        const progress = await app.closeProgress();
+        log.error(
+          { timeoutMs, ...progress },
+          'shutdown timed out; exiting with requests or adapters still open',
+        );
         return 1;
       }
+      const { steps } = await app.closeProgress();
+      log.info({ steps }, 'closed');
       return 0;
     } catch (err) {
       log.error({ err }, 'error while closing');

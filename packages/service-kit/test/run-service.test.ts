@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runOptionsFrom, runService, type RunningService, type ServiceApp } from '../src/index.ts';
-import { testService } from './helpers.ts';
+import { testService, type LogCapture } from './helpers.ts';
 
 let app: ServiceApp | undefined;
 afterEach(async () => {
@@ -16,16 +16,20 @@ async function get(url: string): Promise<{ status: number; body: unknown }> {
   return { status: res.statusCode, body: await res.body.json() };
 }
 
-async function started(opts: { delayMs?: number; timeoutMs?: number } = {}): Promise<{
+async function started(
+  opts: { delayMs?: number; timeoutMs?: number; setup?: (app: ServiceApp) => void } = {},
+): Promise<{
   running: RunningService;
   events: EventEmitter;
   exits: number[];
   release: () => void;
   entered: Promise<void>;
   closed: string[];
+  logs: LogCapture;
 }> {
   const built = await testService();
   app = built.app;
+  opts.setup?.(app);
   let release: () => void = () => {};
   const gate = new Promise<void>((resolve) => {
     release = resolve;
@@ -53,7 +57,7 @@ async function started(opts: { delayMs?: number; timeoutMs?: number } = {}): Pro
     events,
     exit: (code) => exits.push(code),
   });
-  return { running, events, exits, release, entered, closed };
+  return { running, events, exits, release, entered, closed, logs: built.logs };
 }
 
 describe('runService graceful shutdown', () => {
@@ -111,6 +115,75 @@ describe('runService graceful shutdown', () => {
     expect(exits).toEqual([1]);
     release();
     await inFlight;
+  });
+});
+
+describe('what a shutdown that times out says held it', () => {
+  const lineOf = (logs: LogCapture, message: string) => logs.lines.find((l) => l['message'] === message);
+
+  it('names the close step it was stuck in, with the steps before it done and those after it waiting', async () => {
+    let unstick: () => void = () => {};
+    const stuck = new Promise<void>((resolve) => {
+      unstick = resolve;
+    });
+    const { running, events, logs } = await started({
+      delayMs: 0,
+      timeoutMs: 300,
+      setup: (a) => {
+        // onClose runs last-registered first: 'pool' runs after 'client', which never finishes.
+        a.closeStep('pool', () => undefined);
+        a.closeStep('client', () => stuck);
+        a.closeStep('cache', () => undefined);
+      },
+    });
+    events.emit('SIGTERM');
+    expect(await running.stopped).toBe(1);
+    const line = lineOf(logs, 'shutdown timed out; exiting with requests or adapters still open');
+    expect(line).toMatchObject({
+      severity: 'ERROR',
+      timeoutMs: 300,
+      serverClosed: true,
+      requestsInFlight: 0,
+    });
+    const steps = line?.steps as { name: string; state: string; ms?: number }[];
+    const byName = Object.fromEntries(steps.map((s) => [s.name, s.state]));
+    expect(byName).toMatchObject({ cache: 'done', client: 'running', pool: 'waiting' });
+    expect(steps.find((s) => s.name === 'client')?.ms).toBeGreaterThanOrEqual(250);
+    unstick();
+    app = undefined;
+  });
+
+  it('says the listener was still waiting for a request in flight when no step had started', async () => {
+    const { running, events, logs, release, entered } = await started({
+      delayMs: 0,
+      timeoutMs: 300,
+      setup: (a) => a.closeStep('client', () => undefined),
+    });
+    const inFlight = get(`${running.url}/slow`).catch(() => undefined);
+    await entered;
+    events.emit('SIGTERM');
+    expect(await running.stopped).toBe(1);
+    const line = lineOf(logs, 'shutdown timed out; exiting with requests or adapters still open');
+    expect(line).toMatchObject({ serverClosed: false, requestsInFlight: 1, connections: 1 });
+    const steps = line?.steps as { name: string; state: string }[];
+    expect(steps.every((s) => s.state === 'waiting')).toBe(true);
+    release();
+    await inFlight;
+  });
+
+  it('logs each step and how long it took when the close finishes in time', async () => {
+    const { running, events, logs } = await started({
+      delayMs: 0,
+      setup: (a) => a.closeStep('client', () => sleep(50)),
+    });
+    events.emit('SIGTERM');
+    expect(await running.stopped).toBe(0);
+    const steps = lineOf(logs, 'closed')?.steps as { name: string; state: string; ms: number }[];
+    const client = steps.find((s) => s.name === 'client');
+    expect(client?.state).toBe('done');
+    expect(client?.ms).toBeGreaterThanOrEqual(45);
+    expect(steps.map((s) => s.state).every((state) => state === 'done')).toBe(true);
+    app = undefined;
   });
 });
 

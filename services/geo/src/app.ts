@@ -71,7 +71,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<GeoA
       registry: app.metricsRegistry,
       ...(deps.now ? { now: deps.now } : {}),
     });
-    app.addHook('onClose', async () => {
+    app.closeStep('live dong statistics', async () => {
       await live.close();
       await liveRedis?.close();
     });

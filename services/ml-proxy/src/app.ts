@@ -184,7 +184,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<MlPr
     }
   });
   let closed = false;
-  app.addHook('onClose', async () => {
+  app.closeStep('models and upstream clients', async () => {
     closed = true;
     clearInterval(poll);
     await models.close();

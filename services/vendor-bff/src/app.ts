@@ -117,9 +117,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Serv
   if (bus === undefined && config.KAFKA_BROKERS === undefined && routes.events) {
     const own = createEventBus({ log: app.log });
     bus = own;
-    app.addHook('onClose', async () => {
-      await own.close();
-    });
+    app.closeStep('in-process event bus', () => own.close());
   }
 
   // One verifier for both credentials: owners' and operators' JWTs (admin) and service JWTs (estimates).
@@ -211,9 +209,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Serv
           })
         : undefined;
 
-    app.addHook('onClose', async () => {
-      await Promise.all([geo.close(), ml.close(), roughCache?.close(), predictions?.close()]);
-    });
+    // One step each, so a drain that times out names the one it waited for.
+    app.closeStep('geo client', () => geo.close());
+    app.closeStep('ml client', () => ml.close());
+    if (roughCache !== undefined) app.closeStep('rough cache', () => roughCache.close());
+    if (predictions !== undefined) app.closeStep('prediction log', () => predictions.close());
 
     if (routes.precise || routes.rough) {
       const db = data.db;
@@ -335,9 +335,7 @@ async function addEventsRole(
     authenticate: serviceAuthHook(serviceCredential(config, opts.verifier)),
     security: estimateSecurity(config),
   });
-  app.addHook('onClose', async () => {
-    await ingest.close();
-  });
+  app.closeStep('order-event ingest', () => ingest.close());
   if (!consumersOn(config)) return;
 
   let db = opts.db;
@@ -349,9 +347,7 @@ async function addEventsRole(
   if (db === undefined) {
     const own = await openDatabase(config, app.log, { applicationName: `${SERVICE_NAME}-events` });
     db = own;
-    app.addHook('onClose', async () => {
-      await own.close();
-    });
+    app.closeStep('events database', () => own.close());
   }
   const redis =
     config.REDIS_URL !== undefined
@@ -401,11 +397,10 @@ async function addEventsRole(
     void consumers.start();
     shipper?.start();
   });
-  app.addHook('onClose', async () => {
-    await consumers.close();
-    await shipper?.close();
-    if (redis !== undefined) await closeRedis(redis);
-  });
+  // Steps run last-registered first: the consumers stop, then the shipper, then their Redis closes.
+  if (redis !== undefined) app.closeStep('live statistics redis', () => closeRedis(redis));
+  if (shipper !== undefined) app.closeStep('analytics shipper', () => shipper.close());
+  app.closeStep('event consumers', () => consumers.close());
 }
 
 /** The store catalogue's TTL on embedded PGlite (a safety net only: see openCatalog). */
@@ -436,9 +431,8 @@ async function openCatalog(
   // No database check: after start the catalogue answers from its cache and last-known copies while
   // Postgres is away, and an estimate pod taken out of the Service would answer nobody.
   app.readiness.add('catalog', () => catalog.ready());
-  app.addHook('onClose', async () => {
-    await cache.close();
-    await db.close();
-  });
+  // Steps run last-registered first: the cache closes, then the database under it.
+  app.closeStep('database', () => db.close());
+  app.closeStep('store cache', () => cache.close());
   return { catalog, db };
 }
