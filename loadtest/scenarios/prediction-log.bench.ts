@@ -14,7 +14,10 @@
  *      the order off, on (1,000/s), on, off (2,000/s) so a drift of the machine does not favour one side.
  *      Reported: p50/p95/p99 per rate and side, the p99 ratio on/off (goal <= 1.10), the events published
  *      and dropped (`events_published_total`, `events_dropped_total` on the BFF's /metrics; goal 0 drops)
- *      against the estimates answered, and the BFF's CPU per request.
+ *      against the estimates answered, the BFF's CPU per request and, of it, its producer thread's (read
+ *      from /proc by the thread's name), and the broker's CPU per request when it is the local one the
+ *      backing services started (it shares these two cores with the chain; with the log off it shows the
+ *      broker's idle cost).
  *   2. outage: a suite with the log ON whose broker goes away mid-run while the load goes on: 1,000/s,
  *      10 s with the broker, 20 s without, 10 s with it again (after 10 s of warm-up; each its own run).
  *      The broker is a private one (lib/events/proxied-broker.ts) that advertises a Toxiproxy proxy in
@@ -40,6 +43,7 @@ import {
   EVENTS_DROPPED_TOTAL,
   EVENTS_PUBLISHED_TOTAL,
   PREDICTIONS_TOPIC,
+  PRODUCER_THREAD_NAME,
 } from '@eta/contracts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -57,6 +61,7 @@ import {
 import { benchTopicPrefix, openBenchKafka, requireBacking, type BenchKafka } from '../lib/events/kafka.ts';
 import { byLabel, scrape, series, sum } from '../lib/events/metrics.ts';
 import { startProxiedBroker, type ProxiedBroker } from '../lib/events/proxied-broker.ts';
+import { localKafkaBrokerPid, readCpuSeconds, readThreadCpuSeconds } from '../lib/capacity/proc.ts';
 import { bearerHeaders, preciseAnswered, preciseMix } from '../lib/estimates.ts';
 import { devServiceToken, startSuite, suiteOverrides, type Suite } from '../lib/suite.ts';
 
@@ -83,10 +88,23 @@ export interface LogCounts {
   readonly bffCpuUsPerRequest: number;
 }
 
+/** Where the log's CPU goes, per offered request, read from /proc over the run (warm-up and drain included). */
+export interface LogCpu {
+  /** The BFF's producer thread (part of bffCpuUsPerRequest); null with the log off (no such thread). */
+  readonly producerThreadUsPerRequest: number | null;
+  /**
+   * The broker's CPU, when it is the local one scripts/backing-services.sh started (null otherwise). It
+   * shares this machine's cores with the chain, as a broker in a cluster does not; with the log off it is
+   * the broker's idle cost, the baseline to read the ON figure against.
+   */
+  readonly brokerUsPerRequest: number | null;
+}
+
 export interface LogRun extends LoadResult {
   readonly log: 'on' | 'off';
   readonly kind: 'cold' | 'rate';
   readonly counts: LogCounts;
+  readonly cpu: LogCpu;
 }
 
 export interface OutageWindow extends LoadResult {
@@ -214,6 +232,20 @@ export async function run(opts: ScenarioOptions): Promise<PredictionLogFigures> 
       check: preciseAnswered,
     });
 
+  // The broker's and the producer thread's CPU, read from /proc around each run.
+  const brokerPid = localKafkaBrokerPid(root, brokers);
+  console.log(
+    brokerPid === undefined
+      ? `broker CPU: not read (KAFKA_BROKERS=${brokers} is not the broker scripts/backing-services.sh started here)`
+      : `broker CPU: read from /proc/${brokerPid} (the broker scripts/backing-services.sh started, on these cores)`,
+  );
+  const cpuNow = (bffPid: number) => ({
+    producer: readThreadCpuSeconds(bffPid, PRODUCER_THREAD_NAME),
+    broker: brokerPid === undefined ? undefined : readCpuSeconds(brokerPid),
+  });
+  const perRequest = (a: number | undefined, b: number | undefined, offered: number) =>
+    a === undefined || b === undefined ? null : Math.round(((b - a) * 1e6) / offered);
+
   const kafka: BenchKafka = await openBenchKafka(brokers, `bench-predlog-admin-${process.pid}`);
   const suites: Suite[] = [];
   let proxied: ProxiedBroker | undefined;
@@ -243,17 +275,25 @@ export async function run(opts: ScenarioOptions): Promise<PredictionLogFigures> 
 
     const runs: LogRun[] = [];
     const measure = async (log: 'on' | 'off', kind: LogRun['kind'], rate: number, d: number, w: number) => {
-      const origin = side[log].bff.origin;
+      const { origin, pid } = side[log].bff;
       const before = await counters(origin);
+      const cpuBefore = cpuNow(pid);
       const result = await load(origin, rate, d, w, `${kind}-${log}@${rate}`);
       const after = await drained(origin);
-      const counts = countsBetween(before, after, (rate * (d + w)) / 1000);
+      const cpuAfter = cpuNow(pid);
+      const offered = (rate * (d + w)) / 1000;
+      const counts = countsBetween(before, after, offered);
+      const cpu: LogCpu = {
+        producerThreadUsPerRequest: perRequest(cpuBefore.producer, cpuAfter.producer, offered),
+        brokerUsPerRequest: perRequest(cpuBefore.broker, cpuAfter.broker, offered),
+      };
       printSummary(result);
       console.log(
         `  answered ${counts.answered}, published ${counts.published}, dropped ${nonZero(counts.dropped)}, ` +
-          `buffered ${counts.buffered}, bff cpu ${counts.bffCpuUsPerRequest} us/req`,
+          `buffered ${counts.buffered}, bff cpu ${counts.bffCpuUsPerRequest} us/req (producer thread ` +
+          `${cpu.producerThreadUsPerRequest ?? '-'}), broker cpu ${cpu.brokerUsPerRequest ?? '-'} us/req`,
       );
-      runs.push({ ...result, log, kind, counts });
+      runs.push({ ...result, log, kind, counts, cpu });
     };
     for (const log of ['on', 'off'] as const) await measure(log, 'cold', 1000, coldMs, 0);
     const order: readonly (readonly ['on' | 'off', number])[] = [
@@ -340,6 +380,8 @@ export async function run(opts: ScenarioOptions): Promise<PredictionLogFigures> 
         published: r.log === 'on' ? r.counts.published : '-',
         dropped: r.log === 'on' ? nonZero(r.counts.dropped) : '-',
         'bff cpu us/req': r.counts.bffCpuUsPerRequest,
+        'of it producer thread': r.cpu.producerThreadUsPerRequest ?? '-',
+        'broker cpu us/req': r.cpu.brokerUsPerRequest ?? '-',
       })),
     );
     const ratios = RATES.map((rate) => {

@@ -1,7 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   clockTicksPerSecond,
   cpuSecondsOf,
+  localKafkaBrokerPid,
+  readThreadCpuSeconds,
   parseProcStat,
   peakCores,
   readCpuSeconds,
@@ -90,5 +97,92 @@ describe('peakCores', () => {
         { atMs: 400, cpuSeconds: 2 },
       ]),
     ).toBe(0);
+  });
+});
+
+describe('readThreadCpuSeconds', () => {
+  it("reads a Worker's CPU by the thread name the OS lists it under, and nothing for a name no thread has", async () => {
+    // The worker spins until told to stop; the test waits for its CPU to show (a condition, not a clock).
+    const worker = new Worker(
+      `const { parentPort } = require('node:worker_threads');
+       let spin = true;
+       parentPort.on('message', () => { spin = false; parentPort.close(); });
+       (function loop() { const end = Date.now() + 20; while (Date.now() < end); if (spin) setImmediate(loop); })();`,
+      { eval: true, name: 'proc-test-spin' },
+    );
+    try {
+      await new Promise<void>((resolve) => worker.once('online', () => resolve()));
+      let seconds = readThreadCpuSeconds(process.pid, 'proc-test-spin');
+      while (seconds === undefined || seconds < 0.05) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        seconds = readThreadCpuSeconds(process.pid, 'proc-test-spin');
+      }
+      expect(seconds).toBeGreaterThanOrEqual(0.05);
+      expect(readThreadCpuSeconds(process.pid, 'no-such-thread')).toBeUndefined();
+      expect(readThreadCpuSeconds(2 ** 22 + 1, 'proc-test-spin')).toBeUndefined();
+    } finally {
+      worker.postMessage('stop');
+      await worker.terminate();
+    }
+  });
+});
+
+describe('localKafkaBrokerPid', () => {
+  const dirs: string[] = [];
+  const children: ChildProcess[] = [];
+  afterEach(() => {
+    for (const c of children.splice(0)) c.kill('SIGKILL');
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  /** A backing directory whose kafka.pid names `pid`. */
+  const backing = (pid: number | string): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'proc-kafka-'));
+    dirs.push(dir);
+    mkdirSync(join(dir, 'kafka'));
+    writeFileSync(join(dir, 'kafka', 'kafka.pid'), `${pid}\n`);
+    return dir;
+  };
+  /** A live process whose command line names kafka.Kafka, as the broker's java command line does. */
+  const fakeBroker = (): number => {
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)', 'kafka.Kafka'], {
+      stdio: 'ignore',
+    });
+    children.push(child);
+    return child.pid!;
+  };
+
+  it("answers the pid file's process when the brokers are on loopback and it is a Kafka broker", () => {
+    const pid = fakeBroker();
+    const env = { ETA_BACKING_DIR: backing(pid) };
+    expect(localKafkaBrokerPid('/nowhere', '127.0.0.1:9092', env)).toBe(pid);
+    expect(localKafkaBrokerPid('/nowhere', 'localhost:9092, 127.0.0.1:9093', env)).toBe(pid);
+  });
+
+  it('reads the pid file under <root>/.local/backing without ETA_BACKING_DIR', () => {
+    const pid = fakeBroker();
+    const root = mkdtempSync(join(tmpdir(), 'proc-root-'));
+    dirs.push(root);
+    mkdirSync(join(root, '.local', 'backing', 'kafka'), { recursive: true });
+    writeFileSync(join(root, '.local', 'backing', 'kafka', 'kafka.pid'), String(pid));
+    expect(localKafkaBrokerPid(root, '127.0.0.1:9092', {})).toBe(pid);
+  });
+
+  it('answers nothing for a remote broker, a process that is not a broker, or no pid file', () => {
+    const pid = fakeBroker();
+    expect(
+      localKafkaBrokerPid('/nowhere', 'kafka.example:9092', { ETA_BACKING_DIR: backing(pid) }),
+    ).toBeUndefined();
+    expect(
+      localKafkaBrokerPid('/nowhere', '127.0.0.1:9092,10.0.0.7:9092', { ETA_BACKING_DIR: backing(pid) }),
+    ).toBeUndefined();
+    expect(
+      localKafkaBrokerPid('/nowhere', '127.0.0.1:9092', { ETA_BACKING_DIR: backing(process.pid) }),
+    ).toBeUndefined();
+    expect(
+      localKafkaBrokerPid('/nowhere', '127.0.0.1:9092', { ETA_BACKING_DIR: backing('garbage') }),
+    ).toBeUndefined();
+    expect(
+      localKafkaBrokerPid('/nowhere', '127.0.0.1:9092', { ETA_BACKING_DIR: '/nowhere' }),
+    ).toBeUndefined();
   });
 });

@@ -5,7 +5,8 @@
  * /proc/<pid>/status for the resident set (VmRSS) and its peak (VmHWM).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface ProcStat {
   readonly pid: number;
@@ -82,6 +83,53 @@ export function cpuSecondsOf(stat: ProcStat, hz = clockTicksPerSecond()): number
 
 export function readCpuSeconds(pid: number): number {
   return cpuSecondsOf(parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8')));
+}
+
+/**
+ * CPU seconds of a process's threads named `name` (their /proc/<pid>/task/<tid>/stat; a Node Worker's
+ * `name` option is its thread's name), summed; undefined when no such thread runs. A thread that ended
+ * is not counted: read it while the thread lives.
+ */
+export function readThreadCpuSeconds(pid: number, name: string): number | undefined {
+  let total: number | undefined;
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return undefined;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = parseProcStat(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+      if (stat.comm === name) total = (total ?? 0) + cpuSecondsOf(stat);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return total;
+}
+
+/**
+ * The pid of the Kafka broker `scripts/backing-services.sh` started, when `brokers` is that broker on this
+ * machine (every address on loopback): its pid file under ETA_BACKING_DIR (default `<root>/.local/backing`),
+ * checked against the process's command line. Undefined otherwise: a remote broker's CPU is not ours to read.
+ */
+export function localKafkaBrokerPid(
+  root: string,
+  brokers: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): number | undefined {
+  const hosts = brokers.split(',').map((b) => b.trim().replace(/:\d+$/, ''));
+  if (!hosts.every((h) => h === '127.0.0.1' || h === 'localhost' || h === '[::1]')) return undefined;
+  const dir = env['ETA_BACKING_DIR'] || join(root, '.local', 'backing');
+  try {
+    const pid = Number(readFileSync(join(dir, 'kafka', 'kafka.pid'), 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.includes('kafka.Kafka') ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface MemoryFigures {

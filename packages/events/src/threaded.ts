@@ -12,6 +12,7 @@
  * deadline. A worker that dies is started again after a pause; the sends it had in hand fail (the
  * buffered publisher counts them as `send-failed`), the producer is unready until the new one connects.
  */
+import { PRODUCER_THREAD_NAME } from '@eta/contracts';
 import { Worker } from 'node:worker_threads';
 import type { z } from 'zod';
 import { EventProducerUnavailableError, EventSendTimeoutError, type KafkaProducerOptions } from './kafka.ts';
@@ -118,7 +119,7 @@ export function openThreadedProducer(options: ThreadedProducerOptions): Threaded
         return;
       }
       case 'log':
-        log[msg.level]({ ...msg.fields, thread: 'kafka-producer' }, msg.msg);
+        log[msg.level]({ ...msg.fields, thread: PRODUCER_THREAD_NAME }, msg.msg);
         return;
       case 'closed':
         onClosed?.();
@@ -129,7 +130,7 @@ export function openThreadedProducer(options: ThreadedProducerOptions): Threaded
   function start(): void {
     const w = new Worker(new URL('./producer-worker.ts', import.meta.url), {
       workerData,
-      name: 'kafka-producer',
+      name: PRODUCER_THREAD_NAME,
     });
     // The owner closes the producer on shutdown; a forgotten one must not keep the process alive.
     w.unref();

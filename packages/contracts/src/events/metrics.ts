@@ -12,6 +12,12 @@ export const EVENTS_DROPPED_TOTAL = 'events_dropped_total';
 export const EVENTS_BUFFERED = 'events_buffered';
 
 /**
+ * The name of the thread the Kafka producer runs on inside a service (a Node Worker): its log lines carry it,
+ * and the OS lists the thread under it (`/proc/<pid>/task/<tid>/comm`, `top -H`), so its CPU can be told apart.
+ */
+export const PRODUCER_THREAD_NAME = 'kafka-producer';
+
+/**
  * Why an event was dropped:
  * - `buffer-full`: the bounded buffer was full (the broker slow or away for longer than it holds);
  * - `invalid`: it failed its topic's schema (a bug in the producer; logged);
