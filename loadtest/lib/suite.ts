@@ -60,6 +60,16 @@ const SCHEMA_KEYS: readonly string[] = (
   )
 ).flat();
 
+/**
+ * Whether a service's output line is told with its non-zero exit: its error and fatal log lines (pino
+ * levels 50 and 60), and every non-empty line that is not JSON, which the services never write themselves:
+ * Node's, V8's or a native library's words on stderr before an abort.
+ */
+export function worthTellingAtExit(line: string): boolean {
+  if (line.startsWith('{')) return line.includes('"level":50') || line.includes('"level":60');
+  return line.trim() !== '';
+}
+
 /** Starts geo, ml-proxy and vendor-bff (ROLE=all) on free ports with the run command's configuration. */
 export async function startSuite(opts: StartSuiteOptions): Promise<Suite> {
   const ports: SuitePorts = {
@@ -68,7 +78,8 @@ export async function startSuite(opts: StartSuiteOptions): Promise<Suite> {
     'vendor-bff': await freePort(),
   };
   const started = new Map<SuiteService, SpawnedService>();
-  // Each service's last error and fatal log lines, told with a non-zero exit (its log is not kept).
+  // Each service's last error and fatal log lines, and any line that is not JSON (what Node, V8 or a native
+  // library writes to stderr when the process aborts), told with a non-zero exit (its log is not kept).
   const errors = new Map<SuiteService, string[]>(SUITE_ORDER.map((name) => [name, []]));
   const stop = async () => {
     for (const name of [...SUITE_ORDER].reverse()) {
@@ -79,7 +90,9 @@ export async function startSuite(opts: StartSuiteOptions): Promise<Suite> {
       const lines = errors.get(name)!;
       process.stderr.write(
         `${name} exited with ${JSON.stringify(status)}` +
-          (lines.length > 0 ? `; its last error lines:\n${lines.join('\n')}\n` : '; no error line logged\n'),
+          (lines.length > 0
+            ? `; its last error lines:\n${lines.join('\n')}\n`
+            : '; no error line logged and nothing else written\n'),
       );
     }
   };
@@ -98,7 +111,7 @@ export async function startSuite(opts: StartSuiteOptions): Promise<Suite> {
         // Read, not kept: at info level with errors-and-slow access logs a service writes little, except
         // under overload.
         onLine: (line) => {
-          if (!line.includes('"level":50') && !line.includes('"level":60')) return;
+          if (!worthTellingAtExit(line)) return;
           const lines = errors.get(name)!;
           lines.push(line.length > 1_000 ? `${line.slice(0, 1_000)}...` : line);
           if (lines.length > 10) lines.shift();
