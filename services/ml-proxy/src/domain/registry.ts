@@ -82,6 +82,9 @@ export class LoadedVersion {
   #inflight = 0;
   #retired = false;
   #closed: Promise<void> | undefined;
+  /** Resolves retire()'s promise once the last in-flight call released the version and it closed. */
+  #onRetired: (() => void) | undefined;
+  #retiring: Promise<void> | undefined;
 
   constructor(args: {
     model: string;
@@ -105,13 +108,21 @@ export class LoadedVersion {
 
   release(): void {
     this.#inflight--;
-    if (this.#retired && this.#inflight === 0) void this.#close();
+    if (this.#retired && this.#inflight === 0) void this.#close().then(this.#onRetired);
   }
 
-  /** Stops new use; closes once in-flight calls are done. */
+  /**
+   * Stops new use; resolves once the in-flight calls are done and the backend closed. A call that missed
+   * its deadline still runs in the backend: shutdown waits for it (within SHUTDOWN_TIMEOUT_MS), because a
+   * process that exits under a running ONNX call aborts. A hot reload need not wait (it does not).
+   */
   retire(): Promise<void> {
     this.#retired = true;
-    return this.#inflight === 0 ? this.#close() : Promise.resolve();
+    if (this.#inflight === 0) return this.#close();
+    this.#retiring ??= new Promise<void>((resolve) => {
+      this.#onRetired = resolve;
+    });
+    return this.#retiring;
   }
 
   #close(): Promise<void> {
