@@ -142,7 +142,7 @@ export async function runService(app: ServiceApp, opts: RunServiceOptions): Prom
       log.info({ steps }, 'closed');
       return 0;
     } catch (err) {
-      log.error({ err }, 'error while closing');
+      log.error({ err, steps: (await app.closeProgress()).steps }, 'error while closing');
       return 1;
     } finally {
       clearTimeout(timer);

@@ -171,6 +171,23 @@ describe('what a shutdown that times out says held it', () => {
     await inFlight;
   });
 
+  it('names the step that failed when closing throws, and exits 1', async () => {
+    const { running, events, logs } = await started({
+      delayMs: 0,
+      setup: (a) => {
+        a.closeStep('pool', () => undefined);
+        a.closeStep('client', () => Promise.reject(new Error('socket already gone')));
+      },
+    });
+    events.emit('SIGTERM');
+    expect(await running.stopped).toBe(1);
+    const line = lineOf(logs, 'error while closing');
+    expect(line).toMatchObject({ severity: 'ERROR', err: { message: 'socket already gone' } });
+    const steps = line?.['steps'] as { name: string; state: string }[];
+    expect(steps.find((s) => s.name === 'client')?.state).toBe('failed');
+    app = undefined;
+  });
+
   it('logs each step and how long it took when the close finishes in time', async () => {
     const { running, events, logs } = await started({
       delayMs: 0,
