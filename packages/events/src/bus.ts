@@ -40,13 +40,26 @@ export interface EventBus extends EventProducer {
   }): EventSubscriber;
   /** Resolves when every started subscriber has handled everything published so far (for tests). */
   idle(): Promise<void>;
+  /** Events each subscriber's topic holds that its handler has not finished (for a gauge). */
+  backlog(): readonly { readonly topic: string; readonly groupId: string; readonly events: number }[];
 }
 
 export interface EventBusOptions {
   readonly log?: EventLog;
   /** First pause before redelivering to a failed handler; doubles up to 30x. Default 100 ms. */
   readonly retryDelayMs?: number;
+  /**
+   * Most events one subscriber's topic holds unhandled; past it, a new event is not given to that
+   * subscriber (the others still get it) and `onDropped` is told. Nothing here is durable, and a handler
+   * that keeps failing (a database away) would otherwise hold every event published meanwhile, in the
+   * memory of the process that answers estimates. Default 100,000.
+   */
+  readonly maxBacklog?: number;
+  /** Told each event a subscriber did not get because its backlog was full (for a counter). */
+  readonly onDropped?: (topic: string, groupId: string) => void;
 }
+
+const DEFAULT_MAX_BACKLOG = 100_000;
 
 interface Stored {
   readonly offset: string;
@@ -71,6 +84,8 @@ interface Lane {
   /** Set when its subscriber closes: a drain paused between slices stops there. */
   stopped: boolean;
   waiters: (() => void)[];
+  /** Events refused since the backlog was last below half full (one warning per such spell). */
+  dropping: number;
 }
 
 const utf8 = new TextDecoder();
@@ -88,6 +103,10 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 export function createEventBus(options: EventBusOptions = {}): EventBus {
   const log = options.log ?? silentLog;
   const baseDelay = options.retryDelayMs ?? 100;
+  const maxBacklog = options.maxBacklog ?? DEFAULT_MAX_BACKLOG;
+  if (!Number.isInteger(maxBacklog) || maxBacklog < 1) {
+    throw new Error(`maxBacklog must be a positive integer, got ${maxBacklog}`);
+  }
   const lanes = new Map<string, Lane[]>();
   const nextOffset = new Map<string, bigint>();
   const groups = new Set<string>();
@@ -150,6 +169,13 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
           }
         }
         lane.queue.splice(0, chunk.length);
+        if (lane.dropping > 0 && lane.queue.length < maxBacklog / 2) {
+          log.info(
+            { topic: lane.topic.name, groupId: lane.groupId, dropped: lane.dropping },
+            'in-process bus: the subscriber caught up; events are given to it again',
+          );
+          lane.dropping = 0;
+        }
       }
     } finally {
       lane.running = false;
@@ -183,7 +209,20 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
         offset: offset.toString(),
         timestamp: String(Date.now()),
       };
-      for (const lane of subscribed) lane.queue.push(stored);
+      for (const lane of subscribed) {
+        if (lane.queue.length < maxBacklog) {
+          lane.queue.push(stored);
+          continue;
+        }
+        if (lane.dropping === 0) {
+          log.warn(
+            { topic, groupId: lane.groupId, maxBacklog },
+            'in-process bus: a subscriber is maxBacklog events behind; new events are not given to it',
+          );
+        }
+        lane.dropping += 1;
+        options.onDropped?.(topic, lane.groupId);
+      }
     }
     // Delivery is asynchronous, as with a broker: publishing never runs handlers on its own stack.
     for (const lane of subscribed) if (lane.started) queueMicrotask(() => void drain(lane));
@@ -243,6 +282,7 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
           started: false,
           stopped: false,
           waiters: [],
+          dropping: 0,
         };
         own.push(lane);
         // Events published between subscribe() and start() wait in the queue, as they would in a topic.
@@ -297,6 +337,14 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
         }
       }
       await Promise.all(pending);
+    },
+
+    backlog() {
+      const out: { topic: string; groupId: string; events: number }[] = [];
+      for (const [topic, list] of lanes) {
+        for (const lane of list) out.push({ topic, groupId: lane.groupId, events: lane.queue.length });
+      }
+      return out;
     },
 
     async close() {

@@ -126,6 +126,60 @@ describe('in-process EventBus', () => {
     expect(got).toEqual(['o-1']);
   });
 
+  it('gives a subscriber at most maxBacklog unhandled events, counts what it did not give, and resumes once it caught up', async () => {
+    const dropped: string[] = [];
+    const logged: string[] = [];
+    const log = {
+      debug() {},
+      info: (_: object, msg: string) => logged.push(msg),
+      warn: (_: object, msg: string) => logged.push(msg),
+      error() {},
+    };
+    bus = createEventBus({
+      maxBacklog: 4,
+      log,
+      onDropped: (topic, groupId) => dropped.push(`${topic}/${groupId}`),
+    });
+    let unblock: () => void = () => {};
+    const blocked = new Promise<void>((resolve) => {
+      unblock = resolve;
+    });
+    const slow: string[] = [];
+    const slowSub = bus.subscriber({ groupId: 'slow' });
+    slowSub.subscribe(OrderPlaced, async (e) => {
+      await blocked;
+      slow.push(e.key!);
+    });
+    await slowSub.start();
+    const fast: string[] = [];
+    const fastSub = bus.subscriber({ groupId: 'fast' });
+    fastSub.subscribe(OrderPlaced, (e) => {
+      fast.push(e.key!);
+    });
+    await fastSub.start();
+
+    // The slow handler holds o-1; o-1..o-4 fill its backlog, o-5..o-7 are not given to it.
+    await bus.publish(OrderPlaced, [1, 2, 3, 4].map(order));
+    await new Promise((resolve) => setImmediate(resolve));
+    await bus.publish(OrderPlaced, [5, 6, 7].map(order));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(bus.backlog()).toContainEqual({ topic: 'orders.placed', groupId: 'slow', events: 4 });
+    expect(dropped).toEqual(Array(3).fill('orders.placed/slow'));
+    expect(logged.filter((m) => m.includes('maxBacklog events behind'))).toHaveLength(1);
+
+    unblock();
+    await bus.idle();
+    expect(slow).toEqual(['o-1', 'o-2', 'o-3', 'o-4']);
+    // The other subscriber got everything.
+    expect(fast).toEqual(['o-1', 'o-2', 'o-3', 'o-4', 'o-5', 'o-6', 'o-7']);
+    expect(logged.some((m) => m.includes('caught up'))).toBe(true);
+    await bus.publish(OrderPlaced, order(8));
+    await bus.idle();
+    expect(slow.at(-1)).toBe('o-8');
+    expect(dropped).toHaveLength(3);
+    expect(bus.backlog()).toContainEqual({ topic: 'orders.placed', groupId: 'slow', events: 0 });
+  });
+
   it('refuses misuse with clear errors', async () => {
     bus = createEventBus();
     const sub = bus.subscriber({ groupId: 'g' });

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import type { TieredCache } from '@eta/cache';
 import { fromEnv } from '@eta/cache';
 import { closeRedis, createCacheRedis } from '@eta/cache';
-import { createEventBus, type EventBus } from '@eta/events';
+import type { EventBus } from '@eta/events';
 import { buildService, type BuildServiceOptions, type ServiceApp } from '@eta/service-kit';
 import {
   createDbStoreSource,
@@ -12,6 +12,7 @@ import {
   openDatabase,
   type Database,
 } from './adapters/db/index.ts';
+import { openInProcessBus } from './adapters/events/bus.ts';
 import { openEventConsumers } from './adapters/events/consumers.ts';
 import { openOrderIngest } from './adapters/events/order-ingest.ts';
 import { openPredictionLog } from './adapters/events/prediction-log.ts';
@@ -115,7 +116,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Serv
   // the consumers meet on it (ROLE=all locally). Closed last, after everything that publishes or consumes.
   let bus = deps.eventBus;
   if (bus === undefined && config.KAFKA_BROKERS === undefined && routes.events) {
-    const own = createEventBus({ log: app.log });
+    const own = openInProcessBus({ registry: app.metricsRegistry, log: app.log });
     bus = own;
     app.closeStep('in-process event bus', () => own.close());
   }

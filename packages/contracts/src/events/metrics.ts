@@ -12,6 +12,18 @@ export const EVENTS_DROPPED_TOTAL = 'events_dropped_total';
 export const EVENTS_BUFFERED = 'events_buffered';
 
 /**
+ * Gauge by `topic` and `group`: events the in-process bus (ROLE=all without Kafka) holds for a subscriber
+ * that its handler has not finished.
+ */
+export const EVENT_BUS_BACKLOG = 'event_bus_backlog';
+
+/**
+ * Counter by `topic` and `group`: events the in-process bus did not give a subscriber because it was already
+ * its `maxBacklog` behind (a handler that keeps failing); they are lost for that subscriber.
+ */
+export const EVENT_BUS_DROPPED_TOTAL = 'event_bus_dropped_total';
+
+/**
  * The name of the thread the Kafka producer runs on inside a service (a Node Worker): its log lines carry it,
  * and the OS lists the thread under it (`/proc/<pid>/task/<tid>/comm`, `top -H`), so its CPU can be told apart.
  */
