@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -202,6 +203,47 @@ describe('what a shutdown that times out says held it', () => {
     expect(steps.map((s) => s.state).every((state) => state === 'done')).toBe(true);
     app = undefined;
   });
+});
+
+describe('regression: shutdown held to its timeout by connections that never sent a byte', () => {
+  it('closes them, so the drain ends with the requests in flight instead of at the timeout', async () => {
+    // After an overload with the accept queue full, connections whose client is gone and that never sent
+    // anything stay ESTABLISHED; Node's server.close() waits for them as for a request's headers (60 s).
+    // The test's are alive but silent, which the server cannot tell apart. A timeout no busy machine
+    // reaches by itself: only the bug runs into it.
+    const { running, events, exits, release, entered, logs } = await started({
+      delayMs: 0,
+      timeoutMs: 20_000,
+    });
+    const silent = await Promise.all(
+      [1, 2, 3].map(
+        () =>
+          new Promise<Socket>((resolve, reject) => {
+            const socket = connect(running.port, '127.0.0.1', () => resolve(socket));
+            socket.on('error', reject);
+          }),
+      ),
+    );
+    const ended = silent.map(
+      (socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())),
+    );
+    const inFlight = get(`${running.url}/slow`);
+    await entered;
+    // Every silent connection accepted by the server before the shutdown begins (a condition, not a clock).
+    while (((await app!.closeProgress()).connections ?? 0) < 4) await sleep(10);
+    events.emit('SIGTERM');
+    await Promise.all(ended);
+    expect(exits).toEqual([]);
+    release();
+    expect((await inFlight).status).toBe(200);
+    expect(await running.stopped).toBe(0);
+    expect(
+      logs.lines.find(
+        (l) => l['message'] === 'shutdown timed out; exiting with requests or adapters still open',
+      ),
+    ).toBeUndefined();
+    app = undefined;
+  }, 30_000);
 });
 
 describe('regression: shutdown held to its timeout by the keep-alive socket of an in-flight request', () => {
