@@ -17,8 +17,8 @@ export interface CloseStepProgress {
 export interface CloseProgress {
   /** The listener closed and every connection ended (the onClose hooks start after that). */
   readonly serverClosed: boolean;
-  /** Open TCP connections to the listener; absent when the server did not say in time. */
-  readonly connections?: number;
+  /** Open TCP connections to the listener. */
+  readonly connections: number;
   /** Requests admitted and not answered yet (the in-flight gauge). */
   readonly requestsInFlight: number;
   readonly steps: readonly CloseStepProgress[];

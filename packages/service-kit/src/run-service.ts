@@ -131,18 +131,18 @@ export async function runService(app: ServiceApp, opts: RunServiceOptions): Prom
       const outcome = await Promise.race([app.close().then(() => 'closed' as const), timedOut]);
       if (outcome === 'timeout') {
         // What held it: the listener still waiting for connections (then no step has started), or a step.
-        const progress = await app.closeProgress();
+        const progress = app.closeProgress();
         log.error(
           { timeoutMs, ...progress },
           'shutdown timed out; exiting with requests or adapters still open',
         );
         return 1;
       }
-      const { steps } = await app.closeProgress();
+      const { steps } = app.closeProgress();
       log.info({ steps }, 'closed');
       return 0;
     } catch (err) {
-      log.error({ err, steps: (await app.closeProgress()).steps }, 'error while closing');
+      log.error({ err, steps: app.closeProgress().steps }, 'error while closing');
       return 1;
     } finally {
       clearTimeout(timer);

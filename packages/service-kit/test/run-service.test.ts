@@ -230,7 +230,7 @@ describe('regression: shutdown held to its timeout by connections that never sen
     const inFlight = get(`${running.url}/slow`);
     await entered;
     // Every silent connection accepted by the server before the shutdown begins (a condition, not a clock).
-    while (((await app!.closeProgress()).connections ?? 0) < 4) await sleep(10);
+    while (app!.closeProgress().connections < 4) await sleep(10);
     events.emit('SIGTERM');
     await Promise.all(ended);
     expect(exits).toEqual([]);
