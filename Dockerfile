@@ -81,6 +81,9 @@ FROM runtime AS vendor-bff
 ENV NODE_OPTIONS=--max-semi-space-size=32 \
     PORT=8080 \
     ADMIN_WEB_DIR=/app/admin-web
+# WebAssembly on V8's baseline tier only (V8 takes the flag on the command line, not in NODE_OPTIONS):
+# embedded PGlite's optimising compile took ~890 MB resident while it started (SERVICE_RUNTIME_ARGS).
+ENTRYPOINT ["/nodejs/bin/node", "--liftoff-only", "src/main.ts"]
 LABEL org.opencontainers.image.title=vendor-bff
 COPY --from=build-vendor-bff /out/deps/ /
 COPY --from=build-vendor-bff /out/app/ /

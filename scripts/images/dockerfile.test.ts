@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { SERVICE_RUNTIME_ENV } from '@eta/testing/spawn';
+import { SERVICE_RUNTIME_ARGS, SERVICE_RUNTIME_ENV } from '@eta/testing/spawn';
 import { imageTargets, parseDockerfile, planImage } from './dockerfile.ts';
 
 const repoDockerfile = fileURLToPath(new URL('../../Dockerfile', import.meta.url));
@@ -48,9 +48,11 @@ describe('the server images and the processes the run command, tests and benchma
   // or the benchmarks measure a process the cluster does not run.
   const df = parseDockerfile(readFileSync(repoDockerfile, 'utf8'));
   for (const [service, settings] of Object.entries(SERVICE_RUNTIME_ENV)) {
-    it(`${service}: the image's ENV and the start script carry ${Object.keys(settings).join(' and ')}`, () => {
+    const args = SERVICE_RUNTIME_ARGS[service] ?? [];
+    it(`${service}: the image's ENV and ENTRYPOINT and the start script carry ${[...Object.keys(settings), ...args].join(' and ')}`, () => {
       const { config } = planImage(df, service, { Env: [], ExposedPorts: {}, Labels: {} });
       for (const [key, value] of Object.entries(settings)) expect(config.Env).toContain(`${key}=${value}`);
+      expect(config.Entrypoint).toEqual(['/nodejs/bin/node', ...args, 'src/main.ts']);
       const pkg = JSON.parse(
         readFileSync(
           fileURLToPath(new URL(`../../services/${service}/package.json`, import.meta.url)),
@@ -59,7 +61,7 @@ describe('the server images and the processes the run command, tests and benchma
       ) as { scripts: { start: string } };
       const start = pkg.scripts.start;
       for (const [key, value] of Object.entries(settings)) {
-        if (key === 'NODE_OPTIONS') expect(start).toContain(`node ${value} src/main.ts`);
+        if (key === 'NODE_OPTIONS') expect(start).toContain(`node ${[value, ...args].join(' ')} src/main.ts`);
         else expect(start).toContain(`${key}=${value} `);
       }
     });

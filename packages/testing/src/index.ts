@@ -353,7 +353,9 @@ export {
 export { startPrivateRedis, type PrivateRedis } from './private-redis.ts';
 export {
   SERVICE_NODE_OPTIONS,
+  SERVICE_RUNTIME_ARGS,
   SERVICE_RUNTIME_ENV,
+  serviceRuntimeArgs,
   serviceRuntimeEnv,
   spawnService,
   suiteService,

@@ -28,6 +28,18 @@ export const SERVICE_RUNTIME_ENV: Readonly<Record<string, Readonly<Record<string
   'ml-proxy': { NODE_OPTIONS: '--max-semi-space-size=8', MALLOC_ARENA_MAX: '2' },
 };
 
+/**
+ * V8 flags a service's image puts on its `node` command line, before the entry (V8 refuses them in
+ * NODE_OPTIONS). The BFF's `--liftoff-only`: embedded PGlite (no DATABASE_URL: the run command and the
+ * chart's default) is Postgres compiled to WebAssembly, and V8's optimising tier compiling its hottest
+ * functions took a process to ~890 MB resident for a moment while PGlite started, and left it ~100 MB
+ * larger than the baseline tier alone does, for no query that ran faster (docs/benchmarks.md, the
+ * section on the BFF's memory). Nothing else in the suite is WebAssembly (h3-js is asm.js-style JS).
+ */
+export const SERVICE_RUNTIME_ARGS: Readonly<Record<string, readonly string[]>> = {
+  'vendor-bff': ['--liftoff-only'],
+};
+
 /** NODE_OPTIONS of a process that is not one of the services' mains: the BFF's. */
 export const SERVICE_NODE_OPTIONS: string = SERVICE_RUNTIME_ENV['vendor-bff']!['NODE_OPTIONS']!;
 
@@ -41,11 +53,21 @@ export function serviceRuntimeEnv(
   cwd: string = process.cwd(),
   env: NodeJS.ProcessEnv = process.env,
 ): Record<string, string> {
-  const main = /(?:^|\/)services\/([^/]+)\/src\/main\.ts$/.exec(resolve(cwd, entry));
-  const own = (main !== null ? SERVICE_RUNTIME_ENV[main[1]!] : undefined) ?? {
+  const service = serviceOfMain(entry, cwd);
+  const own = (service !== undefined ? SERVICE_RUNTIME_ENV[service] : undefined) ?? {
     NODE_OPTIONS: SERVICE_NODE_OPTIONS,
   };
   return Object.fromEntries(Object.entries(own).map(([key, value]) => [key, env[key] ?? value]));
+}
+
+/** The V8 flags for `node <entry>` run from `cwd`: a service's SERVICE_RUNTIME_ARGS when it is a main. */
+export function serviceRuntimeArgs(entry: string, cwd: string = process.cwd()): readonly string[] {
+  const service = serviceOfMain(entry, cwd);
+  return (service !== undefined ? SERVICE_RUNTIME_ARGS[service] : undefined) ?? [];
+}
+
+function serviceOfMain(entry: string, cwd: string): string | undefined {
+  return /(?:^|\/)services\/([^/]+)\/src\/main\.ts$/.exec(resolve(cwd, entry))?.[1];
 }
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -72,6 +94,7 @@ export interface SpawnServiceOptions {
   readonly port?: number;
   /** Address to listen on (HOST); default 127.0.0.1. The probe goes to 127.0.0.1 for a wildcard. */
   readonly host?: string;
+  /** V8 and Node flags before the entry, after the service's own (SERVICE_RUNTIME_ARGS), e.g. a profiler's. */
   readonly nodeArgs?: readonly string[];
   /** Polled until it answers 200; default `/readyz`. */
   readonly readyPath?: string;
@@ -138,20 +161,24 @@ export async function spawnService(opts: SpawnServiceOptions): Promise<SpawnedSe
   const origin = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
   installExitHook();
 
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.entry], {
-    cwd: opts.cwd ?? process.cwd(),
-    env: {
-      ...process.env,
-      // Services run with the V8 flags and malloc settings their images set, so what runs here is what
-      // is deployed.
-      ...serviceRuntimeEnv(opts.entry, opts.cwd),
-      PORT: String(port),
-      HOST: host,
-      ...opts.env,
+  const child = spawn(
+    process.execPath,
+    [...serviceRuntimeArgs(opts.entry, opts.cwd), ...(opts.nodeArgs ?? []), opts.entry],
+    {
+      cwd: opts.cwd ?? process.cwd(),
+      env: {
+        ...process.env,
+        // Services run with the V8 flags and malloc settings their images set, so what runs here is what
+        // is deployed.
+        ...serviceRuntimeEnv(opts.entry, opts.cwd),
+        PORT: String(port),
+        HOST: host,
+        ...opts.env,
+      },
+      stdio: ['ignore', opts.stdout === 'ignore' ? 'ignore' : 'pipe', 'pipe'],
+      detached: opts.ownProcessGroup === true,
     },
-    stdio: ['ignore', opts.stdout === 'ignore' ? 'ignore' : 'pipe', 'pipe'],
-    detached: opts.ownProcessGroup === true,
-  });
+  );
   live.add(child);
   let output = '';
   for (const stream of [child.stdout, child.stderr]) {

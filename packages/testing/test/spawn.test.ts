@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   SERVICE_NODE_OPTIONS,
+  SERVICE_RUNTIME_ARGS,
   SERVICE_RUNTIME_ENV,
+  serviceRuntimeArgs,
   serviceRuntimeEnv,
   spawnService,
   suiteService,
@@ -169,5 +171,17 @@ describe('serviceRuntimeEnv', () => {
       ...SERVICE_RUNTIME_ENV['geo'],
       NODE_OPTIONS: '--cpu-prof',
     });
+  });
+});
+
+describe('serviceRuntimeArgs', () => {
+  it("gives the BFF's main its image's V8 flags, and any other script none", () => {
+    const bff = suiteService('vendor-bff');
+    expect(serviceRuntimeArgs(bff.entry, bff.cwd)).toEqual(['--liftoff-only']);
+    expect(serviceRuntimeArgs(join(bff.cwd, bff.entry), '/')).toEqual(SERVICE_RUNTIME_ARGS['vendor-bff']);
+    const geo = suiteService('geo');
+    expect(serviceRuntimeArgs(geo.entry, geo.cwd)).toEqual([]);
+    expect(serviceRuntimeArgs('src/cli/migrate.ts', bff.cwd)).toEqual([]);
+    expect(serviceRuntimeArgs(fixture, '/')).toEqual([]);
   });
 });

@@ -148,8 +148,22 @@ export async function createPglite(
   log: DbLogger,
   opts: CreateDatabaseOptions = {},
 ): Promise<Database> {
+  // PGlite is Postgres compiled to WebAssembly. V8's optimising tier compiling its hottest functions took
+  // the process to ~890 MB resident for a moment; the image's `node --liftoff-only` (@eta/testing's
+  // SERVICE_RUNTIME_ARGS) keeps it on the baseline tier, for ~10 % slower queries (docs/benchmarks.md).
+  const baselineOnly = process.execArgv.includes('--liftoff-only');
   const db = await PGlite.create(dataDir === undefined ? {} : { dataDir });
-  log.info({ dataDir: dataDir ?? 'memory' }, 'using embedded PGlite (DATABASE_URL is not set)');
+  log.info(
+    { dataDir: dataDir ?? 'memory', wasmTiers: baselineOnly ? 'baseline' : 'baseline+optimising' },
+    'using embedded PGlite (DATABASE_URL is not set)',
+  );
+  if (!baselineOnly) {
+    log.warn(
+      {},
+      'embedded PGlite without `node --liftoff-only`: compiling its WebAssembly with V8 optimising tier ' +
+        'takes ~500 MB more resident for a moment (the image, `pnpm start` and the run command pass the flag)',
+    );
+  }
   if (opts.searchPath !== undefined) {
     await db.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(opts.searchPath)}`);
     // PGlite is one session, so a session-level search_path covers every later query.
