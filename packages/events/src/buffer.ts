@@ -22,9 +22,10 @@ import {
  * - `shutdown`: offered after close(), or still buffered when close()'s bound ran out.
  *
  * While the producer is not ready (never connected yet, or reconnecting) nothing is sent: events wait in
- * the buffer until it is ready again or they overflow it. After a failed send the loop pauses
- * (`retryDelayMs`, doubling up to `maxRetryDelayMs`) before the next one, so an outage costs one failed
- * send per pause, not one per batch. Delivery is at most once: a dropped event is gone, and a send that
+ * the buffer until it is ready again or they overflow it; readiness is checked every `retryDelayMs` (a
+ * read of a flag, so no growing pause: the buffer is full by then and drops every event until it sends
+ * again). After a failed send the loop pauses (`retryDelayMs`, doubling up to `maxRetryDelayMs`) before
+ * the next one, so an outage costs one failed send per pause, not one per batch. Delivery is at most once: a dropped event is gone, and a send that
  * failed at its deadline may still have reached the broker.
  */
 export interface BufferedPublisher {
@@ -166,6 +167,12 @@ export function createBufferedPublisher(options: BufferedPublisherOptions): Buff
     delay = Math.min(maxDelay, delay * 2);
   }
 
+  /** Waits `retryDelayMs` for the producer to be ready, without growing the pause a failed send set. */
+  function awaitReady(): void {
+    runAfter(baseDelay);
+    paused = timer !== undefined;
+  }
+
   function runSoon(): void {
     if (stopped) return;
     paused = false;
@@ -194,8 +201,9 @@ export function createBufferedPublisher(options: BufferedPublisherOptions): Buff
       return;
     }
     if (!producer.ready()) {
-      // Nothing is sent while there is no connection: the events wait (or overflow) in the buffer.
-      pause();
+      // Nothing is sent while there is no connection: the events wait (or overflow) in the buffer. Looked
+      // at again soon: a producer back after an outage sends the moment it is noticed.
+      awaitReady();
       return;
     }
     sending = true;

@@ -143,8 +143,16 @@ export interface KafkaProducerOptions extends KafkaClientOptions {
    * still reach the broker.
    */
   readonly sendTimeoutMs?: number;
-  /** First pause before connecting again after a failed attempt; doubles up to 30 s. Default 500 ms. */
+  /** First pause before connecting again after a failed attempt; doubles up to maxReconnectDelayMs. Default 500 ms. */
   readonly reconnectDelayMs?: number;
+  /**
+   * Longest pause between connection attempts (default 5,000 ms). The buffer in front of the producer
+   * fills while it is away, and every event offered past that is dropped until it is back, so a broker
+   * that returned must not wait long to be noticed: at 30 s (kafkajs' own cap) a pause could cost 30 s of
+   * events after a minute-long outage. An attempt against a broker that is down is one refused or timed
+   * out connection.
+   */
+  readonly maxReconnectDelayMs?: number;
   /**
    * Sends failing in a row (connection errors, timeouts) after which the client is replaced by a fresh
    * one that connects from scratch. Default 3.
@@ -198,13 +206,14 @@ function toWire(value: string | Uint8Array | null): string | Buffer | null {
  *
  * It connects in the background and never throws for want of a broker: while it has no connection,
  * `ready()` is false and sends reject at once with EventProducerUnavailableError; a failed connect is
- * retried with a growing pause (up to 30 s) until it succeeds or the producer is closed. After
+ * retried with a growing pause (up to `maxReconnectDelayMs`, 5 s) until it succeeds or the producer is closed. After
  * `reconnectAfterFailures` sends failed in a row, the client is replaced and connects afresh.
  */
 export function openProducer(options: KafkaProducerOptions): EventProducer {
   const { log } = options;
   const sendTimeoutMs = options.sendTimeoutMs ?? 5_000;
   const baseDelay = options.reconnectDelayMs ?? 500;
+  const maxDelay = Math.max(baseDelay, options.maxReconnectDelayMs ?? 5_000);
   const replaceAfter = options.reconnectAfterFailures ?? 3;
   if (options.brokers.length === 0) throw new TypeError('at least one Kafka broker is required');
   const kafka = kafkaClient(options, {
@@ -279,7 +288,7 @@ export function openProducer(options: KafkaProducerOptions): EventProducer {
             log.warn({ err, brokers: options.brokers, retryInMs: delay }, 'Kafka producer cannot connect');
           }
           await sleep(delay);
-          delay = Math.min(30_000, delay * 2);
+          delay = Math.min(maxDelay, delay * 2);
         }
       }
     })().finally(() => {

@@ -275,7 +275,7 @@ describe('buffered publisher on a clock of its own', () => {
     await pub.close({ timeoutMs: 0 });
   });
 
-  it('does not send while the producer is not ready, and checks again with a growing pause', async () => {
+  it('does not send while the producer is not ready, and checks again every retryDelayMs', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
     const fake = fakeProducer();
     fake.ready = false;
@@ -285,8 +285,33 @@ describe('buffered publisher on a clock of its own', () => {
     expect(fake.attempts).toBe(0);
     expect(pub.size).toBe(1);
     fake.ready = true;
-    await vi.advanceTimersByTimeAsync(400);
+    await vi.advanceTimersByTimeAsync(100);
     expect(fake.sent.map((s) => s.n)).toEqual([0]);
+    await pub.close({ timeoutMs: 0 });
+  });
+
+  it('after an outage grew the send pause, sends within retryDelayMs of the producer being ready again', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
+    const fake = fakeProducer();
+    fake.failing = true;
+    const m = counters();
+    const pub = publisher(fake, m, { maxBatch: 1, retryDelayMs: 100, maxRetryDelayMs: 60_000 });
+    for (let n = 0; n < 5; n++) pub.offer(A, ev(n));
+    // Failed sends at 0, 100, 300, 700 and 1,500 ms; the pause after the last one is 1,600 ms.
+    await vi.advanceTimersByTimeAsync(1_501);
+    expect(fake.attempts).toBe(5);
+    // The client is replaced (unready) and the broker comes back while the loop waits.
+    fake.ready = false;
+    fake.failing = false;
+    pub.offer(A, ev(5));
+    await vi.advanceTimersByTimeAsync(1_599);
+    expect(fake.attempts).toBe(5);
+    // From here readiness is looked at every 100 ms, not after the next (3,200 ms) pause.
+    await vi.advanceTimersByTimeAsync(550);
+    fake.ready = true;
+    await vi.advanceTimersByTimeAsync(100);
+    expect(fake.sent.map((s) => s.n)).toEqual([5]);
+    expect(counts(m).dropped).toEqual({ 'a/send-failed': 5 });
     await pub.close({ timeoutMs: 0 });
   });
 });

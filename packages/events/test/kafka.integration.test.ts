@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { createTestKafka, pollUntil, requireEnv, type TestKafka, uniqueId } from '@eta/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -10,6 +11,7 @@ import {
   type EventProducer,
   type EventSubscriber,
   type IncomingEvent,
+  openProducer,
 } from '../src/index.ts';
 
 const Prediction = z.object({ orderId: z.string(), etaSeconds: z.number().int().positive() });
@@ -360,5 +362,41 @@ describe('Kafka producer and consumer', () => {
     );
     expect(again).toEqual(['o-10']);
     expect(skippedAgain).toEqual([]);
+  });
+});
+
+describe('a producer whose broker is away', () => {
+  it('tries again with a pause that doubles from reconnectDelayMs up to maxReconnectDelayMs, no further', async () => {
+    // A port nothing listens on: a listener closed again at once, so every attempt is refused.
+    const dead = createServer();
+    await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
+    const port = (dead.address() as { port: number }).port;
+    await new Promise<void>((r) => dead.close(() => r()));
+
+    const pauses: number[] = [];
+    const log: EventLog = {
+      ...quiet,
+      warn(obj, msg) {
+        if (msg === 'Kafka producer cannot connect') pauses.push((obj as { retryInMs: number }).retryInMs);
+      },
+    };
+    const p = openProducer({
+      brokers: [`127.0.0.1:${port}`],
+      clientId: 'events-test',
+      log,
+      reconnectDelayMs: 20,
+      maxReconnectDelayMs: 80,
+    });
+    try {
+      await pollUntil(
+        async () => pauses.length,
+        (n) => n >= 6,
+        60_000,
+      );
+      expect(pauses.slice(0, 6)).toEqual([20, 40, 80, 80, 80, 80]);
+      expect(p.ready()).toBe(false);
+    } finally {
+      await p.close();
+    }
   });
 });
