@@ -32,9 +32,10 @@ export const SERVICE_RUNTIME_ENV: Readonly<Record<string, Readonly<Record<string
  * V8 flags a service's image puts on its `node` command line, before the entry (V8 refuses them in
  * NODE_OPTIONS). The BFF's `--liftoff-only`: embedded PGlite (no DATABASE_URL: the run command and the
  * chart's default) is Postgres compiled to WebAssembly, and V8's optimising tier compiling its hottest
- * functions took a process to ~890 MB resident for a moment while PGlite started, and left it ~100 MB
- * larger than the baseline tier alone does, for no query that ran faster (docs/benchmarks.md, the
- * section on the BFF's memory). Nothing else in the suite is WebAssembly (h3-js is asm.js-style JS).
+ * functions took a process to ~900 MB resident for a moment while PGlite started, and left it 85-120 MB
+ * larger than the baseline tier alone does; the price is PGlite queries ~10-15 % slower, none of them on
+ * the precise path (docs/benchmarks.md, "PGlite's WebAssembly on the baseline tier"). Nothing else in the
+ * suite is WebAssembly (h3-js is asm.js-style JS).
  */
 export const SERVICE_RUNTIME_ARGS: Readonly<Record<string, readonly string[]>> = {
   'vendor-bff': ['--liftoff-only'],
