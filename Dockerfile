@@ -54,7 +54,10 @@ ENV NODE_ENV=development
 WORKDIR /repo/services/${SERVICE}
 USER 65532:65532
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "--watch", "--watch-preserve-output", "src/main.ts"]
+# --liftoff-only as in vendor-bff's runtime stage (--watch passes it on to the service it restarts): with
+# embedded PGlite the BFF peaked at ~950 MiB without it, and the dev values' limit is 1Gi. Only the BFF runs
+# WebAssembly, so the flag changes nothing for geo and ml-proxy.
+ENTRYPOINT ["node", "--watch", "--watch-preserve-output", "--liftoff-only", "src/main.ts"]
 CMD []
 
 # Runtime: Node 24 on Debian 12 without a shell or package manager, as the numeric non-root user (so the

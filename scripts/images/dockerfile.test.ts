@@ -44,6 +44,16 @@ describe('imageTargets', () => {
 });
 
 describe('the server images and the processes the run command, tests and benchmarks start', () => {
+  it("the development stage (skaffold dev) runs the BFF with its image's V8 flags too", () => {
+    const df = parseDockerfile(readFileSync(repoDockerfile, 'utf8'));
+    const dev = df.stages.find((stage) => stage.name === 'dev');
+    const entrypoints = dev?.instructions.filter((i) => i.keyword === 'ENTRYPOINT') ?? [];
+    expect(entrypoints).toHaveLength(1);
+    const entry = JSON.parse(entrypoints[0]!.args) as string[];
+    expect(entry.at(-1)).toBe('src/main.ts');
+    for (const arg of SERVICE_RUNTIME_ARGS['vendor-bff'] ?? []) expect(entry).toContain(arg);
+  });
+
   // spawnService gives a service's main SERVICE_RUNTIME_ENV; the images and `pnpm start` must set the same,
   // or the benchmarks measure a process the cluster does not run.
   const df = parseDockerfile(readFileSync(repoDockerfile, 'utf8'));
