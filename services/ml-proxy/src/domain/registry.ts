@@ -82,9 +82,8 @@ export class LoadedVersion {
   #inflight = 0;
   #retired = false;
   #closed: Promise<void> | undefined;
-  /** Resolves retire()'s promise once the last in-flight call released the version and it closed. */
-  #onRetired: (() => void) | undefined;
-  #retiring: Promise<void> | undefined;
+  /** retire()'s promise while calls are in flight: resolved once the last one released it and it closed. */
+  #retiring: PromiseWithResolvers<void> | undefined;
 
   constructor(args: {
     model: string;
@@ -108,7 +107,7 @@ export class LoadedVersion {
 
   release(): void {
     this.#inflight--;
-    if (this.#retired && this.#inflight === 0) void this.#close().then(this.#onRetired);
+    if (this.#retired && this.#inflight === 0) void this.#close().then(this.#retiring?.resolve);
   }
 
   /**
@@ -119,10 +118,8 @@ export class LoadedVersion {
   retire(): Promise<void> {
     this.#retired = true;
     if (this.#inflight === 0) return this.#close();
-    this.#retiring ??= new Promise<void>((resolve) => {
-      this.#onRetired = resolve;
-    });
-    return this.#retiring;
+    this.#retiring ??= Promise.withResolvers<void>();
+    return this.#retiring.promise;
   }
 
   #close(): Promise<void> {
