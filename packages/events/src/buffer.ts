@@ -25,8 +25,8 @@ import {
  * the buffer until it is ready again or they overflow it; readiness is checked every `retryDelayMs` (a
  * read of a flag, so no growing pause: the buffer is full by then and drops every event until it sends
  * again). After a failed send the loop pauses (`retryDelayMs`, doubling up to `maxRetryDelayMs`) before
- * the next one, so an outage costs one failed send per pause, not one per batch. Delivery is at most once: a dropped event is gone, and a send that
- * failed at its deadline may still have reached the broker.
+ * the next one, so an outage costs one failed send per pause, not one per batch. Delivery is at most once:
+ * a dropped event is gone, and a send that failed at its deadline may still have reached the broker.
  */
 export interface BufferedPublisher {
   /** Queues the event, or counts it as dropped; true when queued. Synchronous; never throws. */

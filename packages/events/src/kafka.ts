@@ -143,7 +143,10 @@ export interface KafkaProducerOptions extends KafkaClientOptions {
    * still reach the broker.
    */
   readonly sendTimeoutMs?: number;
-  /** First pause before connecting again after a failed attempt; doubles up to maxReconnectDelayMs. Default 500 ms. */
+  /**
+   * First pause before connecting again after a failed attempt; doubles up to maxReconnectDelayMs.
+   * Default 500 ms.
+   */
   readonly reconnectDelayMs?: number;
   /**
    * Longest pause between connection attempts (default 5,000 ms). The buffer in front of the producer
@@ -206,8 +209,8 @@ function toWire(value: string | Uint8Array | null): string | Buffer | null {
  *
  * It connects in the background and never throws for want of a broker: while it has no connection,
  * `ready()` is false and sends reject at once with EventProducerUnavailableError; a failed connect is
- * retried with a growing pause (up to `maxReconnectDelayMs`, 5 s) until it succeeds or the producer is closed. After
- * `reconnectAfterFailures` sends failed in a row, the client is replaced and connects afresh.
+ * retried with a growing pause (up to `maxReconnectDelayMs`, 5 s) until it succeeds or the producer is
+ * closed. After `reconnectAfterFailures` sends failed in a row, the client is replaced and connects afresh.
  */
 export function openProducer(options: KafkaProducerOptions): EventProducer {
   const { log } = options;

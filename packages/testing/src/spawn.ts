@@ -95,7 +95,7 @@ export interface SpawnServiceOptions {
   readonly port?: number;
   /** Address to listen on (HOST); default 127.0.0.1. The probe goes to 127.0.0.1 for a wildcard. */
   readonly host?: string;
-  /** V8 and Node flags before the entry, after the service's own (SERVICE_RUNTIME_ARGS), e.g. a profiler's. */
+  /** V8 and Node flags before the entry, after the service's own (SERVICE_RUNTIME_ARGS): a profiler's. */
   readonly nodeArgs?: readonly string[];
   /** Polled until it answers 200; default `/readyz`. */
   readonly readyPath?: string;
