@@ -174,7 +174,8 @@ export function setErrorFormat(scope: FastifyInstance, format: ErrorFormat): voi
   scope.setNotFoundHandler(notFoundHandler);
 }
 
-function pathOf(url: string): string {
+/** The path of a request URL, without its query. */
+export function pathOf(url: string): string {
   const q = url.indexOf('?');
   return q < 0 ? url : url.slice(0, q);
 }
@@ -187,6 +188,15 @@ function formatForPath(server: FastifyInstance, path: string): ErrorFormat {
     }
   }
   return SUITE_ERROR_FORMAT;
+}
+
+/**
+ * The format of the errors for `url` before it is routed (admission's refusals in front of Fastify): that of
+ * the longest scope prefix it lies under, which is every route's own format (onRoute gives a route its
+ * scope's).
+ */
+export function errorFormatForUrl(server: FastifyInstance, url: string): ErrorFormat {
+  return formatForPath(server, pathOf(url));
 }
 
 /** The format of a request's errors: its route's, or by path for a request no route matched. */

@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type Socket } from 'node:net';
 import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ServiceApp } from '../src/index.ts';
+import { z } from 'zod';
+import { setErrorFormat, type ServiceApp } from '../src/index.ts';
 import { testService } from './helpers.ts';
 
 /** vi.waitFor's own cap is 1 s: a wait for a condition gets a cap no busy machine comes near. */
@@ -273,4 +274,115 @@ describe('regression: requests whose client left were never released, so admissi
       { timeout: 20_000 },
     );
   }, 30_000);
+});
+
+describe('admission in front of Fastify: a refusal over a real connection is written before routing', () => {
+  /** One request over its own connection; the raw answer (status line, headers, body) as text. */
+  function exchange(port: number, text: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const sock = connect(port, '127.0.0.1', () => sock.write(text));
+      let got = '';
+      sock.setEncoding('utf8').on('data', (c: string) => {
+        got += c;
+        const end = got.indexOf('\r\n\r\n');
+        const length = /content-length: (\d+)/i.exec(got)?.[1];
+        if (end >= 0 && length !== undefined && got.length >= end + 4 + Number(length)) {
+          sock.destroy();
+          resolve(got);
+        }
+      });
+      sock.on('close', () => resolve(got));
+      sock.on('error', reject);
+    });
+  }
+
+  it('refuses with 503 OVERLOADED, Retry-After and the request id, runs no hook or handler, keeps probes up', async () => {
+    const built = await testService({ env: { MAX_IN_FLIGHT: '1', MAX_QUEUE_MS: '0' } });
+    app = built.app;
+    const release = heldRoutes(app);
+    let hooked = 0;
+    // Fastify runs onSend for every answer it sends, a refusal in its onRequest hook included.
+    app.addHook('onSend', async (_request, _reply, payload) => {
+      hooked += 1;
+      return payload;
+    });
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    const port = Number(new URL(url).port);
+    const agent = new Agent({ connections: 1 });
+    const held = request(`${url}/slow`, { dispatcher: agent });
+    await vi.waitFor(
+      async () => expect((await app!.inject('/metrics')).body).toMatch(/^http_requests_in_flight 1$/m),
+      CONDITION,
+    );
+    const hookedBefore = hooked;
+    const answer = await exchange(
+      port,
+      'POST /eta HTTP/1.1\r\nhost: a\r\nx-request-id: caller-42\r\ncontent-type: application/json\r\n' +
+        'content-length: 9\r\n\r\n{"a":[1]}',
+    );
+    const [head, body] = answer.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 503 /);
+    expect(head).toMatch(/^retry-after: 1$/im);
+    expect(head).toMatch(/^x-request-id: caller-42$/im);
+    expect(head).toMatch(/^content-type: application\/json; charset=utf-8$/im);
+    expect(head).not.toMatch(/^connection: close$/im);
+    expect(JSON.parse(body!)).toEqual({ code: 'OVERLOADED', message: 'server is overloaded; retry later' });
+    // Refused in front of Fastify: none of its hooks ran for it (the one above counts every answer).
+    expect(hooked).toBe(hookedBefore);
+    for (const probe of ['/livez', '/readyz', '/metrics?x=1']) {
+      expect(await exchange(port, `GET ${probe} HTTP/1.1\r\nhost: a\r\n\r\n`)).toMatch(/^HTTP\/1\.1 200 /);
+    }
+    release();
+    expect((await held).statusCode).toBe(200);
+    const metrics = (await app.inject('/metrics')).body;
+    expect(metrics).toMatch(/^http_requests_shed_total\{reason="in-flight"\} 1$/m);
+    expect(metrics).toMatch(
+      /^http_request_duration_seconds_count\{method="POST",route="\(refused\)",status_code="503"\} 1$/m,
+    );
+    // Admitted again once the held request is answered.
+    expect(await exchange(port, 'GET /eta HTTP/1.1\r\nhost: a\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);
+    await agent.close();
+  });
+
+  it("answers a refused request in its scope's error format, and cuts off an upload too large to read past", async () => {
+    const built = await testService({ env: { MAX_IN_FLIGHT: '1', MAX_QUEUE_MS: '0' }, bodyLimit: 1024 });
+    app = built.app;
+    const release = heldRoutes(app);
+    await app.register(
+      async (scope) => {
+        setErrorFormat(scope, {
+          schema: z.object({ error: z.string(), code: z.string() }),
+          format: (b) => ({ error: b.message, code: b.code }),
+        });
+        scope.post('/models/:name/infer', async () => ({ ok: true }));
+      },
+      { prefix: '/v2' },
+    );
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    const port = Number(new URL(url).port);
+    const agent = new Agent({ connections: 1 });
+    const held = request(`${url}/slow`, { dispatcher: agent });
+    await vi.waitFor(
+      async () => expect((await app!.inject('/metrics')).body).toMatch(/^http_requests_in_flight 1$/m),
+      CONDITION,
+    );
+    const v2 = await exchange(
+      port,
+      'POST /v2/models/m/infer?x=1 HTTP/1.1\r\nhost: a\r\ncontent-length: 2\r\n\r\n{}',
+    );
+    expect(JSON.parse(v2.split('\r\n\r\n')[1]!)).toEqual({
+      error: 'server is overloaded; retry later',
+      code: 'OVERLOADED',
+    });
+    // 64 KiB declared against a 1 KiB limit, only the start sent: the answer still arrives, then the close.
+    const big = await exchange(
+      port,
+      `POST /eta HTTP/1.1\r\nhost: a\r\ncontent-length: ${64 * 1024}\r\n\r\n${'x'.repeat(100)}`,
+    );
+    expect(big).toMatch(/^HTTP\/1\.1 503 /);
+    expect(big).toMatch(/^connection: close$/im);
+    release();
+    expect((await held).statusCode).toBe(200);
+    await agent.close();
+  });
 });
