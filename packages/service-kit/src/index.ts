@@ -46,7 +46,7 @@ export {
 } from './error-handler.ts';
 export { AppError, type ErrorFormat } from './errors.ts';
 export { OPENAPI_PATH, type OpenApiOptions } from './openapi.ts';
-export { addLogBindings, createLogger, REDACT_PATHS, type LoggerSettings } from './logger.ts';
+export { addLogBindings, censorCredentials, createLogger, type LoggerSettings } from './logger.ts';
 export type { Readiness, ReadinessCheck, ReadinessReport } from './readiness.ts';
 export {
   runOptionsFrom,

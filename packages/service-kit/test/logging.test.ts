@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { addLogBindings, type ServiceApp } from '../src/index.ts';
+import { addLogBindings, createLogger, type ServiceApp } from '../src/index.ts';
 import { testService } from './helpers.ts';
 
 let app: ServiceApp | undefined;
@@ -106,6 +106,63 @@ describe('logs and request ids', () => {
         'x-store': 'ok',
       },
     });
+  });
+
+  it("censors credentials one level down, in any case, in bindings and errors, never in the caller's objects", async () => {
+    const { Writable } = await import('node:stream');
+    const lines: string[] = [];
+    const log = createLogger({
+      name: 'redaction',
+      level: 'info',
+      stream: new Writable({
+        write(chunk: Buffer, _enc, done) {
+          lines.push(chunk.toString('utf8'));
+          done();
+        },
+      }),
+    });
+    const upstream = {
+      url: 'http://geo',
+      headers: { Authorization: 'Bearer s3cr3t', 'X-Api-Key': 's3cr3t', accept: 'ok' },
+    };
+    const user = { name: 'kim', password: 's3cr3t' };
+    const err = Object.assign(new Error('refused'), { headers: { cookie: 'sid=s3cr3t' }, status: 401 });
+    log.info({ upstream, user, headers: { 'proxy-authorization': 's3cr3t' }, password: 's3cr3t' }, 'nested');
+    log.error({ err, cause: err }, 'failed');
+    addLogBindings(log.child({ requestId: 'r-0' }), {
+      peer: { headers: { 'set-cookie': 's3cr3t' } },
+      caller: 'svc-a',
+    }).info('bound');
+    log.info({ requestId: 'r-1', headers: { accept: 'ok' }, nested: { headers: 'not an object' } }, 'clean');
+    await new Promise((r) => setImmediate(r));
+    const text = lines.join('');
+    expect(text).not.toContain('s3cr3t');
+    const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(parsed[0]).toMatchObject({
+      upstream: {
+        url: 'http://geo',
+        headers: { Authorization: '[REDACTED]', 'X-Api-Key': '[REDACTED]', accept: 'ok' },
+      },
+      user: { name: 'kim', password: '[REDACTED]' },
+      headers: { 'proxy-authorization': '[REDACTED]' },
+      password: '[REDACTED]',
+    });
+    // The error keeps what the err serializer writes (type, message, stack) and loses only the credential.
+    expect(parsed[1]).toMatchObject({
+      err: { type: 'Error', message: 'refused', status: 401, headers: { cookie: '[REDACTED]' } },
+      cause: { status: 401, headers: { cookie: '[REDACTED]' } },
+    });
+    expect((parsed[1]!['err'] as { stack: string }).stack).toContain('refused');
+    expect(parsed[2]).toMatchObject({ peer: { headers: { 'set-cookie': '[REDACTED]' } }, caller: 'svc-a' });
+    expect(parsed[3]).toMatchObject({
+      requestId: 'r-1',
+      headers: { accept: 'ok' },
+      nested: { headers: 'not an object' },
+    });
+    // The objects handed to the logger are as they were.
+    expect(upstream.headers.Authorization).toBe('Bearer s3cr3t');
+    expect(user.password).toBe('s3cr3t');
+    expect(err.headers.cookie).toBe('sid=s3cr3t');
   });
 
   it('keeps probes and metrics out of the request log', async () => {
