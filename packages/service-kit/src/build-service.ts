@@ -126,6 +126,11 @@ export interface BuildServiceOptions {
   readonly loadShedding?: LoadSheddingOptions;
   /** Per-check timeout for `/readyz`. Default 1000 ms, below the kubelet's 1 s probe timeout default. */
   readonly readinessCheckTimeoutMs?: number;
+  /**
+   * How long a connection may take to send a request's head (method, path, headers) before it is answered
+   * 408 and closed; counted from the connection's start for its first request. Default 10 s.
+   */
+  readonly headersTimeoutMs?: number;
   /** Largest accepted request body. Default 1 MiB. */
   readonly bodyLimit?: number;
   /** Node's default process metrics (CPU, heap, GC, event loop lag). Default true. */
@@ -136,6 +141,9 @@ export interface BuildServiceOptions {
    */
   readonly openapi?: OpenApiOptions | false;
 }
+
+/** BuildServiceOptions.headersTimeoutMs' default (HAProxy's usual `timeout http-request`). */
+const HEADERS_TIMEOUT_MS = 10_000;
 
 /** What a shed request is told, by admission control and by the pressure signals alike. */
 const OVERLOADED_MESSAGE = 'server is overloaded; retry later';
@@ -288,6 +296,15 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
     return503OnClosing: false,
     // Node's whole-request receive limit, a backstop for slow uploads behind the per-request deadline.
     requestTimeout: config.REQUEST_TIMEOUT_MS + 1000,
+    http: {
+      // A connection that sends no complete request head within this is answered 408 and closed: a
+      // caller on the cluster network sends its head in one packet, so only a connection left behind by
+      // an overflowing accept queue or a slow-header client (slowloris) waits this long. Node's defaults
+      // (60 s, checked every 30 s) let such a connection live 30-90 s; checked every second it lives
+      // at most a second past the limit, and the same check enforces requestTimeout on time.
+      headersTimeout: Math.min(opts.headersTimeoutMs ?? HEADERS_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS + 1000),
+      connectionsCheckingInterval: 1_000,
+    },
   }).withTypeProvider<ZodTypeProvider>() as unknown as ServiceApp;
 
   app.setValidatorCompiler(validatorCompiler);

@@ -158,3 +158,40 @@ describe('regression: edge errors outside the suite format (issue 12, defect 5)'
     });
   });
 });
+
+describe('connections that send no request head: answered 408 and closed within the limit, not after 30-90 s', () => {
+  it('closes a silent connection and a slow-header one with 408, and keeps an idle keep-alive connection', async () => {
+    // Node's defaults (headersTimeout 60 s, checked every 30 s) kept these up to 90 s; the check now runs
+    // every second, so with a 300 ms limit each closes in about a second (the wait has a far larger cap).
+    const { app: a } = await testService({ headersTimeoutMs: 300 });
+    app = a;
+    a.get('/v1/ping', async () => ({ ok: true }));
+    await a.listen({ port: 0, host: '127.0.0.1' });
+    const [silent, slow] = await Promise.all([raw(a, ''), raw(a, 'GET /v1/ping HTTP/1.1\r\nhost: a\r\n')]);
+    for (const answer of [silent, slow]) {
+      expect(answer.status).toBe(408);
+      expect(JSON.parse(answer.body)).toMatchObject({
+        code: expect.any(String),
+        message: expect.any(String),
+      });
+    }
+    // A keep-alive connection idle for longer than the limit is not waiting for a head: it still serves.
+    const address = a.server.address() as { port: number };
+    const socket = connect(address.port, '127.0.0.1');
+    const answers: string[] = [];
+    socket.setEncoding('utf8').on('data', (c: string) => answers.push(c));
+    const answered = async (n: number) => {
+      while (answers.join('').split('HTTP/1.1 200').length - 1 < n) {
+        if (socket.destroyed) throw new Error(`connection closed: ${answers.join('')}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    socket.write('GET /v1/ping HTTP/1.1\r\nhost: a\r\n\r\n');
+    await answered(1);
+    // Two of the server's once-a-second checks pass with the connection idle past the 300 ms limit.
+    await new Promise((r) => setTimeout(r, 2_500));
+    socket.write('GET /v1/ping HTTP/1.1\r\nhost: a\r\n\r\n');
+    await answered(2);
+    socket.destroy();
+  }, 30_000);
+});
