@@ -296,6 +296,18 @@ describe('admission in front of Fastify: a refusal over a real connection is wri
     });
   }
 
+  /** Listens, and holds the one admission slot (MAX_IN_FLIGHT=1) with a request to /slow over a real connection. */
+  async function listenHoldingOne(service: ServiceApp) {
+    const url = await service.listen({ port: 0, host: '127.0.0.1' });
+    const agent = new Agent({ connections: 1 });
+    const held = request(`${url}/slow`, { dispatcher: agent });
+    await vi.waitFor(
+      async () => expect((await service.inject('/metrics')).body).toMatch(/^http_requests_in_flight 1$/m),
+      CONDITION,
+    );
+    return { port: Number(new URL(url).port), held, agent };
+  }
+
   it('refuses with 503 OVERLOADED, Retry-After and the request id, runs no hook or handler, keeps probes up', async () => {
     const built = await testService({ env: { MAX_IN_FLIGHT: '1', MAX_QUEUE_MS: '0' } });
     app = built.app;
@@ -306,14 +318,7 @@ describe('admission in front of Fastify: a refusal over a real connection is wri
       hooked += 1;
       return payload;
     });
-    const url = await app.listen({ port: 0, host: '127.0.0.1' });
-    const port = Number(new URL(url).port);
-    const agent = new Agent({ connections: 1 });
-    const held = request(`${url}/slow`, { dispatcher: agent });
-    await vi.waitFor(
-      async () => expect((await app!.inject('/metrics')).body).toMatch(/^http_requests_in_flight 1$/m),
-      CONDITION,
-    );
+    const { port, held, agent } = await listenHoldingOne(app);
     const hookedBefore = hooked;
     const answer = await exchange(
       port,
@@ -358,14 +363,7 @@ describe('admission in front of Fastify: a refusal over a real connection is wri
       },
       { prefix: '/v2' },
     );
-    const url = await app.listen({ port: 0, host: '127.0.0.1' });
-    const port = Number(new URL(url).port);
-    const agent = new Agent({ connections: 1 });
-    const held = request(`${url}/slow`, { dispatcher: agent });
-    await vi.waitFor(
-      async () => expect((await app!.inject('/metrics')).body).toMatch(/^http_requests_in_flight 1$/m),
-      CONDITION,
-    );
+    const { port, held, agent } = await listenHoldingOne(app);
     const v2 = await exchange(
       port,
       'POST /v2/models/m/infer?x=1 HTTP/1.1\r\nhost: a\r\ncontent-length: 2\r\n\r\n{}',
