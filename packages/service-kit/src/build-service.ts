@@ -214,10 +214,10 @@ function withKitErrors(
  * when the body is chunked or declared over the route's limit, as Fastify's own 413 does; a small body is
  * drained and the connection kept.
  */
-function unreadBodyTooLarge(request: FastifyRequest): boolean {
-  if (request.raw.complete) return false;
-  const length = Number(request.headers['content-length'] ?? 0);
-  return request.headers['transfer-encoding'] !== undefined || length > request.routeOptions.bodyLimit;
+function unreadBodyTooLarge(raw: IncomingMessage, bodyLimit: number): boolean {
+  if (raw.complete) return false;
+  const length = Number(raw.headers['content-length'] ?? 0);
+  return raw.headers['transfer-encoding'] !== undefined || length > bodyLimit;
 }
 
 /**
@@ -282,12 +282,13 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
     stream: opts.logStream,
   });
 
+  const bodyLimit = opts.bodyLimit ?? 1024 * 1024;
   const app = fastify({
     loggerInstance: logger,
     // Fastify's own two lines per request are replaced by one line in onResponse that probes skip.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     genReqId: requestIdOf,
-    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    bodyLimit,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // The router's 414 and bad-URL answers, and Node's parser's 431/408/400, in the suite's error form.
     frameworkErrors: frameworkErrorHandler,
@@ -365,6 +366,18 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
   /** Both limits off: no per-request bookkeeping at all (the in-flight gauge then stays 0). */
   const admissionOn = config.MAX_IN_FLIGHT > 0 || config.MAX_QUEUE_MS > 0;
   const release = (): void => admission.done();
+  /**
+   * Admits one request, or says why not. An admitted one is released when its response closes: sent, or its
+   * connection gone (Node emits 'close' on every ServerResponse either way). Fastify's onResponse and
+   * onRequestAbort hooks together missed requests whose client left mid-handler under overload, and the
+   * leaked slots refused all traffic after it. 'close' comes once per response, so `on` with one shared
+   * function: no wrapper per request.
+   */
+  const admit = (res: ServerResponse): Refusal | null => {
+    const refused = admission.tryAdmit();
+    if (refused === null) res.on('close', release);
+    return refused;
+  };
   const closeSteps = createCloseSteps();
   app.decorate('closeStep', function closeStep(name: string, close: () => unknown) {
     app.addHook('onClose', closeSteps.wrap(name, close));
@@ -448,7 +461,6 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
   // refusal: 141 / 107 µs in onRequest, 130 / 90 µs here, 105 / 74-76 µs for a bare node:http server.
   // Requests that do not come through the server (inject(), in tests) are admitted in onRequest below,
   // by the same rules.
-  const bodyLimit = opts.bodyLimit ?? 1024 * 1024;
   const overloadedBodies = new Map<ErrorFormat, Buffer>();
   const retryAfterHeader = String(retryAfter);
   const refuseBeforeRouting = (req: IncomingMessage, res: ServerResponse, reason: Refusal): void => {
@@ -470,8 +482,7 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
     // As onSend does for Fastify's answers: an upload too large to read past is cut off with a lingering
     // close (a smaller unread body Node reads and drops, keeping the connection), and a draining pod tells
     // its client to reconnect elsewhere.
-    const length = Number(req.headers['content-length'] ?? 0);
-    if (!req.complete && (req.headers['transfer-encoding'] !== undefined || length > bodyLimit)) {
+    if (unreadBodyTooLarge(req, bodyLimit)) {
       headers['connection'] = 'close';
       closeLingering(req.socket, lingering);
     } else if (readiness.shuttingDown) {
@@ -490,13 +501,8 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
       (req as AdmittedMessage)[kAdmissionDecided] = true;
       // Probes are never refused; while closing, onRequest answers SHUTTING_DOWN instead.
       if (closing || probePaths.has(pathOf(req.url ?? '/'))) return fastifyHandler(req, res);
-      const refused = admission.tryAdmit();
+      const refused = admit(res);
       if (refused !== null) return refuseBeforeRouting(req, res, refused);
-      // Released when the response closes: sent, or its connection gone (Node emits 'close' on every
-      // ServerResponse either way). Fastify's onResponse and onRequestAbort hooks together missed requests
-      // whose client left mid-handler under overload, and the leaked slots refused all traffic after it.
-      // 'close' comes once per response, so `on` with one shared function: no wrapper per request.
-      res.on('close', release);
       return fastifyHandler(req, res);
     });
   }
@@ -533,9 +539,8 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
     ) {
       // A request that did not come through the server's listener (inject()): admitted here instead, by
       // the same rules, before the body is read and without the error handler's log line.
-      const refused = admission.tryAdmit();
+      const refused = admit(reply.raw);
       if (refused !== null) return refuseOverloaded(request, reply, refused);
-      reply.raw.on('close', release);
     }
     if (budgetMs <= 0) {
       throw new AppError(504, 'DEADLINE_EXCEEDED', 'the caller sent no time budget left for this request');
@@ -570,7 +575,7 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
     // That last close is the only step that can race a request, and only one on such a long-idle socket.
     // Answers finished while closing need it too: the server only finishes closing when every socket is
     // gone, so an idle keep-alive one would hold shutdown to its timeout.
-    if (unreadBodyTooLarge(request)) {
+    if (unreadBodyTooLarge(request.raw, request.routeOptions.bodyLimit)) {
       reply.header('connection', 'close');
       closeLingering(request.raw.socket, lingering);
     } else if (readiness.shuttingDown) {
