@@ -68,6 +68,22 @@ async function receive(
   return new Set(rows.map((r) => r.event_id));
 }
 
+/**
+ * Serialises the two sides of the accuracy join per order. The delivery and the prediction of one order
+ * come from two topics, so two transactions can hold them at once (two lanes of the in-process bus, two
+ * consumer pods); at READ COMMITTED each one's join then sees only its own uncommitted half, both commit,
+ * and the order is never joined. Each side first takes a transaction-scoped advisory lock per order it is
+ * about to store, so the second waits for the first to commit and its statements after the lock see the
+ * first's row. Keys are taken in one sorted order (no deadlock between two batches), in a key space of
+ * this schema's own (two deployments, or tests, on one database never wait on each other).
+ */
+const LOCK_ORDERS = `SELECT pg_advisory_xact_lock(hashtext('vendor-bff:accuracy-join:' || current_schema()), k)
+  FROM (SELECT DISTINCT hashtext(id) AS k FROM unnest($1::text[]) AS id ORDER BY k) AS keys`;
+
+async function lockOrders(tx: Queryable, orderIds: readonly string[]): Promise<void> {
+  if (orderIds.length > 0) await tx.query(LOCK_ORDERS, [orderIds]);
+}
+
 const JOIN = `INSERT INTO accuracy_outcomes AS o (order_id, store_id, dong_code, ordered_at, delivered_at, seoul_date,
     seoul_hour, actual_mm, predicted_at, prediction_id, model, predicted_mm, low_mm, high_mm, joined_at)
   SELECT d.order_id, d.store_id, d.dong_code, d.ordered_at, d.delivered_at, d.seoul_date, d.seoul_hour,
@@ -190,6 +206,8 @@ export async function applyOrderEvents(
     if (deliveries.length === 0) {
       return { received: events.length, applied: applied.length, joined: [], trainingRows: 0 };
     }
+    const ids = deliveries.map((d) => d.orderId);
+    await lockOrders(tx, ids);
     await tx.query(
       `INSERT INTO accuracy_deliveries (order_id, event_id, store_id, dong_code, ordered_at, delivered_at,
          actual_mm, seoul_date, seoul_hour, actual_minutes, received_at)
@@ -210,7 +228,6 @@ export async function applyOrderEvents(
         now,
       ],
     );
-    const ids = deliveries.map((d) => d.orderId);
     const joined = await join(tx, ids, now);
     const trainingRows = await writeTrainingRows(tx, ids, now);
     return { received: events.length, applied: applied.length, joined, trainingRows };
@@ -234,7 +251,9 @@ export async function applyPredictions(
   }
   const rows = [...byOrder.values()];
   if (rows.length === 0) return { received: events.length, withOrder: 0, joined: [], trainingRows: 0 };
+  const ids = rows.map((r) => r.orderId);
   return db.transaction(async (tx) => {
+    await lockOrders(tx, ids);
     await tx.query(
       `INSERT INTO accuracy_predictions AS p (order_id, event_id, predicted_at, store_id, model, predicted_mm, low_mm,
          high_mm, model_name, model_version, features, p10, p50, p90, shown_minutes, received_at)
@@ -268,7 +287,6 @@ export async function applyPredictions(
         now,
       ],
     );
-    const ids = rows.map((r) => r.orderId);
     const joined = await join(tx, ids, now);
     const trainingRows = await writeTrainingRows(tx, ids, now);
     return { received: events.length, withOrder: rows.length, joined, trainingRows };
