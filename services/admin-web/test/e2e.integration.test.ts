@@ -508,18 +508,25 @@ describe('admin-web end to end (Chromium, real vendor-bff + Geo + ML proxy + Pos
       });
       // The consumers join the prediction and the delivery asynchronously: wait until the API shows it.
       let accuracy: StoreAccuracyResponse | undefined;
-      await expect
-        .poll(
-          async () => {
-            accuracy = await api<StoreAccuracyResponse>(
-              setupToken,
-              `/v1/stores/${ACCURACY_STORE}/accuracy?date=${date}`,
-            );
-            return accuracy.points.find((p) => p.orderId === orderId)?.actualMinutes;
-          },
-          { timeout: 60_000, interval: 250 },
-        )
-        .toBe(actualMinutes);
+      try {
+        await expect
+          .poll(
+            async () => {
+              accuracy = await api<StoreAccuracyResponse>(
+                setupToken,
+                `/v1/stores/${ACCURACY_STORE}/accuracy?date=${date}`,
+              );
+              return accuracy.points.find((p) => p.orderId === orderId)?.actualMinutes;
+            },
+            { timeout: 60_000, interval: 250 },
+          )
+          .toBe(actualMinutes);
+      } catch (err) {
+        // What the consumers said (warnings and errors) is the only witness of why the join never came.
+        throw new Error(`the accuracy API never counted ${orderId}; vendor-bff said:\n${bff.output()}`, {
+          cause: err,
+        });
+      }
       if (accuracy === undefined) throw new Error('no accuracy answer');
       return { orderId, date, accuracy };
     })();
