@@ -5,6 +5,11 @@ export const HTTP_REQUEST_DURATION_SECONDS = 'http_request_duration_seconds';
 
 /** Counter by `reason` (eventLoopDelay, heapUsedBytes, rssBytes, healthCheck ...): requests shed with 503. */
 export const HTTP_REQUESTS_SHED_TOTAL = 'http_requests_shed_total';
+/**
+ * Counter by `code` (REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BAD_REQUEST): connections the HTTP parser's error
+ * handler answered and closed.
+ */
+export const HTTP_PARSER_ERRORS_TOTAL = 'http_parser_errors_total';
 /** Gauge: requests admitted and not yet answered (what MAX_IN_FLIGHT limits). */
 export const HTTP_REQUESTS_IN_FLIGHT = 'http_requests_in_flight';
 /** Gauge: the event loop's latest lag sample, seconds (what a request waits before its handler runs). */

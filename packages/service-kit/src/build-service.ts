@@ -7,6 +7,7 @@ import {
   HTTP_REQUEST_DURATION_SECONDS,
   HTTP_QUEUE_DELAY_SECONDS,
   HTTP_REQUESTS_IN_FLIGHT,
+  HTTP_PARSER_ERRORS_TOTAL,
   HTTP_REQUESTS_SHED_TOTAL,
   REQUEST_ID_HEADER,
   REQUEST_TIMEOUT_HEADER,
@@ -30,7 +31,7 @@ import { z } from 'zod';
 import { createAdmission, type Refusal } from './admission.ts';
 import { Deadline, inboundBudgetMs } from './deadline.ts';
 import {
-  clientErrorHandler,
+  createClientErrorHandler,
   errorFormatForUrl,
   errorFormatOf,
   errorFormatOfScope,
@@ -38,6 +39,7 @@ import {
   frameworkErrorHandler,
   initErrorFormats,
   MAX_PARAM_LENGTH,
+  type ParserErrorAnswer,
   notFoundHandler,
   pathOf,
 } from './error-handler.ts';
@@ -283,6 +285,8 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
   });
 
   const bodyLimit = opts.bodyLimit ?? 1024 * 1024;
+  // Counted and summed up once the registry and the app's log exist (below); nothing is served before.
+  let parserErrorAnswered = (_answer: ParserErrorAnswer): void => undefined;
   const app = fastify({
     loggerInstance: logger,
     // Fastify's own two lines per request are replaced by one line in onResponse that probes skip.
@@ -292,7 +296,7 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // The router's 414 and bad-URL answers, and Node's parser's 431/408/400, in the suite's error form.
     frameworkErrors: frameworkErrorHandler,
-    clientErrorHandler,
+    clientErrorHandler: createClientErrorHandler((answer) => parserErrorAnswered(answer)),
     // Fastify's own closing answer is not in our error form; the onRequest hook below answers instead.
     return503OnClosing: false,
     // Node's whole-request receive limit, a backstop for slow uploads behind the per-request deadline.
@@ -423,8 +427,34 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
   // are counted on /metrics and summed up in the log, never written one line each: they come by the
   // thousand exactly when the process has the least CPU to spare, and each line is a write.
   const refusedRequests = new WeakSet<FastifyRequest>();
-  const refusals = refusalLog(app.log);
+  const refusals = summedLog((counts, sinceMs) =>
+    app.log.warn(
+      { refused: counts, sinceMs },
+      'requests refused (503): counts since the last such line; every refusal is on /metrics',
+    ),
+  );
   app.closeStep('refusal log', () => refusals.flush());
+
+  // The HTTP parser's 408/431/400 answers (silent and slow-header connections, oversized heads, bytes that
+  // are not HTTP) are summed up the same way: a slowloris attack, or the connections an overflowing accept
+  // queue left behind, bring hundreds within the same second.
+  const parserErrors = new Counter({
+    name: HTTP_PARSER_ERRORS_TOTAL,
+    help: "Connections answered by the HTTP parser's error handler and closed (408, 431, 400), by code.",
+    labelNames: ['code'] as const,
+    registers: [registry],
+  });
+  const parserErrorLog = summedLog((counts, sinceMs) =>
+    app.log.info(
+      { connectionsClosed: counts, sinceMs },
+      'connections answered by the HTTP parser and closed: counts since the last such line; each is on /metrics',
+    ),
+  );
+  parserErrorAnswered = ({ statusCode, code }) => {
+    parserErrors.inc({ code });
+    parserErrorLog.note(`${statusCode} ${code}`);
+  };
+  app.closeStep('parser error log', () => parserErrorLog.flush());
 
   /** 503 OVERLOADED with Retry-After, in the route's error format (a V2 client finds its `error` too). */
   const refuseOverloaded = (request: FastifyRequest, reply: FastifyReply, reason: string): FastifyReply => {
@@ -706,26 +736,20 @@ export async function buildService(opts: BuildServiceOptions): Promise<ServiceAp
   return app;
 }
 
-/** How often the log sums up the planned refusals while they go on. */
-const REFUSAL_LOG_EVERY_MS = 10_000;
+/** How often the log sums up repeated events (refusals, the parser's answers) while they go on. */
+const SUMMED_LOG_EVERY_MS = 10_000;
 
 /**
- * One WARN line when refusals begin, then at most one per REFUSAL_LOG_EVERY_MS while they go on, each with
- * the counts since the line before by code and reason (`OVERLOADED/in-flight`, `SHUTTING_DOWN`, ...);
+ * One line when events of a kind begin, then at most one per SUMMED_LOG_EVERY_MS while they go on, each
+ * with the counts since the line before by kind (`OVERLOADED/in-flight`, `408 REQUEST_TIMEOUT`, ...);
  * `flush` writes what is left (at close).
  */
-function refusalLog(log: { warn(obj: object, msg: string): void }) {
+function summedLog(write: (counts: Record<string, number>, sinceMs: number) => void) {
   let counts = new Map<string, number>();
   let lastLineAt = -Infinity;
-  const write = (now: number) => {
+  const writeNow = (now: number) => {
     if (counts.size === 0) return;
-    log.warn(
-      {
-        refused: Object.fromEntries(counts),
-        sinceMs: Number.isFinite(lastLineAt) ? Math.round(now - lastLineAt) : 0,
-      },
-      'requests refused (503): counts since the last such line; every refusal is on /metrics',
-    );
+    write(Object.fromEntries(counts), Number.isFinite(lastLineAt) ? Math.round(now - lastLineAt) : 0);
     counts = new Map();
     lastLineAt = now;
   };
@@ -733,10 +757,10 @@ function refusalLog(log: { warn(obj: object, msg: string): void }) {
     note(kind: string): void {
       counts.set(kind, (counts.get(kind) ?? 0) + 1);
       const now = performance.now();
-      if (now - lastLineAt >= REFUSAL_LOG_EVERY_MS) write(now);
+      if (now - lastLineAt >= SUMMED_LOG_EVERY_MS) writeNow(now);
     },
     flush(): void {
-      write(performance.now());
+      writeNow(performance.now());
     },
   };
 }

@@ -277,55 +277,64 @@ export function frameworkErrorHandler(
   return reply.code(statusCode).send(format.format(body));
 }
 
+/** What the HTTP parser's error handler answered, for the service's count and log summary. */
+export interface ParserErrorAnswer {
+  readonly statusCode: 400 | 408 | 431;
+  readonly code: ErrorCode;
+  /** Node's error code (HPE_HEADER_OVERFLOW, ERR_HTTP_REQUEST_TIMEOUT, HPE_INVALID_METHOD, ...). */
+  readonly parseError: string | undefined;
+}
+
 /**
- * A request Node's HTTP parser refused before Fastify saw it (the server's 'clientError'): headers over
- * Node's limit (431), a request not received within requestTimeout (408), or bytes that are not HTTP
- * (400). Answered in the suite's form with a fresh request id (no request exists to carry one), and the
- * connection closed: after a parse error the rest of the stream cannot be framed.
+ * The server's 'clientError' handler: a request Node's HTTP parser refused before Fastify saw it (headers
+ * over Node's limit 431, a request or its head not received in time 408, bytes that are not HTTP 400),
+ * answered in the suite's form with a fresh request id (no request exists to carry one), and the
+ * connection closed: after a parse error the rest of the stream cannot be framed. Each answer gets a
+ * debug line of its own and is passed to `answered`, which counts it and sums it up in the log: a
+ * slowloris attack, or an overflowing accept queue, brings them by the hundred at once.
  */
-export function clientErrorHandler(
-  this: FastifyInstance,
-  err: Error & { code?: string },
-  socket: Socket,
-): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  let statusCode: number;
-  let code: ErrorCode;
-  let message: string;
-  if (err.code === 'HPE_HEADER_OVERFLOW') {
-    statusCode = 431;
-    code = 'HEADERS_TOO_LARGE';
-    message = 'the request headers are too large';
-  } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-    statusCode = 408;
-    code = 'REQUEST_TIMEOUT';
-    message = 'the request was not received in time';
-  } else {
-    statusCode = 400;
-    code = 'BAD_REQUEST';
-    message = 'the request is not valid HTTP/1.1';
-  }
-  const requestId = randomUUID();
-  // Parse errors of strangers (scanners, TLS to a plain port) are not worth a line each at info.
-  const level = statusCode === 400 ? 'debug' : 'info';
-  this.log[level]({ requestId, code, statusCode, parseError: err.code }, message);
-  // A response already being written on this connection (a pipelined request) cannot be followed by ours.
-  const current = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (!socket.writable || current?.headersSent === true) {
-    socket.destroy();
-    return;
-  }
-  const body = JSON.stringify({ code, message });
-  socket.end(
-    `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? ''}\r\n` +
-      'content-type: application/json; charset=utf-8\r\n' +
-      `content-length: ${Buffer.byteLength(body)}\r\n` +
-      `${REQUEST_ID_HEADER}: ${requestId}\r\n` +
-      'connection: close\r\n\r\n' +
-      body,
-  );
-  // end() sends the answer and a FIN; a client that never closes its side must not hold the socket.
-  setTimeout(() => socket.destroy(), 5000).unref();
+export function createClientErrorHandler(
+  answered: (answer: ParserErrorAnswer) => void,
+): (this: FastifyInstance, err: Error & { code?: string }, socket: Socket) => void {
+  return function clientErrorHandler(this: FastifyInstance, err, socket) {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    let statusCode: ParserErrorAnswer['statusCode'];
+    let code: ErrorCode;
+    let message: string;
+    if (err.code === 'HPE_HEADER_OVERFLOW') {
+      statusCode = 431;
+      code = 'HEADERS_TOO_LARGE';
+      message = 'the request headers are too large';
+    } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      statusCode = 408;
+      code = 'REQUEST_TIMEOUT';
+      message = 'the request was not received in time';
+    } else {
+      statusCode = 400;
+      code = 'BAD_REQUEST';
+      message = 'the request is not valid HTTP/1.1';
+    }
+    const requestId = randomUUID();
+    this.log.debug({ requestId, code, statusCode, parseError: err.code }, message);
+    answered({ statusCode, code, parseError: err.code });
+    // A response already being written on this connection (a pipelined request) cannot be followed by ours.
+    const current = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (!socket.writable || current?.headersSent === true) {
+      socket.destroy();
+      return;
+    }
+    const body = JSON.stringify({ code, message });
+    socket.end(
+      `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? ''}\r\n` +
+        'content-type: application/json; charset=utf-8\r\n' +
+        `content-length: ${Buffer.byteLength(body)}\r\n` +
+        `${REQUEST_ID_HEADER}: ${requestId}\r\n` +
+        'connection: close\r\n\r\n' +
+        body,
+    );
+    // end() sends the answer and a FIN; a client that never closes its side must not hold the socket.
+    setTimeout(() => socket.destroy(), 5000).unref();
+  };
 }
 
 declare module 'fastify' {

@@ -195,3 +195,41 @@ describe('connections that send no request head: answered 408 and closed within 
     socket.destroy();
   }, 30_000);
 });
+
+describe("the HTTP parser's answers are counted and summed up in the log, not written one line each", () => {
+  it('fifty silent connections, an oversized head and a non-HTTP one: counts on /metrics, one summary per kind of burst', async () => {
+    const { app: a, logs } = await testService({ headersTimeoutMs: 300 });
+    app = a;
+    a.get('/v1/ping', async () => ({ ok: true }));
+    await a.listen({ port: 0, host: '127.0.0.1' });
+    const answers = await Promise.all([
+      ...Array.from({ length: 50 }, () => raw(a, '')),
+      raw(a, `GET /v1/ping HTTP/1.1\r\nhost: a\r\nx-padding: ${'a'.repeat(32 * 1024)}\r\n\r\n`),
+      raw(a, 'NOT HTTP AT ALL\r\n\r\n'),
+    ]);
+    expect(answers.map((r) => r.status).sort()).toEqual([400, 431, ...Array<number>(50).fill(408)].sort());
+
+    const metrics = (await a.inject({ url: '/metrics' })).body;
+    const counted = (code: string) =>
+      Number(new RegExp(`^http_parser_errors_total\\{code="${code}"\\} (\\d+)$`, 'm').exec(metrics)?.[1]);
+    expect([counted('REQUEST_TIMEOUT'), counted('HEADERS_TOO_LARGE'), counted('BAD_REQUEST')]).toEqual([
+      50, 1, 1,
+    ]);
+
+    await a.close();
+    app = undefined;
+    // The first answer writes a line at once, the rest are summed until the next line or the close.
+    const summaries = logs.lines.filter((l) => typeof l['connectionsClosed'] === 'object');
+    const summed: Record<string, number> = {};
+    for (const line of summaries) {
+      expect(line['severity']).toBe('INFO');
+      for (const [kind, n] of Object.entries(line['connectionsClosed'] as Record<string, number>)) {
+        summed[kind] = (summed[kind] ?? 0) + n;
+      }
+    }
+    expect(summed).toEqual({ '408 REQUEST_TIMEOUT': 50, '431 HEADERS_TOO_LARGE': 1, '400 BAD_REQUEST': 1 });
+    expect(summaries.length).toBeLessThanOrEqual(3);
+    // No line of its own for any of them at the info level the services run at.
+    expect(logs.lines.filter((l) => 'parseError' in l)).toEqual([]);
+  }, 30_000);
+});
