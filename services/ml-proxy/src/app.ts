@@ -130,6 +130,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<MlPr
         intraOpThreads: config.ORT_INTRA_OP_THREADS,
         execution: config.ORT_EXECUTION,
         inlineMaxRows: config.ORT_INLINE_MAX_ROWS,
+        onThreadExit: (code) => {
+          if (code !== 0) app.log.warn({ exitCode: code }, 'onnx worker thread did not end by itself');
+        },
       }),
     log: app.log,
     events: { ...metrics.events, versionsChanged: () => {} },

@@ -26,7 +26,9 @@ export type HostRequest =
       readonly rows: number;
       readonly width: number;
     }
-  | { readonly type: 'release'; readonly key: number };
+  | { readonly type: 'release'; readonly key: number }
+  /** Sent once no session is left: the thread finishes what it is doing and ends by itself. */
+  | { readonly type: 'exit' };
 
 export interface SessionShapeMessage {
   readonly inputs: readonly { name: string; type: string; shape: readonly (number | string)[] }[];
@@ -118,8 +120,24 @@ async function release(req: Extract<HostRequest, { type: 'release' }>): Promise<
   }
 }
 
+/**
+ * The thread's end, asked for by the host once it holds no session: whatever is still running finishes,
+ * then the port closes and the thread exits on its own once its event loop is empty. Never ended from
+ * outside (Worker.terminate): that stops the thread wherever it is, and inside onnxruntime-node's
+ * native code the N-API calls then fail with an error that (as we read its empty message) cannot be
+ * thrown into a dying thread, which aborts the whole process ("terminate called after throwing an
+ * instance of 'Napi::Error'", seen twice in CI).
+ */
+async function exit(): Promise<void> {
+  await Promise.allSettled([...running.values()].flatMap((calls) => [...calls]));
+  for (const session of sessions.values()) await session.release().catch(() => undefined);
+  sessions.clear();
+  port.close();
+}
+
 port.on('message', (req: HostRequest) => {
   if (req.type === 'load') void load(req);
   else if (req.type === 'run') run(req);
-  else void release(req);
+  else if (req.type === 'release') void release(req);
+  else void exit();
 });

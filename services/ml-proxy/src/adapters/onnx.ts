@@ -28,6 +28,11 @@ export interface OnnxLoaderOptions {
   readonly execution?: OnnxExecution;
   /** `auto` only: batches up to this many rows run inline, bigger ones in the worker thread. */
   readonly inlineMaxRows?: number;
+  /**
+   * Called when the worker thread has ended, with its exit code: 0 when it ended by itself once its last
+   * session was released; anything else means it died or had to be terminated (logged by the app).
+   */
+  readonly onThreadExit?: (code: number) => void;
 }
 
 /**
@@ -53,9 +58,12 @@ export function createOnnxLoader(opts: OnnxLoaderOptions): ModelLoader {
   let host: SessionHost | undefined;
   const sessionHost = (): SessionHost => {
     if (host === undefined || host.dead !== undefined) {
-      const created = startSessionHost(() => {
-        if (host === created) host = undefined;
-      });
+      const created = startSessionHost(
+        () => {
+          if (host === created) host = undefined;
+        },
+        (code) => opts.onThreadExit?.(code),
+      );
       host = created;
     }
     return host;
@@ -220,8 +228,13 @@ interface SessionHost {
   release(key: number): Promise<void>;
 }
 
-function startSessionHost(onEnd: () => void): SessionHost {
+/** How long a thread asked to end may take to finish its running calls before it is terminated. */
+const THREAD_EXIT_TIMEOUT_MS = 30_000;
+
+function startSessionHost(onEnd: () => void, onExit: (code: number) => void): SessionHost {
   const worker = new Worker(new URL('./onnx-thread.ts', import.meta.url));
+  const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+  void exited.then(onExit);
   type Waiter<T> = { resolve: (v: T) => void; reject: (e: Error) => void };
   const runs = new Map<number, Waiter<Record<string, Float32Array>>>();
   const loads = new Map<number, Waiter<SessionShape>>();
@@ -317,11 +330,22 @@ function startSessionHost(onEnd: () => void): SessionHost {
     },
   };
 
-  /** No session left and none loading: the thread is ended, and the next load starts a new one. */
+  /**
+   * No session left and none loading: the thread is asked to end (it finishes on its own, see exit() in
+   * onnx-thread.ts), and the next load starts a new one. Terminated only if it has not ended in
+   * THREAD_EXIT_TIMEOUT_MS, which a thread that answered every release never needs.
+   */
   async function endIfIdle(): Promise<void> {
     if (dead || live.size > 0) return;
     end(new Error('onnx worker ended: no session left'));
-    await worker.terminate();
+    post({ type: 'exit' });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), THREAD_EXIT_TIMEOUT_MS);
+      timer.unref();
+    });
+    if ((await Promise.race([exited, late])) === 'late') await worker.terminate();
+    clearTimeout(timer);
   }
 }
 

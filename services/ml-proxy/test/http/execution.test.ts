@@ -267,7 +267,12 @@ describe('the worker thread of auto and thread execution', () => {
   const threadPart = (b: InferenceBackend) => (isSplit(b) ? b.parts[1] : b);
 
   it('is one thread for every version: closing one leaves the others answering, and a load after the last close starts it again', async () => {
-    const loader = createOnnxLoader({ intraOpThreads: 1, execution: 'thread' });
+    const exits: number[] = [];
+    const loader = createOnnxLoader({
+      intraOpThreads: 1,
+      execution: 'thread',
+      onThreadExit: (code) => exits.push(code),
+    });
     const precise = await fixture('eta-precise');
     const rough = await fixture('eta-rough');
     const input = (fx: Fixture, rows: number) =>
@@ -291,13 +296,18 @@ describe('the worker thread of auto and thread execution', () => {
     expect((await threadPart(b).infer(input(rough, 20), 20, ['p50'], budgetOf(5000)))['p50']).toHaveLength(
       20,
     );
+    expect(exits).toEqual([]);
     await b.close();
     // No session left, so the thread was ended (nothing keeps an idle process alive); a new load works.
     await expect(threadPart(b).infer(input(rough, 1), 1, ['p50'], budgetOf(5000))).rejects.toThrow();
+    // It ended by itself (exit code 0), not by Worker.terminate (1), which can stop it inside the native
+    // addon and abort the process.
+    expect(exits).toEqual([0]);
     const c = await loadVersion(loader, 'eta-precise', '2');
     expect((await threadPart(c).infer(input(precise, 30), 30, ['p50'], budgetOf(5000)))['p50']).toHaveLength(
       30,
     );
     await c.close();
+    expect(exits).toEqual([0, 0]);
   });
 });
