@@ -72,10 +72,11 @@ async function receive(
  * Serialises the two sides of the accuracy join per order. The delivery and the prediction of one order
  * come from two topics, so two transactions can hold them at once (two lanes of the in-process bus, two
  * consumer pods); at READ COMMITTED each one's join then sees only its own uncommitted half, both commit,
- * and the order is never joined. Each side first takes a transaction-scoped advisory lock per order it is
- * about to store, so the second waits for the first to commit and its statements after the lock see the
- * first's row. Keys are taken in one sorted order (no deadlock between two batches), in a key space of
- * this schema's own (two deployments, or tests, on one database never wait on each other).
+ * and the order is never joined. Each side first takes a transaction-scoped advisory lock per order it may
+ * store (a redelivered one included), so the second waits for the first to commit and its statements
+ * after the lock see the first's row. Taken before any other write and in one sorted order, so no two
+ * batches wait on each other in a cycle; in a key space of this schema's own (two deployments, or tests,
+ * on one database never wait on each other).
  */
 const LOCK_ORDERS = `SELECT pg_advisory_xact_lock(hashtext('vendor-bff:accuracy-join:' || current_schema()), k)
   FROM (SELECT DISTINCT hashtext(id) AS k FROM unnest($1::text[]) AS id ORDER BY k) AS keys`;
@@ -151,7 +152,11 @@ export async function applyOrderEvents(
   events: readonly Received<OrderEvent>[],
   now: Date,
 ): Promise<OrdersApplied> {
+  const delivered = events.filter((e) => e.value.type === 'delivered').map((e) => e.value.orderId);
   return db.transaction(async (tx) => {
+    // Before any other write: a lock taken after this transaction's own row locks (receipts, counts) could
+    // wait in a cycle with another batch's.
+    await lockOrders(tx, delivered);
     const fresh = await receive(
       tx,
       topic,
@@ -206,8 +211,6 @@ export async function applyOrderEvents(
     if (deliveries.length === 0) {
       return { received: events.length, applied: applied.length, joined: [], trainingRows: 0 };
     }
-    const ids = deliveries.map((d) => d.orderId);
-    await lockOrders(tx, ids);
     await tx.query(
       `INSERT INTO accuracy_deliveries (order_id, event_id, store_id, dong_code, ordered_at, delivered_at,
          actual_mm, seoul_date, seoul_hour, actual_minutes, received_at)
@@ -228,6 +231,7 @@ export async function applyOrderEvents(
         now,
       ],
     );
+    const ids = deliveries.map((d) => d.orderId);
     const joined = await join(tx, ids, now);
     const trainingRows = await writeTrainingRows(tx, ids, now);
     return { received: events.length, applied: applied.length, joined, trainingRows };
