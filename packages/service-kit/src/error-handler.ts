@@ -281,8 +281,6 @@ export function frameworkErrorHandler(
 export interface ParserErrorAnswer {
   readonly statusCode: 400 | 408 | 431;
   readonly code: ErrorCode;
-  /** Node's error code (HPE_HEADER_OVERFLOW, ERR_HTTP_REQUEST_TIMEOUT, HPE_INVALID_METHOD, ...). */
-  readonly parseError: string | undefined;
 }
 
 /**
@@ -316,7 +314,7 @@ export function createClientErrorHandler(
     }
     const requestId = randomUUID();
     this.log.debug({ requestId, code, statusCode, parseError: err.code }, message);
-    answered({ statusCode, code, parseError: err.code });
+    answered({ statusCode, code });
     // A response already being written on this connection (a pipelined request) cannot be followed by ours.
     const current = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
     if (!socket.writable || current?.headersSent === true) {
