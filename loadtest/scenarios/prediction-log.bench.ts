@@ -177,7 +177,8 @@ function median(values: readonly number[]): number {
 export async function run(opts: ScenarioOptions): Promise<PredictionLogFigures> {
   const brokers = requireBacking('KAFKA_BROKERS', 'prediction-log');
   const root = opts.root;
-  // As bff-chain: 10 s at each rate before 20 s measured; the first load after start is the `cold` row.
+  // Windows of 15 s after 5 s at the rate, ROUNDS per side and rate; the first load after start is the
+  // `cold` row, as in bff-chain.
   const durationMs = opts.quick ? 2000 : 15_000;
   const warmupMs = opts.quick ? 500 : 5_000;
   const rounds = opts.quick ? 1 : ROUNDS;
