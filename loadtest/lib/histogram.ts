@@ -13,6 +13,17 @@ export interface LatencyFigures {
   readonly max: number;
 }
 
+/**
+ * The median of a few figures (one per window or per start, not per request: those go through a
+ * MicrosHistogram); the mean of the two middle ones for an even count, NaN for none.
+ */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const v = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 === 1 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
+}
+
 // One minute is far beyond any request timeout we use; values above it are clamped rather than
 // thrown away, so a pathological stall still shows up as "max = 60 s" instead of vanishing.
 const HIGHEST_US = 60_000_000;

@@ -9,7 +9,7 @@ export {
 } from './generator.ts';
 export { fmtMs, formatSummary, printSummary, type EntryFigures, type LoadResult } from './result.ts';
 export { nativeBinary } from './native.ts';
-export { MicrosHistogram, type LatencyFigures } from './histogram.ts';
+export { median, MicrosHistogram, type LatencyFigures } from './histogram.ts';
 export { busyMachineWarning, formatMachineInfo, machineInfo, settle, type MachineInfo } from './machine.ts';
 export {
   seededRandom,

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import {
   fmtMs,
+  median,
   printSummary,
   printTable,
   runLoad,
@@ -127,11 +128,6 @@ async function scrape(origin: string): Promise<Scrape> {
     cpuSeconds: read('process_cpu_seconds_total'),
   };
 }
-
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? Number.NaN;
-};
 
 export async function run(opts: ScenarioOptions): Promise<GeoHttpFigures> {
   const durationMs = opts.quick ? 2000 : 10_000;

@@ -55,6 +55,7 @@ import {
   fmtMs,
   formatMachineInfo,
   machineInfo,
+  median,
   printSummary,
   printTable,
   runLoad,
@@ -167,12 +168,6 @@ const nonZero = (r: Readonly<Record<string, number>>) =>
     .map(([k, v]) => `${k}=${v}`)
     .join(' ') || '0';
 const totalOf = (r: Readonly<Record<string, number>>) => Object.values(r).reduce((a, b) => a + b, 0);
-/** The middle value (the mean of the two middle ones for an even count). */
-function median(values: readonly number[]): number {
-  const v = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(v.length / 2);
-  return v.length % 2 === 1 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
-}
 
 export async function run(opts: ScenarioOptions): Promise<PredictionLogFigures> {
   const brokers = requireBacking('KAFKA_BROKERS', 'prediction-log');

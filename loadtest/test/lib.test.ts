@@ -7,6 +7,7 @@ import {
   formatMachineInfo,
   formatTable,
   machineInfo,
+  median,
   MicrosHistogram,
   seededRandom,
   weightedPicker,
@@ -95,6 +96,21 @@ describe('MicrosHistogram', () => {
     h.recordMs(-1);
     expect(h.figures().max).toBeCloseTo(60_000, -1);
     expect(h.count).toBe(2);
+  });
+});
+
+describe('median', () => {
+  it('is the middle figure of an odd count and the mean of the two middle ones of an even count', () => {
+    expect(median([9, 1, 5])).toBe(5);
+    expect(median([7])).toBe(7);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
+  });
+
+  it('leaves its input in the order it was given', () => {
+    const figures = [3, 1, 2];
+    median(figures);
+    expect(figures).toEqual([3, 1, 2]);
   });
 });
 
